@@ -1,0 +1,555 @@
+"""The ``desugar`` command line: translate files, directories or stdin.
+
+``desugar [OPTIONS] SRC...`` is short for ``desugar translate [OPTIONS] SRC...``;
+the group falls back to the ``translate`` command whenever its first argument
+is not a subcommand name, so further subcommands (``desugar run SCRIPT``) can
+be added with ``main.add_command`` without breaking ``desugar FILE``.
+
+Exit codes follow black: 0 for success, 1 when ``--check`` finds files that
+would change, 123 when any file failed, 2 for a bad command line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import io
+import os
+import tokenize
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+import desugar
+from desugar.errors import TranslateError
+
+EXIT_OK = 0
+EXIT_WOULD_CHANGE = 1
+EXIT_ERROR = 123
+
+#: Directory names never entered when a directory is translated recursively
+#: (hidden directories, starting with ``.``, are skipped as well).
+SKIPPED_DIRS = frozenset(
+    {
+        "__pycache__",
+        "__pypackages__",
+        "build",
+        "dist",
+        "venv",
+        "node_modules",
+        "_build",
+        "buck-out",
+    }
+)
+
+#: With more files than this, a ``[i/n] path`` progress line is shown per file.
+PROGRESS_THRESHOLD = 5
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+# --------------------------------------------------------------------------
+# The command group
+
+
+class DefaultCommandGroup(click.Group):
+    """A group that runs ``default_command`` when no subcommand is named.
+
+    ``desugar a.py`` means ``desugar translate a.py``; ``desugar --version``
+    and ``desugar --help`` still belong to the group, and any registered
+    subcommand name as the first argument selects that subcommand.
+    """
+
+    def __init__(self, *args, default_command: str = "translate", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_command = default_command
+
+    def _own_option_names(self, ctx: click.Context) -> set[str]:
+        names: set[str] = set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                names.update(param.opts)
+                names.update(param.secondary_opts)
+        return names
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if (
+            args
+            and args[0] not in self.commands
+            and args[0] not in self._own_option_names(ctx)
+        ):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+    # Help: show the default command's options, since that is what
+    # ``desugar [OPTIONS] SRC...`` runs, followed by the subcommands.
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] SRC...")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
+
+    def format_options(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        records = []
+        default = self.commands.get(self.default_command)
+        if default is not None:
+            sub_ctx = click.Context(default, info_name=self.default_command, parent=ctx)
+            help_option = default.get_help_option(sub_ctx)
+            for param in default.get_params(sub_ctx):
+                if param is help_option:
+                    continue
+                record = param.get_help_record(sub_ctx)
+                if record is not None:
+                    records.append(record)
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                records.append(record)
+        if records:
+            with formatter.section("Options"):
+                formatter.write_dl(records)
+        self.format_commands(ctx, formatter)
+
+
+@click.group(
+    cls=DefaultCommandGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(
+    desugar.__version__,
+    "--version",
+    prog_name="desugar",
+    message="%(prog)s %(version)s",
+    help="Show the version and exit.",
+)
+def main() -> None:
+    """Lower async/await in Python source to explicit generator poll loops.
+
+    SRC is a file, a directory (all *.py files below it, recursively), or -
+    for standard input. With one file and no options the translation is
+    printed to stdout; use -o to write it to a file or directory, or
+    --in-place to rewrite the inputs.
+
+    Without a COMMAND, the translate command runs.
+    """
+
+
+# --------------------------------------------------------------------------
+# Reading, writing and reporting
+
+
+class FileError(Exception):
+    """A per-file problem already worded for the user (without ``error: ``)."""
+
+
+@dataclass
+class Source:
+    """One input: ``path`` is None for stdin; ``name`` is how it is shown."""
+
+    path: Path | None
+    name: str
+    dest: Path | None = None
+
+
+@dataclass
+class Decoded:
+    raw: bytes
+    text: str  # newlines normalised to "\n"
+    encoding: str
+    newline: str
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or directory"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory"
+    if isinstance(exc, NotADirectoryError):
+        return "not a directory"
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+def _read_bytes(source: Source) -> bytes:
+    if source.path is None:
+        return click.get_binary_stream("stdin").read()
+    try:
+        return source.path.read_bytes()
+    except FileNotFoundError:
+        raise FileError(f"cannot read {source.name}: no such file") from None
+    except OSError as exc:
+        raise FileError(f"cannot read {source.name}: {_reason(exc)}") from None
+
+
+def _same_codec(a: str, b: str) -> bool:
+    try:
+        return codecs.lookup(a).name == codecs.lookup(b).name
+    except LookupError:
+        return False
+
+
+def decode(raw: bytes, name: str) -> Decoded:
+    """Decode source bytes as Python would: BOM, PEP 263 cookie, else UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as exc:
+        if "invalid or missing encoding declaration" in str(exc):
+            encoding = "utf-8"  # undecodable first lines: report it below
+        else:
+            raise FileError(f"cannot read {name}: bad coding cookie ({exc})") from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        label = "UTF-8" if _same_codec(encoding, "utf-8") else encoding
+        raise FileError(
+            f"cannot read {name}: not valid {label} text ({exc.reason} at offset {exc.start})"
+        ) from None
+    first_nl = text.find("\n")
+    newline = "\r\n" if first_nl > 0 and text[first_nl - 1] == "\r" else "\n"
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return Decoded(raw=raw, text=text, encoding=encoding, newline=newline)
+
+
+def encode(text: str, decoded: Decoded, name: str) -> bytes:
+    """Encode translated text in the input's encoding and newline style.
+
+    A non-UTF-8 encoding is kept only while the output still declares it
+    (the coding cookie must stay on line 1 or 2); otherwise UTF-8 is used.
+    """
+    if decoded.newline != "\n":
+        text = text.replace("\n", decoded.newline)
+    encoding = decoded.encoding
+    if not _same_codec(encoding, "utf-8"):
+        try:
+            declared, _ = tokenize.detect_encoding(
+                io.BytesIO(text.encode(encoding, errors="replace")).readline
+            )
+        except SyntaxError:
+            declared = "utf-8"
+        if not _same_codec(declared, encoding):
+            encoding = "utf-8"
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        raise FileError(
+            f"cannot encode the translation of {name} as {encoding}: {exc.reason}"
+        ) from None
+
+
+def write_file(dest: Path, data: bytes) -> None:
+    """Write ``data`` to ``dest``, creating parent directories."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next(
+            (p for p in dest.parents if p.exists() and not p.is_dir()), dest.parent
+        )
+        raise FileError(f"cannot write {dest}: {blocker} is not a directory") from None
+    except OSError as exc:
+        raise FileError(f"cannot write {dest}: {_reason(exc)}") from None
+    try:
+        dest.write_bytes(data)
+    except OSError as exc:
+        raise FileError(f"cannot write {dest}: {_reason(exc)}") from None
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    """A unified diff of ``old`` to ``new``, labelled ``(original)``/``(translated)``."""
+    old_lines = io.StringIO(old, newline="\n").readlines()
+    new_lines = io.StringIO(new, newline="\n").readlines()
+    out = []
+    for line in difflib.unified_diff(
+        old_lines,
+        new_lines,
+        fromfile=name,
+        tofile=name,
+        fromfiledate="(original)",
+        tofiledate="(translated)",
+    ):
+        if line.endswith("\n"):
+            out.append(line)
+        else:
+            out.append(line + "\n")
+            out.append("\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
+# --------------------------------------------------------------------------
+# Finding inputs and where their output goes
+
+
+def _skip_dir(path: Path, excluded: set[str]) -> bool:
+    name = path.name
+    return (
+        name.startswith(".")
+        or name in SKIPPED_DIRS
+        or name.endswith(".egg-info")
+        or (path / "pyvenv.cfg").exists()
+        or os.path.realpath(path) in excluded
+    )
+
+
+def python_files(root: Path, excluded: set[str]) -> list[Path]:
+    """All ``*.py`` files below ``root``, sorted, skipping build and tool dirs."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not _skip_dir(here / d, excluded))
+        found.extend(
+            here / f for f in filenames if f.endswith(".py") and (here / f).is_file()
+        )
+    return sorted(found)
+
+
+def _file_id(path: Path | str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _is_input(
+    dest: Path, input_paths: set[str], input_ids: set[tuple[int, int]]
+) -> bool:
+    """Whether ``dest`` is an input file, by path or (hard links) by inode."""
+    if os.path.realpath(dest) in input_paths:
+        return True
+    file_id = _file_id(dest)
+    return file_id is not None and file_id in input_ids
+
+
+# --------------------------------------------------------------------------
+# The translate command
+
+
+@main.command("translate")
+@click.argument("src", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    metavar="OUT",
+    help=(
+        "Write the translation to OUT instead of stdout. For one input file OUT is a "
+        "file (or an existing directory to write into); for a directory or several inputs "
+        "it is a directory that mirrors their layout. Never overwrites an input."
+    ),
+)
+@click.option("--in-place", is_flag=True, help="Rewrite the input files that change.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 if any file would be translated, 0 if none would.",
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Write nothing; print a unified diff of each change to stdout.",
+)
+@click.option(
+    "--no-format",
+    "no_format",
+    is_flag=True,
+    help="Do not run black over the translated code.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Report every file, and tracebacks of internal errors.",
+)
+@click.pass_context
+def translate_command(
+    ctx: click.Context,
+    src: tuple[str, ...],
+    output: Path | None,
+    in_place: bool,
+    check: bool,
+    diff: bool,
+    no_format: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Translate files (the default command)."""
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose cannot be combined.")
+    if in_place and output is not None:
+        raise click.UsageError("--in-place and --output cannot be combined.")
+    if (check or diff) and (in_place or output is not None):
+        raise click.UsageError(
+            "--check and --diff write nothing; drop --in-place and --output."
+        )
+    if STDIN in src and len(src) > 1:
+        raise click.UsageError(
+            "standard input (-) cannot be combined with other inputs."
+        )
+    if STDIN in src and in_place:
+        raise click.UsageError("--in-place cannot rewrite standard input.")
+    to_stdout = not (output is not None or in_place or check or diff)
+    if to_stdout and (len(src) > 1 or os.path.isdir(src[0])):
+        raise click.UsageError(
+            "a directory or several inputs need --output DIR, --in-place, --check or --diff."
+        )
+
+    failed = 0
+    excluded = {os.path.realpath(output)} if output is not None else set()
+
+    # Expand the inputs.
+    sources: list[Source] = []
+    seen: set[str] = set()
+    roots: list[str] = []  # what each input's output path is relative to
+    for arg in src:
+        if arg == STDIN:
+            sources.append(Source(None, STDIN_NAME))
+            continue
+        path = Path(arg)
+        if path.is_dir():
+            files = python_files(path, excluded)
+            if not files:
+                _err(f"error: no Python files found in {arg}")
+                failed += 1
+                continue
+            roots.append(os.path.abspath(path))
+        else:
+            files = [path]
+            roots.append(os.path.dirname(os.path.abspath(path)))
+        for file in files:
+            key = os.path.abspath(file)
+            if key not in seen:
+                seen.add(key)
+                sources.append(Source(file, str(file)))
+
+    # Decide where each output goes, refusing to overwrite any input.
+    if output is not None and sources:
+        single_file = len(src) == 1 and src[0] != STDIN and not os.path.isdir(src[0])
+        if single_file or src == (STDIN,):
+            target = output
+            if output.is_dir() and sources[0].path is not None:
+                target = output / sources[0].path.name
+            sources[0].dest = target
+        else:
+            base = os.path.commonpath(roots)
+            for source in sources:
+                assert source.path is not None
+                source.dest = output / os.path.relpath(
+                    os.path.abspath(source.path), base
+                )
+        input_files = [s.path for s in sources if s.path is not None]
+        input_paths = {os.path.realpath(p) for p in input_files}
+        input_ids = {i for i in map(_file_id, input_files) if i is not None}
+        clashes = [
+            s
+            for s in sources
+            if s.dest is not None and _is_input(s.dest, input_paths, input_ids)
+        ]
+        for source in clashes:
+            _err(
+                f"error: refusing to write {source.dest}: it is an input file "
+                "(use --in-place to rewrite inputs)"
+            )
+        if clashes:
+            ctx.exit(EXIT_ERROR)
+
+    # Translate.
+    changed = unchanged = 0
+    total = len(sources)
+    progress = total > PROGRESS_THRESHOLD and not quiet
+    progress = progress and (verbose or click.get_text_stream("stderr").isatty())
+    for index, source in enumerate(sources, 1):
+        if progress:
+            _err(f"[{index}/{total}] {source.name}")
+        try:
+            decoded = decode(_read_bytes(source), source.name)
+            try:
+                new_text = desugar.translate(
+                    decoded.text, source.name, format=not no_format
+                )
+            except TranslateError as exc:
+                if exc.filename != source.name or not exc.source_line:
+                    exc.located(source.name, decoded.text)
+                _err(str(exc))
+                failed += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - any other exception is our bug
+                _err(
+                    f"error: INTERNAL ERROR while translating {source.name}: "
+                    f"{type(exc).__name__}: {exc}\n"
+                    "This is a bug in desugar; please report it with the input file."
+                )
+                if verbose:
+                    _err("".join(traceback.format_exception(exc)).rstrip())
+                failed += 1
+                continue
+            is_changed = new_text != decoded.text
+            data = encode(new_text, decoded, source.name) if is_changed else decoded.raw
+
+            if to_stdout:
+                click.echo(data, nl=False)
+            elif source.dest is not None:
+                write_file(source.dest, data)
+            elif in_place and is_changed:
+                assert source.path is not None
+                write_file(source.path, data)
+            if diff and is_changed:
+                click.echo(unified_diff(decoded.text, new_text, source.name), nl=False)
+        except FileError as exc:
+            _err(f"error: {exc}")
+            failed += 1
+            continue
+
+        if is_changed:
+            changed += 1
+        else:
+            unchanged += 1
+        if quiet:
+            continue
+        if check or diff:
+            if is_changed:
+                _err(f"would translate {source.name}")
+            elif verbose:
+                _err(f"unchanged {source.name}")
+        elif verbose:
+            if not is_changed:
+                _err(f"unchanged {source.name}")
+            elif source.dest is not None:
+                _err(f"translated {source.name} -> {source.dest}")
+            else:
+                _err(f"translated {source.name}")
+
+    # Summarise.
+    several = len(src) > 1 or any(arg != STDIN and os.path.isdir(arg) for arg in src)
+    if sources and not quiet and (several or check or diff or verbose):
+        if check or diff:
+            summary = (
+                f"{_files(changed)} would be translated, "
+                f"{_files(unchanged)} would be left unchanged"
+            )
+            if failed:
+                summary += f", {_files(failed)} would fail to translate"
+            _err(summary + ".")
+        else:
+            _err(
+                f"{_files(changed)} translated, {unchanged} left unchanged, {failed} failed."
+            )
+
+    if failed:
+        ctx.exit(EXIT_ERROR)
+    if check and changed:
+        ctx.exit(EXIT_WOULD_CHANGE)
+    ctx.exit(EXIT_OK)

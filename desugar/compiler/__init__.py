@@ -1,0 +1,65 @@
+"""The compiler: Python source in, Python source with poll loops out.
+
+Pipeline: a cheap bail-out for modules without ``async``; CPython's own
+parser and compiler for syntax errors; an ``ast`` pass for reserved names and
+constructs not lowered yet; libcst for the rewrite (keeping comments and
+layout); black for the final format.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from desugar.compiler import validate
+from desugar.compiler.async_fn import AsyncFnLowering, import_runtime
+from desugar.errors import InternalError, TranslateError
+
+
+def needs_translation(source: str) -> bool:
+    """Cheap test: could ``source`` contain an async construct?"""
+    return "async" in source or "await" in source
+
+
+def translate_module(source: str, filename: str = "<string>", *, format: bool = True) -> str:
+    """Translate a module's source; see `desugar.translate`."""
+    if not needs_translation(source):
+        return source
+    tree = validate.parse_checked(source, filename)
+    validate.check(tree, source, filename)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise TranslateError(
+            f"libcst cannot parse this: {error.message}",
+            line=error.raw_line,
+            col=error.raw_column + 1,
+        ).located(filename, source) from None
+    try:
+        lowering = AsyncFnLowering()
+        new = MetadataWrapper(module, unsafe_skip_copy=True).visit(lowering)
+        if not lowering.changed:
+            return source
+        code = import_runtime(new).code
+    except TranslateError:
+        raise
+    except Exception as error:  # a bug of ours, not the input's
+        raise InternalError(
+            f"INTERNAL ERROR while translating {filename}: {type(error).__name__}: {error}. "
+            "This is a bug in desugar; please report it with the input file."
+        ) from error
+    if format:
+        code = _format(code, filename)
+    return code
+
+
+def _format(code: str, filename: str) -> str:
+    import black
+
+    try:
+        return black.format_str(code, mode=black.Mode())
+    except Exception as error:
+        raise InternalError(
+            f"INTERNAL ERROR: black could not format the translation of {filename}: {error}. "
+            "This is a bug in desugar; rerun with --no-format and report it with the input file."
+        ) from error

@@ -1,0 +1,182 @@
+"""Checks on the input before lowering: syntax, reserved names, what is supported yet.
+
+They run on Python's own ``ast`` (fast, C) so that every error is located at
+``line:col`` without asking libcst for positions.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from desugar.compiler.names import PREFIX
+from desugar.errors import TranslateError
+
+# Statements whose whole value may be an `await` (issue: core lowering).
+_AWAIT_STATEMENTS = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)
+
+
+def _column(source_lines: list[str], lineno: int, col_offset: int) -> int:
+    """ast's UTF-8 byte offset -> 1-based character column."""
+    if 1 <= lineno <= len(source_lines):
+        prefix = source_lines[lineno - 1].encode("utf-8")[:col_offset]
+        return len(prefix.decode("utf-8", errors="replace")) + 1
+    return col_offset + 1
+
+
+def parse_checked(source: str, filename: str) -> ast.Module:
+    """Parse and compile ``source`` as CPython would; raise TranslateError on a syntax error."""
+    try:
+        tree = compile(source, filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        compile(tree, filename, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        line = error.lineno or 1
+        col = error.offset or 1
+        raise TranslateError(f"SyntaxError: {error.msg}", line=line, col=col).located(
+            filename, source
+        ) from None
+    except ValueError as error:  # e.g. source with null bytes
+        raise TranslateError(f"cannot compile: {error}", line=1, col=1).located(
+            filename, source
+        ) from None
+    return tree
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, source: str, filename: str) -> None:
+        self.source = source
+        self.filename = filename
+        self.lines = source.splitlines()
+        self.scopes: list[ast.AST] = []  # enclosing function-like scopes
+
+    def fail(self, node: ast.AST, message: str, hint: str | None = None) -> None:
+        lineno = getattr(node, "lineno", 1)
+        col = _column(self.lines, lineno, getattr(node, "col_offset", 0))
+        raise TranslateError(message, line=lineno, col=col, hint=hint).located(
+            self.filename, self.source
+        )
+
+    # --- reserved names -------------------------------------------------
+    def reserved(self, node: ast.AST, name: str | None) -> None:
+        if name and name.startswith(PREFIX):
+            self.fail(
+                node,
+                f"the name {name!r} uses the prefix {PREFIX!r}, which desugar reserves "
+                "for the names it generates",
+                hint=f"rename it so that it does not start with {PREFIX!r}",
+            )
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self.reserved(node, node.id)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        self.reserved(node, node.arg)
+        self.generic_visit(node)
+
+    def visit_alias(self, node: ast.alias) -> None:
+        self.reserved(node, node.asname or node.name.split(".")[0])
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            self.reserved(node, name)
+
+    visit_Nonlocal = visit_Global  # type: ignore[assignment]
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        self.reserved(node, node.name)
+        self.generic_visit(node)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        self.reserved(node, node.name)
+        self.generic_visit(node)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        self.reserved(node, node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        self.reserved(node, node.rest)
+        self.generic_visit(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.reserved(node, node.name)
+        self.scopes.append(node)
+        self.generic_visit(node)
+        self.scopes.pop()
+
+    # --- scopes -----------------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.reserved(node, node.name)
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self.visit(node.args)
+        if node.returns:
+            self.visit(node.returns)
+        self.scopes.append(node)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.scopes.pop()
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self.visit_FunctionDef(node)  # type: ignore[arg-type]
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.visit(node.args)
+        self.scopes.append(node)
+        self.visit(node.body)
+        self.scopes.pop()
+
+    def in_async_fn(self) -> bool:
+        return bool(self.scopes) and isinstance(self.scopes[-1], ast.AsyncFunctionDef)
+
+    # --- constructs that are not lowered yet -----------------------------
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
+        self.fail(node, "`async with` is not supported yet", hint=_NOT_YET)
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
+        self.fail(node, "`async for` is not supported yet", hint=_NOT_YET)
+
+    def _comprehension(self, node: ast.AST) -> None:
+        for gen in node.generators:  # type: ignore[attr-defined]
+            if gen.is_async:
+                self.fail(node, "async comprehensions are not supported yet", hint=_NOT_YET)
+        self.generic_visit(node)
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+    def visit_Yield(self, node: ast.AST) -> None:
+        if self.in_async_fn():
+            self.fail(node, "async generators (`yield` inside `async def`) are not supported yet",
+                      hint=_NOT_YET)
+        self.generic_visit(node)
+
+    visit_YieldFrom = visit_Yield
+
+    # --- await positions ---------------------------------------------------
+    def generic_visit(self, node: ast.AST) -> None:
+        if isinstance(node, _AWAIT_STATEMENTS):
+            value = node.value
+            if isinstance(value, ast.Await):
+                for child in ast.iter_child_nodes(node):
+                    if child is not value:
+                        self.visit(child)
+                while isinstance(value, ast.Await):
+                    value = value.value
+                self.visit(value)
+                return
+        super().generic_visit(node)
+
+    def visit_Await(self, node: ast.Await) -> None:
+        self.fail(
+            node,
+            "`await` here is not supported yet: only a whole statement, the whole "
+            "right-hand side of an assignment, or the whole value of `return` is",
+            hint="move it into a statement of its own, e.g. `value = await ...`, "
+            "and use `value` here",
+        )
+
+
+_NOT_YET = "desugar lowers `async def` with `await` statements so far; see the README's status list"
+
+
+def check(tree: ast.Module, source: str, filename: str) -> None:
+    """Raise TranslateError at the first construct desugar cannot translate."""
+    _Checker(source, filename).visit(tree)

@@ -1,0 +1,36 @@
+"""The futures runtime translated modules import: Rust's names and meanings.
+
+`Poll` (`Ready`/`Pending`), `Future`, `Pin`, `Context`, `Waker`, `GenFuture`
+(`from_generator`, `async_fn`), `into_future`, and an executor: `block_on`,
+`spawn` -> `JoinHandle`, `yield_now`, `sleep`, `join`, `select`, `timeout`.
+"""
+
+from desugar.runtime._executor import Executor as Executor
+from desugar.runtime._executor import JoinHandle as JoinHandle
+from desugar.runtime._executor import block_on as block_on
+from desugar.runtime._executor import join as join
+from desugar.runtime._executor import select as select
+from desugar.runtime._executor import spawn as spawn
+from desugar.runtime._executor import timeout as timeout
+from desugar.runtime._executor import yield_now as yield_now
+from desugar.runtime._future import Future as Future
+from desugar.runtime._future import Pin as Pin
+from desugar.runtime._gen_future import GenFuture as GenFuture
+from desugar.runtime._gen_future import async_fn as async_fn
+from desugar.runtime._gen_future import from_generator as from_generator
+from desugar.runtime._gen_future import into_future as into_future
+from desugar.runtime._poll import Pending as Pending
+from desugar.runtime._poll import Poll as Poll
+from desugar.runtime._poll import Ready as Ready
+from desugar.runtime._timers import Sleep as Sleep
+from desugar.runtime._timers import sleep as sleep
+from desugar.runtime._waker import Context as Context
+from desugar.runtime._waker import Waker as Waker
+from desugar.runtime._waker import noop_waker as noop_waker
+
+__all__ = [
+    "Poll", "Ready", "Pending", "Future", "Pin", "Context", "Waker", "noop_waker",
+    "GenFuture", "from_generator", "async_fn", "into_future",
+    "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
+    "join", "select", "timeout",
+]

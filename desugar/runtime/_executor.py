@@ -1,0 +1,357 @@
+"""A small executor: `block_on`, `spawn` and `JoinHandle`, with a timer reactor.
+
+How a task runs (the poll chain)::
+
+    block_on(foo())
+      Executor.run ── polls the task's outermost future
+        GenFuture.poll(foo)            foo's generator, inside its poll loop,
+          foo ── _awaitee.poll(cx)     polls the future it awaits ...
+            GenFuture.poll(bar)
+              bar ── _awaitee.poll(cx)
+                Sleep.poll             ... down to a leaf, which returns Pending
+                                       after handing cx.waker() to the reactor.
+
+Each level that sees `Pending` yields it upwards, so the stack unwinds back
+to the executor. When the timer fires, the waker queues the task and the
+executor polls the outermost future again: the whole chain is rebuilt on the
+stack, so an exception raised in the leaf shows every async caller.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from typing import Any, Callable
+
+from desugar.runtime._future import Future
+from desugar.runtime._gen_future import into_future
+from desugar.runtime._poll import Pending, Poll, Ready
+from desugar.runtime._waker import Context, Waker
+
+_local = threading.local()
+
+
+def current_executor(what: str) -> Executor:
+    """The executor running on this thread, or a RuntimeError naming ``what``."""
+    executor = getattr(_local, "executor", None)
+    if executor is None:
+        raise RuntimeError(
+            f"{what} must run inside desugar.runtime.block_on(...): "
+            "no executor is running on this thread"
+        )
+    return executor
+
+
+class _Task:
+    """One spawned future and what its `JoinHandle` needs to know."""
+
+    __slots__ = (
+        "future", "executor", "cx", "scheduled", "done", "result", "error",
+        "join_wakers", "retrieved",
+    )
+
+    def __init__(self, future: Future, executor: Executor) -> None:
+        self.future = future
+        self.executor = executor
+        self.cx = Context(Waker(self.wake))
+        self.scheduled = False
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.join_wakers: list[Waker] = []
+        self.retrieved = False
+
+    def wake(self) -> None:
+        self.executor._schedule(self)
+
+    def finish(self, result: Any, error: BaseException | None) -> None:
+        self.done = True
+        self.result = result
+        self.error = error
+        self.future = None  # type: ignore[assignment]
+        wakers, self.join_wakers = self.join_wakers, []
+        for waker in wakers:
+            waker.wake()
+
+
+class Executor:
+    """A single-threaded executor with a ready queue and a timer heap.
+
+    Tasks are polled on the thread that called :func:`block_on`; wakers may be
+    called from any thread.
+    """
+
+    def __init__(self) -> None:
+        self._ready: deque[_Task] = deque()
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._timers: list[tuple[float, int, Waker]] = []
+        self._seq = itertools.count()
+        self._tasks: list[_Task] = []
+
+    def _schedule(self, task: _Task) -> None:
+        with self._lock:
+            if task.scheduled or task.done:
+                return
+            task.scheduled = True
+            self._ready.append(task)
+            self._wakeup.notify()
+
+    def spawn(self, future: Any) -> _Task:
+        task = _Task(into_future(future), self)
+        self._tasks.append(task)
+        self._schedule(task)
+        return task
+
+    def add_timer(self, deadline: float, waker: Waker) -> None:
+        """Wake ``waker`` once ``time.monotonic()`` reaches ``deadline``."""
+        heapq.heappush(self._timers, (deadline, next(self._seq), waker))
+
+    def _fire_timers(self) -> None:
+        timers = self._timers
+        now = time.monotonic()
+        while timers and timers[0][0] <= now:
+            heapq.heappop(timers)[2].wake()
+
+    def _poll(self, task: _Task) -> None:
+        try:
+            poll = task.future.poll(task.cx)
+        except BaseException as error:  # the task failed: keep it for its JoinHandle
+            task.finish(None, error)
+        else:
+            if poll is not Pending:
+                task.finish(poll.value, None)
+
+    def run(self, future: Any) -> Any:
+        main = self.spawn(future)
+        ready = self._ready
+        while True:
+            while ready:
+                with self._lock:
+                    task = ready.popleft()
+                    task.scheduled = False
+                if not task.done:
+                    self._poll(task)
+                    if main.done:
+                        return self._outcome(main)
+            self._fire_timers()
+            with self._lock:
+                if not ready:
+                    timeout = self._timers[0][0] - time.monotonic() if self._timers else None
+                    if timeout is None or timeout > 0:
+                        self._wakeup.wait(timeout)
+
+    @staticmethod
+    def _outcome(main: _Task) -> Any:
+        main.retrieved = True
+        if main.error is not None:
+            error = main.error
+            main.error = None
+            raise error
+        return main.result
+
+    def shutdown(self) -> None:
+        """Drop every unfinished task (closing its future) and report lost errors."""
+        for task in self._tasks:
+            if not task.done:
+                close = getattr(task.future, "close", None)
+                if close is not None:
+                    close()
+                task.done = True
+            elif task.error is not None and not task.retrieved:
+                print("desugar: a spawned task failed and was never joined:", file=sys.stderr)
+                traceback.print_exception(task.error, file=sys.stderr)
+        self._tasks.clear()
+
+
+def block_on(future: Any) -> Any:
+    """Run ``future`` to completion on this thread and return its output.
+
+    Spawned tasks run while it does; when ``future`` completes, tasks still
+    pending are dropped. An exception raised by ``future`` propagates, its
+    traceback showing the whole await chain.
+    """
+    if getattr(_local, "executor", None) is not None:
+        raise RuntimeError(
+            "block_on() cannot be called from inside a task: "
+            "await the future instead, or spawn() it"
+        )
+    executor = Executor()
+    _local.executor = executor
+    try:
+        return executor.run(future)
+    finally:
+        _local.executor = None
+        executor.shutdown()
+
+
+class JoinHandle(Future):
+    """The handle of a spawned task; awaiting it gives the task's result or raises its exception."""
+
+    __slots__ = ("_task",)
+
+    def __init__(self, task: _Task) -> None:
+        self._task = task
+
+    def poll(self, cx: Context) -> Poll:
+        task = self._task
+        if task.done:
+            task.retrieved = True
+            if task.error is not None:
+                raise task.error
+            return Ready(task.result)
+        waker = cx.waker()
+        if not any(w.will_wake(waker) for w in task.join_wakers):
+            task.join_wakers.append(waker.clone())
+        return Pending
+
+    def is_finished(self) -> bool:
+        """True once the task has completed or failed."""
+        return self._task.done
+
+
+def spawn(future: Any) -> JoinHandle:
+    """Run ``future`` as a new task on the running executor; await the handle for its result."""
+    return JoinHandle(current_executor("spawn()").spawn(future))
+
+
+class _YieldNow(Future):
+    __slots__ = ("_yielded",)
+
+    def __init__(self) -> None:
+        self._yielded = False
+
+    def poll(self, cx: Context) -> Poll:
+        if self._yielded:
+            return Ready(None)
+        self._yielded = True
+        cx.waker().wake_by_ref()
+        return Pending
+
+
+def yield_now() -> Future:
+    """A future that is `Pending` once (waking itself), letting other tasks run."""
+    return _YieldNow()
+
+
+def _drop(future: Any) -> None:
+    close = getattr(future, "close", None)
+    if close is not None:
+        close()
+
+
+class _Join(Future):
+    __slots__ = ("_futures", "_results", "_left")
+
+    def __init__(self, futures: tuple[Any, ...]) -> None:
+        self._futures: list[Any] = [into_future(f) for f in futures]
+        self._results: list[Any] = [None] * len(futures)
+        self._left = len(futures)
+
+    def poll(self, cx: Context) -> Poll:
+        futures = self._futures
+        for i, future in enumerate(futures):
+            if future is None:
+                continue
+            try:
+                poll = future.poll(cx)
+            except BaseException:
+                futures[i] = None
+                for other in futures:
+                    if other is not None:
+                        _drop(other)
+                raise
+            if poll is not Pending:
+                self._results[i] = poll.value
+                futures[i] = None
+                self._left -= 1
+        if self._left:
+            return Pending
+        return Ready(tuple(self._results))
+
+    def close(self) -> None:
+        for future in self._futures:
+            if future is not None:
+                _drop(future)
+
+
+def join(*futures: Any) -> Future:
+    """Poll all ``futures`` concurrently; ready with a tuple of their outputs, in order.
+
+    If one raises, the others are dropped and the exception propagates.
+    """
+    return _Join(futures)
+
+
+class _Select(Future):
+    __slots__ = ("_futures",)
+
+    def __init__(self, futures: tuple[Any, ...]) -> None:
+        if not futures:
+            raise ValueError("select() needs at least one future")
+        self._futures = [into_future(f) for f in futures]
+
+    def poll(self, cx: Context) -> Poll:
+        futures = self._futures
+        for i, future in enumerate(futures):
+            try:
+                poll = future.poll(cx)
+            except BaseException:
+                self._drop_all_but(i)
+                raise
+            if poll is not Pending:
+                self._drop_all_but(i)
+                return Ready((i, poll.value))
+        return Pending
+
+    def _drop_all_but(self, index: int) -> None:
+        for j, other in enumerate(self._futures):
+            if j != index:
+                _drop(other)
+
+    def close(self) -> None:
+        self._drop_all_but(-1)
+
+
+def select(*futures: Any) -> Future:
+    """Poll ``futures`` in order; ready with ``(index, output)`` of the first to complete.
+
+    The others are dropped (closed).
+    """
+    return _Select(futures)
+
+
+class _Timeout(Future):
+    __slots__ = ("_future", "_sleep", "_seconds")
+
+    def __init__(self, future: Any, seconds: float) -> None:
+        from desugar.runtime._timers import sleep
+
+        self._future = into_future(future)
+        self._sleep = sleep(seconds)
+        self._seconds = seconds
+
+    def poll(self, cx: Context) -> Poll:
+        poll = self._future.poll(cx)
+        if poll is not Pending:
+            return poll
+        if self._sleep.poll(cx) is not Pending:
+            _drop(self._future)
+            raise TimeoutError(f"future timed out after {self._seconds} s")
+        return Pending
+
+    def close(self) -> None:
+        _drop(self._future)
+
+
+def timeout(future: Any, seconds: float) -> Future:
+    """Ready with ``future``'s output, or raise ``TimeoutError`` after ``seconds`` (dropping it)."""
+    return _Timeout(future, seconds)
+
+
+Callback = Callable[[], None]

@@ -1,0 +1,42 @@
+"""`Future` (the trait) and `Pin`."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+from desugar.runtime._poll import Poll
+from desugar.runtime._waker import Context
+
+
+class Future(abc.ABC):
+    """Anything that can be polled: ``poll(cx)`` returns `Ready(value)` or `Pending`.
+
+    Subclass it to write a leaf future by hand. A future that returns `Pending`
+    must arrange for ``cx.waker()`` to be woken when polling again may make
+    progress; otherwise its task is never polled again.
+    """
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def poll(self, cx: Context) -> Poll:
+        """Try to make progress; return `Ready(value)` or `Pending`."""
+
+
+class Pin:
+    """Rust's ``Pin``: the promise that a future is not moved while it is polled.
+
+    Python objects never move, so pinning costs nothing: ``Pin.new_unchecked``
+    returns the future itself. Translated code leaves it out for speed; it is
+    here for hand-written futures that poll other futures and want to read as
+    Rust does. Polling a translated future after it completed raises
+    ``RuntimeError("`async fn` resumed after completion")``, as Rust panics.
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def new_unchecked(future: Any) -> Any:
+        """Return ``future`` itself, pinned (for free, as Python objects never move)."""
+        return future

@@ -1,0 +1,130 @@
+"""`GenFuture`: a generator state machine seen as a `Future`, and `into_future`.
+
+A translated ``async def`` is a generator function. Its generator receives the
+task `Context` as the value of each ``yield`` (the resume argument, as rustc
+passes ``_task_context``), yields `Pending` while it waits, and returns its
+result. `GenFuture.poll` resumes it once and maps a return to `Ready`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Generator
+
+from desugar.runtime._future import Future
+from desugar.runtime._poll import Pending, Poll, Ready
+from desugar.runtime._waker import Context
+
+_new = object.__new__
+
+
+class GenFuture(Future):
+    """A generator seen as a `Future` (Rust's ``std::future::from_generator``).
+
+    The generator must start with ``cx = yield`` (it is primed to that point
+    when wrapped), then yield `Pending` whenever it waits, receiving the next
+    `Context` as the value of the ``yield``. Its return value is the future's
+    output.
+    """
+
+    __slots__ = ("_gen", "_resume", "__weakref__")
+
+    def __init__(self, gen: Generator[Any, Context, Any]) -> None:
+        self._gen = gen
+        self._resume = gen.send
+        gen.send(None)
+
+    def poll(self, cx: Context) -> Poll:
+        """Resume the generator with ``cx``; `Ready(result)` once it returns."""
+        try:
+            return self._resume(cx)
+        except StopIteration as stop:
+            self._resume = self._resumed_after_completion
+            return Ready(stop.value)
+        except BaseException:
+            self._resume = self._resumed_after_panicking
+            raise
+
+    def _resumed_after_completion(self, cx: Context) -> Poll:
+        raise RuntimeError(
+            f"`async fn` resumed after completion: {self._name()} was polled "
+            "again after it returned Ready; await each future once"
+        )
+
+    def _resumed_after_panicking(self, cx: Context) -> Poll:
+        raise RuntimeError(
+            f"`async fn` resumed after panicking: {self._name()} was polled "
+            "again after it raised"
+        )
+
+    def _name(self) -> str:
+        return getattr(self._gen, "__qualname__", repr(self._gen))
+
+    def close(self) -> None:
+        """Drop the future: close its generator, running its cleanup."""
+        self._gen.close()
+
+    def __repr__(self) -> str:
+        return f"<GenFuture {self._name()}>"
+
+
+def from_generator(gen: Generator[Any, Context, Any]) -> GenFuture:
+    """Wrap a generator as a `Future` (see `GenFuture` for the protocol)."""
+    return GenFuture(gen)
+
+
+def async_fn(genfn: Callable[..., Generator[Any, Context, Any]]) -> Callable[..., GenFuture]:
+    """Decorator for a translated ``async def``: calling it returns a `GenFuture`.
+
+    The wrapper keeps the function's name, qualified name, docstring, module
+    and signature (through ``__wrapped__``).
+    """
+
+    @functools.wraps(genfn)
+    def async_fn_wrapper(*args: Any, **kwargs: Any) -> GenFuture:
+        gen = genfn(*args, **kwargs)
+        fut = _new(GenFuture)
+        fut._gen = gen
+        fut._resume = gen.send
+        gen.send(None)
+        return fut
+
+    async_fn_wrapper._desugar_async_fn = True  # type: ignore[attr-defined]
+    return async_fn_wrapper
+
+
+class _AwaitableFuture(Future):
+    """A Python awaitable (``__await__``) driven as a future under our executor."""
+
+    __slots__ = ("_it", "_what")
+
+    def __init__(self, awaitable: Any) -> None:
+        self._what = awaitable
+        self._it = awaitable.__await__()
+
+    def poll(self, cx: Context) -> Poll:
+        try:
+            yielded = self._it.send(None)
+        except StopIteration as stop:
+            return Ready(stop.value)
+        raise RuntimeError(
+            f"{self._what!r} is an asyncio awaitable: it yielded {yielded!r} to "
+            "wait for an event loop; run the program under asyncio.run(...) "
+            "instead of desugar.runtime.block_on(...)"
+        )
+
+
+def into_future(obj: Any) -> Future:
+    """`IntoFuture::into_future`: our futures pass through; awaitables are adapted.
+
+    Raises ``TypeError`` for an object that cannot be awaited, with Python's
+    own message.
+    """
+    if type(obj) is GenFuture or isinstance(obj, Future):
+        return obj
+    if hasattr(type(obj), "__await__"):
+        return _AwaitableFuture(obj)
+    raise TypeError(f"object {type(obj).__name__} can't be used in 'await' expression")
+
+
+__all__ = ["GenFuture", "from_generator", "async_fn", "into_future", "Pending"]

@@ -1,0 +1,41 @@
+"""`sleep`: a leaf future backed by the executor's timer heap."""
+
+from __future__ import annotations
+
+import time
+
+from desugar.runtime._executor import current_executor
+from desugar.runtime._future import Future
+from desugar.runtime._poll import Pending, Poll, Ready
+from desugar.runtime._waker import Context, Waker
+
+
+class Sleep(Future):
+    """Ready once ``seconds`` have passed since it was first polled."""
+
+    __slots__ = ("_seconds", "_deadline", "_waker")
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._deadline: float | None = None
+        self._waker: Waker | None = None
+
+    def poll(self, cx: Context) -> Poll:
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + self._seconds
+        if now >= self._deadline:
+            return Ready(None)
+        waker = cx.waker()
+        if self._waker is None or not self._waker.will_wake(waker):
+            self._waker = waker.clone()
+            current_executor("sleep()").add_timer(self._deadline, self._waker)
+        return Pending
+
+    def __repr__(self) -> str:
+        return f"sleep({self._seconds!r})"
+
+
+def sleep(seconds: float) -> Sleep:
+    """A future that is ready after ``seconds`` (timed from its first poll)."""
+    return Sleep(seconds)

@@ -1,0 +1,563 @@
+"""The ``desugar`` command line: modes, outputs, messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+import desugar
+from desugar.cli import main
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ASYNC_SRC = "async def f():\n    await g()\n"
+PLAIN_SRC = "import os\n\n\ndef h(x):\n    return x  + 1  # odd spacing is kept\n"
+BAD_SRC = "def f(:\n"
+
+EXIT_WOULD_CHANGE = 1
+EXIT_ERROR = 123
+EXIT_USAGE = 2
+
+
+def invoke(args: list[str], input: bytes | str | None = None) -> Result:
+    """Run the CLI in-process; ``result.stdout`` and ``result.stderr`` are separate."""
+    return CliRunner().invoke(main, args, input=input, catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run every test in an empty directory so names in messages are relative."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(path: str, text: str | bytes) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        p.write_bytes(text)
+    else:
+        p.write_bytes(text.encode("utf-8"))
+    return p
+
+
+def translated(source: str, filename: str) -> str:
+    return desugar.translate(source, filename)
+
+
+# --------------------------------------------------------------------------
+# One file to stdout
+
+
+def test_file_with_async_def_is_printed_translated_to_stdout() -> None:
+    write("a.py", ASYNC_SRC)
+    result = invoke(["a.py"])
+    assert result.exit_code == 0, result.stderr
+    assert "def " in result.stdout
+    assert "async def" not in result.stdout
+    compile(result.stdout, "a.py", "exec")
+    assert result.stderr == ""
+
+
+def test_module_without_async_is_printed_byte_for_byte_unchanged() -> None:
+    write("plain.py", PLAIN_SRC)
+    result = invoke(["plain.py"])
+    assert result.exit_code == 0
+    assert result.stdout_bytes == PLAIN_SRC.encode()
+    assert result.stderr == ""
+
+
+def test_stdin_dash_is_translated_to_stdout() -> None:
+    result = invoke(["-"], input=ASYNC_SRC)
+    assert result.exit_code == 0, result.stderr
+    assert "async def" not in result.stdout
+    compile(result.stdout, "<stdin>", "exec")
+
+
+def test_translate_subcommand_is_the_same_as_no_subcommand() -> None:
+    write("a.py", ASYNC_SRC)
+    assert invoke(["translate", "a.py"]).stdout == invoke(["a.py"]).stdout
+
+
+def test_coding_cookie_is_respected_and_bytes_are_kept() -> None:
+    raw = "# -*- coding: latin-1 -*-\nx = 'é'\n".encode("latin-1")
+    write("latin.py", raw)
+    result = invoke(["latin.py"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == raw
+
+
+def test_crlf_newlines_are_preserved_in_the_translation() -> None:
+    write("crlf.py", ASYNC_SRC.replace("\n", "\r\n").encode())
+    result = invoke(["crlf.py", "-o", "out.py"])
+    assert result.exit_code == 0, result.stderr
+    data = Path("out.py").read_bytes()
+    assert b"async def" not in data
+    assert b"\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+
+
+# --------------------------------------------------------------------------
+# -o / --in-place
+
+
+def test_output_option_writes_the_translation_to_the_file() -> None:
+    write("a.py", ASYNC_SRC)
+    result = invoke(["a.py", "-o", "out.py"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert Path("out.py").read_text() == translated(ASYNC_SRC, "a.py")
+    assert Path("a.py").read_text() == ASYNC_SRC
+
+
+def test_output_into_an_existing_directory_keeps_the_file_name() -> None:
+    write("a.py", ASYNC_SRC)
+    Path("outdir").mkdir()
+    result = invoke(["a.py", "-o", "outdir"])
+    assert result.exit_code == 0, result.stderr
+    assert Path("outdir/a.py").read_text() == translated(ASYNC_SRC, "a.py")
+
+
+@pytest.mark.parametrize("out", ["a.py", "./a.py", "sub/../a.py"])
+def test_output_onto_the_input_is_refused_and_the_input_is_untouched(out: str) -> None:
+    Path("sub").mkdir()
+    write("a.py", ASYNC_SRC)
+    result = invoke(["a.py", "-o", out])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == (
+        f"error: refusing to write {Path(out)}: it is an input file "
+        "(use --in-place to rewrite inputs)\n"
+    )
+    assert Path("a.py").read_text() == ASYNC_SRC
+
+
+def test_output_directory_equal_to_the_input_directory_is_refused() -> None:
+    write("pkg/a.py", ASYNC_SRC)
+    result = invoke(["pkg", "-o", "pkg"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == (
+        "error: refusing to write pkg/a.py: it is an input file "
+        "(use --in-place to rewrite inputs)\n"
+    )
+    assert Path("pkg/a.py").read_text() == ASYNC_SRC
+
+
+def test_in_place_rewrites_only_the_files_that_change() -> None:
+    write("a.py", ASYNC_SRC)
+    plain = write("plain.py", PLAIN_SRC)
+    os.utime(plain, (0, 0))
+    result = invoke(["a.py", "plain.py", "--in-place"])
+    assert result.exit_code == 0, result.stderr
+    assert Path("a.py").read_text() == translated(ASYNC_SRC, "a.py")
+    assert plain.read_text() == PLAIN_SRC
+    assert plain.stat().st_mtime == 0
+    assert result.stdout == ""
+    assert result.stderr == "1 file translated, 1 left unchanged, 0 failed.\n"
+
+
+@pytest.mark.parametrize(
+    "options", [[], ["-o", "out.py"], ["--check"], ["--diff"], ["--no-format"]]
+)
+def test_input_is_never_overwritten_without_in_place(options: list[str]) -> None:
+    write("a.py", ASYNC_SRC)
+    invoke(["a.py", *options])
+    assert Path("a.py").read_text() == ASYNC_SRC
+
+
+def test_directory_is_translated_recursively_mirroring_its_layout() -> None:
+    write("pkg/__init__.py", PLAIN_SRC)
+    write("pkg/sub/mod.py", ASYNC_SRC)
+    write("pkg/notes.txt", "not python\n")
+    for skipped in [
+        "__pycache__",
+        ".hidden",
+        ".git",
+        "build",
+        "dist",
+        "pkg.egg-info",
+        ".venv",
+        "venv",
+    ]:
+        write(f"pkg/{skipped}/skip.py", BAD_SRC)
+    write("pkg/myenv/pyvenv.cfg", "home = /usr\n")
+    write("pkg/myenv/lib/skip.py", BAD_SRC)
+
+    result = invoke(["pkg", "-o", "out"])
+    assert result.exit_code == 0, result.stderr
+    written = sorted(
+        str(p.relative_to("out")) for p in Path("out").rglob("*") if p.is_file()
+    )
+    assert written == ["__init__.py", "sub/mod.py"]
+    assert Path("out/__init__.py").read_text() == PLAIN_SRC
+    assert Path("out/sub/mod.py").read_text() == translated(ASYNC_SRC, "pkg/sub/mod.py")
+    assert result.stderr == "1 file translated, 1 left unchanged, 0 failed.\n"
+
+
+def test_several_inputs_are_mirrored_below_their_common_directory() -> None:
+    write("src/a.py", ASYNC_SRC)
+    write("src/lib/b.py", PLAIN_SRC)
+    result = invoke(["src/a.py", "src/lib", "-o", "out"])
+    assert result.exit_code == 0, result.stderr
+    assert Path("out/a.py").read_text() == translated(ASYNC_SRC, "src/a.py")
+    assert Path("out/lib/b.py").read_text() == PLAIN_SRC
+
+
+def test_output_directory_inside_the_input_directory_is_not_read_back() -> None:
+    write("pkg/a.py", ASYNC_SRC)
+    write("pkg/out/stale.py", BAD_SRC)
+    result = invoke(["pkg", "-o", "pkg/out"])
+    assert result.exit_code == 0, result.stderr
+    assert Path("pkg/out/a.py").exists()
+    assert not Path("pkg/out/out").exists()
+
+
+# --------------------------------------------------------------------------
+# --check / --diff
+
+
+def test_check_exits_1_and_names_each_file_that_would_be_translated() -> None:
+    write("a.py", ASYNC_SRC)
+    write("plain.py", PLAIN_SRC)
+    result = invoke(["--check", "a.py", "plain.py"])
+    assert result.exit_code == EXIT_WOULD_CHANGE
+    assert result.stdout == ""
+    assert result.stderr == (
+        "would translate a.py\n"
+        "1 file would be translated, 1 file would be left unchanged.\n"
+    )
+    assert sorted(os.listdir()) == ["a.py", "plain.py"]
+
+
+def test_check_exits_0_when_no_file_would_change() -> None:
+    write("plain.py", PLAIN_SRC)
+    write("other.py", PLAIN_SRC)
+    result = invoke(["--check", "plain.py", "other.py"])
+    assert result.exit_code == 0
+    assert (
+        result.stderr
+        == "0 files would be translated, 2 files would be left unchanged.\n"
+    )
+
+
+def test_check_quiet_prints_nothing_but_keeps_the_exit_code() -> None:
+    write("a.py", ASYNC_SRC)
+    result = invoke(["--check", "-q", "a.py"])
+    assert result.exit_code == EXIT_WOULD_CHANGE
+    assert result.stderr == ""
+
+
+def test_diff_prints_a_labelled_unified_diff_and_exits_0() -> None:
+    write("a.py", ASYNC_SRC)
+    write("plain.py", PLAIN_SRC)
+    result = invoke(["--diff", "a.py", "plain.py"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines(keepends=True)
+    assert lines[0] == "--- a.py\t(original)\n"
+    assert lines[1] == "+++ a.py\t(translated)\n"
+    assert lines[2].startswith("@@ -1,2 ")
+    assert "-async def f():\n" in lines
+    assert "-    await g()\n" in lines
+    assert "plain.py" not in result.stdout
+    assert result.stderr == (
+        "would translate a.py\n"
+        "1 file would be translated, 1 file would be left unchanged.\n"
+    )
+    assert sorted(os.listdir()) == ["a.py", "plain.py"]
+
+
+def test_diff_with_check_exits_1_when_there_are_changes() -> None:
+    write("a.py", ASYNC_SRC)
+    result = invoke(["--diff", "--check", "a.py"])
+    assert result.exit_code == EXIT_WOULD_CHANGE
+    assert result.stdout.startswith("--- a.py\t(original)\n+++ a.py\t(translated)\n")
+
+
+def test_diff_marks_a_missing_final_newline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        desugar, "translate", lambda source, filename, format=True: "y = 2"
+    )
+    write("a.py", "x = 1")
+    result = invoke(["--diff", "a.py"])
+    assert result.stdout == (
+        "--- a.py\t(original)\n"
+        "+++ a.py\t(translated)\n"
+        "@@ -1 +1 @@\n"
+        "-x = 1\n"
+        "\\ No newline at end of file\n"
+        "+y = 2\n"
+        "\\ No newline at end of file\n"
+    )
+
+
+# --------------------------------------------------------------------------
+# --no-format, reporting
+
+
+def test_no_format_passes_format_false_to_translate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = []
+
+    def fake(source: str, filename: str = "<string>", *, format: bool = True) -> str:
+        calls.append((source, filename, format))
+        return "translated = True\n"
+
+    monkeypatch.setattr(desugar, "translate", fake)
+    write("a.py", ASYNC_SRC)
+    result = invoke(["--no-format", "a.py"])
+    assert result.stdout == "translated = True\n"
+    assert calls == [(ASYNC_SRC, "a.py", False)]
+    invoke(["a.py"])
+    assert calls[-1] == (ASYNC_SRC, "a.py", True)
+
+
+def test_verbose_reports_every_file() -> None:
+    write("pkg/a.py", ASYNC_SRC)
+    write("pkg/b.py", PLAIN_SRC)
+    result = invoke(["-v", "pkg", "-o", "out"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "translated pkg/a.py -> out/a.py\n"
+        "unchanged pkg/b.py\n"
+        "1 file translated, 1 left unchanged, 0 failed.\n"
+    )
+
+
+def test_quiet_suppresses_the_summary() -> None:
+    write("pkg/a.py", ASYNC_SRC)
+    result = invoke(["-q", "pkg", "-o", "out"])
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert Path("out/a.py").exists()
+
+
+def test_many_files_show_progress_with_verbose() -> None:
+    for i in range(6):
+        write(f"pkg/m{i}.py", PLAIN_SRC)
+    result = invoke(["-v", "pkg", "-o", "out"])
+    assert result.exit_code == 0, result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert progress == [f"[{i + 1}/6] pkg/m{i}.py" for i in range(6)]
+
+
+def test_few_files_show_no_progress() -> None:
+    for i in range(5):
+        write(f"pkg/m{i}.py", PLAIN_SRC)
+    result = invoke(["-v", "pkg", "-o", "out"])
+    assert not any(line.startswith("[") for line in result.stderr.splitlines())
+
+
+# --------------------------------------------------------------------------
+# Errors
+
+
+def test_syntax_error_is_shown_as_file_line_col_with_a_caret() -> None:
+    write("bad.py", BAD_SRC)
+    result = invoke(["bad.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert re.match(r"^bad\.py:1:\d+: \S", lines[0]), lines
+    col = int(lines[0].split(":")[2])
+    assert lines[1] == "    def f(:"
+    assert lines[2] == "    " + " " * (col - 1) + "^"
+
+
+def test_missing_file_is_reported() -> None:
+    result = invoke(["missing.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stdout == ""
+    assert result.stderr == "error: cannot read missing.py: no such file\n"
+
+
+def test_unreadable_file_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests may run as root, where chmod does not stop reads: fake the failure.
+    def deny(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    write("a.py", ASYNC_SRC)
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    result = invoke(["a.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == "error: cannot read a.py: permission denied\n"
+
+
+def test_file_that_is_not_utf8_is_reported() -> None:
+    write("latin.py", b"x = '\xe9'\n")
+    result = invoke(["latin.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == (
+        "error: cannot read latin.py: not valid UTF-8 text (invalid continuation byte at offset 5)\n"
+    )
+
+
+def test_unknown_coding_cookie_is_reported() -> None:
+    write("odd.py", b"# coding: no-such-codec\nx = 1\n")
+    result = invoke(["odd.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr.startswith("error: cannot read odd.py: bad coding cookie (")
+
+
+def test_directory_without_python_files_is_reported() -> None:
+    write("empty/readme.txt", "nothing here\n")
+    result = invoke(["empty", "-o", "out"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == "error: no Python files found in empty\n"
+    assert not Path("out").exists()
+
+
+def test_unwritable_output_is_reported() -> None:
+    # A regular file used as a directory: fails even for root.
+    write("a.py", ASYNC_SRC)
+    write("somefile.txt", "x\n")
+    result = invoke(["a.py", "-o", "somefile.txt/out.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == (
+        "error: cannot write somefile.txt/out.py: somefile.txt is not a directory\n"
+    )
+
+
+def test_unexpected_exception_is_reported_as_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def boom(source: str, filename: str = "<string>", *, format: bool = True) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(desugar, "translate", boom)
+    write("a.py", ASYNC_SRC)
+    result = invoke(["a.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: INTERNAL ERROR while translating a.py: RuntimeError: boom\n"
+        "This is a bug in desugar; please report it with the input file.\n"
+    )
+
+
+def test_internal_error_traceback_is_shown_with_verbose(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def boom(source: str, filename: str = "<string>", *, format: bool = True) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(desugar, "translate", boom)
+    write("a.py", ASYNC_SRC)
+    result = invoke(["-v", "a.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert "Traceback (most recent call last):" in result.stderr
+
+
+def test_a_failing_file_does_not_stop_the_others_but_exits_123() -> None:
+    write("pkg/a_bad.py", BAD_SRC)
+    write("pkg/b_good.py", ASYNC_SRC)
+    write("pkg/c_plain.py", PLAIN_SRC)
+    result = invoke(["pkg", "missing.py", "-o", "out"])
+    assert result.exit_code == EXIT_ERROR
+    assert Path("out/pkg/b_good.py").read_text() == translated(
+        ASYNC_SRC, "pkg/b_good.py"
+    )
+    assert Path("out/pkg/c_plain.py").read_text() == PLAIN_SRC
+    assert not Path("out/pkg/a_bad.py").exists()
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("pkg/a_bad.py:1:")
+    assert "error: cannot read missing.py: no such file" in lines
+    assert lines[-1] == "1 file translated, 1 left unchanged, 2 failed."
+
+
+def test_check_counts_failures_in_the_summary() -> None:
+    write("a.py", ASYNC_SRC)
+    write("bad.py", BAD_SRC)
+    result = invoke(["--check", "a.py", "bad.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr.splitlines()[-1] == (
+        "1 file would be translated, 0 files would be left unchanged, "
+        "1 file would fail to translate."
+    )
+
+
+# --------------------------------------------------------------------------
+# Command line shape
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["a.py", "b.py"], "a directory or several inputs need --output DIR"),
+        (["pkg"], "a directory or several inputs need --output DIR"),
+        (
+            ["a.py", "--in-place", "-o", "out.py"],
+            "--in-place and --output cannot be combined",
+        ),
+        (["a.py", "--check", "--in-place"], "--check and --diff write nothing"),
+        (["a.py", "--diff", "-o", "out.py"], "--check and --diff write nothing"),
+        (["a.py", "-q", "-v"], "--quiet and --verbose cannot be combined"),
+        (["-", "a.py", "--check"], "standard input (-) cannot be combined"),
+        (["-", "--in-place"], "--in-place cannot rewrite standard input"),
+    ],
+)
+def test_conflicting_options_are_usage_errors(args: list[str], message: str) -> None:
+    write("a.py", ASYNC_SRC)
+    write("b.py", ASYNC_SRC)
+    write("pkg/c.py", ASYNC_SRC)
+    result = invoke(args)
+    assert result.exit_code == EXIT_USAGE
+    assert message in result.stderr
+    assert Path("a.py").read_text() == ASYNC_SRC
+
+
+def test_version_option_prints_the_version() -> None:
+    result = invoke(["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"desugar {desugar.__version__}\n"
+
+
+def test_python_dash_m_desugar_version_works() -> None:
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-m", "desugar", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"desugar {desugar.__version__}\n"
+
+
+def test_help_lists_the_translate_options_and_the_commands() -> None:
+    result = invoke(["--help"])
+    assert result.exit_code == 0
+    assert "[OPTIONS] SRC..." in result.stdout
+    for option in [
+        "--output",
+        "--in-place",
+        "--check",
+        "--diff",
+        "--no-format",
+        "--version",
+    ]:
+        assert option in result.stdout
+    assert "translate" in result.stdout
+
+
+def test_a_later_subcommand_is_dispatched_while_files_still_translate() -> None:
+    @click.command("hello")
+    @click.argument("script")
+    def hello(script: str) -> None:
+        click.echo(f"hello {script}")
+
+    main.add_command(hello)
+    try:
+        write("a.py", PLAIN_SRC)
+        assert invoke(["hello", "a.py"]).stdout == "hello a.py\n"
+        assert invoke(["a.py"]).stdout == PLAIN_SRC
+        assert invoke(["-v", "a.py"]).stdout == PLAIN_SRC
+    finally:
+        main.commands.pop("hello")
