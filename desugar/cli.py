@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 import desugar
-from desugar.errors import TranslateError
+from desugar.errors import InternalError, TranslateError
 
 EXIT_OK = 0
 EXIT_WOULD_CHANGE = 1
@@ -280,6 +280,25 @@ def unified_diff(old: str, new: str, name: str) -> str:
     return "".join(out)
 
 
+BUG_NOTE = "This is a bug in desugar; please report it with the input file."
+
+
+def internal_error_message(exc: Exception, name: str) -> str:
+    """The report for an exception other than TranslateError from translate.
+
+    The compiler's own InternalError already reads ``INTERNAL ERROR while
+    translating FILE: ...``; it is shown as is rather than wrapped twice.
+    """
+    text = str(exc)
+    if isinstance(exc, InternalError) and text.startswith("INTERNAL ERROR"):
+        message = f"error: {text}"
+    else:
+        message = f"error: INTERNAL ERROR while translating {name}: {type(exc).__name__}: {exc}"
+    if "This is a bug in desugar" not in message:
+        message += "\n" + BUG_NOTE
+    return message
+
+
 def _err(message: str) -> None:
     click.echo(message, err=True)
 
@@ -487,11 +506,7 @@ def translate_command(
                 failed += 1
                 continue
             except Exception as exc:  # noqa: BLE001 - any other exception is our bug
-                _err(
-                    f"error: INTERNAL ERROR while translating {source.name}: "
-                    f"{type(exc).__name__}: {exc}\n"
-                    "This is a bug in desugar; please report it with the input file."
-                )
+                _err(internal_error_message(exc, source.name))
                 if verbose:
                     _err("".join(traceback.format_exception(exc)).rstrip())
                 failed += 1

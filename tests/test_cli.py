@@ -14,12 +14,15 @@ from click.testing import CliRunner, Result
 
 import desugar
 from desugar.cli import main
+from desugar.errors import InternalError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 ASYNC_SRC = "async def f():\n    await g()\n"
 PLAIN_SRC = "import os\n\n\ndef h(x):\n    return x  + 1  # odd spacing is kept\n"
-BAD_SRC = "def f(:\n"
+# The compiler passes modules without async through untouched, so a syntax
+# error is only reported in a module that needs translating.
+BAD_SRC = "async def f(:\n"
 
 EXIT_WOULD_CHANGE = 1
 EXIT_ERROR = 123
@@ -366,7 +369,7 @@ def test_syntax_error_is_shown_as_file_line_col_with_a_caret() -> None:
     lines = result.stderr.splitlines()
     assert re.match(r"^bad\.py:1:\d+: \S", lines[0]), lines
     col = int(lines[0].split(":")[2])
-    assert lines[1] == "    def f(:"
+    assert lines[1] == "    async def f(:"
     assert lines[2] == "    " + " " * (col - 1) + "^"
 
 
@@ -439,6 +442,24 @@ def test_unexpected_exception_is_reported_as_an_internal_error(
         "error: INTERNAL ERROR while translating a.py: RuntimeError: boom\n"
         "This is a bug in desugar; please report it with the input file.\n"
     )
+
+
+def test_compiler_internal_error_is_shown_once_not_wrapped_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = (
+        "INTERNAL ERROR while translating a.py: ValueError: bad node. "
+        "This is a bug in desugar; please report it with the input file."
+    )
+
+    def boom(source: str, filename: str = "<string>", *, format: bool = True) -> str:
+        raise InternalError(message)
+
+    monkeypatch.setattr(desugar, "translate", boom)
+    write("a.py", ASYNC_SRC)
+    result = invoke(["a.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == f"error: {message}\n"
 
 
 def test_internal_error_traceback_is_shown_with_verbose(

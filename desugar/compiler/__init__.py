@@ -9,10 +9,9 @@ layout); black for the final format.
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
-
 from desugar.compiler import validate
-from desugar.compiler.async_fn import AsyncFnLowering, import_runtime
+from desugar.compiler.async_fn import import_runtime, lower_async_def
+from desugar.compiler.walk import StatementWalker, async_def_lines
 from desugar.errors import InternalError, TranslateError
 
 
@@ -36,11 +35,11 @@ def translate_module(source: str, filename: str = "<string>", *, format: bool = 
             col=error.raw_column + 1,
         ).located(filename, source) from None
     try:
-        lowering = AsyncFnLowering()
-        new = MetadataWrapper(module, unsafe_skip_copy=True).visit(lowering)
-        if not lowering.changed:
+        walker = StatementWalker(async_def_lines(tree), lower_async_def)
+        body = walker.statements(module.body)
+        if not walker.changed:
             return source
-        code = import_runtime(new).code
+        code = import_runtime(module.with_changes(body=body)).code
     except TranslateError:
         raise
     except Exception as error:  # a bug of ours, not the input's

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Sequence, Union
 
 import libcst as cst
-from libcst.metadata import PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from desugar.compiler import await_
 from desugar.compiler.names import AUG_KEY, AUG_TARGET, AUG_VALUE, AWAITEE, POLL, RUNTIME
@@ -70,14 +70,14 @@ def _assign(target: cst.BaseAssignTargetExpression, value: cst.BaseExpression) -
 
 
 class AsyncFnLowering(cst.CSTTransformer):
-    """Rewrite every ``async def`` of a module; ``changed`` says whether there was one."""
+    """Rewrite an ``async def`` and every ``async def`` nested in it."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self) -> None:
+    def __init__(self, line_offset: int = 0) -> None:
         super().__init__()
         self.scopes: list[bool] = []  # True for an async def, False for other scopes
-        self.changed = False
+        self.line_offset = line_offset  # positions are relative to the lowered subtree
 
     # --- scopes ----------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -106,7 +106,6 @@ class AsyncFnLowering(cst.CSTTransformer):
         self.scopes.pop()
         if updated_node.asynchronous is None:
             return updated_node
-        self.changed = True
         body = updated_node.body
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [
             cst.SimpleStatementLine(body=list(body.body))
@@ -129,7 +128,7 @@ class AsyncFnLowering(cst.CSTTransformer):
 
     # --- statements that await ------------------------------------------
     def _comment(self, node: cst.Await) -> str:
-        line = self.get_metadata(PositionProvider, node).start.line
+        line = self.get_metadata(PositionProvider, node).start.line + self.line_offset
         return f"# line {line}: {_one_line(node)}"
 
     def _lower_small(self, stmt: cst.BaseSmallStatement) -> list[cst.BaseStatement] | None:
@@ -230,6 +229,15 @@ class AsyncFnLowering(cst.CSTTransformer):
         if out is None:
             return updated_node
         return cst.IndentedBlock(body=out)
+
+
+def lower_async_def(node: cst.FunctionDef, def_line: int) -> cst.FunctionDef:
+    """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line``."""
+    module = cst.Module(body=[node])
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    name_line = wrapper.resolve(PositionProvider)[node.name].start.line
+    lowered = wrapper.visit(AsyncFnLowering(line_offset=def_line - name_line))
+    return lowered.body[0]  # type: ignore[return-value]
 
 
 def import_runtime(module: cst.Module) -> cst.Module:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import Any, Generator
 
 from desugar.runtime._poll import Poll
 from desugar.runtime._waker import Context
@@ -21,7 +21,18 @@ class Future(abc.ABC):
 
     @abc.abstractmethod
     def poll(self, cx: Context) -> Poll:
-        """Try to make progress; return `Ready(value)` or `Pending`."""
+        """Try to make progress; return `Ready(value)` or `Pending`.
+
+        Raise an exception to fail the future.
+        """
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        """Let a native (untranslated) coroutine await this future under `block_on`.
+
+        The future itself is yielded up the coroutine chain to the executor's
+        adapter, which polls it and sends its output back.
+        """
+        return (yield self)
 
 
 class Pin:

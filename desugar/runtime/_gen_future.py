@@ -94,24 +94,59 @@ def async_fn(genfn: Callable[..., Generator[Any, Context, Any]]) -> Callable[...
 
 
 class _AwaitableFuture(Future):
-    """A Python awaitable (``__await__``) driven as a future under our executor."""
+    """A Python awaitable (``__await__``) driven as a future under our executor.
 
-    __slots__ = ("_it", "_what")
+    A native coroutine that awaits one of our futures yields that future up
+    to here (see `Future.__await__`); it is polled with the task's Context and
+    its output sent back in. Anything else yielded belongs to another event
+    loop (asyncio) and gets a clear error.
+    """
+
+    __slots__ = ("_it", "_what", "_waiting")
 
     def __init__(self, awaitable: Any) -> None:
         self._what = awaitable
         self._it = awaitable.__await__()
+        self._waiting: Future | None = None
 
     def poll(self, cx: Context) -> Poll:
-        try:
-            yielded = self._it.send(None)
-        except StopIteration as stop:
-            return Ready(stop.value)
-        raise RuntimeError(
-            f"{self._what!r} is an asyncio awaitable: it yielded {yielded!r} to "
-            "wait for an event loop; run the program under asyncio.run(...) "
-            "instead of desugar.runtime.block_on(...)"
-        )
+        it = self._it
+        send_value: Any = None
+        error: BaseException | None = None
+        while True:
+            waiting = self._waiting
+            if waiting is not None:
+                try:
+                    poll = waiting.poll(cx)
+                except BaseException as exc:
+                    error = exc
+                else:
+                    if poll is Pending:
+                        return Pending
+                    send_value = poll.value
+                self._waiting = None
+            try:
+                if error is not None:
+                    yielded = it.throw(error)
+                    error = None
+                else:
+                    yielded = it.send(send_value)
+            except StopIteration as stop:
+                return Ready(stop.value)
+            if not isinstance(yielded, Future):
+                raise RuntimeError(
+                    f"{self._what!r} is an asyncio awaitable: it yielded {yielded!r} to "
+                    "wait for an event loop; run the program under asyncio.run(...) "
+                    "instead of desugar.runtime.block_on(...)"
+                )
+            self._waiting = yielded
+            send_value = None
+
+    def close(self) -> None:
+        """Drop the awaitable: close the coroutine, running its cleanup."""
+        close = getattr(self._it, "close", None)
+        if close is not None:
+            close()
 
 
 def into_future(obj: Any) -> Future:
