@@ -25,7 +25,8 @@ def translate_module(source: str, filename: str = "<string>", *, format: bool = 
     if not needs_translation(source):
         return source
     tree = validate.parse_checked(source, filename)
-    validate.check(tree, source, filename)
+    if not validate.check(tree, source, filename):
+        return source
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:

@@ -47,18 +47,25 @@ class _Checker(ast.NodeVisitor):
         self.filename = filename
         self.lines = source.splitlines()
         self.scopes: list[ast.AST] = []  # enclosing function-like scopes
+        self.has_async = False
+        self.reserved_use: TranslateError | None = None
 
     def fail(self, node: ast.AST, message: str, hint: str | None = None) -> None:
+        raise self.error(node, message, hint)
+
+    # --- reserved names -------------------------------------------------
+    def error(self, node: ast.AST, message: str, hint: str | None = None) -> TranslateError:
         lineno = getattr(node, "lineno", 1)
         col = _column(self.lines, lineno, getattr(node, "col_offset", 0))
-        raise TranslateError(message, line=lineno, col=col, hint=hint).located(
+        return TranslateError(message, line=lineno, col=col, hint=hint).located(
             self.filename, self.source
         )
 
-    # --- reserved names -------------------------------------------------
     def reserved(self, node: ast.AST, name: str | None) -> None:
-        if name and name.startswith(PREFIX):
-            self.fail(
+        # Only an error in a module that has something to translate: our own
+        # output uses the prefix, and translating it again must change nothing.
+        if name and name.startswith(PREFIX) and self.reserved_use is None:
+            self.reserved_use = self.error(
                 node,
                 f"the name {name!r} uses the prefix {PREFIX!r}, which desugar reserves "
                 "for the names it generates",
@@ -116,6 +123,7 @@ class _Checker(ast.NodeVisitor):
         self.scopes.pop()
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self.has_async = True
         self.visit_FunctionDef(node)  # type: ignore[arg-type]
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
@@ -177,6 +185,13 @@ class _Checker(ast.NodeVisitor):
 _NOT_YET = "desugar lowers `async def` with `await` statements so far; see the README's status list"
 
 
-def check(tree: ast.Module, source: str, filename: str) -> None:
-    """Raise TranslateError at the first construct desugar cannot translate."""
-    _Checker(source, filename).visit(tree)
+def check(tree: ast.Module, source: str, filename: str) -> bool:
+    """Raise TranslateError at the first construct desugar cannot translate.
+
+    Returns whether the module has anything to translate.
+    """
+    checker = _Checker(source, filename)
+    checker.visit(tree)
+    if checker.has_async and checker.reserved_use is not None:
+        raise checker.reserved_use
+    return checker.has_async

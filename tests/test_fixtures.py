@@ -1,0 +1,69 @@
+"""Fixtures: each input in fixtures/ beside its expected translation.
+
+Every fixture is diffed against its expected output, and run three ways (the
+input natively, the input translated, the expected output as it stands) with
+the outputs compared. Translating the expected output again changes nothing.
+Regenerate with ``pytest tests/test_fixtures.py --update-fixtures``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+
+import desugar
+from tests.support import run
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+INPUTS = sorted(p for p in FIXTURES.glob("*.py") if not p.name.endswith(".expected.py"))
+
+
+def expected_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".expected.py")
+
+
+def test_there_are_enough_fixtures_and_the_first_is_a_no_op() -> None:
+    assert len(INPUTS) >= 15
+    first = INPUTS[0]
+    assert first.name.startswith("00_no_async")
+    assert expected_path(first).read_text() == first.read_text()
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.stem for p in INPUTS])
+def test_fixture_translation_matches_expected(path: Path, request: pytest.FixtureRequest) -> None:
+    source = path.read_text()
+    got = desugar.translate(source, path.name)
+    expected_file = expected_path(path)
+    if request.config.getoption("--update-fixtures"):
+        expected_file.write_text(got)
+    expected = expected_file.read_text()
+    if got != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                got.splitlines(keepends=True),
+                f"{expected_file.name} (expected)",
+                f"{path.name} (translated now)",
+            )
+        )
+        pytest.fail(f"translation of {path.name} differs from its fixture:\n{diff}", pytrace=False)
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.stem for p in INPUTS])
+def test_fixture_runs_the_same_natively_and_translated(path: Path) -> None:
+    source = path.read_text()
+    native = run(source, translated=False, name=path.stem)
+    assert native.strip(), "a fixture must print what it did"
+    translated = run(source, translated=True, name=path.stem)
+    assert translated == native
+    as_written = run(expected_path(path).read_text(), translated=False, name=path.stem)
+    assert as_written == native
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.stem for p in INPUTS])
+def test_fixture_output_is_stable_and_compiles(path: Path) -> None:
+    expected = expected_path(path).read_text()
+    compile(expected, path.name, "exec")
+    assert desugar.translate(expected, path.name) == expected
