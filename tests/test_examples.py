@@ -1,0 +1,96 @@
+"""The article's example and the README's quick start, run as a user would."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "async_stack_traces.py"
+
+
+def translate_and_run(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    out = tmp_path / "async_stack_traces.py"
+    subprocess.run(
+        [sys.executable, "-m", "desugar", str(EXAMPLE), "-o", str(out)],
+        check=True, capture_output=True, text=True,
+    )
+    return subprocess.run(
+        [sys.executable, out.name], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_translated_example_fails_with_foo_bar_blow_up_on_the_stack(tmp_path: Path) -> None:
+    result = translate_and_run(tmp_path)
+    assert result.returncode == 1
+    frames = re.findall(r'File "[^"]*async_stack_traces.py", line \d+, in (\w+)', result.stderr)
+    async_frames = [f for f in frames if f in ("foo", "bar", "blow_up")]
+    assert async_frames == ["foo", "bar", "blow_up"]  # callers below the callee
+    assert result.stderr.rstrip().endswith("RuntimeError: nested async panic!")
+
+
+def test_translated_example_prints_the_articles_edited_backtrace(tmp_path: Path) -> None:
+    result = translate_and_run(tmp_path)
+    text = (tmp_path / "async_stack_traces.py").read_text().splitlines()
+
+    def line_of(snippet: str, function: str, nth: int = 1) -> int:
+        start = next(i for i, t in enumerate(text) if t.startswith(f"def {function}("))
+        hits = [i + 1 for i in range(start, len(text)) if snippet in text[i]]
+        return hits[nth - 1]
+
+    raise_line = line_of('raise RuntimeError("nested async panic!")', "blow_up")
+    bar_line = line_of("_ds_awaitee.poll(", "bar", nth=2)  # polling blow_up()
+    foo_line = line_of("_ds_awaitee.poll(", "foo", nth=2)  # polling bar()
+    main_line = line_of("block_on(foo())", "main")
+    expected = (
+        f"task panicked at 'RuntimeError: nested async panic!', async_stack_traces.py:{raise_line}\n"
+        "stack backtrace:\n"
+        "   0: async_stack_traces::blow_up\n"
+        f"             at async_stack_traces.py:{raise_line}\n"
+        "   2: async_stack_traces::bar\n"
+        f"             at async_stack_traces.py:{bar_line}\n"
+        "   4: async_stack_traces::foo\n"
+        f"             at async_stack_traces.py:{foo_line}\n"
+        "  10: async_stack_traces::main\n"
+        f"             at async_stack_traces.py:{main_line}\n"
+    )
+    assert result.stderr.startswith(expected), result.stderr
+
+
+def readme_command(marker: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- {marker} -->\s*```(?:sh|bash)?\n(.*?)\n```", readme, re.S)
+    assert match, f"README.md has no command block marked {marker}"
+    return match.group(1).strip()
+
+
+def test_readme_quick_start_translates_and_runs_the_example(tmp_path: Path) -> None:
+    command = readme_command("quick-start")
+    steps = [s for s in command.split(" && ") if not s.startswith("pip install")]
+    assert steps, command
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(
+        " && ".join(steps), shell=True, cwd=ROOT, capture_output=True, text=True, env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr  # the example fails on purpose
+    assert "stack backtrace:" in result.stderr
+    assert "async_stack_traces::blow_up" in result.stderr
+    assert result.stderr.rstrip().endswith("RuntimeError: nested async panic!")
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    command = readme_command("tests")
+    ci = (ROOT / ".ci" / "run").read_text()
+    for step in command.split(" && "):
+        assert step in ci, f"{step!r} from the README is not in .ci/run"
+
+
+@pytest.mark.parametrize("section", ["quick-start", "tests"])
+def test_readme_commands_install_the_project(section: str) -> None:
+    assert readme_command(section).startswith("pip install -e ")
