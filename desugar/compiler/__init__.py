@@ -8,10 +8,7 @@ layout); black for the final format.
 
 from __future__ import annotations
 
-import libcst as cst
 from desugar.compiler import validate
-from desugar.compiler.async_fn import import_runtime, lower_async_def
-from desugar.compiler.walk import StatementWalker, async_def_lines
 from desugar.errors import InternalError, TranslateError
 
 
@@ -22,11 +19,17 @@ def needs_translation(source: str) -> bool:
 
 def translate_module(source: str, filename: str = "<string>", *, format: bool = True) -> str:
     """Translate a module's source; see `desugar.translate`."""
+    tree = validate.parse_checked(source, filename)  # CPython's parser: fast, exact errors
     if not needs_translation(source):
         return source
-    tree = validate.parse_checked(source, filename)
     if not validate.check(tree, source, filename):
         return source
+    # libcst is imported only when there is something to rewrite.
+    import libcst as cst
+
+    from desugar.compiler.async_fn import import_runtime, lower_async_def
+    from desugar.compiler.walk import StatementWalker, async_def_lines
+
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:

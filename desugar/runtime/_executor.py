@@ -103,6 +103,7 @@ class Executor:
             self._wakeup.notify()
 
     def spawn(self, future: Any) -> _Task:
+        """Queue ``future`` as a new task; returns the task record."""
         task = _Task(into_future(future), self)
         self._tasks.append(task)
         self._schedule(task)
@@ -128,10 +129,13 @@ class Executor:
                 task.finish(poll.value, None)
 
     def run(self, future: Any) -> Any:
+        """Poll ``future`` and every spawned task until ``future`` completes; return its output."""
         main = self.spawn(future)
         ready = self._ready
         while True:
-            while ready:
+            # One pass over the tasks ready now, then the timers: a task that
+            # keeps waking itself (yield_now) must not starve the timers.
+            for _ in range(len(ready)):
                 with self._lock:
                     task = ready.popleft()
                     task.scheduled = False

@@ -42,7 +42,8 @@ class GenFuture(Future):
             self._resume = self._resumed_after_completion
             return Ready(stop.value)
         except BaseException:
-            self._resume = self._resumed_after_panicking
+            if self._resume == self._gen.send:  # the generator raised (not a misuse error)
+                self._resume = self._resumed_after_panicking
             raise
 
     def _resumed_after_completion(self, cx: Context) -> Poll:
@@ -62,7 +63,11 @@ class GenFuture(Future):
 
     def close(self) -> None:
         """Drop the future: close its generator, running its cleanup."""
+        self._resume = self._polled_after_drop
         self._gen.close()
+
+    def _polled_after_drop(self, cx: Context) -> Poll:
+        raise RuntimeError(f"{self._name()} was polled after it was dropped (closed)")
 
     def __repr__(self) -> str:
         return f"<GenFuture {self._name()}>"
