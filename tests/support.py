@@ -23,7 +23,7 @@ def run(source: str, *, translated: bool, name: str = "program") -> str:
     sys.modules[name] = module
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile(code, f"{name}.py", "exec"), module.__dict__)
+            exec(compile(code, f"{name}.py", "exec", dont_inherit=True), module.__dict__)
     except BaseException as error:  # the program's own failure is part of its output
         out.write("".join(traceback.format_exception_only(type(error), error)).rstrip("\n"))
         out.write("\n")

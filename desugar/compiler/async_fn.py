@@ -35,34 +35,20 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
 
 
 def _subscript_key(slice_: Sequence[cst.SubscriptElement]) -> cst.BaseExpression:
-    """The key object a subscript evaluates to: ``a[1:2]`` -> ``slice(1, 2, None)``."""
+    """The key ``a[...]`` passes to ``__getitem__``, evaluated once.
 
-    def one(element: cst.BaseSlice) -> cst.BaseExpression:
-        if isinstance(element, cst.Index):
-            if element.star is not None:
-                return cst.Tuple([cst.StarredElement(element.value)])
-            return element.value
-        assert isinstance(element, cst.Slice)
-        none = cst.Name("None")
-        return cst.Call(
-            func=cst.Name("slice"),
-            args=[
-                cst.Arg(element.lower or none),
-                cst.Arg(element.upper or none),
-                cst.Arg(element.step or none),
-            ],
-        )
-
+    A plain index is itself; slices and tuples go through the runtime's
+    ``subscript_key[...]``, which returns what the same syntax builds (the
+    program's own ``slice`` may be shadowed, so it is not called by name).
+    """
     if len(slice_) == 1 and slice_[0].comma is cst.MaybeSentinel.DEFAULT:
-        return one(slice_[0].slice)
-    elements: list[cst.BaseElement] = []
-    for element in slice_:
-        value = one(element.slice)
-        if isinstance(value, cst.Tuple) and isinstance(element.slice, cst.Index) and element.slice.star:
-            elements.append(value.elements[0])
-        else:
-            elements.append(cst.Element(value))
-    return cst.Tuple(elements)
+        only = slice_[0].slice
+        if isinstance(only, cst.Index) and only.star is None:
+            return only.value
+    return cst.Subscript(
+        value=cst.Attribute(value=cst.Name(RUNTIME), attr=cst.Name("subscript_key")),
+        slice=slice_,
+    )
 
 
 def _assign(target: cst.BaseAssignTargetExpression, value: cst.BaseExpression) -> cst.Assign:
@@ -110,7 +96,17 @@ class AsyncFnLowering(cst.CSTTransformer):
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [
             cst.SimpleStatementLine(body=list(body.body))
         ]
-        at = 1 if statements and _is_docstring(statements[0]) else 0
+        at = 0
+        first = statements[0] if statements else None
+        if isinstance(first, cst.SimpleStatementLine) and _is_docstring(
+            cst.SimpleStatementLine(body=first.body[:1])
+        ):
+            at = 1
+            if len(first.body) > 1:  # `"doc"; x = 1`: the rest runs after the first poll
+                statements[0:1] = [
+                    first.with_changes(body=[first.body[0].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]),
+                    cst.SimpleStatementLine(body=list(first.body[1:])),
+                ]
         statements.insert(at, await_.PRIME)
         decorator = cst.Decorator(
             decorator=cst.Attribute(value=cst.Name(RUNTIME), attr=cst.Name("async_fn"))
@@ -118,7 +114,7 @@ class AsyncFnLowering(cst.CSTTransformer):
         new_body = (
             body.with_changes(body=statements)
             if isinstance(body, cst.IndentedBlock)
-            else cst.IndentedBlock(body=statements)
+            else cst.IndentedBlock(body=statements, header=body.trailing_whitespace)
         )
         return updated_node.with_changes(
             asynchronous=None,
@@ -228,7 +224,7 @@ class AsyncFnLowering(cst.CSTTransformer):
         out = self._lower_line(original_node.body)
         if out is None:
             return updated_node
-        return cst.IndentedBlock(body=out)
+        return cst.IndentedBlock(body=out, header=original_node.trailing_whitespace)
 
 
 def lower_async_def(node: cst.FunctionDef, def_line: int) -> cst.FunctionDef:

@@ -15,6 +15,7 @@ from desugar.runtime._executor import timeout as timeout
 from desugar.runtime._executor import yield_now as yield_now
 from desugar.runtime._future import Future as Future
 from desugar.runtime._future import Pin as Pin
+from desugar.runtime._future import subscript_key as subscript_key
 from desugar.runtime._gen_future import GenFuture as GenFuture
 from desugar.runtime._gen_future import async_fn as async_fn
 from desugar.runtime._gen_future import from_generator as from_generator

@@ -51,3 +51,16 @@ class Pin:
     def new_unchecked(future: Any) -> Any:
         """Return ``future`` itself, pinned (for free, as Python objects never move)."""
         return future
+
+
+class _SubscriptKey:
+    """``subscript_key[1:2, ...]`` is the key that ``x[1:2, ...]`` passes to ``__getitem__``."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        return key
+
+
+subscript_key = _SubscriptKey()
+"""Evaluates subscript syntax to its key, so the compiler can read it once (``a[i:j] += ...``)."""

@@ -16,6 +16,8 @@ from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context
 
 _new = object.__new__
+# What an async fn shows of itself: functools' list plus its defaults.
+_WRAPPER_ASSIGNMENTS = (*functools.WRAPPER_ASSIGNMENTS, "__defaults__", "__kwdefaults__")
 
 
 class GenFuture(Future):
@@ -41,9 +43,12 @@ class GenFuture(Future):
         except StopIteration as stop:
             self._resume = self._resumed_after_completion
             return Ready(stop.value)
-        except BaseException:
+        except BaseException as error:
             if self._resume == self._gen.send:  # the generator raised (not a misuse error)
                 self._resume = self._resumed_after_panicking
+                if type(error) is RuntimeError and isinstance(error.__cause__, StopIteration):
+                    # PEP 479 says "generator"; the user wrote a coroutine.
+                    error.args = ("coroutine raised StopIteration",)
             raise
 
     def _resumed_after_completion(self, cx: Context) -> Poll:
@@ -85,7 +90,7 @@ def async_fn(genfn: Callable[..., Generator[Any, Context, Any]]) -> Callable[...
     and signature (through ``__wrapped__``).
     """
 
-    @functools.wraps(genfn)
+    @functools.wraps(genfn, assigned=_WRAPPER_ASSIGNMENTS)
     def async_fn_wrapper(*args: Any, **kwargs: Any) -> GenFuture:
         gen = genfn(*args, **kwargs)
         fut = _new(GenFuture)
@@ -132,8 +137,13 @@ class _AwaitableFuture(Future):
                 self._waiting = None
             try:
                 if error is not None:
-                    yielded = it.throw(error)
+                    throw = getattr(it, "throw", None)
+                    if throw is None:
+                        raise error
+                    yielded = throw(error)
                     error = None
+                elif send_value is None:
+                    yielded = next(it)  # as CPython's await: __next__ when sending None
                 else:
                     yielded = it.send(send_value)
             except StopIteration as stop:
