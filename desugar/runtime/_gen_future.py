@@ -20,6 +20,13 @@ _new = object.__new__
 _WRAPPER_ASSIGNMENTS = (*functools.WRAPPER_ASSIGNMENTS, "__defaults__", "__kwdefaults__")
 
 
+# GenFuture states (compared with `is`).
+_RUNNING = "running"
+_COMPLETED = "completed"
+_PANICKED = "panicked"
+_DROPPED = "dropped"
+
+
 class GenFuture(Future):
     """A generator seen as a `Future` (Rust's ``std::future::from_generator``).
 
@@ -29,50 +36,51 @@ class GenFuture(Future):
     output.
     """
 
-    __slots__ = ("_gen", "_resume", "__weakref__")
+    __slots__ = ("_gen", "_state", "__weakref__")
 
     def __init__(self, gen: Generator[Any, Context, Any]) -> None:
         self._gen = gen
-        self._resume = gen.send
+        self._state = _RUNNING
         gen.send(None)
 
     def poll(self, cx: Context) -> Poll:
         """Resume the generator with ``cx``; `Ready(result)` once it returns."""
+        # The hot path is the `send` alone; the state is looked at only when
+        # the generator stops, to tell a first return from a misuse.
         try:
-            return self._resume(cx)
+            return self._gen.send(cx)
         except StopIteration as stop:
-            self._resume = self._resumed_after_completion
+            if self._state is not _RUNNING:
+                raise RuntimeError(self._misuse()) from None
+            self._state = _COMPLETED
             return Ready(stop.value)
         except BaseException as error:
-            if self._resume == self._gen.send:  # the generator raised (not a misuse error)
-                self._resume = self._resumed_after_panicking
+            if self._gen.gi_frame is None:  # the generator raised and is finished
+                self._state = _PANICKED
                 if type(error) is RuntimeError and isinstance(error.__cause__, StopIteration):
                     # PEP 479 says "generator"; the user wrote a coroutine.
                     error.args = ("coroutine raised StopIteration",)
             raise
 
-    def _resumed_after_completion(self, cx: Context) -> Poll:
-        raise RuntimeError(
-            f"`async fn` resumed after completion: {self._name()} was polled "
-            "again after it returned Ready; await each future once"
-        )
-
-    def _resumed_after_panicking(self, cx: Context) -> Poll:
-        raise RuntimeError(
-            f"`async fn` resumed after panicking: {self._name()} was polled "
-            "again after it raised"
-        )
+    def _misuse(self) -> str:
+        name = self._name()
+        if self._state is _COMPLETED:
+            return (
+                f"`async fn` resumed after completion: {name} was polled again "
+                "after it returned Ready; await each future once"
+            )
+        if self._state is _PANICKED:
+            return f"`async fn` resumed after panicking: {name} was polled again after it raised"
+        return f"{name} was polled after it was dropped (closed)"
 
     def _name(self) -> str:
         return getattr(self._gen, "__qualname__", repr(self._gen))
 
     def close(self) -> None:
         """Drop the future: close its generator, running its cleanup."""
-        self._resume = self._polled_after_drop
+        if self._state is _RUNNING:
+            self._state = _DROPPED
         self._gen.close()
-
-    def _polled_after_drop(self, cx: Context) -> Poll:
-        raise RuntimeError(f"{self._name()} was polled after it was dropped (closed)")
 
     def __repr__(self) -> str:
         return f"<GenFuture {self._name()}>"
@@ -95,7 +103,7 @@ def async_fn(genfn: Callable[..., Generator[Any, Context, Any]]) -> Callable[...
         gen = genfn(*args, **kwargs)
         fut = _new(GenFuture)
         fut._gen = gen
-        fut._resume = gen.send
+        fut._state = _RUNNING
         gen.send(None)
         return fut
 
