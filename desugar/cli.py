@@ -15,6 +15,7 @@ import codecs
 import difflib
 import io
 import os
+import sys
 import tokenize
 import traceback
 from dataclasses import dataclass
@@ -178,7 +179,7 @@ def _reason(exc: OSError) -> str:
 
 def _read_bytes(source: Source) -> bytes:
     if source.path is None:
-        return click.get_binary_stream("stdin").read()
+        return sys.stdin.buffer.read()
     try:
         return source.path.read_bytes()
     except FileNotFoundError:
