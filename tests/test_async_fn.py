@@ -11,6 +11,8 @@ actual.
 
 from __future__ import annotations
 
+import ast
+
 import inspect
 import textwrap
 import time
@@ -1876,87 +1878,60 @@ def test_trailing_comment_of_a_one_line_suite_is_preserved() -> None:
 # ===========================================================================
 
 
-def test_await_in_a_call_argument_is_not_supported_yet_with_exact_location() -> None:
-    message = translate_error(
-        """
-        async def g():
-            return 1
-
-        async def f():
-            print(await g())
-        """
-    )
-    assert message == (
-        "prog.py:5:11: `await` here is not supported yet: only a whole statement, the whole "
-        "right-hand side of an assignment, or the whole value of `return` is\n"
-        "        print(await g())\n"
-        "              ^\n"
-        "move it into a statement of its own, e.g. `value = await ...`, and use `value` here"
-    )
-
-
 @pytest.mark.parametrize(
-    ("statement", "col"),
+    "statement",
     [
-        ("x = 1 + await g()", 13),
-        ("x = [await g()]", 10),
-        ("x = (await g(),)", 10),
-        ("if await g(): pass", 8),
-        ("while await g(): pass", 11),
-        ("return [await g()]", 13),
-        ("x = await g() if c else 0", 9),
-        ("(y := await g())", 11),
-        ("obj.attr = h(await g())", 18),
-        ("héé = 'é'; y = h(await g())", 22),
-        ("for i in await g(): pass", 14),
-        ("del (await g()).x", 10),
-        ("assert await g()", 12),
+        "x = 1 + await g()",
+        "x = [await g()]",
+        "x = (await g(),)",
+        "if await g(): pass",
+        "while await g(): break",
+        "return [await g()]",
+        "x = await g() if c else 0",
+        "(y := await g())",
+        "obj.attr = h(await g())",
+        "héé = 'é'; y = h(await g())",
+        "for i in [await g()]: pass",
+        "assert await g()",
+        "async with cm: pass",
+        "async for x in it: pass",
+        "return [x async for x in it]",
+        "return {x: 1 async for x in it}",
+        "yield 1",
+        "x = yield",
     ],
 )
-def test_await_in_an_unsupported_position_is_located(statement: str, col: int) -> None:
-    source = f"async def f(c, obj, h):\n    {statement}\n"
-    message = translate_error(source)
-    assert message.startswith(f"prog.py:2:{col}: `await` here is not supported yet"), message
-    lines = message.splitlines()
-    assert lines[1] == "    " + "    " + statement
-    assert lines[2] == "    " + " " * (col - 1) + "^"
-    assert (" " * 4 + statement)[col - 1 :].startswith("await")
+def test_every_async_construct_translates_to_code_that_compiles(statement: str) -> None:
+    source = f"async def f(c, obj, h, cm, it):\n    {statement}\n"
+    out = desugar.translate(source, "prog.py")
+    compile(out, "prog.py", "exec", dont_inherit=True)
+    tree = ast.parse(out)
+    leftovers = [
+        type(n).__name__
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith))
+        or isinstance(n, ast.comprehension) and n.is_async
+    ]
+    assert leftovers == []
 
 
-@pytest.mark.parametrize(
-    ("body", "col", "message"),
-    [
-        ("async with cm: pass", 5, "`async with` is not supported yet"),
-        ("async for x in it: pass", 5, "`async for` is not supported yet"),
-        ("return [x async for x in it]", 12, "async comprehensions are not supported yet"),
-        ("return {x: 1 async for x in it}", 12, "async comprehensions are not supported yet"),
-        ("yield 1", 5, "async generators (`yield` inside `async def`) are not supported yet"),
-        ("x = yield", 9, "async generators (`yield` inside `async def`) are not supported yet"),
-    ],
-)
-def test_constructs_not_lowered_yet_give_a_clear_located_error(
-    body: str, col: int, message: str
-) -> None:
-    source = f"async def f(cm, it):\n    x = 1\n    {body}\n"
+def test_await_in_an_except_star_type_is_a_located_error() -> None:
+    source = "async def f(g):\n    try:\n        pass\n    except* (await g()):\n        pass\n"
     error = translate_error(source)
     lines = error.splitlines()
-    assert lines[0] == f"prog.py:3:{col}: {message}"
-    assert "not supported yet" in lines[0]
-    assert lines[1] == "        " + body
-    assert lines[2] == "    " + " " * (col - 1) + "^"
-
-
-def test_error_location_is_the_await_inside_a_nested_async_def() -> None:
-    error = translate_error(
-        """
-        class A:
-            async def m(self):
-                await g()
-                async def inner():
-                    return [await g()]
-        """
+    assert lines[0] == (
+        "prog.py:4:5: `await` in the exception type of an `except*` clause is not supported"
     )
-    assert error.splitlines()[0].startswith("prog.py:5:21: `await` here is not supported yet")
+    assert lines[1] == "        except* (await g()):"
+    assert lines[2] == "        ^"
+
+
+def test_errors_are_translate_errors_with_attributes() -> None:
+    with pytest.raises(desugar.TranslateError) as info:
+        desugar.translate("async def f():\n    _ds_x = await g()\n", "prog.py")
+    error = info.value
+    assert (error.filename, error.line, error.col) == ("prog.py", 2, 5)
+    assert error.source_line == "    _ds_x = await g()"
 
 
 @pytest.mark.parametrize(
@@ -1988,14 +1963,6 @@ def test_syntax_error_is_reported_as_file_line_col_syntax_error() -> None:
     assert ": SyntaxError: " in error.splitlines()[0]
     error = translate_error("def f():\n    await g()\n", "other.py")
     assert error.startswith("other.py:2:5: SyntaxError: 'await' outside async function")
-
-
-def test_errors_are_translate_errors_with_attributes() -> None:
-    with pytest.raises(desugar.TranslateError) as info:
-        desugar.translate("async def f():\n    print(await g())\n", "prog.py")
-    error = info.value
-    assert (error.filename, error.line, error.col) == ("prog.py", 2, 11)
-    assert error.source_line == "    print(await g())"
 
 
 # ===========================================================================

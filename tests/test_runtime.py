@@ -1030,7 +1030,7 @@ def test_all_lists_exactly_the_runtimes_public_names() -> None:
             "Poll", "Ready", "Pending", "Future", "Pin", "Context", "Waker", "noop_waker",
             "GenFuture", "from_generator", "async_fn", "into_future",
             "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
-            "join", "select", "timeout",
+            "join", "select", "timeout", "Stream", "GenStream", "async_gen",
         ]
     )
     assert len(set(rt.__all__)) == len(rt.__all__)

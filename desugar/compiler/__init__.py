@@ -39,7 +39,10 @@ def translate_module(source: str, filename: str = "<string>", *, format: bool = 
             col=error.raw_column + 1,
         ).located(filename, source) from None
     try:
-        walker = StatementWalker(async_def_lines(tree), lower_async_def)
+        lines = async_def_lines(tree)
+        walker = StatementWalker(
+            lambda node: lower_async_def(node, next(lines), filename, source)
+        )
         body = walker.statements(module.body)
         if not walker.changed:
             return source

@@ -12,3 +12,4 @@ POLL = PREFIX + "poll"  # the result of the last poll
 AUG_TARGET = PREFIX + "target"  # object of an augmented attribute/subscript target
 AUG_KEY = PREFIX + "key"  # key of an augmented subscript target
 AUG_VALUE = PREFIX + "lhs"  # value of an augmented target, read before the await
+SENT = PREFIX + "sent"  # the value `asend()` passed to an async generator's `yield`

@@ -11,8 +11,6 @@ import ast
 from desugar.compiler.names import PREFIX
 from desugar.errors import TranslateError
 
-# Statements whose whole value may be an `await` (issue: core lowering).
-_AWAIT_STATEMENTS = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)
 
 
 def _column(source_lines: list[str], lineno: int, col_offset: int) -> int:
@@ -132,57 +130,6 @@ class _Checker(ast.NodeVisitor):
         self.visit(node.body)
         self.scopes.pop()
 
-    def in_async_fn(self) -> bool:
-        return bool(self.scopes) and isinstance(self.scopes[-1], ast.AsyncFunctionDef)
-
-    # --- constructs that are not lowered yet -----------------------------
-    def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
-        self.fail(node, "`async with` is not supported yet", hint=_NOT_YET)
-
-    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
-        self.fail(node, "`async for` is not supported yet", hint=_NOT_YET)
-
-    def _comprehension(self, node: ast.AST) -> None:
-        for gen in node.generators:  # type: ignore[attr-defined]
-            if gen.is_async:
-                self.fail(node, "async comprehensions are not supported yet", hint=_NOT_YET)
-        self.generic_visit(node)
-
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
-
-    def visit_Yield(self, node: ast.AST) -> None:
-        if self.in_async_fn():
-            self.fail(node, "async generators (`yield` inside `async def`) are not supported yet",
-                      hint=_NOT_YET)
-        self.generic_visit(node)
-
-    visit_YieldFrom = visit_Yield
-
-    # --- await positions ---------------------------------------------------
-    def generic_visit(self, node: ast.AST) -> None:
-        if isinstance(node, _AWAIT_STATEMENTS):
-            value = node.value
-            if isinstance(value, ast.Await):
-                for child in ast.iter_child_nodes(node):
-                    if child is not value:
-                        self.visit(child)
-                while isinstance(value, ast.Await):
-                    value = value.value
-                self.visit(value)
-                return
-        super().generic_visit(node)
-
-    def visit_Await(self, node: ast.Await) -> None:
-        self.fail(
-            node,
-            "`await` here is not supported yet: only a whole statement, the whole "
-            "right-hand side of an assignment, or the whole value of `return` is",
-            hint="move it into a statement of its own, e.g. `value = await ...`, "
-            "and use `value` here",
-        )
-
-
-_NOT_YET = "desugar lowers `async def` with `await` statements so far; see the README's status list"
 
 
 def check(tree: ast.Module, source: str, filename: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 N = TypeVar("N", bound=cst.CSTNode)
-Lower = Callable[[cst.FunctionDef, int], cst.FunctionDef]
+Lower = Callable[[cst.FunctionDef], cst.FunctionDef]
 
 
 def async_def_lines(tree: ast.Module) -> Iterator[int]:
@@ -41,10 +41,13 @@ def async_def_lines(tree: ast.Module) -> Iterator[int]:
 class StatementWalker:
     """Rebuild only the statements on the path to an ``async def``."""
 
-    def __init__(self, lines: Iterator[int], lower: Lower) -> None:
-        self.lines = lines
+    def __init__(self, lower: Lower) -> None:
         self.lower = lower
         self.changed = False
+
+    def inside(self, stmt: N) -> N:
+        """``stmt`` (a non-async definition) with the ``async def`` statements in it lowered."""
+        return self._with_body(stmt)
 
     def statements(self, stmts: Sequence[cst.BaseStatement]) -> Sequence[cst.BaseStatement]:
         out = None
@@ -78,7 +81,7 @@ class StatementWalker:
             return stmt
         if isinstance(stmt, cst.FunctionDef) and stmt.asynchronous is not None:
             self.changed = True
-            return self.lower(stmt, next(self.lines))
+            return self.lower(stmt)
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.With)):
             return self._with_body(stmt)
         if isinstance(stmt, (cst.If, cst.For, cst.While)):

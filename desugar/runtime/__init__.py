@@ -23,6 +23,15 @@ from desugar.runtime._gen_future import into_future as into_future
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready
+from desugar.runtime._stream import GenStream as GenStream
+from desugar.runtime._stream import Stream as Stream
+from desugar.runtime._stream import aiter as aiter
+from desugar.runtime._stream import async_gen as async_gen
+from desugar.runtime._stream import async_with as async_with
+from desugar.runtime._stream import exc_info as exc_info
+from desugar.runtime._stream import isinstance as isinstance
+from desugar.runtime._stream import iter as iter
+from desugar.runtime._stream import set as set
 from desugar.runtime._timers import Sleep as Sleep
 from desugar.runtime._timers import sleep as sleep
 from desugar.runtime._waker import Context as Context
@@ -33,5 +42,5 @@ __all__ = [
     "Poll", "Ready", "Pending", "Future", "Pin", "Context", "Waker", "noop_waker",
     "GenFuture", "from_generator", "async_fn", "into_future",
     "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
-    "join", "select", "timeout",
+    "join", "select", "timeout", "Stream", "GenStream", "async_gen",
 ]

@@ -57,7 +57,11 @@ class GenFuture(Future):
         except BaseException as error:
             if self._gen.gi_frame is None:  # the generator raised and is finished
                 self._state = _PANICKED
-                if type(error) is RuntimeError and isinstance(error.__cause__, StopIteration):
+                if (
+                    type(error) is RuntimeError
+                    and isinstance(error.__cause__, StopIteration)
+                    and error.args == ("generator raised StopIteration",)
+                ):
                     # PEP 479 says "generator"; the user wrote a coroutine.
                     error.args = ("coroutine raised StopIteration",)
             raise
