@@ -7,7 +7,10 @@
         _ds_poll = _ds_awaitee.poll(_ds_task_context)   # Future::poll(pin, cx)
         if _ds_poll is not _ds_rt.Pending:       #   Poll::Ready(result) => break result,
             break
-        _ds_task_context = yield _ds_rt.Pending  #   Poll::Pending => {}  _task_context = yield ();
+        try:
+            _ds_task_context = yield _ds_rt.Pending  # Poll::Pending => {}  _task_context = yield ();
+        except BaseException as _ds_thrown:      # a throw()/close() goes to the awaitee first
+            _ds_rt.throw_into(_ds_awaitee, _ds_thrown)
     ... _ds_poll.value ...                       # }
 
 Pinning is free in Python (objects never move), so the loop polls the awaitee
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from desugar.compiler.names import AWAITEE, POLL, RUNTIME, TASK_CONTEXT
+from desugar.compiler.names import AWAITEE, POLL, RUNTIME, TASK_CONTEXT, THROWN
 
 
 def _name(value: str) -> cst.Name:
@@ -55,14 +58,53 @@ POLL_LOOP = cst.While(
                 ),
                 body=cst.IndentedBlock(body=[simple(cst.Break())]),
             ),
-            simple(
-                cst.Assign(
-                    targets=[cst.AssignTarget(_name(TASK_CONTEXT))],
-                    value=cst.Yield(value=_rt("Pending")),
-                )
-            ),
+            None,  # the suspension, below
         ]
     ),
+)
+
+
+def suspend(awaitee: str) -> cst.Try:
+    """``_task_context = yield Pending``, passing what is thrown in on to ``awaitee``.
+
+    An exception thrown into the suspended generator (a task's cancellation)
+    or its closing (a drop) reaches the innermost future first and unwinds
+    outwards, as through a native ``await``; the ``try`` costs nothing until then.
+    """
+    return cst.Try(
+        body=cst.IndentedBlock(
+            body=[
+                simple(
+                    cst.Assign(
+                        targets=[cst.AssignTarget(_name(TASK_CONTEXT))],
+                        value=cst.Yield(value=_rt("Pending")),
+                    )
+                )
+            ]
+        ),
+        handlers=[
+            cst.ExceptHandler(
+                type=_name("BaseException"),
+                name=cst.AsName(name=_name(THROWN)),
+                body=cst.IndentedBlock(
+                    body=[
+                        simple(
+                            cst.Expr(
+                                cst.Call(
+                                    func=_rt("throw_into"),
+                                    args=[cst.Arg(_name(awaitee)), cst.Arg(_name(THROWN))],
+                                )
+                            )
+                        )
+                    ]
+                ),
+            )
+        ],
+    )
+
+
+POLL_LOOP = POLL_LOOP.with_changes(
+    body=POLL_LOOP.body.with_changes(body=[*POLL_LOOP.body.body[:2], suspend(AWAITEE)])
 )
 
 RESULT = cst.Attribute(value=_name(POLL), attr=_name("value"))

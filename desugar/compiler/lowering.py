@@ -930,7 +930,7 @@ class FunctionLowering:
         out: Stmts = [assign(stream, cst.Call(func=rt("aiter"), args=[cst.Arg(iterable)]))]
         comment = self.comment(stmt.iter)
         if comment is not None:
-            text = f"# line {self.ctx.positions(stmt)}: async for ... in {one_line(stmt.iter)}"
+            text = f"# line {self.ctx.positions(stmt.iter)}: async for ... in {one_line(stmt.iter)}"
             out[0] = out[0].with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(text))])
         flag = self.label("exhausted") if stmt.orelse is not None else None
         if flag:
@@ -941,12 +941,7 @@ class FunctionLowering:
         poll = assign(POLL, cst.Call(func=cst.Attribute(value=name(stream), attr=name("poll_next")), args=[cst.Arg(name(TASK_CONTEXT))]))
         pending = cst.If(
             test=cst.Comparison(left=name(POLL), comparisons=[cst.ComparisonTarget(cst.Is(), rt("Pending"))]),
-            body=block(
-                [
-                    assign(TASK_CONTEXT, cst.Yield(value=rt("Pending"))),
-                    simple(cst.Continue()),
-                ]
-            ),
+            body=block([await_.suspend(stream), simple(cst.Continue())]),
         )
         done = cst.If(
             test=cst.Comparison(left=name(POLL), comparisons=[cst.ComparisonTarget(cst.Is(), name("None"))]),
@@ -996,7 +991,7 @@ class FunctionLowering:
         out: Stmts = [*pre, assign(mgr, mgr_expr), lookup]
         comment = self.comment(item.item)
         if comment is not None:
-            text = f"# line {self.ctx.positions(stmt)}: async with {one_line(item.item)}"
+            text = f"# line {self.ctx.positions(item.item)}: async with {one_line(item.item)}"
             out[len(pre)] = out[len(pre)].with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(text))])
         out += self.poll_loop(name(aenter), None)
         out.append(assign(value, await_.RESULT))

@@ -13,3 +13,4 @@ AUG_TARGET = PREFIX + "target"  # object of an augmented attribute/subscript tar
 AUG_KEY = PREFIX + "key"  # key of an augmented subscript target
 AUG_VALUE = PREFIX + "lhs"  # value of an augmented target, read before the await
 SENT = PREFIX + "sent"  # the value `asend()` passed to an async generator's `yield`
+THROWN = PREFIX + "thrown"  # an exception thrown into a suspended poll loop

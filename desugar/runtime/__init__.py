@@ -20,6 +20,7 @@ from desugar.runtime._gen_future import GenFuture as GenFuture
 from desugar.runtime._gen_future import async_fn as async_fn
 from desugar.runtime._gen_future import from_generator as from_generator
 from desugar.runtime._gen_future import into_future as into_future
+from desugar.runtime._gen_future import throw_into as throw_into
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready

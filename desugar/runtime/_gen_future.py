@@ -25,6 +25,7 @@ _RUNNING = "running"
 _COMPLETED = "completed"
 _PANICKED = "panicked"
 _DROPPED = "dropped"
+_DELIVER = "deliver"  # completed while an exception was thrown in: Ready on the next poll
 
 
 class GenFuture(Future):
@@ -36,7 +37,7 @@ class GenFuture(Future):
     output.
     """
 
-    __slots__ = ("_gen", "_state", "__weakref__")
+    __slots__ = ("_gen", "_state", "_result", "__weakref__")
 
     def __init__(self, gen: Generator[Any, Context, Any]) -> None:
         self._gen = gen
@@ -51,6 +52,9 @@ class GenFuture(Future):
             return self._gen.send(cx)
         except StopIteration as stop:
             if self._state is not _RUNNING:
+                if self._state is _DELIVER:
+                    self._state = _COMPLETED
+                    return Ready(self._result)
                 raise RuntimeError(self._misuse()) from None
             self._state = _COMPLETED
             return Ready(stop.value)
@@ -64,6 +68,22 @@ class GenFuture(Future):
                 ):
                     # PEP 479 says "generator"; the user wrote a coroutine.
                     error.args = ("coroutine raised StopIteration",)
+            raise
+
+    def _throw(self, error: BaseException) -> None:
+        """Raise ``error`` where the generator is suspended (its poll loop passes it on inwards).
+
+        Returns if the generator handled it: it is then waiting again, or it
+        completed and its output is given by the next poll. Raises otherwise.
+        """
+        try:
+            self._gen.throw(error)
+        except StopIteration as stop:
+            self._state = _DELIVER
+            self._result = stop.value
+        except BaseException:
+            if self._gen.gi_frame is None:
+                self._state = _PANICKED
             raise
 
     def _misuse(self) -> str:
@@ -88,6 +108,28 @@ class GenFuture(Future):
 
     def __repr__(self) -> str:
         return f"<GenFuture {self._name()}>"
+
+
+def throw_into(future: Any, error: BaseException) -> None:
+    """Pass an exception thrown into a suspended poll loop on to the future it awaits.
+
+    ``GeneratorExit`` (the awaiting future is being dropped) drops the awaitee
+    first, so cleanup runs innermost first. Any other exception is thrown into
+    the awaitee if it can take it (our futures, coroutines); otherwise the
+    awaitee is dropped and the exception raised at the await.
+    """
+    if isinstance(error, GeneratorExit):
+        close = getattr(future, "close", None)
+        if close is not None:
+            close()
+        raise error
+    throw = getattr(future, "_throw", None)
+    if throw is None:
+        close = getattr(future, "close", None)
+        if close is not None:
+            close()
+        raise error
+    throw(error)
 
 
 def from_generator(gen: Generator[Any, Context, Any]) -> GenFuture:
@@ -124,14 +166,48 @@ class _AwaitableFuture(Future):
     loop (asyncio) and gets a clear error.
     """
 
-    __slots__ = ("_it", "_what", "_waiting")
+    __slots__ = ("_it", "_what", "_waiting", "_ready")
 
     def __init__(self, awaitable: Any) -> None:
         self._what = awaitable
         self._it = awaitable.__await__()
         self._waiting: Future | None = None
+        self._ready: Ready | None = None
+
+    def _throw(self, error: BaseException) -> None:
+        """Throw ``error`` into the awaitable where it waits."""
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            try:
+                throw_into(waiting, error)
+            except BaseException as raised:
+                error = raised
+            else:
+                self._waiting = waiting
+                return
+        throw = getattr(self._it, "throw", None)
+        if throw is None:
+            raise error
+        try:
+            yielded = throw(error)
+        except StopIteration as stop:
+            self._ready = Ready(stop.value)
+            return
+        self._waiting = self._expect_future(yielded)
+
+    def _expect_future(self, yielded: Any) -> Future:
+        if not isinstance(yielded, Future):
+            raise RuntimeError(
+                f"{self._what!r} is an asyncio awaitable: it yielded {yielded!r} to "
+                "wait for an event loop; run the program under asyncio.run(...) "
+                "instead of desugar.runtime.block_on(...)"
+            )
+        return yielded
 
     def poll(self, cx: Context) -> Poll:
+        if self._ready is not None:
+            ready, self._ready = self._ready, None
+            return ready
         it = self._it
         send_value: Any = None
         error: BaseException | None = None
@@ -160,13 +236,7 @@ class _AwaitableFuture(Future):
                     yielded = it.send(send_value)
             except StopIteration as stop:
                 return Ready(stop.value)
-            if not isinstance(yielded, Future):
-                raise RuntimeError(
-                    f"{self._what!r} is an asyncio awaitable: it yielded {yielded!r} to "
-                    "wait for an event loop; run the program under asyncio.run(...) "
-                    "instead of desugar.runtime.block_on(...)"
-                )
-            self._waiting = yielded
+            self._waiting = self._expect_future(yielded)
             send_value = None
 
     def close(self) -> None:

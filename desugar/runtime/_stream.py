@@ -43,13 +43,14 @@ class Stream(abc.ABC):
 class GenStream(Stream):
     """A translated async generator: a stream that also speaks Python's async-generator protocol."""
 
-    __slots__ = ("_gen", "_at_item", "_running", "_finished", "__weakref__")
+    __slots__ = ("_gen", "_at_item", "_running", "_finished", "_item", "__weakref__")
 
     def __init__(self, gen: Generator[Any, Any, None]) -> None:
         self._gen = gen
         self._at_item = False  # suspended after an item: resume with (cx, sent)
         self._running = False  # an operation is suspended on Pending
         self._finished = False
+        self._item: Poll | None = None  # an item produced while an exception was thrown in
         gen.send(None)
 
     def _name(self) -> str:
@@ -57,6 +58,9 @@ class GenStream(Stream):
 
     def _resume(self, cx: Context, sent: Any = None, error: BaseException | None = None) -> Poll | None:
         """Run the generator to its next item, wait or end; ``None`` when it ended."""
+        if self._item is not None:
+            item, self._item = self._item, None
+            return item
         if self._finished:
             return None
         gen = self._gen
@@ -97,6 +101,12 @@ class GenStream(Stream):
     def poll_next(self, cx: Context) -> Poll | None:
         """Resume the generator: `Ready(item)`, `Pending`, or ``None`` at the end."""
         return self._resume(cx)
+
+    def _throw(self, error: BaseException) -> None:
+        """Raise ``error`` where the generator waits; keep an item it yields for the next poll."""
+        poll = self._resume(None, error=error)  # type: ignore[arg-type]
+        if poll is not Pending and poll is not None:
+            self._item = poll
 
     # --- Python's protocol -------------------------------------------------
     def __aiter__(self) -> GenStream:
@@ -173,6 +183,16 @@ class _Op(Future):
         if isinstance(typ, BaseException):
             raise typ
         raise typ if val is None else val
+
+    def _throw(self, error: BaseException) -> None:
+        """A throw while this operation waits goes into the generator."""
+        if not self._started or self._done:
+            raise error
+        try:
+            self._stream._throw(error)
+        except BaseException:
+            self._done = True
+            raise
 
     def _begin(self) -> bool:
         """True on the first poll; checks that no other operation is running."""
