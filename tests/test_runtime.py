@@ -971,16 +971,30 @@ def test_generator_future_can_await_a_native_coroutine() -> None:
 
 
 def test_native_coroutine_awaiting_asyncio_raises_runtime_error_pointing_to_asyncio_run() -> None:
-    async def uses_asyncio() -> None:
-        await asyncio.sleep(0)
+    loop = asyncio.new_event_loop()
+    try:
+        pending_future = loop.create_future()
 
-    with pytest.raises(RuntimeError, match=r"asyncio\.run") as info:
-        block_on(uses_asyncio())
+        async def uses_asyncio() -> None:
+            await pending_future
+
+        with pytest.raises(RuntimeError, match=r"asyncio\.run") as info:
+            block_on(uses_asyncio())
+    finally:
+        loop.close()
     message = str(info.value)
-    assert "is an asyncio awaitable: it yielded None" in message
+    assert "is an asyncio awaitable: it waits on <Future pending>" in message
     assert message.endswith(
         "run the program under asyncio.run(...) instead of desugar.runtime.block_on(...)"
     )
+
+
+def test_asyncio_sleep_zero_is_a_bare_yield_and_works_under_block_on() -> None:
+    async def yields_once() -> str:
+        await asyncio.sleep(0)
+        return "done"
+
+    assert block_on(yields_once()) == "done"
 
 
 def test_into_future_of_non_awaitable_raises_type_error_like_python() -> None:

@@ -58,7 +58,7 @@ class _Task:
     def __init__(self, future: Future, executor: Executor) -> None:
         self.future = future
         self.executor = executor
-        self.cx = Context(Waker(self.wake))
+        self.cx = Context(Waker(self.wake), executor)
         self.scheduled = False
         self.done = False
         self.result: Any = None
@@ -219,9 +219,23 @@ class JoinHandle(Future):
         return self._task.done
 
 
-def spawn(future: Any) -> JoinHandle:
-    """Run ``future`` as a new task on the running executor; await the handle for its result."""
-    return JoinHandle(current_executor("spawn()").spawn(future))
+def spawn(future: Any) -> Future:
+    """Run ``future`` as a new task; await the handle for its result.
+
+    Inside `block_on` the task runs on our executor (a `JoinHandle`); under
+    ``asyncio.run`` it becomes an asyncio task (awaiting the handle awaits it).
+    """
+    executor = getattr(_local, "executor", None)
+    if executor is None:
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            current_executor("spawn()")  # raises the message that says what to do
+            raise
+        return into_future(loop.create_task(future))
+    return JoinHandle(executor.spawn(future))
 
 
 class _YieldNow(Future):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Any, Generator
 
+from desugar.runtime import _bridge
 from desugar.runtime._poll import Poll
 from desugar.runtime._waker import Context
 
@@ -17,7 +18,7 @@ class Future(abc.ABC):
     progress; otherwise its task is never polled again.
     """
 
-    __slots__ = ()
+    __slots__ = ("_driver",)
 
     @abc.abstractmethod
     def poll(self, cx: Context) -> Poll:
@@ -26,13 +27,26 @@ class Future(abc.ABC):
         Raise an exception to fail the future.
         """
 
-    def __await__(self) -> Generator[Any, Any, Any]:
-        """Let a native (untranslated) coroutine await this future under `block_on`.
+    # --- the coroutine protocol (see desugar.runtime._bridge) ----------------
+    def __await__(self) -> Future:
+        """Let native coroutines await this future, under `block_on` or asyncio."""
+        return self
 
-        The future itself is yielded up the coroutine chain to the executor's
-        adapter, which polls it and sends its output back.
-        """
-        return (yield self)
+    __iter__ = __await__  # as asyncio.Future: `yield from future` in a custom __await__
+
+    def __next__(self) -> Any:
+        return _bridge.step(self, None)
+
+    def send(self, value: Any) -> Any:
+        """Poll once as a coroutine step (asyncio's ``Task`` calls this); ``value`` is ignored."""
+        return _bridge.step(self, None)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        """Raise an exception where the future waits (``Task.cancel()`` calls this)."""
+        return _bridge.step(self, _bridge.exception_from(typ, val, tb))
+
+    def close(self) -> None:
+        """Drop the future (a leaf future has nothing to clean up)."""
 
 
 class Pin:

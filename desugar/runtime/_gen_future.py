@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Generator
 
+from desugar.runtime import _bridge
 from desugar.runtime._future import Future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context
@@ -37,7 +38,7 @@ class GenFuture(Future):
     output.
     """
 
-    __slots__ = ("_gen", "_state", "_result", "__weakref__")
+    __slots__ = ("_gen", "_state", "_result", "__weakref__")  # + Future's _driver
 
     def __init__(self, gen: Generator[Any, Context, Any]) -> None:
         self._gen = gen
@@ -158,86 +159,78 @@ def async_fn(genfn: Callable[..., Generator[Any, Context, Any]]) -> Callable[...
 
 
 class _AwaitableFuture(Future):
-    """A Python awaitable (``__await__``) driven as a future under our executor.
+    """A Python awaitable (``__await__``) seen as a future.
 
-    A native coroutine that awaits one of our futures yields that future up
-    to here (see `Future.__await__`); it is polled with the task's Context and
-    its output sent back in. Anything else yielded belongs to another event
-    loop (asyncio) and gets a clear error.
+    Its iterator is driven with ``send``/``throw``. What it yields says what it
+    waits for: `Pending` (one of our futures, polled with the Context set in
+    `_bridge.DrivenBy`), ``None`` (asyncio's bare yield: run again soon), or an
+    asyncio future (wake when it is done; only under an asyncio loop).
     """
 
-    __slots__ = ("_it", "_what", "_waiting", "_ready")
+    __slots__ = ("_it", "_what", "_blocked", "_ready", "_cx")
 
     def __init__(self, awaitable: Any) -> None:
         self._what = awaitable
         self._it = awaitable.__await__()
-        self._waiting: Future | None = None
+        self._blocked: Any = None
         self._ready: Ready | None = None
-
-    def _throw(self, error: BaseException) -> None:
-        """Throw ``error`` into the awaitable where it waits."""
-        waiting, self._waiting = self._waiting, None
-        if waiting is not None:
-            try:
-                throw_into(waiting, error)
-            except BaseException as raised:
-                error = raised
-            else:
-                self._waiting = waiting
-                return
-        throw = getattr(self._it, "throw", None)
-        if throw is None:
-            raise error
-        try:
-            yielded = throw(error)
-        except StopIteration as stop:
-            self._ready = Ready(stop.value)
-            return
-        self._waiting = self._expect_future(yielded)
-
-    def _expect_future(self, yielded: Any) -> Future:
-        if not isinstance(yielded, Future):
-            raise RuntimeError(
-                f"{self._what!r} is an asyncio awaitable: it yielded {yielded!r} to "
-                "wait for an event loop; run the program under asyncio.run(...) "
-                "instead of desugar.runtime.block_on(...)"
-            )
-        return yielded
+        self._cx: Context | None = None
 
     def poll(self, cx: Context) -> Poll:
         if self._ready is not None:
             ready, self._ready = self._ready, None
             return ready
-        it = self._it
-        send_value: Any = None
-        error: BaseException | None = None
-        while True:
-            waiting = self._waiting
-            if waiting is not None:
-                try:
-                    poll = waiting.poll(cx)
-                except BaseException as exc:
-                    error = exc
-                else:
-                    if poll is Pending:
-                        return Pending
-                    send_value = poll.value
-                self._waiting = None
-            try:
-                if error is not None:
-                    throw = getattr(it, "throw", None)
-                    if throw is None:
-                        raise error
+        blocked = self._blocked
+        if blocked is not None:
+            if not blocked.done():
+                return Pending
+            self._blocked = None
+        self._cx = cx
+        try:
+            with _bridge.DrivenBy(cx):
+                yielded = next(self._it)  # send(None), for plain iterators too
+        except StopIteration as stop:
+            return Ready(stop.value)
+        return self._suspended(yielded, cx)
+
+    def _suspended(self, yielded: Any, cx: Context) -> Poll:
+        if yielded is Pending:
+            return Pending
+        if yielded is None:  # asyncio's bare yield (sleep(0)): poll again soon
+            cx.waker().wake_by_ref()
+            return Pending
+        if getattr(yielded, "_asyncio_future_blocking", None) is not None:
+            if not isinstance(cx.reactor, _bridge.LoopReactor):
+                raise RuntimeError(
+                    f"{self._what!r} is an asyncio awaitable: it waits on {yielded!r}, which "
+                    "needs an asyncio event loop; run the program under asyncio.run(...) "
+                    "instead of desugar.runtime.block_on(...)"
+                )
+            yielded._asyncio_future_blocking = False
+            waker = cx.waker().clone()
+            yielded.add_done_callback(lambda _done: waker.wake())
+            self._blocked = yielded
+            return Pending
+        raise RuntimeError(f"{self._what!r} yielded {yielded!r}, which is not something to wait on")
+
+    def _throw(self, error: BaseException) -> None:
+        """Throw ``error`` into the awaitable where it waits."""
+        self._blocked = None
+        throw = getattr(self._it, "throw", None)
+        if throw is None:
+            raise error
+        cx = self._cx
+        try:
+            if cx is None:
+                yielded = throw(error)
+            else:
+                with _bridge.DrivenBy(cx):
                     yielded = throw(error)
-                    error = None
-                elif send_value is None:
-                    yielded = next(it)  # as CPython's await: __next__ when sending None
-                else:
-                    yielded = it.send(send_value)
-            except StopIteration as stop:
-                return Ready(stop.value)
-            self._waiting = self._expect_future(yielded)
-            send_value = None
+        except StopIteration as stop:
+            self._ready = Ready(stop.value)
+            return
+        if cx is not None:
+            self._suspended(yielded, cx)
 
     def close(self) -> None:
         """Drop the awaitable: close the coroutine, running its cleanup."""

@@ -148,41 +148,15 @@ class GenStream(Stream):
 
 
 class _Op(Future):
-    """One ``__anext__``/``asend``/``athrow``/``aclose`` in progress.
+    """One ``__anext__``/``asend``/``athrow``/``aclose`` in progress."""
 
-    Like CPython's own, it is its own ``__await__`` iterator: a native
-    coroutine awaiting it yields it once to the executor's adapter, which
-    polls it and sends the result back.
-    """
-
-    __slots__ = ("_stream", "_started", "_done", "_what", "_yielded")
+    __slots__ = ("_stream", "_started", "_done", "_what")
 
     def __init__(self, stream: GenStream, what: str) -> None:
         self._stream = stream
         self._started = False
         self._done = False
         self._what = what
-        self._yielded = False
-
-    def __await__(self) -> _Op:  # type: ignore[override]
-        return self
-
-    def __iter__(self) -> _Op:
-        return self
-
-    def __next__(self) -> Any:
-        return self.send(None)
-
-    def send(self, value: Any) -> Any:
-        if not self._yielded:
-            self._yielded = True
-            return self
-        raise StopIteration(value)
-
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        if isinstance(typ, BaseException):
-            raise typ
-        raise typ if val is None else val
 
     def _throw(self, error: BaseException) -> None:
         """A throw while this operation waits goes into the generator."""

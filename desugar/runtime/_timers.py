@@ -29,7 +29,10 @@ class Sleep(Future):
         waker = cx.waker()
         if self._waker is None or not self._waker.will_wake(waker):
             self._waker = waker.clone()
-            current_executor("sleep()").add_timer(self._deadline, self._waker)
+            reactor = cx.reactor
+            if reactor is None:
+                reactor = current_executor("sleep()")
+            reactor.add_timer(self._deadline, self._waker)
         return Pending
 
     def __repr__(self) -> str:

@@ -50,11 +50,11 @@ def _noop() -> None:
 class Context:
     """The task context passed to every ``poll``; ``cx.waker()`` is the task's waker."""
 
-    __slots__ = ("_waker",)
+    __slots__ = ("_waker", "reactor")
 
-    def __init__(self, waker: Waker) -> None:
+    def __init__(self, waker: Waker, reactor: object = None) -> None:
         self._waker = waker
-
+        self.reactor = reactor  # who runs timers: the executor, or an asyncio loop
     @classmethod
     def from_waker(cls, waker: Waker) -> Context:
         """Build a context around ``waker`` (Rust's ``Context::from_waker``)."""
