@@ -49,6 +49,44 @@ async def main(rounds, depth):
 '''
 
 
+TASK_HEAVY = '''
+import asyncio
+
+async def worker(n, yields):
+    for _ in range(yields):
+        await asyncio.sleep(0)
+    return n
+
+async def main(tasks, yields):
+    results = await asyncio.gather(*(worker(i, yields) for i in range(tasks)))
+    return sum(results)
+'''
+
+TIMER_HEAVY = '''
+import asyncio
+
+async def sleeper(i, rounds):
+    for r in range(rounds):
+        await asyncio.sleep(0.001 * ((i + r) % 5))
+    return i
+
+async def main(tasks, rounds):
+    results = await asyncio.gather(*(sleeper(i, rounds) for i in range(tasks)))
+    return sum(results)
+'''
+
+
+def asyncio_ratio(name: str, source: str, tasks: int, rounds: int, repeats: int) -> dict:
+    """Both runs under asyncio.run: the unchanged program, and its translation."""
+    native = load(source, False, None)
+    ours = load(source, True, None)
+    expected = asyncio.run(native.main(tasks, rounds))
+    assert asyncio.run(ours.main(tasks, rounds)) == expected
+    t_native = best_of(repeats, lambda: asyncio.run(native.main(tasks, rounds)))
+    t_ours = best_of(repeats, lambda: asyncio.run(ours.main(tasks, rounds)))
+    return {"name": name, "native_s": t_native, "translated_s": t_ours, "ratio": t_ours / t_native}
+
+
 def load(source: str, translated: bool, checkpoint: object) -> types.ModuleType:
     module = types.ModuleType("bench_program")
     module.checkpoint = checkpoint  # type: ignore[attr-defined]
@@ -125,6 +163,12 @@ def main() -> None:
                       AWAIT_HEAVY, 20000 // scale, 12, repeats),
         runtime_ratio("suspend-heavy: 20-deep chain resumed 100k times",
                       SUSPEND_HEAVY, 100000 // scale, 20, repeats),
+    ]
+    rows += [
+        asyncio_ratio("task-heavy (asyncio.run): 10k tasks yielding 10 times each",
+                      TASK_HEAVY, 10000 // scale, 10, repeats),
+        asyncio_ratio("timer-heavy (asyncio.run): 2000 tasks sleeping 5 times each",
+                      TIMER_HEAVY, 2000 // scale, 5, repeats),
     ]
     for row in rows:
         print(f"{row['name']:<60} native {row['native_s']*1000:8.1f} ms  "

@@ -9,6 +9,8 @@ result. `GenFuture.poll` resumes it once and maps a return to `Ready`.
 from __future__ import annotations
 
 import functools
+import inspect
+import sys
 from typing import Any, Callable, Generator
 
 from desugar.runtime import _bridge
@@ -155,7 +157,41 @@ def async_fn(genfn: Callable[..., Generator[Any, Context, Any]]) -> Callable[...
         return fut
 
     async_fn_wrapper._desugar_async_fn = True  # type: ignore[attr-defined]
+    mark_coroutine_function(async_fn_wrapper)
     return async_fn_wrapper
+
+
+_unmarked: list[Callable[..., Any]] = []  # made before asyncio was imported
+
+
+def mark_coroutine_function(fn: Callable[..., Any]) -> None:
+    """Make ``asyncio.iscoroutinefunction(fn)`` (and on 3.12+ ``inspect``'s) say True.
+
+    asyncio recognises a marker object of its own, which exists only once
+    asyncio is imported: functions made before that are marked as soon as
+    asyncio is seen (at the next translated definition or asyncio-driven poll).
+    """
+    mark = getattr(inspect, "markcoroutinefunction", None)
+    if mark is not None:  # Python 3.12+
+        mark(fn)
+    coroutines = sys.modules.get("asyncio.coroutines")
+    marker = getattr(coroutines, "_is_coroutine", None)
+    if marker is None:
+        _unmarked.append(fn)
+        return
+    fn._is_coroutine = marker  # type: ignore[attr-defined]
+    if _unmarked:
+        mark_pending(marker)
+
+
+def mark_pending(marker: Any = None) -> None:
+    """Mark the functions made before asyncio was imported."""
+    if marker is None:
+        marker = getattr(sys.modules.get("asyncio.coroutines"), "_is_coroutine", None)
+        if marker is None:
+            return
+    while _unmarked:
+        _unmarked.pop()._is_coroutine = marker  # type: ignore[attr-defined]
 
 
 class _AwaitableFuture(Future):
@@ -186,11 +222,15 @@ class _AwaitableFuture(Future):
                 return Pending
             self._blocked = None
         self._cx = cx
+        driving = _bridge._driving  # futures the coroutine awaits are polled with cx
+        previous = getattr(driving, "cx", None)
+        driving.cx = cx
         try:
-            with _bridge.DrivenBy(cx):
-                yielded = next(self._it)  # send(None), for plain iterators too
+            yielded = next(self._it)  # send(None), for plain iterators too
         except StopIteration as stop:
             return Ready(stop.value)
+        finally:
+            driving.cx = previous
         return self._suspended(yielded, cx)
 
     def _suspended(self, yielded: Any, cx: Context) -> Poll:
