@@ -482,15 +482,6 @@ def test_defaults_and_kwdefaults_attributes_are_kept() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "LIMITATION/BUG: `inspect.iscoroutinefunction(f)` for `async def f(): pass` is True "
-        "natively, False translated (the wrapper is a plain function), so a user decorator that "
-        "branches on it (a common pattern) takes the sync branch after translation."
-    ),
-)
 def test_decorator_sees_a_coroutine_function() -> None:
     check(
         """

@@ -74,9 +74,6 @@ class AsyncioDriver:
                 "a desugar future was driven as a coroutine outside any event loop: "
                 "run it with desugar.runtime.block_on(...) or asyncio.run(...)"
             ) from None
-        from desugar.runtime._gen_future import mark_pending
-
-        mark_pending()
         self.thread = threading.get_ident()
         self.cx = Context(Waker(self.wake), LoopReactor(self.loop))
         self.waiting: Any = None  # the asyncio future the task sleeps on

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sys
+from types import MethodType
 from typing import Any, Callable, Generator
 
 from desugar.runtime import _bridge
@@ -140,58 +140,57 @@ def from_generator(gen: Generator[Any, Context, Any]) -> GenFuture:
     return GenFuture(gen)
 
 
-def async_fn(genfn: Callable[..., Generator[Any, Context, Any]]) -> Callable[..., GenFuture]:
-    """Decorator for a translated ``async def``: calling it returns a `GenFuture`.
+class AsyncFn:
+    """A translated ``async def``: calling it returns a `GenFuture`.
 
-    The wrapper keeps the function's name, qualified name, docstring, module
-    and signature (through ``__wrapped__``).
+    It is not a Python function, but it looks like one to ``inspect``: it
+    keeps the function's name, qualified name, docstring, module, defaults,
+    annotations and signature (``__wrapped__``), binds as a method, and its
+    ``__code__`` carries the coroutine flag, so ``inspect.iscoroutinefunction``
+    and ``asyncio.iscoroutinefunction`` say True (on Python 3.11 too, where
+    there is no other hook), and frameworks that dispatch on them
+    (pytest-asyncio, unittest's ``IsolatedAsyncioTestCase``) treat it as the
+    ``async def`` it was. The code object is only looked at, never run.
     """
 
-    @functools.wraps(genfn, assigned=_WRAPPER_ASSIGNMENTS)
-    def async_fn_wrapper(*args: Any, **kwargs: Any) -> GenFuture:
-        gen = genfn(*args, **kwargs)
+    # The generator function and the flagged code live in slots, not in
+    # __dict__: functools.wraps copies __dict__ into whatever wraps us.
+    __slots__ = ("_genfn", "_code", "__dict__", "__weakref__")
+    _flag = inspect.CO_COROUTINE
+
+    def __init__(self, genfn: Callable[..., Generator[Any, Any, Any]]) -> None:
+        functools.update_wrapper(self, genfn, assigned=_WRAPPER_ASSIGNMENTS)
+        self._genfn = genfn
+        code = genfn.__code__
+        self._code = code.replace(co_flags=(code.co_flags & ~inspect.CO_GENERATOR) | self._flag)
+
+    @property
+    def __code__(self) -> Any:
+        return self._code
+
+    def __call__(self, *args: Any, **kwargs: Any) -> GenFuture:
+        gen = self._genfn(*args, **kwargs)
         fut = _new(GenFuture)
         fut._gen = gen
         fut._state = _RUNNING
         gen.send(None)
         return fut
 
-    async_fn_wrapper._desugar_async_fn = True  # type: ignore[attr-defined]
-    mark_coroutine_function(async_fn_wrapper)
-    return async_fn_wrapper
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return MethodType(self, obj)
+
+    def __repr__(self) -> str:
+        return f"<function {self.__qualname__} at {id(self):#x}>"
+
+    def __reduce__(self) -> str:
+        return self.__qualname__  # pickled by reference, as functions are
 
 
-_unmarked: list[Callable[..., Any]] = []  # made before asyncio was imported
-
-
-def mark_coroutine_function(fn: Callable[..., Any]) -> None:
-    """Make ``asyncio.iscoroutinefunction(fn)`` (and on 3.12+ ``inspect``'s) say True.
-
-    asyncio recognises a marker object of its own, which exists only once
-    asyncio is imported: functions made before that are marked as soon as
-    asyncio is seen (at the next translated definition or asyncio-driven poll).
-    """
-    mark = getattr(inspect, "markcoroutinefunction", None)
-    if mark is not None:  # Python 3.12+
-        mark(fn)
-    coroutines = sys.modules.get("asyncio.coroutines")
-    marker = getattr(coroutines, "_is_coroutine", None)
-    if marker is None:
-        _unmarked.append(fn)
-        return
-    fn._is_coroutine = marker  # type: ignore[attr-defined]
-    if _unmarked:
-        mark_pending(marker)
-
-
-def mark_pending(marker: Any = None) -> None:
-    """Mark the functions made before asyncio was imported."""
-    if marker is None:
-        marker = getattr(sys.modules.get("asyncio.coroutines"), "_is_coroutine", None)
-        if marker is None:
-            return
-    while _unmarked:
-        _unmarked.pop()._is_coroutine = marker  # type: ignore[attr-defined]
+def async_fn(genfn: Callable[..., Generator[Any, Context, Any]]) -> AsyncFn:
+    """Decorator for a translated ``async def``: calling it returns a `GenFuture`."""
+    return AsyncFn(genfn)
 
 
 class _AwaitableFuture(Future):

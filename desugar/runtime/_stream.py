@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import abc
 import builtins
-import functools
+import inspect
 import sys
 from typing import Any, Callable, Generator
 
 from desugar.runtime._future import Future
-from desugar.runtime._gen_future import _WRAPPER_ASSIGNMENTS, into_future
+from desugar.runtime._gen_future import AsyncFn, into_future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context
 
@@ -264,15 +264,22 @@ class _Close(_Op):
         raise RuntimeError("async generator ignored GeneratorExit")
 
 
-def async_gen(genfn: Callable[..., Generator[Any, Any, None]]) -> Callable[..., GenStream]:
+class AsyncGenFn(AsyncFn):
+    """A translated async generator function: calling it returns a `GenStream`.
+
+    ``inspect.isasyncgenfunction`` says True for it (see `AsyncFn`).
+    """
+
+    __slots__ = ()
+    _flag = inspect.CO_ASYNC_GENERATOR
+
+    def __call__(self, *args: Any, **kwargs: Any) -> GenStream:  # type: ignore[override]
+        return GenStream(self._genfn(*args, **kwargs))
+
+
+def async_gen(genfn: Callable[..., Generator[Any, Any, None]]) -> AsyncGenFn:
     """Decorator for a translated async generator function: calling it returns a `GenStream`."""
-
-    @functools.wraps(genfn, assigned=_WRAPPER_ASSIGNMENTS)
-    def async_gen_wrapper(*args: Any, **kwargs: Any) -> GenStream:
-        return GenStream(genfn(*args, **kwargs))
-
-    async_gen_wrapper._desugar_async_gen = True  # type: ignore[attr-defined]
-    return async_gen_wrapper
+    return AsyncGenFn(genfn)
 
 
 class _AnextStream(Stream):
