@@ -146,31 +146,18 @@ def replace(node: cst.CSTNode, mapping: dict[int, cst.CSTNode]):
     return node.visit(_Replace(mapping))
 
 
-class _YieldFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = False
-
-    def visit_Yield(self, node: cst.Yield) -> bool:
-        self.found = True
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
 class _Declarations(cst.CSTVisitor):
+    """What a function's own scope declares: globals, nonlocals, walrus targets, yields."""
+
     def __init__(self) -> None:
         super().__init__()
         self.globals: set[str] = set()
         self.nonlocals: set[str] = set()
         self.walrus: list[str] = []
+        self.yields = False
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.yields = True
 
     def visit_Global(self, node: cst.Global) -> None:
         self.globals.update(n.name.value for n in node.names)
@@ -203,9 +190,7 @@ def _walrus_targets(node: cst.CSTNode) -> list[str]:
 
 
 def is_async_generator(node: cst.FunctionDef) -> bool:
-    finder = _YieldFinder()
-    node.body.visit(finder)
-    return finder.found
+    return declarations(node.body).yields
 
 
 class Context:

@@ -168,6 +168,20 @@ class _Op(Future):
             self._done = True
             raise
 
+    def _outcome(self, resume: Callable[[], Poll | None]) -> Poll:
+        """Resume the generator: the item, `Pending`, or StopAsyncIteration at the end."""
+        try:
+            poll = resume()
+        except BaseException:
+            self._done = True
+            raise
+        if poll is Pending:
+            return Pending
+        self._done = True
+        if poll is None:
+            raise StopAsyncIteration
+        return poll
+
     def _begin(self) -> bool:
         """True on the first poll; checks that no other operation is running."""
         if self._done:
@@ -194,17 +208,7 @@ class _Send(_Op):
             sent = self._value
             if sent is not None and not stream._at_item and not stream._finished:
                 raise TypeError("can't send non-None value to a just-started async generator")
-        try:
-            poll = stream._resume(cx, sent)
-        except BaseException:
-            self._done = True
-            raise
-        if poll is Pending:
-            return Pending
-        self._done = True
-        if poll is None:
-            raise StopAsyncIteration
-        return poll
+        return self._outcome(lambda: stream._resume(cx, sent))
 
 
 class _Throw(_Op):
@@ -220,17 +224,7 @@ class _Throw(_Op):
         if error is not None and stream._finished:
             self._done = True
             raise error
-        try:
-            poll = stream._resume(cx, error=error)
-        except BaseException:
-            self._done = True
-            raise
-        if poll is Pending:
-            return Pending
-        self._done = True
-        if poll is None:
-            raise StopAsyncIteration
-        return poll
+        return self._outcome(lambda: stream._resume(cx, error=error))
 
 
 class _Close(_Op):
