@@ -935,6 +935,7 @@ class FunctionLowering:
         inner = statements_of(body)
         take = assign(target, await_.RESULT)  # type: ignore[arg-type]
         out.append(cst.While(test=name("True"), body=block([poll, pending, done, take, *inner])))
+        out.append(await_.release(stream))  # dropped when the loop ends, as natively
         if flag:
             out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
         return out

@@ -46,23 +46,18 @@ class DrivenBy:
         _driving.cx = self.previous
 
 
-class LoopReactor:
-    """Timers for futures polled under an asyncio loop."""
-
-    __slots__ = ("loop",)
-
-    def __init__(self, loop: Any) -> None:
-        self.loop = loop
-
-    def add_timer(self, deadline: float, waker: Waker) -> None:
-        """Wake ``waker`` at ``deadline`` (``time.monotonic()``, which is asyncio's clock)."""
-        self.loop.call_at(deadline, waker.wake)
-
-
 class AsyncioDriver:
-    """The state of one of our futures driven directly by an asyncio task."""
+    """The state of one of our futures driven directly by an asyncio task.
 
-    __slots__ = ("loop", "cx", "waiting", "woken", "thread")
+    When the whole await chain waits on a single asyncio future (the usual
+    case for an unchanged asyncio program), that future itself is yielded to
+    the task, so the task wakes exactly when it would natively, and
+    ``Task.cancel()`` cancels that future as it would natively. Once anything
+    else holds the task's waker (our timers, `join`, several asyncio futures at
+    once), the task waits on a future of ours that any waker completes.
+    """
+
+    __slots__ = ("loop", "cx", "waiting", "woken", "thread", "leaf", "shared")
 
     def __init__(self) -> None:
         import asyncio
@@ -75,9 +70,22 @@ class AsyncioDriver:
                 "run it with desugar.runtime.block_on(...) or asyncio.run(...)"
             ) from None
         self.thread = threading.get_ident()
-        self.cx = Context(Waker(self.wake), LoopReactor(self.loop))
-        self.waiting: Any = None  # the asyncio future the task sleeps on
+        self.cx = Context(_DriverWaker(self), self)
+        self.waiting: Any = None  # our asyncio future the task sleeps on
+        self.leaf: Any = None  # the one asyncio future the chain waits on, this round
         self.woken = False
+        self.shared = False  # the waker was cloned: something else may wake the task
+
+    def add_timer(self, deadline: float, waker: Waker) -> None:
+        """Wake ``waker`` at ``deadline`` (``time.monotonic()``, which is asyncio's clock)."""
+        self.loop.call_at(deadline, waker.wake)
+
+    def wait_on(self, cx: Context, future: Any) -> bool:
+        """Let the task wait on ``future`` itself, if it is the chain's only one."""
+        if cx is self.cx and self.leaf is None and not self.shared:
+            self.leaf = future
+            return True
+        return False
 
     def wake(self) -> None:
         if threading.get_ident() == self.thread:
@@ -97,15 +105,36 @@ class AsyncioDriver:
         if self.woken:
             self.woken = False
             return None
+        leaf = self.leaf
+        if leaf is not None and not self.shared:
+            leaf._asyncio_future_blocking = True
+            return leaf
         waiting = self.loop.create_future()
         waiting._asyncio_future_blocking = True
         self.waiting = waiting
+        if leaf is not None:
+            leaf.add_done_callback(lambda _done: self.wake())
         return waiting
 
     def resume(self) -> Context:
         self.waiting = None
+        self.leaf = None
         self.woken = False
         return self.cx
+
+
+class _DriverWaker(Waker):
+    """The waker of an asyncio-driven chain: cloning it means another source may wake the task."""
+
+    __slots__ = ("_driver",)
+
+    def __init__(self, driver: AsyncioDriver) -> None:
+        super().__init__(driver.wake)
+        self._driver = driver
+
+    def clone(self) -> Waker:
+        self._driver.shared = True
+        return Waker(self._wake)
 
 
 def exception_from(typ: Any, val: Any = None, tb: Any = None) -> BaseException:

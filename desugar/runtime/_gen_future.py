@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from types import MethodType
 from typing import Any, Callable, Generator
 
@@ -79,15 +80,20 @@ class GenFuture(Future):
         Returns if the generator handled it: it is then waiting again, or it
         completed and its output is given by the next poll. Raises otherwise.
         """
+        gen = self._gen
         try:
-            self._gen.throw(error)
+            gen.throw(error)
         except StopIteration as stop:
             self._state = _DELIVER
             self._result = stop.value
         except BaseException:
-            if self._gen.gi_frame is None:
+            if gen.gi_frame is None:
                 self._state = _PANICKED
             raise
+        else:
+            # Waiting again: the poll that follows at once in the awaiting
+            # loop must not resume it (nothing has woken it yet).
+            self._gen = _SkipOnePoll(self, gen)
 
     def _misuse(self) -> str:
         name = self._name()
@@ -112,6 +118,37 @@ class GenFuture(Future):
     def __repr__(self) -> str:
         return f"<GenFuture {self._name()}>"
 
+    def __getattr__(self, name: str) -> Any:
+        # A coroutine's __name__/__qualname__ (asyncio's task reprs and names use them).
+        if name in ("__name__", "__qualname__"):
+            return getattr(self._gen, name)
+        raise AttributeError(f"'GenFuture' object has no attribute '{name}'")
+
+
+class _SkipOnePoll:
+    """Stands in for a `GenFuture`'s generator for one poll, which gives `Pending`."""
+
+    __slots__ = ("_future", "_gen")
+
+    def __init__(self, future: GenFuture, gen: Any) -> None:
+        self._future = future
+        self._gen = gen
+
+    def send(self, cx: Any) -> Any:
+        self._future._gen = self._gen
+        return Pending
+
+    def throw(self, error: BaseException) -> Any:
+        self._future._gen = self._gen
+        return self._gen.throw(error)
+
+    def close(self) -> None:
+        self._future._gen = self._gen
+        self._gen.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gen, name)
+
 
 def throw_into(future: Any, error: BaseException) -> None:
     """Pass an exception thrown into a suspended poll loop on to the future it awaits.
@@ -121,6 +158,12 @@ def throw_into(future: Any, error: BaseException) -> None:
     the awaitee if it can take it (our futures, coroutines); otherwise the
     awaitee is dropped and the exception raised at the await.
     """
+    # The exception was raised once at the awaiting frame's `yield`, which
+    # put that frame into its traceback; it will pass through that frame again
+    # on its way out, as through a native await, so the first entry goes.
+    tb = error.__traceback__
+    if tb is not None and tb.tb_frame is sys._getframe(1):
+        error.__traceback__ = tb.tb_next
     if isinstance(error, GeneratorExit):
         close = getattr(future, "close", None)
         if close is not None:
@@ -202,7 +245,7 @@ class _AwaitableFuture(Future):
     asyncio future (wake when it is done; only under an asyncio loop).
     """
 
-    __slots__ = ("_it", "_what", "_blocked", "_ready", "_cx")
+    __slots__ = ("_it", "_what", "_blocked", "_ready", "_cx", "_skip")
 
     def __init__(self, awaitable: Any) -> None:
         self._what = awaitable
@@ -210,11 +253,15 @@ class _AwaitableFuture(Future):
         self._blocked: Any = None
         self._ready: Ready | None = None
         self._cx: Context | None = None
+        self._skip = False  # waiting again after a throw: the next poll is not a wake
 
     def poll(self, cx: Context) -> Poll:
         if self._ready is not None:
             ready, self._ready = self._ready, None
             return ready
+        if self._skip:
+            self._skip = False
+            return Pending
         blocked = self._blocked
         if blocked is not None:
             if not blocked.done():
@@ -239,16 +286,18 @@ class _AwaitableFuture(Future):
             cx.waker().wake_by_ref()
             return Pending
         if getattr(yielded, "_asyncio_future_blocking", None) is not None:
-            if not isinstance(cx.reactor, _bridge.LoopReactor):
+            reactor = cx.reactor
+            if not isinstance(reactor, _bridge.AsyncioDriver):
                 raise RuntimeError(
                     f"{self._what!r} is an asyncio awaitable: it waits on {yielded!r}, which "
                     "needs an asyncio event loop; run the program under asyncio.run(...) "
                     "instead of desugar.runtime.block_on(...)"
                 )
             yielded._asyncio_future_blocking = False
-            waker = cx.waker().clone()
-            yielded.add_done_callback(lambda _done: waker.wake())
             self._blocked = yielded
+            if not reactor.wait_on(cx, yielded):
+                waker = cx.waker().clone()
+                yielded.add_done_callback(lambda _done: waker.wake())
             return Pending
         raise RuntimeError(f"{self._what!r} yielded {yielded!r}, which is not something to wait on")
 
@@ -270,6 +319,7 @@ class _AwaitableFuture(Future):
             return
         if cx is not None:
             self._suspended(yielded, cx)
+            self._skip = True
 
     def close(self) -> None:
         """Drop the awaitable: close the coroutine, running its cleanup."""

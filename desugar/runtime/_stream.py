@@ -43,7 +43,9 @@ class Stream(abc.ABC):
 class GenStream(Stream):
     """A translated async generator: a stream that also speaks Python's async-generator protocol."""
 
-    __slots__ = ("_gen", "_at_item", "_running", "_finished", "_item", "__weakref__")
+    __slots__ = (
+        "_gen", "_at_item", "_running", "_finished", "_item", "_skip", "_finalizer", "__weakref__",
+    )
 
     def __init__(self, gen: Generator[Any, Any, None]) -> None:
         self._gen = gen
@@ -51,6 +53,8 @@ class GenStream(Stream):
         self._running = False  # an operation is suspended on Pending
         self._finished = False
         self._item: Poll | None = None  # an item produced while an exception was thrown in
+        self._skip = False  # waiting again after a throw: the next poll is not a wake
+        self._finalizer: Any = False  # False until first iterated (see _first_iteration)
         gen.send(None)
 
     def _name(self) -> str:
@@ -61,6 +65,9 @@ class GenStream(Stream):
         if self._item is not None:
             item, self._item = self._item, None
             return item
+        if self._skip and error is None:
+            self._skip = False
+            return Pending
         if self._finished:
             return None
         gen = self._gen
@@ -100,12 +107,32 @@ class GenStream(Stream):
 
     def poll_next(self, cx: Context) -> Poll | None:
         """Resume the generator: `Ready(item)`, `Pending`, or ``None`` at the end."""
+        if self._finalizer is False:
+            self._first_iteration()
         return self._resume(cx)
+
+    def _first_iteration(self) -> None:
+        """Call the ``sys.set_asyncgen_hooks`` hooks as a native async generator does.
+
+        asyncio's ``firstiter`` hook remembers the generator so that
+        ``asyncio.run`` closes it at the end; its ``finalizer`` schedules
+        ``aclose()`` when the generator is lost before it finished.
+        """
+        firstiter, finalizer = sys.get_asyncgen_hooks()
+        self._finalizer = finalizer
+        if firstiter is not None:
+            firstiter(self)
+
+    def __del__(self) -> None:
+        if self._finalizer and not self._finished:
+            self._finalizer(self)
 
     def _throw(self, error: BaseException) -> None:
         """Raise ``error`` where the generator waits; keep an item it yields for the next poll."""
         poll = self._resume(None, error=error)  # type: ignore[arg-type]
-        if poll is not Pending and poll is not None:
+        if poll is Pending:
+            self._skip = True
+        elif poll is not None:
             self._item = poll
 
     # --- Python's protocol -------------------------------------------------
@@ -114,14 +141,20 @@ class GenStream(Stream):
 
     def __anext__(self) -> Future:
         """An awaitable that gives the next item or raises ``StopAsyncIteration``."""
+        if self._finalizer is False:
+            self._first_iteration()
         return _Send(self, None, "anext")
 
     def asend(self, value: Any) -> Future:
         """Resume with ``value`` as the result of the current ``yield``."""
+        if self._finalizer is False:
+            self._first_iteration()
         return _Send(self, value, "asend")
 
     def athrow(self, typ: Any, val: Any = None, tb: Any = None) -> Future:
         """Raise an exception at the current ``yield``; gives the next item."""
+        if self._finalizer is False:
+            self._first_iteration()
         if isinstance(typ, BaseException):
             error = typ
         else:
