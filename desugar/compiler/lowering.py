@@ -655,6 +655,8 @@ class FunctionLowering:
             out = self.small_statements(stmt.body)
             if out is None:
                 return [stmt]
+            if not out:
+                out = [simple(cst.Pass())]
             first = out[0]
             out[0] = first.with_changes(
                 leading_lines=[*stmt.leading_lines, *first.leading_lines],
@@ -765,12 +767,16 @@ class FunctionLowering:
         return pre + self.release()
 
     def _small_AnnAssign(self, stmt: cst.AnnAssign) -> Stmts:
-        # In a function, annotations of assignment targets are never evaluated.
-        if stmt.value is None:
-            pre, _ = self.target_parts(stmt.target)
-            return pre + self.release()
+        # In a function, annotations of assignment targets are never evaluated:
+        # one that awaits is kept as text (a bare name stays a local).
         if self.suspends(stmt.annotation.annotation):
-            return self._small_Assign(cst.Assign(targets=[cst.AssignTarget(stmt.target)], value=stmt.value))
+            text = cst.SimpleString(repr(one_line(stmt.annotation.annotation, 1000)))
+            stmt = stmt.with_changes(annotation=stmt.annotation.with_changes(annotation=text))
+            if stmt.value is None or not self.suspends(stmt):
+                return [simple(stmt)]
+        if stmt.value is None:
+            pre, place = self.target_parts(stmt.target)
+            return pre + [simple(stmt.with_changes(target=place))] + self.release()
         pre, value = self.expr(stmt.value)
         if not self.suspends(stmt.target):
             return pre + [simple(stmt.with_changes(value=value))] + self.release()
