@@ -118,11 +118,7 @@ class GenFuture(Future):
     def __repr__(self) -> str:
         return f"<GenFuture {self._name()}>"
 
-    def __getattr__(self, name: str) -> Any:
-        # A coroutine's __name__/__qualname__ (asyncio's task reprs and names use them).
-        if name in ("__name__", "__qualname__"):
-            return getattr(self._gen, name)
-        raise AttributeError(f"'GenFuture' object has no attribute '{name}'")
+
 
 
 class _SkipOnePoll:
