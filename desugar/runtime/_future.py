@@ -6,7 +6,7 @@ import abc
 from typing import Any, Generator
 
 from desugar.runtime import _bridge
-from desugar.runtime._poll import Poll
+from desugar.runtime._poll import Pending, Poll
 from desugar.runtime._waker import Context
 
 
@@ -39,7 +39,17 @@ class Future(abc.ABC):
 
     def send(self, value: Any) -> Any:
         """Poll once as a coroutine step (asyncio's ``Task`` calls this); ``value`` is ignored."""
-        return _bridge.step(self, None)
+        # The common case of _bridge.step, inline: an asyncio task drives us again.
+        if _bridge._driving.__dict__.get("cx") is not None:
+            return _bridge.step(self, None)
+        try:
+            driver = self._driver
+        except AttributeError:  # the first step
+            return _bridge.step(self, None)
+        poll = self.poll(driver.resume())
+        if poll is Pending:
+            return driver.suspend()
+        raise StopIteration(poll.value)
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         """Raise an exception where the future waits (``Task.cancel()`` calls this)."""

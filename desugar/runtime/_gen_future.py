@@ -279,7 +279,11 @@ class _AwaitableFuture(Future):
         if yielded is Pending:
             return Pending
         if yielded is None:  # asyncio's bare yield (sleep(0)): poll again soon
-            cx.waker().wake_by_ref()
+            reactor = cx.reactor
+            if isinstance(reactor, _bridge.AsyncioDriver) and cx is reactor.cx:
+                reactor.woken = True  # the task runs again at once, as natively
+            else:
+                cx.waker().wake_by_ref()
             return Pending
         if getattr(yielded, "_asyncio_future_blocking", None) is not None:
             reactor = cx.reactor
