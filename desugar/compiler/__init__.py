@@ -8,6 +8,10 @@ layout); black for the final format.
 
 from __future__ import annotations
 
+import ast
+from types import CodeType
+from typing import Any
+
 from desugar.compiler import validate
 from desugar.errors import InternalError, TranslateError
 
@@ -19,11 +23,54 @@ def needs_translation(source: str) -> bool:
 
 def translate_module(source: str, filename: str = "<string>", *, format: bool = True) -> str:
     """Translate a module's source; see `desugar.translate`."""
+    result = _translate(source, filename)
+    if result is None:
+        return source
+    code = result[0].code
+    if format:
+        code = _format(code, filename)
+    return code
+
+
+def translate_with_lines(source: str, filename: str = "<string>") -> tuple[str, list[int]] | None:
+    """The unformatted translation and, for each of its lines, the original line.
+
+    None if the module has nothing to translate. Lines of generated code take
+    the line of the original code they stand for (a poll loop, the line of its
+    ``await``).
+    """
+    result = _translate(source, filename)
+    if result is None:
+        return None
+    output, original = result
+    from desugar.compiler.lines import line_map
+
+    return output.code, line_map(original, output)
+
+
+def compile_module(source: str, filename: str) -> CodeType:
+    """Compile ``source`` translated, with the original line numbers (for the import hook).
+
+    A module with nothing to translate is compiled as it is.
+    """
+    translated = translate_with_lines(source, filename)
+    if translated is None:
+        return compile(source, filename, "exec", dont_inherit=True)
+    from desugar.compiler.lines import renumber
+
+    code, lines = translated
+    tree = ast.parse(code, filename)
+    renumber(tree, lines, source)
+    return compile(tree, filename, "exec", dont_inherit=True)
+
+
+def _translate(source: str, filename: str) -> tuple[Any, Any] | None:
+    """(output module, input module) as libcst trees, or None if nothing changes."""
     tree = validate.parse_checked(source, filename)  # CPython's parser: fast, exact errors
     if not needs_translation(source):
-        return source
+        return None
     if not validate.check(tree, source, filename):
-        return source
+        return None
     # libcst is imported only when there is something to rewrite.
     import libcst as cst
 
@@ -45,8 +92,8 @@ def translate_module(source: str, filename: str = "<string>", *, format: bool = 
         )
         body = walker.statements(module.body)
         if not walker.changed:
-            return source
-        code = import_runtime(module.with_changes(body=body)).code
+            return None
+        return import_runtime(module.with_changes(body=body)), module
     except TranslateError:
         raise
     except Exception as error:  # a bug of ours, not the input's
@@ -54,9 +101,6 @@ def translate_module(source: str, filename: str = "<string>", *, format: bool = 
             f"INTERNAL ERROR while translating {filename}: {type(error).__name__}: {error}. "
             "This is a bug in desugar; please report it with the input file."
         ) from error
-    if format:
-        code = _format(code, filename)
-    return code
 
 
 def _format(code: str, filename: str) -> str:
