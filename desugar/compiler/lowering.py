@@ -17,10 +17,9 @@ whose items are yielded as ``Ready(item)``).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from desugar.compiler import await_
 from desugar.compiler.await_ import simple
@@ -204,9 +203,6 @@ class Context:
         self.positions = positions
         self.fail = fail
         self.comprehensions = 0
-
-    def line(self, node: cst.CSTNode | None) -> int | None:
-        return None if node is None else self.positions(node)
 
 
 class FunctionLowering:
@@ -418,11 +414,7 @@ class FunctionLowering:
                 pre, low = self.expr(child)  # type: ignore[arg-type]
                 stmts += pre
                 if i < last:
-                    low = self.spill(low, stmts, kind)
-                    if kind == "*":  # already unpacked into a list: keep the star
-                        pass
-                    elif kind == "**":
-                        pass
+                    low = self.spill(low, stmts, kind)  # `*a`/`**a`: unpacked now, as natively
             if low is not child:
                 mapping[id(child)] = low
         return stmts, replace(node, mapping)

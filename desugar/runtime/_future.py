@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Generator
+from typing import Any
 
 from desugar.runtime import _bridge
 from desugar.runtime._poll import Pending, Poll
