@@ -1,0 +1,680 @@
+"""pytest plugin: run a project's test suite with its modules and its test files translated.
+
+Usage::
+
+    pytest -p desugar.pytest_plugin --desugar PKG [--desugar PKG2] [--desugar-path DIR]
+
+The named packages and directories are translated on import by
+`desugar.hook.install`. Test files and ``conftest.py`` files are imported by
+pytest's own import hook (`_pytest.assertion.rewrite.AssertionRewritingHook`),
+which rewrites their asserts; the plugin takes over that hook's
+``exec_module`` for the test files that contain ``async``/``await`` and
+compiles them as pytest would, with one step more: the source is translated
+(`desugar.compiler.translate_with_lines`), parsed, given back the original line
+numbers (`desugar.compiler.lines.renumber`), and only then are its asserts
+rewritten (`_pytest.assertion.rewrite.rewrite_asserts`) and the module compiled
+under the original file name. So a failing ``assert`` in a translated async
+test reports pytest's explanation of the values and the line of the source
+file. An ``assert`` whose test awaits is lowered by the compiler to
+``if not (test): assert False``; the plugin turns it back into
+``assert test`` (the awaited value in a local), so pytest explains it too.
+
+The code is cached in ``__pycache__`` beside pytest's own, under a tag of its
+own (``<name>.<cache tag>-pytest-<version>-desugar-<key>.pyc``, ``key`` a hash
+of the compiler's sources and the options that change the code), keyed by a
+hash of the source: a native run and a translated run of the same directory
+never share a cache entry, and a change of the compiler invalidates it.
+
+Other modules pytest rewrites (plugins, `pytest.register_assert_rewrite`)
+are left to pytest unless they belong to a ``--desugar`` package or path.
+With ``--assert=plain`` pytest installs no import hook: test files that use
+``async`` are then translated by a finder of this plugin and their asserts
+stay plain, as pytest's own would.
+
+Load the plugin with ``-p`` (or ``addopts``), not from a ``conftest.py``:
+the top-level ``conftest.py`` files are imported before a plugin named there
+is configured, so they could not be translated.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import marshal
+import os
+import sys
+import threading
+from pathlib import Path, PurePath
+from types import CodeType, ModuleType
+from typing import Any, Sequence
+
+import pytest
+
+import desugar
+
+__all__ = ["pytest_addoption", "pytest_load_initial_conftests", "pytest_configure"]
+
+_STATE = pytest.StashKey["_Desugar"]()
+
+_AWAITED = "_ds_awaited"  # the local that holds an awaited value tested by an assert
+_POLL = "_ds_poll"  # the compiler's name for the last poll's result
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("desugar", "desugar: run the suite with async/await translated")
+    group.addoption(
+        "--desugar",
+        action="append",
+        default=[],
+        metavar="PKG",
+        dest="desugar_packages",
+        help="translate the modules of package PKG on import (repeatable); test files "
+        "and conftest.py files that use async/await are translated as well",
+    )
+    group.addoption(
+        "--desugar-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        dest="desugar_paths",
+        help="translate the modules under DIR on import (repeatable)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Runs before pytest imports the first conftest.py.
+    _start(early_config, early=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # Only does something when the plugin was registered too late for the
+    # hook above (from a conftest.py's `pytest_plugins`).
+    _start(config, early=False)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is not None:
+        state.session = session
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    return [state.describe()]
+
+
+def _start(config: pytest.Config, *, early: bool) -> None:
+    if _STATE in config.stash:
+        return
+    options = getattr(config, "known_args_namespace", None) or config.option
+    packages = list(getattr(options, "desugar_packages", None) or [])
+    paths = list(getattr(options, "desugar_paths", None) or [])
+    if not packages and not paths:
+        return
+    base = config.invocation_params.dir
+    state = _Desugar(config, packages, [(base / p).resolve() for p in paths])
+    config.stash[_STATE] = state
+    config.add_cleanup(state.stop)
+    state.start()
+    if not early:
+        from _pytest.warning_types import PytestConfigWarning
+
+        config.issue_config_time_warning(
+            PytestConfigWarning(
+                "desugar.pytest_plugin was registered after the first conftest.py files were "
+                "imported, so those are not translated; load it with "
+                "`-p desugar.pytest_plugin` instead"
+            ),
+            stacklevel=2,
+        )
+
+
+class _Desugar:
+    """The plugin's state for one pytest `Config`."""
+
+    def __init__(self, config: pytest.Config, packages: list[str], paths: list[Path]) -> None:
+        self.config = config
+        self.packages = packages
+        self.paths = paths
+        self.session: pytest.Session | None = None
+        self.handle: Any = None
+        self.rewriter: Any = None  # pytest's AssertionRewritingHook, if assertions are rewritten
+        self.finder: _TestFileFinder | None = None
+        self.mode = "plain"
+        try:
+            self.fnpats: list[str] = list(config.getini("python_files"))
+        except ValueError:
+            self.fnpats = ["test_*.py", "*_test.py"]
+        self._key: dict[bool, str] = {}
+        self.hidden: list[ModuleType] = []
+
+    # -- lifetime ---------------------------------------------------------
+
+    def start(self) -> None:
+        from desugar import hook  # the import hook for the packages and paths
+
+        self.handle = hook.install(packages=self.packages, paths=[str(p) for p in self.paths])
+        self.hide_runtime_frames()
+        self.rewriter = _assertion_rewriter(self.config)
+        if self.rewriter is not None:
+            self.mode = "rewrite"
+            original = self.rewriter.exec_module  # a bound method of pytest's hook
+
+            def exec_module(module: ModuleType) -> None:
+                if not self._exec_translated(module):
+                    original(module)
+
+            self.rewriter.exec_module = exec_module
+            # pytest's hook goes first: a test file inside a --desugar package or path
+            # keeps its assertion rewriting; what pytest declines goes on to desugar's.
+            sys.meta_path.remove(self.rewriter)
+            sys.meta_path.insert(0, self.rewriter)
+        else:
+            self.finder = _TestFileFinder(self)
+            sys.meta_path.insert(0, self.finder)
+
+    def hide_runtime_frames(self) -> None:
+        """Leave the runtime's frames (``GenFuture.poll`` ...) out of pytest's tracebacks.
+
+        pytest hides a frame whose globals say ``__tracebackhide__``; a failure
+        in a translated test then shows the frames a native one would
+        (``--full-trace`` shows them all).
+        """
+        import desugar.runtime
+
+        for name, module in list(sys.modules.items()):
+            if name == desugar.runtime.__name__ or name.startswith(desugar.runtime.__name__ + "."):
+                if isinstance(module, ModuleType) and "__tracebackhide__" not in vars(module):
+                    module.__tracebackhide__ = True  # type: ignore[attr-defined]
+                    self.hidden.append(module)
+
+    def stop(self) -> None:
+        for module in self.hidden:
+            vars(module).pop("__tracebackhide__", None)
+        self.hidden.clear()
+        if self.rewriter is not None:
+            self.rewriter.__dict__.pop("exec_module", None)
+            self.rewriter = None
+        if self.finder is not None:
+            if self.finder in sys.meta_path:
+                sys.meta_path.remove(self.finder)
+            self.finder = None
+        if self.handle is not None:
+            self.handle.uninstall()
+            self.handle = None
+
+    def describe(self) -> str:
+        what = ", ".join([*self.packages, *map(str, self.paths)])
+        asserts = (
+            "asserts rewritten by pytest"
+            if self.mode == "rewrite"
+            else "plain asserts (pytest does not rewrite them: --assert=plain)"
+        )
+        return f"desugar: translating {what} and test files using async ({asserts})"
+
+    # -- which files ------------------------------------------------------
+
+    def in_packages(self, name: str, fn: Path) -> bool:
+        """Is this module one of the ``--desugar`` packages' or below a ``--desugar-path``?"""
+        claims = getattr(getattr(self.handle, "finder", None), "claims", None)
+        if claims is not None:  # the import hook's own judgement
+            module = ModuleType(name)
+            module.__file__ = str(fn)
+            return bool(claims(module))
+        if any(name == p or name.startswith(p + ".") for p in self.packages):
+            return True
+        return any(_is_relative_to(fn, p) for p in self.paths)
+
+    def is_test_file(self, name: str, fn: Path) -> bool:
+        """A file pytest imports as a test module or conftest, or one of ours."""
+        if fn.name == "conftest.py":
+            return True
+        if self.session is not None and self.session.isinitpath(fn):
+            return True
+        from _pytest.pathlib import fnmatch_ex
+
+        if any(fnmatch_ex(pat, fn) for pat in self.fnpats):
+            return True
+        return self.in_packages(name, fn)
+
+    # -- loading ----------------------------------------------------------
+
+    def _exec_translated(self, module: ModuleType) -> bool:
+        """Run a translated test module through pytest's hook; False to leave it to pytest."""
+        spec = module.__spec__
+        assert spec is not None and spec.origin is not None
+        fn = Path(spec.origin)
+        if not self.is_test_file(module.__name__, fn):
+            return False
+        try:
+            source = fn.read_bytes()
+        except OSError:
+            return False
+        if b"async" not in source and b"await" not in source:
+            return False
+        names = getattr(self.rewriter, "_rewritten_names", None)
+        if isinstance(names, dict):
+            names[module.__name__] = fn  # what pytest's get_resource_reader looks up
+        code = self.code(fn, source, rewrite=True)
+        exec(code, module.__dict__)
+        return True
+
+    def code(self, fn: Path, source: bytes, *, rewrite: bool) -> CodeType:
+        """The module's code, translated (and its asserts rewritten), from the cache if there."""
+        pyc = self.pyc_path(fn, rewrite)
+        digest = importlib.util.source_hash(source)
+        code = _read_pyc(pyc, digest) if pyc is not None else None
+        if code is not None:
+            import _imp
+
+            _imp._fix_co_filename(code, str(fn))  # as CPython does, should the tree have moved
+        else:
+            code = self.compile(fn, source, rewrite=rewrite)
+            if pyc is not None and not sys.dont_write_bytecode:
+                _write_pyc(pyc, digest, code)
+        return code
+
+    def compile(self, fn: Path, source: bytes, *, rewrite: bool) -> CodeType:
+        from desugar.compiler import translate_with_lines
+
+        filename = str(fn)
+        text = importlib.util.decode_source(source)
+        failure: desugar.TranslateError | None = None
+        try:
+            translated = translate_with_lines(text, filename)
+        except desugar.TranslateError as error:
+            failure = error
+        if failure is not None:
+            # Not valid Python: CPython's own SyntaxError, as pytest reports it natively.
+            syntax_error = _native_syntax_error(source, filename)
+            raise syntax_error if syntax_error is not None else failure
+        for lazy_messages in (rewrite, False):
+            messages: list[_Message] = []
+            if translated is None:
+                tree = ast.parse(source, filename)
+            else:
+                from desugar.compiler.lines import renumber
+
+                output, lines = translated
+                tree = ast.parse(output, filename)
+                renumber(tree, lines, text)
+                _place_generated_decorators(tree)
+                messages = restore_asserts(tree, text, rewrite=lazy_messages)
+            if rewrite:
+                from _pytest.assertion.rewrite import rewrite_asserts
+
+                rewrite_asserts(tree, source, filename, self.config)
+            if inject_messages(tree, messages):
+                break
+            # pytest's rewriting changed shape: leave asserts with awaited messages lowered
+        return compile(tree, filename, "exec", dont_inherit=True)
+
+    # -- the cache --------------------------------------------------------
+
+    def pyc_path(self, fn: Path, rewrite: bool) -> Path | None:
+        try:
+            directory = Path(importlib.util.cache_from_source(str(fn))).parent
+        except (NotImplementedError, ValueError):
+            return None
+        if not sys.dont_write_bytecode:
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # read-only: a cache entry may still be there to read
+        return directory / f"{fn.stem}.{self.tag(rewrite)}.pyc"
+
+    def tag(self, rewrite: bool) -> str:
+        key = self._key.get(rewrite)
+        if key is None:
+            digest = hashlib.sha256(_compiler_fingerprint())
+            if rewrite:
+                digest.update(b"rewrite")
+                digest.update(repr(self.config.getini("enable_assertion_pass_hook")).encode())
+            key = self._key[rewrite] = digest.hexdigest()[:16]
+        return f"{sys.implementation.cache_tag}-pytest-{pytest.__version__}-desugar-{key}"
+
+
+def _assertion_rewriter(config: pytest.Config) -> Any:
+    """pytest's AssertionRewritingHook, if it is installed and this plugin can take part."""
+    try:
+        from _pytest.assertion import rewrite
+    except ImportError:
+        return None
+    state = config.stash.get(rewrite.assertstate_key, None)
+    hook = getattr(state, "hook", None)
+    if hook is None or hook not in sys.meta_path:
+        return None  # --assert=plain (or no rewriting possible): no hook to join
+    if not callable(getattr(rewrite, "rewrite_asserts", None)):  # pragma: no cover
+        from _pytest.warning_types import PytestConfigWarning
+
+        config.issue_config_time_warning(
+            PytestConfigWarning(
+                "desugar: this pytest has no _pytest.assertion.rewrite.rewrite_asserts; "
+                "translated test files get plain asserts"
+            ),
+            stacklevel=2,
+        )
+        return None
+    return hook
+
+
+class _TestFileFinder(importlib.abc.MetaPathFinder):
+    """Translates test files when pytest does not rewrite asserts (``--assert=plain``)."""
+
+    def __init__(self, state: _Desugar) -> None:
+        self.state = state
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not self._may_be_test(name):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None and path is not None:  # --import-mode=importlib, as pytest does
+            for entry in path:
+                spec = importlib.util.spec_from_file_location(name, entry)
+                if spec is not None:
+                    break
+        if (
+            spec is None
+            or spec.origin is None
+            or not isinstance(spec.loader, importlib.machinery.SourceFileLoader)
+            or not os.path.exists(spec.origin)
+        ):
+            return None
+        fn = Path(spec.origin)
+        if not self.state.is_test_file(name, fn):
+            return None
+        try:
+            source = fn.read_bytes()
+        except OSError:
+            return None
+        if b"async" not in source and b"await" not in source:
+            return None
+        return importlib.util.spec_from_file_location(
+            name,
+            fn,
+            loader=_TestFileLoader(self.state, name, str(fn)),
+            submodule_search_locations=spec.submodule_search_locations,
+        )
+
+
+    def _may_be_test(self, name: str) -> bool:
+        """A cheap test by name, as pytest's own hook bails out early."""
+        parts = name.split(".")
+        if parts[0] == "desugar":
+            return False
+        if parts[-1] == "conftest":
+            return True
+        session = self.state.session
+        if session is not None and any(
+            Path(p).stem == parts[-1] for p in getattr(session, "_initialpaths", ())
+        ):
+            return True
+        from _pytest.pathlib import fnmatch_ex
+
+        as_file = PurePath(*parts).with_suffix(".py")
+        for pat in self.state.fnpats:
+            if os.path.dirname(pat) or fnmatch_ex(pat, as_file):
+                return True
+        return False
+
+
+class _TestFileLoader(importlib.machinery.SourceFileLoader):
+    def __init__(self, state: _Desugar, fullname: str, path: str) -> None:
+        super().__init__(fullname, path)
+        self.state = state
+
+    def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
+        source = self.get_data(self.path)
+        return self.state.code(Path(self.path), source, rewrite=False)
+
+
+# -- asserts ----------------------------------------------------------------
+
+
+def restore_asserts(tree: ast.Module, source: str, *, rewrite: bool) -> list[_Message]:
+    """Turn the compiler's lowering of an assert that awaits back into an ``assert``.
+
+    ``assert T, M`` with an ``await`` in ``T`` becomes ``if __debug__:``, the
+    poll loops of ``T``, then ``if not (T'): <poll loops of M> assert False, M'``
+    (``T'`` reads the awaited values from temporaries and ``_ds_poll.value``).
+    That ``if`` is the same as ``assert T', M'``, which pytest can explain;
+    ``_ds_poll.value`` is read into a local first, so the explanation shows
+    the awaited value as pytest shows it natively (``assert 42 == 0``). Each
+    such ``assert`` takes the first line of the original ``assert``.
+
+    If ``M`` awaits, its poll loops must run only when the assert fails: the
+    assert gets a placeholder name as its message, and `inject_messages` puts
+    the loops into the failure branch pytest's rewriting makes. Without
+    rewriting (``rewrite`` false) such an assert is left as it is.
+    """
+    starts: dict[int, int] | None = None
+    messages: list[_Message] = []
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Name)
+            and node.test.id == "__debug__"
+            and not node.orelse
+            and node.body
+        ):
+            continue
+        check = node.body[-1]
+        match check:
+            case ast.If(
+                test=ast.UnaryOp(op=ast.Not(), operand=test),
+                body=[*message_steps, ast.Assert(test=ast.Constant(value=False), msg=msg)],
+                orelse=[],
+            ):
+                pass
+            case _:
+                continue
+        if message_steps and not rewrite:
+            continue
+        if starts is None:
+            starts = _assert_starts(source)
+        line = starts.get(check.lineno, check.lineno)
+        replacement: list[ast.stmt] = []
+        if _reads_poll(test):
+            replacement.append(
+                ast.Assign(
+                    targets=[ast.Name(_AWAITED, ast.Store())],
+                    value=ast.Attribute(ast.Name(_POLL, ast.Load()), "value", ast.Load()),
+                )
+            )
+            test = _ReplacePoll().visit(test)
+        if message_steps:
+            assert msg is not None
+            placeholder = f"_ds_message{len(messages) + 1}"
+            assign = ast.Assign(targets=[ast.Name(placeholder, ast.Store())], value=msg)
+            ast.fix_missing_locations(ast.copy_location(assign, message_steps[-1]))
+            messages.append(_Message(placeholder, [*message_steps, assign]))
+            msg = ast.Name(placeholder, ast.Load())
+        replacement.append(ast.Assert(test=test, msg=msg))
+        if replacement[0] is not replacement[-1]:
+            replacement.append(ast.Delete(targets=[ast.Name(_AWAITED, ast.Del())]))
+        for stmt in replacement:
+            for part in ast.walk(stmt):
+                if "lineno" in part._attributes:
+                    part.lineno = line  # type: ignore[attr-defined]
+                    part.end_lineno = line  # type: ignore[attr-defined]
+                    part.col_offset = getattr(part, "col_offset", None) or 0  # type: ignore[attr-defined]
+                    if getattr(part, "end_col_offset", None) is None:
+                        part.end_col_offset = check.end_col_offset  # type: ignore[attr-defined]
+        node.body[-1:] = replacement
+    return messages
+
+
+class _Message:
+    """An assert's message that awaits: its placeholder and the statements that compute it."""
+
+    def __init__(self, placeholder: str, steps: list[ast.stmt]) -> None:
+        self.placeholder = placeholder
+        self.steps = steps
+
+
+def inject_messages(tree: ast.Module, messages: list[_Message]) -> bool:
+    """Put each message's statements first in the failure branch of its rewritten assert.
+
+    That branch is the ``if`` that pytest's rewriting made, whose statements
+    (not those of an inner block) use the placeholder to format the message.
+    False if one of them is not found.
+    """
+    if not messages:
+        return True
+    wanted = {message.placeholder: message for message in messages}
+    found: dict[str, ast.If] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.If):
+            continue
+        for stmt in node.body:
+            if isinstance(stmt, (ast.Assign, ast.Expr, ast.Raise)):
+                for part in ast.walk(stmt):
+                    if isinstance(part, ast.Name) and part.id in wanted:
+                        found.setdefault(part.id, node)
+    if len(found) != len(wanted):
+        return False
+    for placeholder, branch in found.items():
+        branch.body[:0] = wanted[placeholder].steps
+    return True
+
+
+def _place_generated_decorators(tree: ast.Module) -> None:
+    """Give the decorator the compiler adds (``@_ds_rt.async_fn``) the line below it.
+
+    The line map gives a generated line the line of the original code above
+    it; for a generated first decorator that is a line before the function,
+    and the function's ``co_firstlineno`` (which pytest and ``inspect`` use to
+    show its source) would start there. Work-around: the line of the next
+    decorator or of the ``def``.
+    """
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        following = node.lineno
+        for decorator in reversed(node.decorator_list):
+            if _is_generated(decorator):
+                for part in ast.walk(decorator):
+                    if "lineno" in part._attributes:
+                        part.lineno = part.end_lineno = following  # type: ignore[attr-defined]
+            else:
+                following = decorator.lineno
+
+
+def _is_generated(node: ast.expr) -> bool:
+    while isinstance(node, (ast.Attribute, ast.Call)):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    return isinstance(node, ast.Name) and node.id.startswith("_ds_")
+
+
+def _assert_starts(source: str) -> dict[int, int]:
+    """For each line of each ``assert`` statement of ``source``, the assert's first line."""
+    starts: dict[int, int] = {}
+    try:
+        original = ast.parse(source)
+    except SyntaxError:  # pragma: no cover - it was translated, so it parses
+        return starts
+    for node in ast.walk(original):
+        if isinstance(node, ast.Assert):
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                starts.setdefault(line, node.lineno)
+    return starts
+
+
+def _is_poll_value(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "value"
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == _POLL
+    )
+
+
+def _reads_poll(test: ast.AST) -> bool:
+    return any(_is_poll_value(node) for node in ast.walk(test))
+
+
+class _ReplacePoll(ast.NodeTransformer):
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if _is_poll_value(node):
+            return ast.copy_location(ast.Name(_AWAITED, ast.Load()), node)
+        return self.generic_visit(node)
+
+
+# -- helpers ------------------------------------------------------------------
+
+_fingerprint: bytes | None = None
+
+
+def _compiler_fingerprint() -> bytes:
+    """A hash of what the translated code depends on: the compiler's and this plugin's sources."""
+    global _fingerprint
+    if _fingerprint is None:
+        import desugar.compiler
+
+        digest = hashlib.sha256(desugar.__version__.encode())
+        files = sorted(Path(desugar.compiler.__file__).parent.glob("*.py"))
+        for path in [*files, Path(__file__)]:
+            digest.update(path.name.encode() + b"\0")
+            digest.update(path.read_bytes())
+        _fingerprint = digest.digest()
+    return _fingerprint
+
+
+_MAGIC = importlib.util.MAGIC_NUMBER
+_FLAGS = (0b11).to_bytes(4, "little")  # PEP 552: hash-based, checked
+
+
+def _read_pyc(pyc: Path, digest: bytes) -> CodeType | None:
+    """The cached code if ``pyc`` is whole and made from a source with this hash."""
+    try:
+        with open(pyc, "rb") as fp:
+            data = fp.read()
+    except OSError:
+        return None
+    if len(data) < 16 or data[:4] != _MAGIC or data[4:8] != _FLAGS or data[8:16] != digest:
+        return None
+    try:
+        code = marshal.loads(data[16:])
+    except Exception:
+        return None
+    return code if isinstance(code, CodeType) else None
+
+
+def _write_pyc(pyc: Path, digest: bytes, code: CodeType) -> None:
+    """Write atomically (a temporary file, then a rename); failing to is no error."""
+    temporary = f"{pyc}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        with open(temporary, "wb") as fp:
+            fp.write(_MAGIC + _FLAGS + digest + marshal.dumps(code))
+        os.replace(temporary, pyc)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def _native_syntax_error(source: bytes, filename: str) -> SyntaxError | None:
+    try:
+        ast.parse(source, filename)
+    except SyntaxError as error:
+        return error
+    return None
+
+
+def _is_relative_to(path: Path, directory: Path) -> bool:
+    try:
+        path.resolve().relative_to(directory)
+    except ValueError:
+        return False
+    return True

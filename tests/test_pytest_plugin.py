@@ -1,0 +1,230 @@
+"""`desugar.pytest_plugin`: a project's suite run with its package and its test files translated.
+
+The project (``tests/data/pytest_plugin_project``): a package ``mylib`` with
+modules and relative imports, a ``conftest.py`` with async fixtures, test files
+with async tests that pass and tests that fail on purpose, in many forms of
+``assert``. Each run is a subprocess in a copy of it; a translated run must
+give the same outcomes and the same report as the native one, word for word
+(pytest's assertion rewriting included: ``assert 42 == 0``, the original line
+numbers), while the test shows that the code really ran translated. Runs take
+turns in one directory, so each finds the other's cache entries in
+``__pycache__``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytest_asyncio", reason="pytest-asyncio is in the test extra")
+
+PROJECT = Path(__file__).resolve().parent / "data" / "pytest_plugin_project"
+PLUGIN = ["-p", "desugar.pytest_plugin", "--desugar", "mylib"]
+
+EXPECTED = {
+    "test_more.py::test_undecorated_fails": "FAILED",
+    "test_more.py::TestInAClass::test_method": "PASSED",
+    "test_more.py::TestInAClass::test_method_fails": "FAILED",
+    "test_mylib.py::test_fetch": "PASSED",
+    "test_mylib.py::test_stream": "PASSED",
+    "test_mylib.py::test_gather": "PASSED",
+    "test_mylib.py::test_expected_failure_is_reported": "PASSED",
+    "test_mylib.py::test_log_order": "PASSED",
+    "test_mylib.py::test_report_translation": "PASSED",
+    "test_mylib.py::test_fails_awaited_compare": "FAILED",
+    "test_mylib.py::test_fails_plain_assert_after_await": "FAILED",
+    "test_mylib.py::test_fails_two_awaits": "FAILED",
+    "test_mylib.py::test_fails_with_message": "FAILED",
+    "test_mylib.py::test_fails_multiline": "FAILED",
+    "test_mylib.py::test_fails_attribute": "FAILED",
+    "test_mylib.py::test_fails_awaited_message": "FAILED",
+    "test_mylib.py::test_fails_sync": "FAILED",
+    "test_plain.py::test_plain_passes": "PASSED",
+    "test_plain.py::test_plain_fails": "FAILED",
+}
+
+NATIVE = {
+    "conftest": False,
+    "mylib.core": False,
+    "mylib.helpers": False,
+    "test function": "function",
+    "test module": False,
+}
+TRANSLATED = {
+    "conftest": True,
+    "mylib.core": True,
+    "mylib.helpers": True,
+    "test function": "AsyncFn",
+    "test module": True,
+}
+
+
+class Run:
+    def __init__(self, directory: Path, *args: str) -> None:
+        env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # the caches are part of what is tested
+        env.pop("PYTEST_ADDOPTS", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider", *args],
+            cwd=directory, env=env, capture_output=True, text=True, timeout=120,
+        )
+        self.stdout = result.stdout
+        self.outcomes = dict(
+            (test, outcome)
+            for outcome, test in re.findall(r"^(PASSED|FAILED|ERROR) (\S+)", self.stdout, re.M)
+        )
+        assert self.outcomes, self.stdout + result.stderr
+        found = re.search(r"^TRANSLATION (.*)$", self.stdout, re.M)
+        self.translation = dict(ast.literal_eval(found.group(1))) if found else None
+
+    def report(self) -> str:
+        """The output without what may differ between runs (times, addresses, desugar's header).
+
+        Python's carets under the failing part of a line go too: translated code
+        carries lines, not columns (see `desugar.compiler.lines.renumber`), and
+        the native ones show only where pytest does not rewrite the assert.
+        """
+        text = re.sub(r"^(desugar: translating|TRANSLATION) .*\n", "", self.stdout, flags=re.M)
+        text = re.sub(r"^ *\^+ *\n", "", text, flags=re.M)
+        text = re.sub(r" in [\d.]+s\b", " in TIME", text)
+        return re.sub(r" at 0x[0-9a-f]+", " at ADDRESS", text)
+
+    def failure(self, test: str) -> str:
+        section = re.search(rf"^_+ {re.escape(test)} _+\n(.*?)(?=^_{{3,}} |^=+ )", self.stdout, re.M | re.S)
+        assert section, self.stdout
+        return section.group(1)
+
+
+def line_of(text: str, filename: str = "test_mylib.py") -> int:
+    lines = (PROJECT / filename).read_text().splitlines()
+    (line,) = [number for number, content in enumerate(lines, 1) if content.strip() == text]
+    return line
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    directory = tmp_path / "project"
+    shutil.copytree(PROJECT, directory)
+    return directory
+
+
+def check_same(native: Run, translated: Run, *, exact: bool = True) -> None:
+    assert native.outcomes == EXPECTED, native.stdout
+    assert translated.outcomes == native.outcomes, translated.stdout
+    assert native.translation == NATIVE, native.stdout
+    assert translated.translation == TRANSLATED, translated.stdout
+    if exact:
+        assert translated.report() == native.report()
+    else:  # the errors only
+        for test, outcome in native.outcomes.items():
+            if outcome == "FAILED":
+                name = ".".join(test.split("::")[1:])
+                errors = [line for line in translated.failure(name).splitlines() if line.startswith("E")]
+                assert errors == [line for line in native.failure(name).splitlines() if line.startswith("E")]
+
+
+def test_native_then_translated_then_native_again(project: Path) -> None:
+    native = Run(project)
+    translated = Run(project, *PLUGIN)
+    check_same(native, translated)
+    assert "desugar: translating mylib and test files using async (asserts rewritten by pytest)" in translated.stdout
+
+    # pytest's rewritten assertion, from a translated async test, at the original line.
+    failure = translated.failure("test_fails_awaited_compare")
+    line = line_of('assert await mylib.fetch(resource["value"]) == 0')
+    assert '>       assert await mylib.fetch(resource["value"]) == 0\nE       assert 42 == 0\n' in failure
+    assert f"\ntest_mylib.py:{line}: AssertionError" in failure
+    failure = translated.failure("test_fails_attribute")
+    assert "E       assert 6 == 7\nE        +  where 6 = Box(6).value\n" in failure
+    assert f"\ntest_mylib.py:{line_of('assert box.value == 7')}: AssertionError" in failure
+    failure = translated.failure("test_fails_awaited_message")
+    assert "E       AssertionError: 10\nE       assert 8 == 9\n" in failure
+
+    # Translated and native code are cached apart: neither run reads the other's entries.
+    cache = {path.name for path in (project / "__pycache__").iterdir()}
+    tag = f"{sys.implementation.cache_tag}-pytest-{pytest.__version__}"
+    for name in ("test_mylib", "test_more", "conftest"):
+        assert f"{name}.{tag}.pyc" in cache
+        assert any(re.fullmatch(rf"{name}\.{re.escape(tag)}-desugar-\w+\.pyc", entry) for entry in cache), cache
+    assert f"test_plain.{tag}.pyc" in cache  # no async: pytest's own entry, the same both ways
+    assert not any(entry.startswith("test_plain.") and "desugar" in entry for entry in cache)
+    assert any("desugar" in entry for entry in os.listdir(project / "mylib" / "__pycache__"))
+
+    again = Run(project)
+    assert again.translation == NATIVE
+    assert again.report() == native.report()
+    cached = Run(project, *PLUGIN)  # from the cache this time
+    assert cached.translation == TRANSLATED
+    assert cached.report() == translated.report()
+
+
+def test_translated_first_then_native(project: Path) -> None:
+    translated = Run(project, *PLUGIN)
+    native = Run(project)
+    check_same(native, translated)
+
+
+def test_a_changed_test_file_is_translated_again(project: Path) -> None:
+    Run(project, *PLUGIN)
+    test_file = project / "test_mylib.py"
+    source = test_file.read_text()
+    stat = test_file.stat()
+    # The same size and modification time (what pytest's own pyc checks): the cache
+    # entry is keyed by the source's hash.
+    test_file.write_text(source.replace("== 0\n", "== 1\n", 1))
+    os.utime(test_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    changed = Run(project, *PLUGIN)
+    assert "E       assert 42 == 1\n" in changed.failure("test_fails_awaited_compare")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param(["--assert=plain"], id="assert-plain"),
+        pytest.param(["--import-mode=importlib"], id="import-mode-importlib"),
+        pytest.param(["-o", "enable_assertion_pass_hook=true"], id="assertion-pass-hook"),
+    ],
+)
+def test_other_pytest_modes(project: Path, options: list[str]) -> None:
+    native = Run(project, *options)
+    translated = Run(project, *options, *PLUGIN)
+    # Without rewriting, CPython gives the line of a multi-line assert's failing part,
+    # where translated code has the assert's first line.
+    check_same(native, translated, exact=options != ["--assert=plain"])
+    if options == ["--assert=plain"]:
+        assert "plain asserts" in translated.stdout
+        assert "E       AssertionError\n" in translated.failure("test_fails_awaited_compare")
+
+
+def test_assertion_pass_hook_sees_the_original_asserts(project: Path) -> None:
+    with open(project / "conftest.py", "a") as conftest:
+        conftest.write(
+            "\n\ndef pytest_assertion_pass(item, lineno, orig, expl):\n"
+            "    print('ASSERTION PASSED', item.name, lineno, orig)\n"
+        )
+    options = ["-s", "-o", "enable_assertion_pass_hook=true"]
+    native = Run(project, *options)
+    translated = Run(project, *options, *PLUGIN)
+    passed = re.findall(r"ASSERTION PASSED .*", native.stdout)
+    assert f"ASSERTION PASSED test_gather {line_of('assert await asyncio.gather(mylib.fetch(1), mylib.fetch(2)) == [2, 4]')} await asyncio.gather(mylib.fetch(1), mylib.fetch(2)) == [2, 4]" in passed
+    assert re.findall(r"ASSERTION PASSED .*", translated.stdout) == passed
+
+
+def test_a_package_named_by_path(project: Path) -> None:
+    translated = Run(project, "-p", "desugar.pytest_plugin", "--desugar-path", "mylib")
+    assert translated.translation == TRANSLATED
+    assert translated.outcomes == EXPECTED
+
+
+def test_without_desugar_options_the_plugin_does_nothing(project: Path) -> None:
+    native = Run(project)
+    loaded = Run(project, "-p", "desugar.pytest_plugin")
+    assert loaded.translation == NATIVE
+    assert loaded.report() == native.report()
