@@ -6,7 +6,14 @@ from desugar.errors import InternalError as InternalError
 from desugar.errors import TranslateError as TranslateError
 
 __version__ = "0.1.0"
-__all__ = ["translate", "TranslateError", "InternalError", "__version__"]
+__all__ = ["translate", "install", "uninstall", "TranslateError", "InternalError", "__version__"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import os
+    from typing import Iterable
+
+    from desugar.hook import Handle
 
 
 def translate(source: str, filename: str = "<string>", *, format: bool = True) -> str:
@@ -19,3 +26,26 @@ def translate(source: str, filename: str = "<string>", *, format: bool = True) -
     from desugar.compiler import translate_module
 
     return translate_module(source, filename, format=format)
+
+
+# The import hook is imported when first used: `import desugar` stays light.
+
+
+def install(
+    packages: Iterable[str] = (), paths: Iterable[str | os.PathLike[str]] = ()
+) -> Handle:
+    """Translate the modules of ``packages``, and those below ``paths``, as they are imported.
+
+    Returns a handle whose ``uninstall()`` removes the hook (also a context
+    manager). See `desugar.hook`.
+    """
+    from desugar.hook import install as install_hook
+
+    return install_hook(packages, paths)
+
+
+def uninstall(handle: Handle | None = None) -> None:
+    """Remove ``handle``'s import hook, or every desugar import hook if no handle is given."""
+    from desugar.hook import uninstall as uninstall_hook
+
+    uninstall_hook(handle)

@@ -569,3 +569,11 @@ def translate_command(
     if check and changed:
         ctx.exit(EXIT_WOULD_CHANGE)
     ctx.exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------
+# Other commands
+
+from desugar.run import run_command  # noqa: E402 - registered after the group exists
+
+main.add_command(run_command)

@@ -15,6 +15,8 @@ import ast
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from desugar.compiler.names import RUNTIME
+
 
 _CODE = (cst.BaseExpression, cst.BaseSmallStatement, cst.BaseStatement)
 
@@ -52,16 +54,49 @@ def renumber(tree: ast.AST, lines: list[int], source: str) -> None:
     """Give every node of ``tree`` (the translated module) its original line.
 
     Columns would be those of the translated text, so each node spans its
-    whole original line instead (tracebacks then underline nothing).
+    whole original line instead, from its first to its last non-blank
+    character: that is the span tracebacks underline nothing for (Python's
+    ``traceback`` module and the interpreter's own printer alike compare it
+    with the line stripped of its indentation).
     """
-    widths = [len(text.encode("utf-8")) for text in source.splitlines()]
+    spans = [_span(text) for text in source.splitlines()]
     last = len(lines)
     for node in ast.walk(tree):
         lineno = getattr(node, "lineno", None)
         if lineno is None:
             continue
         line = lines[min(lineno, last) - 1]
+        start, end = spans[line - 1] if line - 1 < len(spans) else (0, 0)
         node.lineno = line  # type: ignore[attr-defined]
         node.end_lineno = line  # type: ignore[attr-defined]
-        node.col_offset = 0  # type: ignore[attr-defined]
-        node.end_col_offset = widths[line - 1] if line - 1 < len(widths) else 0  # type: ignore[attr-defined]
+        node.col_offset = start  # type: ignore[attr-defined]
+        node.end_col_offset = end  # type: ignore[attr-defined]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if _is_runtime_decorator(decorator):
+                    # Generated above the ``def``, it would take the line above the
+                    # ``async def`` (an import, say); it stands for the ``def`` itself,
+                    # where ``co_firstlineno`` and ``inspect.getsource`` must start.
+                    for part in ast.walk(decorator):
+                        _copy_position(node, part)
+
+
+def _is_runtime_decorator(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == RUNTIME
+    )
+
+
+def _copy_position(source: ast.AST, target: ast.AST) -> None:
+    for field in ("lineno", "end_lineno", "col_offset", "end_col_offset"):
+        setattr(target, field, getattr(source, field))
+
+
+def _span(text: str) -> tuple[int, int]:
+    """UTF-8 byte offsets of the first and past the last non-blank character of a line."""
+    end = len(text.rstrip().encode("utf-8"))
+    start = len(text.encode("utf-8")) - len(text.lstrip().encode("utf-8"))
+    return min(start, end), end

@@ -1,0 +1,446 @@
+"""The import hook: modules of named packages or paths are translated as they are imported.
+
+Modelled on pytest's ``_pytest/assertion/rewrite.py``. A `DesugarFinder` at
+the front of ``sys.meta_path`` looks at the module's name first and gives up
+at once (no file system access) when the module cannot be one of ours; else
+it asks ``PathFinder`` for the spec and, for a ``.py`` source file, puts a
+`DesugarLoader` in it. The loader compiles the source with
+`desugar.compiler.compile_module`, so the code keeps the original file's name
+and line numbers (tracebacks, ``inspect.getsource``, ``linecache``, pdb
+breakpoints), and caches the code object in ``__pycache__`` under desugar's
+own tag::
+
+    __pycache__/mod.cpython-311.desugar-0.1.0.pyc
+
+        4 bytes   b"DSG\\x01"
+        4 bytes   importlib.util.MAGIC_NUMBER (the interpreter's bytecode)
+        8 bytes   hash of desugar's version, the compiler's files and the options
+        8 bytes   hash of the source bytes
+        4 bytes   CRC-32 of what follows
+        ...       marshal.dumps(code)
+
+Hashes are ``importlib.util.source_hash``, the one CPython uses for hash-based
+pycs (PEP 552): it needs no import, and an edit invalidates the entry however
+soon after the last one it is made. An entry whose header or checksum does not
+match is ignored and rewritten. Entries are written to ``{pyc}.{pid}`` and
+renamed over the old one, so two processes never see half a file; any
+``OSError`` (a read-only directory, ``__pycache__`` being a file, a full disk)
+only means no cache. ``sys.dont_write_bytecode`` (``PYTHONDONTWRITEBYTECODE``)
+stops writes, and ``sys.pycache_prefix`` moves them, as for CPython's pycs.
+
+A cache hit imports neither the compiler nor libcst. A module without
+``async``/``await`` is left to CPython's own loader and pyc.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import marshal
+import os
+import sys
+import warnings
+import zlib
+from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
+from importlib.util import MAGIC_NUMBER, cache_from_source, decode_source, source_hash
+from types import CodeType, ModuleType
+from typing import TYPE_CHECKING, Iterable
+
+import desugar
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "DesugarFinder",
+    "DesugarLoader",
+    "Handle",
+    "ImportedBeforeHookWarning",
+    "install",
+    "stats",
+    "uninstall",
+]
+
+#: The first bytes of every cache entry.
+CACHE_MAGIC = b"DSG\x01"
+_HEADER_SIZE = len(CACHE_MAGIC) + len(MAGIC_NUMBER) + 8 + 8 + 4
+
+_DESUGAR_DIR = os.path.dirname(os.path.abspath(__file__))
+_COMPILER_DIR = os.path.join(_DESUGAR_DIR, "compiler")
+_THIRD_PARTY_DIRS = ("site-packages", "dist-packages")
+
+
+class ImportedBeforeHookWarning(UserWarning):
+    """A module the hook would translate was imported before it was installed."""
+
+
+class Stats:
+    """What the hooks of this process did: `translations` (the compiler ran) and `cache_hits`."""
+
+    __slots__ = ("translations", "cache_hits")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.translations = 0
+        self.cache_hits = 0
+
+    def __repr__(self) -> str:
+        return f"Stats(translations={self.translations}, cache_hits={self.cache_hits})"
+
+
+#: Counters for this process, so tests count translations instead of timing them.
+stats = Stats()
+
+
+# --------------------------------------------------------------------------
+# Which modules are ours
+
+
+def _is_desugar(fullname: str) -> bool:
+    return fullname == "desugar" or fullname.startswith("desugar.")
+
+
+def _under(path: str, directory: str) -> bool:
+    """Is ``path`` ``directory`` or inside it? (both absolute and normalised)"""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+class DesugarFinder(importlib.abc.MetaPathFinder):
+    """A meta path finder that hands the named packages' and paths' modules to `DesugarLoader`.
+
+    ``packages``: a module is ours if its name is one of them or starts with
+    one of them and a dot. ``paths``: a module is ours if its file is below one
+    of them (but not below a ``site-packages`` directory inside it). desugar
+    itself never is.
+    """
+
+    def __init__(self, packages: Iterable[str] = (), paths: Iterable[str | os.PathLike[str]] = ()) -> None:
+        self.packages = tuple(p for p in packages if not _is_desugar(p))
+        self._prefixes = tuple(p + "." for p in self.packages)
+        dirs: list[str] = []
+        for path in paths:
+            absolute = os.path.abspath(os.fspath(path))
+            for form in (absolute, os.path.realpath(absolute)):
+                if form not in dirs:
+                    dirs.append(form)
+        self.paths = tuple(dirs)
+        self._entry_cache: dict[str, bool] = {}
+
+    def __repr__(self) -> str:
+        return f"DesugarFinder(packages={list(self.packages)!r}, paths={list(self.paths)!r})"
+
+    # -- the cheap part: names and path entries, no file system
+
+    def _named(self, fullname: str) -> bool:
+        return fullname in self.packages or fullname.startswith(self._prefixes)
+
+    def _relevant_entry(self, entry: object) -> bool:
+        """Could a module found through path entry ``entry`` lie below one of our paths?"""
+        if not isinstance(entry, str):
+            return False
+        cached = self._entry_cache.get(entry)
+        if cached is not None:
+            return cached
+        absolute = os.path.abspath(entry)
+        relevant = any(_under(absolute, d) or _under(d, absolute) for d in self.paths)
+        if os.path.isabs(entry):  # a relative entry depends on the current directory
+            self._entry_cache[entry] = relevant
+        return relevant
+
+    def _search_path(self, path: object) -> list[str] | None:
+        """The part of the search path that must be searched, or None if none of it is ours.
+
+        The entries after the last relevant one cannot change the answer: a
+        module found there is not below our paths.
+        """
+        entries = sys.path if path is None else path
+        try:
+            entries = list(entries)  # type: ignore[call-overload]
+        except TypeError:
+            return None
+        last = -1
+        for index, entry in enumerate(entries):
+            if self._relevant_entry(entry):
+                last = index
+        return entries[: last + 1] if last >= 0 else None
+
+    def _in_paths(self, origin: str) -> bool:
+        origin = os.path.abspath(origin)
+        for directory in self.paths:
+            if _under(origin, directory):
+                rest = origin[len(directory) :].split(os.sep)
+                return not any(part in _THIRD_PARTY_DIRS for part in rest)
+        return False
+
+    # -- the finder protocol
+
+    def find_spec(
+        self, fullname: str, path: object = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if _is_desugar(fullname):
+            return None
+        named = self._named(fullname)
+        if named:
+            search = path
+        elif self.paths:
+            search = self._search_path(path)
+            if search is None:
+                return None
+        else:
+            return None
+        spec = PathFinder.find_spec(fullname, search, target)  # type: ignore[arg-type]
+        if spec is None or not isinstance(spec.loader, SourceFileLoader):
+            return None
+        origin = spec.origin
+        if not isinstance(origin, str) or not origin.endswith(".py"):
+            return None
+        if not named and not self._in_paths(origin):
+            return None
+        spec.loader = DesugarLoader(fullname, origin)
+        return spec
+
+    def invalidate_caches(self) -> None:
+        self._entry_cache.clear()
+
+    def claims(self, module: ModuleType) -> bool:
+        """Would this finder have translated ``module`` (judged by its name and file)?"""
+        name = getattr(module, "__name__", None)
+        if not isinstance(name, str) or _is_desugar(name) or name == "__main__":
+            return False
+        filename = getattr(module, "__file__", None)
+        if not isinstance(filename, str) or not filename.endswith(".py"):
+            return False
+        return self._named(name) or self._in_paths(filename)
+
+
+# --------------------------------------------------------------------------
+# The loader and its cache
+
+
+_settings_hash: bytes | None = None
+
+
+def compiler_version() -> str:
+    """desugar's version and a fingerprint of the compiler's files (so edits invalidate the cache)."""
+    parts = [desugar.__version__]
+    try:
+        for name in sorted(os.listdir(_COMPILER_DIR)):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(_COMPILER_DIR, name))
+                parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    except OSError:
+        pass
+    return " ".join(parts)
+
+
+def _settings() -> bytes:
+    """The hash of everything but the source that the compiled code depends on."""
+    global _settings_hash
+    if _settings_hash is None:
+        text = f"desugar {compiler_version()}; optimize {sys.flags.optimize}"
+        _settings_hash = source_hash(text.encode("utf-8"))
+    return _settings_hash
+
+
+def cache_path(source_path: str) -> str | None:
+    """Where the translated code of ``source_path`` is cached (None: nowhere).
+
+    ``importlib.util.cache_from_source`` gives the directory (``__pycache__``
+    or below ``sys.pycache_prefix``) and CPython's name, to which desugar's tag
+    is added: ``mod.cpython-311.pyc`` -> ``mod.cpython-311.desugar-0.1.0.pyc``.
+    """
+    try:
+        pyc = cache_from_source(source_path)
+    except (NotImplementedError, ValueError):  # no cache_tag, or an odd path
+        return None
+    return f"{pyc[:-4]}.desugar-{desugar.__version__}.pyc"
+
+
+def _header(source: bytes, payload: bytes) -> bytes:
+    return (
+        CACHE_MAGIC
+        + MAGIC_NUMBER
+        + _settings()
+        + source_hash(source)
+        + zlib.crc32(payload).to_bytes(4, "little")
+    )
+
+
+def read_cache(pyc: str, source: bytes) -> CodeType | None:
+    """The cached code for ``source``, or None when the entry is missing, stale or damaged."""
+    try:
+        with open(pyc, "rb") as file:
+            data = file.read()
+    except OSError:
+        return None
+    payload = data[_HEADER_SIZE:]
+    if len(data) <= _HEADER_SIZE or data[:_HEADER_SIZE] != _header(source, payload):
+        return None
+    try:
+        code = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) else None
+
+
+def write_cache(pyc: str, source: bytes, code: CodeType) -> bool:
+    """Write the entry atomically (``{pyc}.{pid}``, then ``os.replace``); False if it failed."""
+    payload = marshal.dumps(code)
+    temporary = f"{pyc}.{os.getpid()}"
+    try:
+        os.makedirs(os.path.dirname(pyc), exist_ok=True)
+        with open(temporary, "wb") as file:
+            file.write(_header(source, payload))
+            file.write(payload)
+        os.replace(temporary, pyc)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        return False
+    return True
+
+
+def _could_be_async(source: bytes) -> bool:
+    # The compiler's own test (`needs_translation`), on bytes: no decoding, no import.
+    return b"async" in source or b"await" in source
+
+
+def translated_code(source: bytes, source_path: str) -> CodeType | None:
+    """Translated code for a module's source bytes, from the cache or the compiler.
+
+    None if the source has no ``async``/``await`` at all (compile it as usual).
+    Bad input raises `desugar.TranslateError`, or CPython's own SyntaxError
+    when the source is not valid Python.
+    """
+    if not _could_be_async(source):
+        return None
+    pyc = cache_path(source_path)
+    if pyc is not None:
+        code = read_cache(pyc, source)
+        if code is not None:
+            stats.cache_hits += 1
+            _fix_co_filename(code, source_path)
+            return code
+    code = _compile(source, source_path)
+    stats.translations += 1
+    if pyc is not None and not sys.dont_write_bytecode:
+        write_cache(pyc, source, code)
+    return code
+
+
+def _compile(source: bytes, source_path: str) -> CodeType:
+    from desugar.compiler import compile_module
+
+    try:
+        return compile_module(decode_source(source), source_path)
+    except desugar.TranslateError:
+        syntax_error = _native_syntax_error(source, source_path)
+        if syntax_error is None:
+            raise
+    raise syntax_error  # as CPython reports it, outside the except block: no chained error
+
+
+def _native_syntax_error(source: bytes, source_path: str) -> SyntaxError | None:
+    """The SyntaxError CPython reports for ``source``, if it is not valid Python."""
+    try:
+        compile(source, source_path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return error
+    return None
+
+
+def _fix_co_filename(code: CodeType, source_path: str) -> None:
+    # As CPython does for a pyc read for a file that moved: point the code at the file.
+    import _imp
+
+    _imp._fix_co_filename(code, source_path)
+
+
+class DesugarLoader(SourceFileLoader):
+    """A source file loader whose code is translated (see `translated_code`)."""
+
+    def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
+        source_path = self.get_filename(fullname)
+        source = self.get_data(source_path)
+        code = translated_code(source, source_path)
+        if code is None:  # nothing async: CPython's own pyc and compile
+            return super().get_code(fullname)  # type: ignore[return-value]
+        return code
+
+
+# --------------------------------------------------------------------------
+# Installing
+
+
+class Handle:
+    """An installed hook: `uninstall` removes it; as a context manager it uninstalls on exit."""
+
+    def __init__(self, finder: DesugarFinder) -> None:
+        self.finder = finder
+
+    @property
+    def installed(self) -> bool:
+        return any(f is self.finder for f in sys.meta_path)
+
+    def uninstall(self) -> None:
+        """Remove the finder from ``sys.meta_path`` (modules already imported stay as they are)."""
+        sys.meta_path[:] = [f for f in sys.meta_path if f is not self.finder]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.uninstall()
+
+    def __repr__(self) -> str:
+        state = "installed" if self.installed else "uninstalled"
+        return f"<desugar.hook.Handle {state} {self.finder!r}>"
+
+
+def install(
+    packages: Iterable[str] = (), paths: Iterable[str | os.PathLike[str]] = ()
+) -> Handle:
+    """Translate, from now on, the modules of ``packages`` and the files below ``paths``.
+
+    The finder goes to the front of ``sys.meta_path``. Modules it would have
+    translated that are imported already get an `ImportedBeforeHookWarning`:
+    they stay as they are until reloaded (``importlib.reload``).
+    """
+    if isinstance(packages, str):
+        packages = [packages]
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    finder = DesugarFinder(packages, paths)
+    sys.meta_path.insert(0, finder)
+    _warn_imported(finder)
+    return Handle(finder)
+
+
+def uninstall(handle: Handle | None = None) -> None:
+    """Remove ``handle``'s finder, or every desugar finder when no handle is given."""
+    if handle is not None:
+        handle.uninstall()
+        return
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, DesugarFinder)]
+
+
+def _warn_imported(finder: DesugarFinder) -> None:
+    names = sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if isinstance(module, ModuleType)
+        and not isinstance(getattr(module, "__loader__", None), DesugarLoader)
+        and finder.claims(module)
+    )
+    if names:
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        warnings.warn(
+            f"desugar: {shown} {'was' if len(names) == 1 else 'were'} imported before the "
+            "import hook was installed and will not be translated; install the hook "
+            "earlier, or reload them (importlib.reload)",
+            ImportedBeforeHookWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,773 @@
+"""The import hook (`desugar.install`), its bytecode cache, and `desugar run`.
+
+Imports that must start from a clean interpreter run in a subprocess; the
+cache is judged by counting translations (`desugar.hook.stats`), never by time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from importlib.machinery import PathFinder
+from pathlib import Path
+
+import pytest
+
+import desugar
+import desugar.hook
+from desugar.hook import DesugarFinder, ImportedBeforeHookWarning
+
+TAG = f"desugar-{desugar.__version__}"
+
+# --------------------------------------------------------------------------
+# A package with subpackages, relative imports, a circular import and a __main__
+
+PACKAGE = {
+    "hkpkg/__init__.py": '''\
+        """Translated on import."""
+        from .core import total
+
+        NAME = "hkpkg"
+        ''',
+    "hkpkg/core.py": """\
+        from . import util
+        from .sub.deep import fetch
+        from .ping import ping
+
+
+        async def total(n):
+            items = []
+            for i in range(n):
+                items.append(await fetch(i))
+            return util.double(sum(items)) + await ping(3)
+        """,
+    "hkpkg/util.py": """\
+        def double(x):
+            return 2 * x
+        """,
+    "hkpkg/sub/__init__.py": """\
+        from .deep import fetch as fetch
+        """,
+    "hkpkg/sub/deep.py": """\
+        from .. import util
+        from ..util import double
+
+
+        async def fetch(i):
+            if i > 5:
+                raise ValueError(f"bad item {i}")
+            return double(i) + util.double(1)
+        """,
+    "hkpkg/ping.py": """\
+        from . import pong
+
+
+        async def ping(n):
+            if n == 0:
+                return 0
+            return 1 + await pong.pong(n - 1)
+        """,
+    "hkpkg/pong.py": """\
+        from . import ping
+
+
+        async def pong(n):
+            if n == 0:
+                return 0
+            return 1 + await ping.ping(n - 1)
+        """,
+    "hkpkg/__main__.py": """\
+        import sys
+
+        from desugar.runtime import block_on
+
+        from . import total
+
+
+        async def main():
+            return await total(int(sys.argv[1]))
+
+
+        print("main", __name__, sys.argv[1:], type(total).__name__, block_on(main()))
+        """,
+}
+
+#: Modules of PACKAGE that have async code (and so are translated).
+ASYNC_MODULES = 5  # core, sub.deep, ping, pong, __main__ (when run)
+IMPORTED_ASYNC_MODULES = 4  # ... without __main__
+
+#: Imports the package, runs it, and reports what it is made of.
+USE_PACKAGE = """\
+import hkpkg, hkpkg.util, hkpkg.sub.deep, hkpkg.ping, hkpkg.pong
+from desugar.runtime import block_on
+print("total", block_on(hkpkg.total(3)))
+for f in (hkpkg.total, hkpkg.sub.deep.fetch, hkpkg.ping.ping, hkpkg.pong.pong, hkpkg.util.double):
+    print(f.__module__, f.__name__, type(f).__name__)
+"""
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    write_tree(tmp_path, PACKAGE)
+    return tmp_path
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a child: bytecode writes on (the suite may run with them off)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    env.update(extra)
+    return env
+
+
+def python(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+STATS = """
+import json as _json, sys as _sys
+import desugar.hook as _hook
+print("STATS " + _json.dumps({
+    "translations": _hook.stats.translations,
+    "cache_hits": _hook.stats.cache_hits,
+    "libcst": "libcst" in _sys.modules,
+    "compiler": "desugar.compiler" in _sys.modules,
+}))
+"""
+
+
+class Probe:
+    """The outcome of a child interpreter that installed the hook and ran some code."""
+
+    def __init__(self, result: subprocess.CompletedProcess[str]) -> None:
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        self.output = "\n".join(line for line in lines if not line.startswith("STATS "))
+        self.stats = json.loads(lines[-1][len("STATS ") :])
+        self.stderr = result.stderr
+
+
+def probe(root: Path, body: str, *, setup: str = "", packages: str = "['hkpkg']", **env: str) -> Probe:
+    code = f"{setup}\nimport desugar\ndesugar.install({packages})\n{body}\n{STATS}"
+    return Probe(python(["-c", code], root, **env))
+
+
+def cache_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob(f"*.{TAG}.pyc"))
+
+
+# --------------------------------------------------------------------------
+# Translation on import
+
+
+def test_package_with_subpackages_relative_and_circular_imports_is_translated(package: Path) -> None:
+    result = probe(package, USE_PACKAGE)
+    assert result.output.splitlines() == [
+        "total 27",
+        "hkpkg.core total AsyncFn",
+        "hkpkg.sub.deep fetch AsyncFn",
+        "hkpkg.ping ping AsyncFn",
+        "hkpkg.pong pong AsyncFn",
+        "hkpkg.util double function",
+    ]
+    assert result.stats["translations"] == IMPORTED_ASYNC_MODULES
+
+
+def test_translated_package_behaves_as_it_does_natively(package: Path) -> None:
+    native = python(["-c", USE_PACKAGE], package)
+    assert native.returncode == 0, native.stderr
+    translated = probe(package, USE_PACKAGE)
+    assert translated.output.replace("AsyncFn", "function") == native.stdout.rstrip("\n")
+
+
+def test_package_path_and_spec_are_those_of_a_normal_import(package: Path) -> None:
+    body = """\
+import hkpkg, hkpkg.sub, hkpkg.core
+print(hkpkg.__path__ == [str(__import__('pathlib').Path('hkpkg').resolve())])
+print(hkpkg.sub.__spec__.submodule_search_locations == hkpkg.sub.__path__)
+print(hkpkg.core.__spec__.name, hkpkg.core.__package__, type(hkpkg.core.__loader__).__name__)
+print(hkpkg.core.__file__.endswith('core.py'))
+"""
+    result = probe(package, body)
+    assert result.output.splitlines() == [
+        "True",
+        "True",
+        "hkpkg.core hkpkg DesugarLoader",
+        "True",
+    ]
+
+
+def test_module_without_async_is_compiled_as_usual(package: Path) -> None:
+    write_tree(package, {"hkplain/__init__.py": "", "hkplain/util.py": PACKAGE["hkpkg/util.py"]})
+    result = probe(package, "import hkplain.util as u; print(type(u.double).__name__)", packages="['hkplain']")
+    assert result.output == "function"
+    assert result.stats["translations"] == 0
+    assert not result.stats["compiler"]  # not even the compiler was imported
+    cached = sorted(p.name for p in (package / "hkplain" / "__pycache__").iterdir())
+    assert f"util.{sys.implementation.cache_tag}.pyc" in cached  # CPython's own pyc
+    assert not any(name.startswith("util.") and TAG in name for name in cached)
+
+
+def test_reload_translates_the_new_source(package: Path) -> None:
+    body = """\
+import importlib, pathlib
+from desugar.runtime import block_on
+import hkpkg.sub.deep as deep
+print(block_on(deep.fetch(1)))
+path = pathlib.Path(deep.__file__)
+path.write_text(path.read_text().replace("double(i) + util.double(1)", "double(i) + 100"))
+importlib.reload(deep)
+print(block_on(deep.fetch(1)), type(deep.fetch).__name__)
+"""
+    result = probe(package, body)
+    assert result.output.splitlines() == ["4", "102 AsyncFn"]
+
+
+def test_reload_of_a_module_imported_before_the_hook_translates_it(package: Path) -> None:
+    body = """\
+import importlib, warnings
+import hkpkg.ping
+print(type(hkpkg.ping.ping).__name__)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import desugar
+    desugar.install(["hkpkg"])
+print(len(caught), caught[0].category.__name__)
+importlib.reload(hkpkg.ping)
+print(type(hkpkg.ping.ping).__name__)
+"""
+    result = Probe(python(["-c", f"{body}\n{STATS}"], package))
+    assert result.output.splitlines() == ["function", "1 ImportedBeforeHookWarning", "AsyncFn"]
+
+
+def test_python_m_package_runs_its_main_translated(package: Path) -> None:
+    result = python(["-m", "desugar", "run", "-m", "hkpkg", "3"], package)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "main __main__ ['3'] AsyncFn 27\n"
+
+
+def test_outside_the_named_packages_nothing_is_translated(package: Path) -> None:
+    write_tree(package, {"other/__init__.py": "async def f():\n    return 1\n"})
+    result = probe(package, "import other, hkpkg; print(type(other.f).__name__, type(hkpkg.total).__name__)")
+    assert result.output == "function AsyncFn"
+
+
+def test_named_paths_translate_the_modules_below_them(package: Path) -> None:
+    write_tree(package, {"lib/helper.py": "async def f():\n    return 1\n", "out/plain.py": "async def g():\n    return 2\n"})
+    body = """\
+import sys
+sys.path[:0] = ["lib", "out"]
+import helper, plain, hkpkg
+print(type(helper.f).__name__, type(plain.g).__name__, type(hkpkg.total).__name__)
+"""
+    result = probe(package, body, packages="paths=['lib']")
+    assert result.output == "AsyncFn function function"
+
+
+def test_site_packages_below_a_named_path_are_not_translated(tmp_path: Path) -> None:
+    finder = DesugarFinder(paths=[tmp_path])
+    assert finder._in_paths(str(tmp_path / "app" / "mod.py"))
+    assert not finder._in_paths(str(tmp_path / ".venv" / "lib" / "site-packages" / "dep" / "mod.py"))
+    assert not finder._in_paths(str(tmp_path.parent / "elsewhere.py"))
+
+
+def test_syntax_error_in_a_hooked_module_is_python_s_own(package: Path) -> None:
+    write_tree(package, {"hkpkg/broken.py": "async def f(:\n    pass\n"})
+    result = python(["-c", "import desugar; desugar.install(['hkpkg']); import hkpkg.broken"], package)
+    assert result.returncode == 1
+    assert 'broken.py", line 1' in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("SyntaxError: ")
+
+
+def test_untranslatable_module_raises_translate_error_at_its_line(package: Path) -> None:
+    write_tree(package, {"hkpkg/reserved.py": "async def f():\n    _ds_x = 1\n"})
+    result = python(["-c", "import desugar; desugar.install(['hkpkg']); import hkpkg.reserved"], package)
+    assert result.returncode == 1
+    assert "desugar.errors.TranslateError: " in result.stderr
+    assert "reserved.py:2:5: " in result.stderr
+
+
+# --------------------------------------------------------------------------
+# Original line numbers
+
+
+def test_traceback_from_translated_code_names_the_original_file_and_line(package: Path) -> None:
+    body = """\
+import traceback
+from desugar.runtime import block_on
+import hkpkg.sub.deep as deep
+async def outer():
+    return await deep.fetch(9)
+try:
+    block_on(outer())
+except ValueError:
+    traceback.print_exc()
+"""
+    result = probe(package, body)
+    deep = package / "hkpkg" / "sub" / "deep.py"
+    assert f'File "{deep}", line 7, in fetch\n    raise ValueError(f"bad item {{i}}")\n' in result.stderr
+    assert result.stderr.rstrip().endswith("ValueError: bad item 9")
+
+
+def test_linecache_and_inspect_getsource_give_the_original_source(package: Path) -> None:
+    body = """\
+import inspect, linecache
+import hkpkg.core as core
+print(inspect.getsource(core.total), end="")
+print(repr(linecache.getline(core.__file__, 9)))
+print(core.total.__code__.co_firstlineno)
+"""
+    result = probe(package, body)
+    source = textwrap.dedent(PACKAGE["hkpkg/core.py"])
+    function = source[source.index("async def total") :]
+    assert result.output == function + "'        items.append(await fetch(i))\\n'\n6"
+
+
+def test_pdb_stops_at_a_breakpoint_set_on_an_original_line(package: Path) -> None:
+    write_tree(
+        package,
+        {
+            "debug_me.py": """\
+                import io, pdb
+                from desugar.runtime import block_on
+                import hkpkg.core as core
+
+                commands = io.StringIO(f"break {core.__file__}:10\\ncontinue\\np items\\ncontinue\\n")
+                out = io.StringIO()
+                debugger = pdb.Pdb(stdin=commands, stdout=out)
+                debugger.use_rawinput = False
+                result = debugger.runcall(block_on, core.total(3))
+                print(out.getvalue())
+                print("result", result)
+                """
+        },
+    )
+    result = python(["-m", "desugar", "run", "debug_me.py"], package)
+    assert result.returncode == 0, result.stderr
+    core = package / "hkpkg" / "core.py"
+    assert f"Breakpoint 1 at {core}:10" in result.stdout
+    assert f"> {core}(10)total()\n-> return util.double(sum(items)) + await ping(3)" in result.stdout
+    assert "(Pdb) [2, 4, 6]\n" in result.stdout
+    assert result.stdout.rstrip().endswith("result 27")
+
+
+def test_line_events_of_a_translated_function_are_its_original_lines(package: Path) -> None:
+    body = """\
+import sys
+from desugar.runtime import block_on
+import hkpkg.ping as ping
+lines = set()
+def tracer(frame, event, arg):
+    if frame.f_code.co_name == "ping":
+        if event == "line":
+            lines.add(frame.f_lineno)
+        return tracer
+    return None
+sys.settrace(tracer)
+block_on(ping.ping(2))
+sys.settrace(None)
+print(sorted(lines))
+"""
+    result = probe(package, body)
+    # ping(2) -> pong(1) -> ping(0): lines 5 to 7 of ping.py, as natively, and the
+    # ``async def`` line 4, where the generator first stops (before the body runs).
+    assert result.output == "[4, 5, 6, 7]"
+
+
+# --------------------------------------------------------------------------
+# The bytecode cache
+
+
+def test_second_import_hits_the_cache_without_translating_or_loading_libcst(package: Path) -> None:
+    first = probe(package, USE_PACKAGE)
+    assert first.stats == {
+        "translations": IMPORTED_ASYNC_MODULES,
+        "cache_hits": 0,
+        "libcst": True,
+        "compiler": True,
+    }
+    assert cache_files(package) == [
+        f"hkpkg/__pycache__/{name}.{sys.implementation.cache_tag}.{TAG}.pyc"
+        for name in ("core", "ping", "pong")
+    ] + [f"hkpkg/sub/__pycache__/deep.{sys.implementation.cache_tag}.{TAG}.pyc"]
+    second = probe(package, USE_PACKAGE)
+    assert second.output == first.output
+    assert second.stats == {
+        "translations": 0,
+        "cache_hits": IMPORTED_ASYNC_MODULES,
+        "libcst": False,
+        "compiler": False,
+    }
+
+
+def test_edit_within_the_same_second_invalidates_the_cache(package: Path) -> None:
+    deep = package / "hkpkg" / "sub" / "deep.py"
+    before = os.stat(deep)
+    assert probe(package, USE_PACKAGE).output.splitlines()[0] == "total 27"
+    # Same size, same mtime: only the content says it changed.
+    deep.write_text(deep.read_text().replace("util.double(1)", "util.double(2)"))
+    os.utime(deep, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(deep).st_size == before.st_size
+    result = probe(package, USE_PACKAGE)
+    assert result.output.splitlines()[0] == "total 39"
+    assert result.stats["translations"] == 1
+    assert result.stats["cache_hits"] == IMPORTED_ASYNC_MODULES - 1
+
+
+def test_dont_write_bytecode_writes_no_cache(package: Path) -> None:
+    for _ in range(2):
+        result = probe(package, USE_PACKAGE, PYTHONDONTWRITEBYTECODE="1")
+        assert result.stats["translations"] == IMPORTED_ASYNC_MODULES
+    assert cache_files(package) == []
+
+
+def test_pycache_prefix_is_respected(package: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    prefix = tmp_path_factory.mktemp("prefix")
+    first = probe(package, USE_PACKAGE, PYTHONPYCACHEPREFIX=str(prefix))
+    assert first.stats["translations"] == IMPORTED_ASYNC_MODULES
+    assert cache_files(package) == []
+    assert len(cache_files(prefix)) == IMPORTED_ASYNC_MODULES
+    second = probe(package, USE_PACKAGE, PYTHONPYCACHEPREFIX=str(prefix))
+    assert second.stats["cache_hits"] == IMPORTED_ASYNC_MODULES
+
+
+@pytest.mark.parametrize("how", ["pycache_is_a_file", "prefix_below_a_file"])
+def test_unwritable_cache_directory_still_imports(package: Path, how: str) -> None:
+    # chmod does not stop root: make the cache directory impossible to create instead.
+    env = {}
+    if how == "pycache_is_a_file":
+        for directory in (package / "hkpkg", package / "hkpkg" / "sub"):
+            (directory / "__pycache__").write_text("not a directory")
+    else:
+        (package / "blocker").write_text("not a directory")
+        env["PYTHONPYCACHEPREFIX"] = str(package / "blocker" / "cache")
+    for _ in range(2):
+        result = probe(package, USE_PACKAGE, **env)
+        assert result.output.splitlines()[0] == "total 27"
+        assert result.stats["translations"] == IMPORTED_ASYNC_MODULES
+        assert result.stderr == ""
+    assert cache_files(package) == []
+    assert not [p for p in package.rglob("*.pyc.*")]  # no temporary file left behind
+
+
+def test_cache_written_by_an_older_compiler_version_is_ignored_and_rewritten(package: Path) -> None:
+    older = "import desugar.hook; desugar.hook.compiler_version = lambda: '0.0.1'"
+    assert probe(package, USE_PACKAGE, setup=older).stats["translations"] == IMPORTED_ASYNC_MODULES
+    assert len(cache_files(package)) == IMPORTED_ASYNC_MODULES
+    current = probe(package, USE_PACKAGE)
+    assert current.stats["translations"] == IMPORTED_ASYNC_MODULES
+    assert probe(package, USE_PACKAGE).stats["cache_hits"] == IMPORTED_ASYNC_MODULES
+
+
+def test_compiler_version_covers_the_compiler_s_files() -> None:
+    version = desugar.hook.compiler_version()
+    assert version.startswith(desugar.__version__ + " ")
+    assert "lowering.py:" in version
+
+
+DAMAGES = {
+    "empty": lambda data: b"",
+    "header_only": lambda data: data[:10],
+    "truncated_payload": lambda data: data[: len(data) // 2],
+    "flipped_payload_byte": lambda data: data[:-20] + bytes([data[-20] ^ 0xFF]) + data[-19:],
+    "garbage": lambda data: os.urandom(len(data)),
+    "other_magic": lambda data: b"XXXX" + data[4:],
+    "pyc_of_cpython": lambda data: importlib.util.MAGIC_NUMBER + b"\0" * 12 + data[32:],
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_damaged_cache_entry_is_ignored_and_rewritten(package: Path, damage: str) -> None:
+    probe(package, USE_PACKAGE)
+    entry = package / "hkpkg" / "__pycache__" / f"core.{sys.implementation.cache_tag}.{TAG}.pyc"
+    good = entry.read_bytes()
+    entry.write_bytes(DAMAGES[damage](good))
+    result = probe(package, USE_PACKAGE)
+    assert result.output.splitlines()[0] == "total 27"
+    assert result.stats["translations"] == 1
+    assert entry.read_bytes() == good
+    assert probe(package, USE_PACKAGE).stats["translations"] == 0
+
+
+def test_processes_importing_the_same_modules_at_once_all_succeed(package: Path) -> None:
+    for round in range(3):
+        for entry in cache_files(package):
+            (package / entry).unlink()
+        code = f"import desugar\ndesugar.install(['hkpkg'])\n{USE_PACKAGE}\n{STATS}"
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                cwd=package,
+                env=clean_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        outputs = [child.communicate(timeout=120) for child in children]
+        for child, (out, err) in zip(children, outputs):
+            assert child.returncode == 0, err
+            assert out.splitlines()[0] == "total 27"
+    assert not [p for p in package.rglob("*.pyc.*")]  # every temporary file was renamed
+    assert probe(package, USE_PACKAGE).stats["cache_hits"] == IMPORTED_ASYNC_MODULES
+
+
+def test_cache_entry_moved_with_its_source_reports_the_new_file(package: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    probe(package, USE_PACKAGE)
+    moved = tmp_path_factory.mktemp("moved")
+    os.rename(package / "hkpkg", moved / "hkpkg")
+    result = probe(moved, "import hkpkg.core as c; print(c.total.__code__.co_filename)")
+    assert result.stats["cache_hits"] == IMPORTED_ASYNC_MODULES
+    assert result.output == str(moved / "hkpkg" / "core.py")
+
+
+# --------------------------------------------------------------------------
+# Installing and uninstalling (in this process)
+
+
+@pytest.fixture
+def fresh_imports(package: Path, monkeypatch: pytest.MonkeyPatch):
+    """Import from ``package`` in this process; forget its modules and our finders afterwards."""
+    monkeypatch.syspath_prepend(str(package))
+    modules = set(sys.modules)
+    meta_path = list(sys.meta_path)
+    yield package
+    sys.meta_path[:] = meta_path
+    for name in set(sys.modules) - modules:
+        del sys.modules[name]
+
+
+def our_finders() -> list[DesugarFinder]:
+    return [f for f in sys.meta_path if isinstance(f, DesugarFinder)]
+
+
+def test_install_puts_the_finder_first_and_uninstall_removes_it(fresh_imports: Path) -> None:
+    handle = desugar.install(["hkpkg"])
+    assert sys.meta_path[0] is handle.finder
+    assert handle.installed
+    handle.uninstall()
+    assert our_finders() == []
+    assert not handle.installed
+    handle.uninstall()  # twice is fine
+
+
+def test_handle_is_a_context_manager(fresh_imports: Path) -> None:
+    with desugar.install(["hkpkg"]) as handle:
+        assert sys.meta_path[0] is handle.finder
+        import hkpkg.ping
+
+        assert type(hkpkg.ping.ping).__name__ == "AsyncFn"
+    assert our_finders() == []
+
+
+def test_uninstall_without_a_handle_removes_every_desugar_finder(fresh_imports: Path) -> None:
+    desugar.install(["hkpkg"])
+    desugar.install(paths=[fresh_imports])
+    assert len(our_finders()) == 2
+    desugar.uninstall()
+    assert our_finders() == []
+
+
+def test_finder_is_a_meta_path_finder() -> None:
+    import importlib.abc
+
+    assert isinstance(DesugarFinder(["x"]), importlib.abc.MetaPathFinder)
+
+
+def test_module_imported_before_install_gets_a_warning(fresh_imports: Path) -> None:
+    import hkpkg.ping
+
+    with pytest.warns(ImportedBeforeHookWarning) as caught:
+        handle = desugar.install(["hkpkg"])
+    handle.uninstall()
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        "desugar: hkpkg, hkpkg.core, hkpkg.ping, hkpkg.pong, hkpkg.sub, hkpkg.sub.deep, "
+        "hkpkg.util were imported before the import hook was installed and will not be "
+        "translated; install the hook earlier, or reload them (importlib.reload)"
+    )
+    assert type(hkpkg.ping.ping).__name__ == "function"
+
+
+def test_modules_translated_by_the_hook_are_not_warned_about_again(fresh_imports: Path) -> None:
+    with desugar.install(["hkpkg.ping"]):
+        import hkpkg.ping  # noqa: F401  (hkpkg itself is not ours: it is warned about)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        desugar.install(["hkpkg.ping", "hkpkg.pong"]).uninstall()
+    assert [str(w.message).split(" was")[0] for w in caught] == ["desugar: hkpkg.pong"]
+
+
+def test_desugar_itself_is_never_hooked(fresh_imports: Path) -> None:
+    root = Path(desugar.__file__).parent
+    finder = DesugarFinder(["desugar", "desugar.runtime"], [root])
+    assert finder.packages == ()
+    for name in ("desugar", "desugar.runtime", "desugar.runtime._executor", "desugar.cli"):
+        assert finder.find_spec(name, None) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # desugar's modules are imported: no warning either
+        desugar.install(["desugar"], [root]).uninstall()
+
+
+def test_finder_bails_out_by_name_before_touching_the_file_system(
+    fresh_imports: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def find_spec(fullname, path=None, target=None):
+        calls.append(fullname)
+        return None
+
+    monkeypatch.setattr(PathFinder, "find_spec", staticmethod(find_spec))
+    by_name = DesugarFinder(["hkpkg"])
+    for name in ("json", "hkpkgx", "hk", "desugar.hook", "email.mime"):
+        assert by_name.find_spec(name, None) is None
+    assert calls == []
+    by_path = DesugarFinder(paths=[fresh_imports / "nowhere"])
+    assert by_path.find_spec("json", ["/usr/lib/python3/somewhere"]) is None
+    assert calls == []
+    by_name.find_spec("hkpkg.core", None)
+    assert calls == ["hkpkg.core"]
+
+
+def test_import_desugar_loads_neither_the_hook_nor_libcst(tmp_path: Path) -> None:
+    code = "import sys, desugar; print(sorted(m for m in ('libcst', 'desugar.hook', 'desugar.compiler') if m in sys.modules))"
+    result = python(["-c", code], tmp_path)
+    assert result.stdout == "[]\n", result.stderr
+
+
+# --------------------------------------------------------------------------
+# desugar run
+
+
+SCRIPT = """\
+import sys
+
+from desugar.runtime import block_on
+
+import hkpkg
+
+
+async def main():
+    print("argv", sys.argv)
+    print("path0", sys.path[0] == __file__.rsplit("/", 1)[0])
+    print("main", __name__, __spec__, __file__.endswith("script.py"), sys.modules["__main__"].main is main)
+    print("types", type(main).__name__, type(hkpkg.total).__name__)
+    total = await hkpkg.total(int(sys.argv[1]))
+    print("total", total)
+    if len(sys.argv) > 2:
+        sys.exit(int(sys.argv[2]))
+
+
+block_on(main())
+"""
+
+
+@pytest.mark.parametrize("launcher", [["-m", "desugar"], ["-c", "from desugar.cli import main; main()"]])
+def test_run_passes_argv_and_translates_the_script_and_its_modules(package: Path, launcher: list[str]) -> None:
+    write_tree(package, {"script.py": SCRIPT})
+    result = python([*launcher, "run", "script.py", "3", "0", "--flag", "-m", "x"], package)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "argv ['script.py', '3', '0', '--flag', '-m', 'x']",
+        "path0 True",
+        "main __main__ None True True",
+        "types AsyncFn AsyncFn",
+        "total 27",
+    ]
+
+
+@pytest.mark.parametrize("status", ["0", "3", "'message'"])
+def test_run_exit_status_is_the_programs(package: Path, status: str) -> None:
+    write_tree(package, {"exits.py": f"import sys\nsys.exit({status})\n"})
+    result = python(["-m", "desugar", "run", "exits.py"], package)
+    expected = {"0": 0, "3": 3, "'message'": 1}[status]
+    assert result.returncode == expected
+    assert result.stderr == ("message\n" if status == "'message'" else "")
+
+
+def test_run_uncaught_exception_prints_traceback_then_async_backtrace_and_exits_1(package: Path) -> None:
+    write_tree(package, {"script.py": SCRIPT})
+    result = python(["-m", "desugar", "run", "script.py", "7"], package)
+    assert result.returncode == 1
+    traceback, _, backtrace = result.stderr.partition("task panicked at ")
+    assert traceback.startswith('Traceback (most recent call last):\n  File "')
+    assert 'script.py", line 19, in <module>\n    block_on(main())\n' in traceback
+    assert 'deep.py", line 7, in fetch\n    raise ValueError(f"bad item {i}")\n' in traceback
+    assert traceback.endswith("ValueError: bad item 6\n")
+    assert "run.py" not in traceback and "runpy" not in traceback  # the runner's frames are not the program's
+    lines = backtrace.splitlines()
+    assert lines[0] == "'ValueError: bad item 6', hkpkg/sub/deep.py:7"
+    assert lines[1] == "stack backtrace:"
+    assert [line.split(": ", 1)[1] for line in lines[2::2]] == [
+        "hkpkg.sub.deep::fetch",
+        "hkpkg.core::total",
+        "script::main",
+        "script::<module>",
+    ]
+    assert [line.strip() for line in lines[3::2]] == [
+        "at hkpkg/sub/deep.py:7",
+        "at hkpkg/core.py:9",
+        "at script.py:13",
+        "at script.py:19",
+    ]
+
+
+def test_run_m_runs_a_module_with_its_package_translated(package: Path) -> None:
+    result = python(["-m", "desugar", "run", "-m", "hkpkg", "3", "--x"], package)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "main __main__ ['3', '--x'] AsyncFn 27\n"
+
+
+def test_run_m_sets_argv0_to_the_module_file(package: Path) -> None:
+    write_tree(package, {"hkpkg/show.py": "import sys\nprint(sys.argv, __name__)\n"})
+    result = python(["-m", "desugar", "run", "-m", "hkpkg.show", "a"], package)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{[str(package / 'hkpkg' / 'show.py'), 'a']} __main__\n"
+
+
+def test_run_include_translates_a_package_from_elsewhere(package: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    elsewhere = tmp_path_factory.mktemp("app")
+    write_tree(elsewhere, {"app.py": "import hkpkg\nprint(type(hkpkg.total).__name__)\n"})
+    env = {"PYTHONPATH": str(package)}
+    plain = python(["-m", "desugar", "run", str(elsewhere / "app.py")], package, **env)
+    assert plain.stdout == "function\n", plain.stderr
+    included = python(["-m", "desugar", "run", "--include", "hkpkg", str(elsewhere / "app.py")], package, **env)
+    assert included.stdout == "AsyncFn\n", included.stderr
+
+
+def test_run_missing_script_or_module_fails_as_python_does(tmp_path: Path) -> None:
+    missing = python(["-m", "desugar", "run", "nope.py"], tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        f"desugar run: can't open file {str(tmp_path / 'nope.py')!r}: [Errno 2] No such file or directory\n"
+    )
+    no_module = python(["-m", "desugar", "run", "-m", "nope"], tmp_path)
+    assert no_module.returncode == 1
+    assert no_module.stderr == "desugar run: No module named nope\n"
+
+
+def test_run_script_with_unsupported_code_reports_it(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"bad.py": "async def f():\n    _ds_x = 1\n"})
+    result = python(["-m", "desugar", "run", "bad.py"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{tmp_path / 'bad.py'}:2:5: ")
