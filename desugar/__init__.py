@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import Iterable
 
     from desugar.hook import Handle
+del TYPE_CHECKING
 
 
 def translate(source: str, filename: str = "<string>", *, format: bool = True) -> str:

@@ -34,12 +34,14 @@ A cache hit imports neither the compiler nor libcst. A module without
 
 from __future__ import annotations
 
+import _imp
 import importlib.abc
 import marshal
 import os
 import sys
 import warnings
 import zlib
+from io import FileIO
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, decode_source, source_hash
 from types import CodeType, ModuleType
@@ -115,7 +117,9 @@ class DesugarFinder(importlib.abc.MetaPathFinder):
     itself never is.
     """
 
-    def __init__(self, packages: Iterable[str] = (), paths: Iterable[str | os.PathLike[str]] = ()) -> None:
+    def __init__(
+        self, packages: Iterable[str] = (), paths: Iterable[str | os.PathLike[str]] = ()
+    ) -> None:
         self.packages = tuple(p for p in packages if not _is_desugar(p))
         self._prefixes = tuple(p + "." for p in self.packages)
         dirs: list[str] = []
@@ -257,7 +261,7 @@ def cache_path(source_path: str) -> str | None:
     return f"{pyc[:-4]}.desugar-{desugar.__version__}.pyc"
 
 
-def _header(source: bytes, payload: bytes) -> bytes:
+def _header(source: bytes, payload: bytes | memoryview) -> bytes:
     return (
         CACHE_MAGIC
         + MAGIC_NUMBER
@@ -270,11 +274,11 @@ def _header(source: bytes, payload: bytes) -> bytes:
 def read_cache(pyc: str, source: bytes) -> CodeType | None:
     """The cached code for ``source``, or None when the entry is missing, stale or damaged."""
     try:
-        with open(pyc, "rb") as file:
-            data = file.read()
+        with FileIO(pyc, "r") as file:  # as CPython reads its pycs: no buffering layer
+            data = file.readall()
     except OSError:
         return None
-    payload = data[_HEADER_SIZE:]
+    payload = memoryview(data)[_HEADER_SIZE:]
     if len(data) <= _HEADER_SIZE or data[:_HEADER_SIZE] != _header(source, payload):
         return None
     try:
@@ -354,8 +358,6 @@ def _native_syntax_error(source: bytes, source_path: str) -> SyntaxError | None:
 
 def _fix_co_filename(code: CodeType, source_path: str) -> None:
     # As CPython does for a pyc read for a file that moved: point the code at the file.
-    import _imp
-
     _imp._fix_co_filename(code, source_path)
 
 
@@ -436,11 +438,25 @@ def _warn_imported(finder: DesugarFinder) -> None:
         and finder.claims(module)
     )
     if names:
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        shown = ", ".join(names[:10]) + (
+            f" and {len(names) - 10} more" if len(names) > 10 else ""
+        )
         warnings.warn(
             f"desugar: {shown} {'was' if len(names) == 1 else 'were'} imported before the "
             "import hook was installed and will not be translated; install the hook "
             "earlier, or reload them (importlib.reload)",
             ImportedBeforeHookWarning,
-            stacklevel=3,
+            stacklevel=_caller_level(),
         )
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of the first caller outside desugar (who installed the hook)."""
+    level = 2  # our caller's caller, from warnings.warn's point of view
+    frame = sys._getframe(2)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(
+        _DESUGAR_DIR + os.sep
+    ):
+        frame = frame.f_back
+        level += 1
+    return level

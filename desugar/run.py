@@ -42,7 +42,9 @@ def run_script(script: str, args: Sequence[str], include: Sequence[str] = ()) ->
         with open(path, "rb") as file:
             source = file.read()
     except OSError as error:
-        _err(f"desugar run: can't open file {path!r}: [Errno {error.errno}] {error.strerror}")
+        _err(
+            f"desugar run: can't open file {path!r}: [Errno {error.errno}] {error.strerror}"
+        )
         return EXIT_CANNOT_OPEN
     directory = os.path.dirname(os.path.realpath(path))
     _set_path0(directory)
@@ -76,7 +78,9 @@ def run_module(module: str, args: Sequence[str], include: Sequence[str] = ()) ->
     sys.argv = [module, *args]  # runpy sets sys.argv[0] to the module's file
     _set_path0(cwd)
     hook.install([module.partition(".")[0], *include], [cwd])
-    return _guarded(lambda: runpy.run_module(module, run_name="__main__", alter_sys=True))
+    return _guarded(
+        lambda: runpy.run_module(module, run_name="__main__", alter_sys=True)
+    )
 
 
 def _set_path0(directory: str) -> None:
@@ -152,7 +156,9 @@ def _err(message: str) -> None:
 )
 @click.argument("target")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run_command(as_module: bool, include: tuple[str, ...], target: str, args: tuple[str, ...]) -> None:
+def run_command(
+    as_module: bool, include: tuple[str, ...], target: str, args: tuple[str, ...]
+) -> None:
     """Run the script TARGET (or, with -m, the module) with async code translated on import.
 
     The script and the modules of its directory are translated as they are

@@ -126,7 +126,11 @@ def package(tmp_path: Path) -> Path:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment for a child: bytecode writes on (the suite may run with them off)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    }
     env.update(extra)
     return env
 
@@ -165,7 +169,9 @@ class Probe:
         self.stderr = result.stderr
 
 
-def probe(root: Path, body: str, *, setup: str = "", packages: str = "['hkpkg']", **env: str) -> Probe:
+def probe(
+    root: Path, body: str, *, setup: str = "", packages: str = "['hkpkg']", **env: str
+) -> Probe:
     code = f"{setup}\nimport desugar\ndesugar.install({packages})\n{body}\n{STATS}"
     return Probe(python(["-c", code], root, **env))
 
@@ -178,7 +184,9 @@ def cache_files(root: Path) -> list[str]:
 # Translation on import
 
 
-def test_package_with_subpackages_relative_and_circular_imports_is_translated(package: Path) -> None:
+def test_package_with_subpackages_relative_and_circular_imports_is_translated(
+    package: Path,
+) -> None:
     result = probe(package, USE_PACKAGE)
     assert result.output.splitlines() == [
         "total 27",
@@ -195,7 +203,9 @@ def test_translated_package_behaves_as_it_does_natively(package: Path) -> None:
     native = python(["-c", USE_PACKAGE], package)
     assert native.returncode == 0, native.stderr
     translated = probe(package, USE_PACKAGE)
-    assert translated.output.replace("AsyncFn", "function") == native.stdout.rstrip("\n")
+    assert translated.output.replace("AsyncFn", "function") == native.stdout.rstrip(
+        "\n"
+    )
 
 
 def test_package_path_and_spec_are_those_of_a_normal_import(package: Path) -> None:
@@ -216,8 +226,15 @@ print(hkpkg.core.__file__.endswith('core.py'))
 
 
 def test_module_without_async_is_compiled_as_usual(package: Path) -> None:
-    write_tree(package, {"hkplain/__init__.py": "", "hkplain/util.py": PACKAGE["hkpkg/util.py"]})
-    result = probe(package, "import hkplain.util as u; print(type(u.double).__name__)", packages="['hkplain']")
+    write_tree(
+        package,
+        {"hkplain/__init__.py": "", "hkplain/util.py": PACKAGE["hkpkg/util.py"]},
+    )
+    result = probe(
+        package,
+        "import hkplain.util as u; print(type(u.double).__name__)",
+        packages="['hkplain']",
+    )
     assert result.output == "function"
     assert result.stats["translations"] == 0
     assert not result.stats["compiler"]  # not even the compiler was imported
@@ -241,7 +258,9 @@ print(block_on(deep.fetch(1)), type(deep.fetch).__name__)
     assert result.output.splitlines() == ["4", "102 AsyncFn"]
 
 
-def test_reload_of_a_module_imported_before_the_hook_translates_it(package: Path) -> None:
+def test_reload_of_a_module_imported_before_the_hook_translates_it(
+    package: Path,
+) -> None:
     body = """\
 import importlib, warnings
 import hkpkg.ping
@@ -255,7 +274,11 @@ importlib.reload(hkpkg.ping)
 print(type(hkpkg.ping.ping).__name__)
 """
     result = Probe(python(["-c", f"{body}\n{STATS}"], package))
-    assert result.output.splitlines() == ["function", "1 ImportedBeforeHookWarning", "AsyncFn"]
+    assert result.output.splitlines() == [
+        "function",
+        "1 ImportedBeforeHookWarning",
+        "AsyncFn",
+    ]
 
 
 def test_python_m_package_runs_its_main_translated(package: Path) -> None:
@@ -266,12 +289,21 @@ def test_python_m_package_runs_its_main_translated(package: Path) -> None:
 
 def test_outside_the_named_packages_nothing_is_translated(package: Path) -> None:
     write_tree(package, {"other/__init__.py": "async def f():\n    return 1\n"})
-    result = probe(package, "import other, hkpkg; print(type(other.f).__name__, type(hkpkg.total).__name__)")
+    result = probe(
+        package,
+        "import other, hkpkg; print(type(other.f).__name__, type(hkpkg.total).__name__)",
+    )
     assert result.output == "function AsyncFn"
 
 
 def test_named_paths_translate_the_modules_below_them(package: Path) -> None:
-    write_tree(package, {"lib/helper.py": "async def f():\n    return 1\n", "out/plain.py": "async def g():\n    return 2\n"})
+    write_tree(
+        package,
+        {
+            "lib/helper.py": "async def f():\n    return 1\n",
+            "out/plain.py": "async def g():\n    return 2\n",
+        },
+    )
     body = """\
 import sys
 sys.path[:0] = ["lib", "out"]
@@ -285,21 +317,31 @@ print(type(helper.f).__name__, type(plain.g).__name__, type(hkpkg.total).__name_
 def test_site_packages_below_a_named_path_are_not_translated(tmp_path: Path) -> None:
     finder = DesugarFinder(paths=[tmp_path])
     assert finder._in_paths(str(tmp_path / "app" / "mod.py"))
-    assert not finder._in_paths(str(tmp_path / ".venv" / "lib" / "site-packages" / "dep" / "mod.py"))
+    assert not finder._in_paths(
+        str(tmp_path / ".venv" / "lib" / "site-packages" / "dep" / "mod.py")
+    )
     assert not finder._in_paths(str(tmp_path.parent / "elsewhere.py"))
 
 
 def test_syntax_error_in_a_hooked_module_is_python_s_own(package: Path) -> None:
     write_tree(package, {"hkpkg/broken.py": "async def f(:\n    pass\n"})
-    result = python(["-c", "import desugar; desugar.install(['hkpkg']); import hkpkg.broken"], package)
+    result = python(
+        ["-c", "import desugar; desugar.install(['hkpkg']); import hkpkg.broken"],
+        package,
+    )
     assert result.returncode == 1
     assert 'broken.py", line 1' in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].startswith("SyntaxError: ")
 
 
-def test_untranslatable_module_raises_translate_error_at_its_line(package: Path) -> None:
+def test_untranslatable_module_raises_translate_error_at_its_line(
+    package: Path,
+) -> None:
     write_tree(package, {"hkpkg/reserved.py": "async def f():\n    _ds_x = 1\n"})
-    result = python(["-c", "import desugar; desugar.install(['hkpkg']); import hkpkg.reserved"], package)
+    result = python(
+        ["-c", "import desugar; desugar.install(['hkpkg']); import hkpkg.reserved"],
+        package,
+    )
     assert result.returncode == 1
     assert "desugar.errors.TranslateError: " in result.stderr
     assert "reserved.py:2:5: " in result.stderr
@@ -309,7 +351,9 @@ def test_untranslatable_module_raises_translate_error_at_its_line(package: Path)
 # Original line numbers
 
 
-def test_traceback_from_translated_code_names_the_original_file_and_line(package: Path) -> None:
+def test_traceback_from_translated_code_names_the_original_file_and_line(
+    package: Path,
+) -> None:
     body = """\
 import traceback
 from desugar.runtime import block_on
@@ -323,11 +367,16 @@ except ValueError:
 """
     result = probe(package, body)
     deep = package / "hkpkg" / "sub" / "deep.py"
-    assert f'File "{deep}", line 7, in fetch\n    raise ValueError(f"bad item {{i}}")\n' in result.stderr
+    assert (
+        f'File "{deep}", line 7, in fetch\n    raise ValueError(f"bad item {{i}}")\n'
+        in result.stderr
+    )
     assert result.stderr.rstrip().endswith("ValueError: bad item 9")
 
 
-def test_linecache_and_inspect_getsource_give_the_original_source(package: Path) -> None:
+def test_linecache_and_inspect_getsource_give_the_original_source(
+    package: Path,
+) -> None:
     body = """\
 import inspect, linecache
 import hkpkg.core as core
@@ -344,8 +393,7 @@ print(core.total.__code__.co_firstlineno)
 def test_pdb_stops_at_a_breakpoint_set_on_an_original_line(package: Path) -> None:
     write_tree(
         package,
-        {
-            "debug_me.py": """\
+        {"debug_me.py": """\
                 import io, pdb
                 from desugar.runtime import block_on
                 import hkpkg.core as core
@@ -357,19 +405,23 @@ def test_pdb_stops_at_a_breakpoint_set_on_an_original_line(package: Path) -> Non
                 result = debugger.runcall(block_on, core.total(3))
                 print(out.getvalue())
                 print("result", result)
-                """
-        },
+                """},
     )
     result = python(["-m", "desugar", "run", "debug_me.py"], package)
     assert result.returncode == 0, result.stderr
     core = package / "hkpkg" / "core.py"
     assert f"Breakpoint 1 at {core}:10" in result.stdout
-    assert f"> {core}(10)total()\n-> return util.double(sum(items)) + await ping(3)" in result.stdout
+    assert (
+        f"> {core}(10)total()\n-> return util.double(sum(items)) + await ping(3)"
+        in result.stdout
+    )
     assert "(Pdb) [2, 4, 6]\n" in result.stdout
     assert result.stdout.rstrip().endswith("result 27")
 
 
-def test_line_events_of_a_translated_function_are_its_original_lines(package: Path) -> None:
+def test_line_events_of_a_translated_function_are_its_original_lines(
+    package: Path,
+) -> None:
     body = """\
 import sys
 from desugar.runtime import block_on
@@ -396,7 +448,9 @@ print(sorted(lines))
 # The bytecode cache
 
 
-def test_second_import_hits_the_cache_without_translating_or_loading_libcst(package: Path) -> None:
+def test_second_import_hits_the_cache_without_translating_or_loading_libcst(
+    package: Path,
+) -> None:
     first = probe(package, USE_PACKAGE)
     assert first.stats == {
         "translations": IMPORTED_ASYNC_MODULES,
@@ -439,7 +493,9 @@ def test_dont_write_bytecode_writes_no_cache(package: Path) -> None:
     assert cache_files(package) == []
 
 
-def test_pycache_prefix_is_respected(package: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_pycache_prefix_is_respected(
+    package: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     prefix = tmp_path_factory.mktemp("prefix")
     first = probe(package, USE_PACKAGE, PYTHONPYCACHEPREFIX=str(prefix))
     assert first.stats["translations"] == IMPORTED_ASYNC_MODULES
@@ -468,9 +524,14 @@ def test_unwritable_cache_directory_still_imports(package: Path, how: str) -> No
     assert not [p for p in package.rglob("*.pyc.*")]  # no temporary file left behind
 
 
-def test_cache_written_by_an_older_compiler_version_is_ignored_and_rewritten(package: Path) -> None:
+def test_cache_written_by_an_older_compiler_version_is_ignored_and_rewritten(
+    package: Path,
+) -> None:
     older = "import desugar.hook; desugar.hook.compiler_version = lambda: '0.0.1'"
-    assert probe(package, USE_PACKAGE, setup=older).stats["translations"] == IMPORTED_ASYNC_MODULES
+    assert (
+        probe(package, USE_PACKAGE, setup=older).stats["translations"]
+        == IMPORTED_ASYNC_MODULES
+    )
     assert len(cache_files(package)) == IMPORTED_ASYNC_MODULES
     current = probe(package, USE_PACKAGE)
     assert current.stats["translations"] == IMPORTED_ASYNC_MODULES
@@ -487,7 +548,9 @@ DAMAGES = {
     "empty": lambda data: b"",
     "header_only": lambda data: data[:10],
     "truncated_payload": lambda data: data[: len(data) // 2],
-    "flipped_payload_byte": lambda data: data[:-20] + bytes([data[-20] ^ 0xFF]) + data[-19:],
+    "flipped_payload_byte": lambda data: data[:-20]
+    + bytes([data[-20] ^ 0xFF])
+    + data[-19:],
     "garbage": lambda data: os.urandom(len(data)),
     "other_magic": lambda data: b"XXXX" + data[4:],
     "pyc_of_cpython": lambda data: importlib.util.MAGIC_NUMBER + b"\0" * 12 + data[32:],
@@ -495,9 +558,16 @@ DAMAGES = {
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
-def test_damaged_cache_entry_is_ignored_and_rewritten(package: Path, damage: str) -> None:
+def test_damaged_cache_entry_is_ignored_and_rewritten(
+    package: Path, damage: str
+) -> None:
     probe(package, USE_PACKAGE)
-    entry = package / "hkpkg" / "__pycache__" / f"core.{sys.implementation.cache_tag}.{TAG}.pyc"
+    entry = (
+        package
+        / "hkpkg"
+        / "__pycache__"
+        / f"core.{sys.implementation.cache_tag}.{TAG}.pyc"
+    )
     good = entry.read_bytes()
     entry.write_bytes(DAMAGES[damage](good))
     result = probe(package, USE_PACKAGE)
@@ -507,7 +577,9 @@ def test_damaged_cache_entry_is_ignored_and_rewritten(package: Path, damage: str
     assert probe(package, USE_PACKAGE).stats["translations"] == 0
 
 
-def test_processes_importing_the_same_modules_at_once_all_succeed(package: Path) -> None:
+def test_processes_importing_the_same_modules_at_once_all_succeed(
+    package: Path,
+) -> None:
     for round in range(3):
         for entry in cache_files(package):
             (package / entry).unlink()
@@ -531,7 +603,9 @@ def test_processes_importing_the_same_modules_at_once_all_succeed(package: Path)
     assert probe(package, USE_PACKAGE).stats["cache_hits"] == IMPORTED_ASYNC_MODULES
 
 
-def test_cache_entry_moved_with_its_source_reports_the_new_file(package: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_cache_entry_moved_with_its_source_reports_the_new_file(
+    package: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     probe(package, USE_PACKAGE)
     moved = tmp_path_factory.mktemp("moved")
     os.rename(package / "hkpkg", moved / "hkpkg")
@@ -560,7 +634,9 @@ def our_finders() -> list[DesugarFinder]:
     return [f for f in sys.meta_path if isinstance(f, DesugarFinder)]
 
 
-def test_install_puts_the_finder_first_and_uninstall_removes_it(fresh_imports: Path) -> None:
+def test_install_puts_the_finder_first_and_uninstall_removes_it(
+    fresh_imports: Path,
+) -> None:
     handle = desugar.install(["hkpkg"])
     assert sys.meta_path[0] is handle.finder
     assert handle.installed
@@ -579,7 +655,9 @@ def test_handle_is_a_context_manager(fresh_imports: Path) -> None:
     assert our_finders() == []
 
 
-def test_uninstall_without_a_handle_removes_every_desugar_finder(fresh_imports: Path) -> None:
+def test_uninstall_without_a_handle_removes_every_desugar_finder(
+    fresh_imports: Path,
+) -> None:
     desugar.install(["hkpkg"])
     desugar.install(paths=[fresh_imports])
     assert len(our_finders()) == 2
@@ -608,7 +686,9 @@ def test_module_imported_before_install_gets_a_warning(fresh_imports: Path) -> N
     assert type(hkpkg.ping.ping).__name__ == "function"
 
 
-def test_modules_translated_by_the_hook_are_not_warned_about_again(fresh_imports: Path) -> None:
+def test_modules_translated_by_the_hook_are_not_warned_about_again(
+    fresh_imports: Path,
+) -> None:
     with desugar.install(["hkpkg.ping"]):
         import hkpkg.ping  # noqa: F401  (hkpkg itself is not ours: it is warned about)
     with warnings.catch_warnings(record=True) as caught:
@@ -621,10 +701,17 @@ def test_desugar_itself_is_never_hooked(fresh_imports: Path) -> None:
     root = Path(desugar.__file__).parent
     finder = DesugarFinder(["desugar", "desugar.runtime"], [root])
     assert finder.packages == ()
-    for name in ("desugar", "desugar.runtime", "desugar.runtime._executor", "desugar.cli"):
+    for name in (
+        "desugar",
+        "desugar.runtime",
+        "desugar.runtime._executor",
+        "desugar.cli",
+    ):
         assert finder.find_spec(name, None) is None
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # desugar's modules are imported: no warning either
+        warnings.simplefilter(
+            "error"
+        )  # desugar's modules are imported: no warning either
         desugar.install(["desugar"], [root]).uninstall()
 
 
@@ -682,10 +769,16 @@ block_on(main())
 """
 
 
-@pytest.mark.parametrize("launcher", [["-m", "desugar"], ["-c", "from desugar.cli import main; main()"]])
-def test_run_passes_argv_and_translates_the_script_and_its_modules(package: Path, launcher: list[str]) -> None:
+@pytest.mark.parametrize(
+    "launcher", [["-m", "desugar"], ["-c", "from desugar.cli import main; main()"]]
+)
+def test_run_passes_argv_and_translates_the_script_and_its_modules(
+    package: Path, launcher: list[str]
+) -> None:
     write_tree(package, {"script.py": SCRIPT})
-    result = python([*launcher, "run", "script.py", "3", "0", "--flag", "-m", "x"], package)
+    result = python(
+        [*launcher, "run", "script.py", "3", "0", "--flag", "-m", "x"], package
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "argv ['script.py', '3', '0', '--flag', '-m', 'x']",
@@ -705,16 +798,23 @@ def test_run_exit_status_is_the_programs(package: Path, status: str) -> None:
     assert result.stderr == ("message\n" if status == "'message'" else "")
 
 
-def test_run_uncaught_exception_prints_traceback_then_async_backtrace_and_exits_1(package: Path) -> None:
+def test_run_uncaught_exception_prints_traceback_then_async_backtrace_and_exits_1(
+    package: Path,
+) -> None:
     write_tree(package, {"script.py": SCRIPT})
     result = python(["-m", "desugar", "run", "script.py", "7"], package)
     assert result.returncode == 1
     traceback, _, backtrace = result.stderr.partition("task panicked at ")
     assert traceback.startswith('Traceback (most recent call last):\n  File "')
     assert 'script.py", line 19, in <module>\n    block_on(main())\n' in traceback
-    assert 'deep.py", line 7, in fetch\n    raise ValueError(f"bad item {i}")\n' in traceback
+    assert (
+        'deep.py", line 7, in fetch\n    raise ValueError(f"bad item {i}")\n'
+        in traceback
+    )
     assert traceback.endswith("ValueError: bad item 6\n")
-    assert "run.py" not in traceback and "runpy" not in traceback  # the runner's frames are not the program's
+    assert (
+        "run.py" not in traceback and "runpy" not in traceback
+    )  # the runner's frames are not the program's
     lines = backtrace.splitlines()
     assert lines[0] == "'ValueError: bad item 6', hkpkg/sub/deep.py:7"
     assert lines[1] == "stack backtrace:"
@@ -745,13 +845,21 @@ def test_run_m_sets_argv0_to_the_module_file(package: Path) -> None:
     assert result.stdout == f"{[str(package / 'hkpkg' / 'show.py'), 'a']} __main__\n"
 
 
-def test_run_include_translates_a_package_from_elsewhere(package: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_run_include_translates_a_package_from_elsewhere(
+    package: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     elsewhere = tmp_path_factory.mktemp("app")
-    write_tree(elsewhere, {"app.py": "import hkpkg\nprint(type(hkpkg.total).__name__)\n"})
+    write_tree(
+        elsewhere, {"app.py": "import hkpkg\nprint(type(hkpkg.total).__name__)\n"}
+    )
     env = {"PYTHONPATH": str(package)}
     plain = python(["-m", "desugar", "run", str(elsewhere / "app.py")], package, **env)
     assert plain.stdout == "function\n", plain.stderr
-    included = python(["-m", "desugar", "run", "--include", "hkpkg", str(elsewhere / "app.py")], package, **env)
+    included = python(
+        ["-m", "desugar", "run", "--include", "hkpkg", str(elsewhere / "app.py")],
+        package,
+        **env,
+    )
     assert included.stdout == "AsyncFn\n", included.stderr
 
 
@@ -771,3 +879,25 @@ def test_run_script_with_unsupported_code_reports_it(tmp_path: Path) -> None:
     result = python(["-m", "desugar", "run", "bad.py"], tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith(f"{tmp_path / 'bad.py'}:2:5: ")
+
+
+def test_run_directory_runs_its_main_translated(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "app/__main__.py": """\
+                import sys
+                from desugar.runtime import block_on
+                from helper import twice
+
+                async def main():
+                    return await twice(21)
+
+                print(__name__, sys.argv[1:], type(main).__name__, type(twice).__name__, block_on(main()))
+                """,
+            "app/helper.py": "async def twice(x):\n    return 2 * x\n",
+        },
+    )
+    result = python(["-m", "desugar", "run", "app", "z"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "__main__ ['z'] AsyncFn AsyncFn 42\n"
