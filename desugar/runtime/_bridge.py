@@ -16,7 +16,9 @@ take translated futures, and native coroutines can ``await`` them. Who calls
 from __future__ import annotations
 
 import threading
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (import cost)
+    from typing import Any
 
 from desugar.runtime._poll import Pending, Poll
 from desugar.runtime._waker import Context, Waker

@@ -24,9 +24,10 @@ import itertools
 import sys
 import threading
 import time
-import traceback
 from collections import deque
-from typing import Any, Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (import cost)
+    from typing import Any, Callable
 
 from desugar.runtime._future import Future
 from desugar.runtime._gen_future import into_future
@@ -168,6 +169,8 @@ class Executor:
                     close()
                 task.done = True
             elif task.error is not None and not task.retrieved:
+                import traceback
+
                 print("desugar: a spawned task failed and was never joined:", file=sys.stderr)
                 traceback.print_exception(task.error, file=sys.stderr)
         self._tasks.clear()
@@ -372,4 +375,3 @@ def timeout(future: Any, seconds: float) -> Future:
     return _Timeout(future, seconds)
 
 
-Callback = Callable[[], None]

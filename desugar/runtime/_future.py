@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import abc
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (import cost)
+    from typing import Any
 
 from desugar.runtime import _bridge
 from desugar.runtime._poll import Pending, Poll

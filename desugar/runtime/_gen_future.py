@@ -9,10 +9,11 @@ result. `GenFuture.poll` resumes it once and maps a return to `Ready`.
 from __future__ import annotations
 
 import functools
-import inspect
 import sys
 from types import MethodType
-from typing import Any, Callable, Generator
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (import cost)
+    from typing import Any, Callable, Generator
 
 from desugar.runtime import _bridge
 from desugar.runtime._future import Future
@@ -20,6 +21,10 @@ from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context
 
 _new = object.__new__
+# Code object flags (as in `inspect`, which is costly to import).
+CO_GENERATOR = 0x20
+CO_COROUTINE = 0x80
+CO_ASYNC_GENERATOR = 0x200
 # What an async fn shows of itself: functools' list plus its defaults.
 _WRAPPER_ASSIGNMENTS = (*functools.WRAPPER_ASSIGNMENTS, "__defaults__", "__kwdefaults__")
 
@@ -195,13 +200,13 @@ class AsyncFn:
     # The generator function and the flagged code live in slots, not in
     # __dict__: functools.wraps copies __dict__ into whatever wraps us.
     __slots__ = ("_genfn", "_code", "__dict__", "__weakref__")
-    _flag = inspect.CO_COROUTINE
+    _flag = CO_COROUTINE
 
     def __init__(self, genfn: Callable[..., Generator[Any, Any, Any]]) -> None:
         functools.update_wrapper(self, genfn, assigned=_WRAPPER_ASSIGNMENTS)
         self._genfn = genfn
         code = genfn.__code__
-        self._code = code.replace(co_flags=(code.co_flags & ~inspect.CO_GENERATOR) | self._flag)
+        self._code = code.replace(co_flags=(code.co_flags & ~CO_GENERATOR) | self._flag)
 
     @property
     def __code__(self) -> Any:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar, Union
 
-T = TypeVar("T")
-
-
-class Ready(Generic[T]):
+class Ready:
     """`Poll::Ready(value)`: the future has completed with ``value``."""
 
     __slots__ = ("value",)
 
-    def __init__(self, value: T) -> None:
+    def __init__(self, value: object) -> None:
         self.value = value
 
     def __repr__(self) -> str:
@@ -48,5 +44,5 @@ class _PendingType:
 Pending = _PendingType()
 """The singleton `Poll::Pending`."""
 
-Poll = Union[Ready[Any], _PendingType]
-"""The type of a poll's result: ``Ready[T] | Pending``."""
+Poll = Ready | _PendingType
+"""The type of a poll's result: ``Ready | Pending``."""

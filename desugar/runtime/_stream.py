@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import abc
 import builtins
-import inspect
 import sys
-from typing import Any, Callable, Generator
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (import cost)
+    from typing import Any, Callable, Generator
 
 from desugar.runtime._future import Future
-from desugar.runtime._gen_future import AsyncFn, into_future
+from desugar.runtime._gen_future import CO_ASYNC_GENERATOR, AsyncFn, into_future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context
 
@@ -298,7 +299,7 @@ class AsyncGenFn(AsyncFn):
     """
 
     __slots__ = ()
-    _flag = inspect.CO_ASYNC_GENERATOR
+    _flag = CO_ASYNC_GENERATOR
 
     def __call__(self, *args: Any, **kwargs: Any) -> GenStream:  # type: ignore[override]
         return GenStream(self._genfn(*args, **kwargs))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (import cost)
+    from typing import Callable
 
 
 class Waker:
