@@ -36,11 +36,9 @@ class Future(abc.ABC):
 
     __iter__ = __await__  # as asyncio.Future: `yield from future` in a custom __await__
 
-    def __next__(self) -> Any:
-        return _bridge.step(self, None)
 
-    def send(self, value: Any) -> Any:
-        """Poll once as a coroutine step (asyncio's ``Task`` calls this); ``value`` is ignored."""
+    def __next__(self) -> Any:
+        """Poll once as a coroutine step (asyncio's C ``Task`` calls this)."""
         # The common case of _bridge.step, inline: an asyncio task drives us again.
         if _bridge._driving.__dict__.get("cx") is not None:
             return _bridge.step(self, None)
@@ -52,6 +50,10 @@ class Future(abc.ABC):
         if poll is Pending:
             return driver.suspend()
         raise StopIteration(poll.value)
+
+    def send(self, value: Any) -> Any:
+        """Poll once as a coroutine step; ``value`` is ignored (asyncio sends None)."""
+        return self.__next__()
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         """Raise an exception where the future waits (``Task.cancel()`` calls this)."""
