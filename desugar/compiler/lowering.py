@@ -40,6 +40,11 @@ Stmts = list[cst.BaseStatement]
 _CODEGEN = cst.Module(body=[])
 _CONSTANT_NAMES = frozenset({"None", "True", "False"})
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_LEAVES = frozenset(
+    {cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis,
+     cst.Pass, cst.Break, cst.Continue, cst.Comment, cst.Newline, cst.SimpleWhitespace,
+     cst.EmptyLine, cst.TrailingWhitespace, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal}
+)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
@@ -226,7 +231,7 @@ class FunctionLowering:
     # What suspends
     def suspends(self, node: cst.CSTNode | None) -> bool:
         """Does evaluating ``node`` (in this function's scope) reach an await?"""
-        if node is None:
+        if node is None or type(node) in _LEAVES:
             return False
         key = id(node)
         hit = self.memo.get(key)
