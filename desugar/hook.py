@@ -38,6 +38,7 @@ import _imp
 import importlib.abc
 import marshal
 import os
+import threading
 import sys
 import warnings
 import zlib
@@ -291,13 +292,17 @@ def read_cache(pyc: str, source: bytes) -> CodeType | None:
 def write_cache(pyc: str, source: bytes, code: CodeType) -> bool:
     """Write the entry atomically (``{pyc}.{pid}``, then ``os.replace``); False if it failed."""
     payload = marshal.dumps(code)
-    temporary = f"{pyc}.{os.getpid()}"
+    return write_atomically(pyc, _header(source, payload) + payload)
+
+
+def write_atomically(path: str, data: bytes) -> bool:
+    """Write ``data`` to a temporary file beside ``path``, then rename it; False on any OSError."""
+    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}"
     try:
-        os.makedirs(os.path.dirname(pyc), exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temporary, "wb") as file:
-            file.write(_header(source, payload))
-            file.write(payload)
-        os.replace(temporary, pyc)
+            file.write(data)
+        os.replace(temporary, path)
     except OSError:
         try:
             os.unlink(temporary)

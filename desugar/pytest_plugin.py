@@ -46,7 +46,6 @@ import importlib.util
 import marshal
 import os
 import sys
-import threading
 from pathlib import Path, PurePath
 from types import CodeType, ModuleType
 from typing import Any, Sequence
@@ -652,16 +651,9 @@ def _read_pyc(pyc: Path, digest: bytes) -> CodeType | None:
 
 def _write_pyc(pyc: Path, digest: bytes, code: CodeType) -> None:
     """Write atomically (a temporary file, then a rename); failing to is no error."""
-    temporary = f"{pyc}.{os.getpid()}.{threading.get_ident()}"
-    try:
-        with open(temporary, "wb") as fp:
-            fp.write(_MAGIC + _FLAGS + digest + marshal.dumps(code))
-        os.replace(temporary, pyc)
-    except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+    from desugar.hook import write_atomically
+
+    write_atomically(str(pyc), _MAGIC + _FLAGS + digest + marshal.dumps(code))
 
 
 def _native_syntax_error(source: bytes, filename: str) -> SyntaxError | None:
