@@ -193,10 +193,6 @@ def _walrus_targets(node: cst.CSTNode) -> list[str]:
     return declarations(node).walrus
 
 
-def is_async_generator(node: cst.FunctionDef) -> bool:
-    return declarations(node.body).yields
-
-
 class Context:
     """What the lowering of one module shares: positions, file name, counters."""
 
@@ -213,10 +209,10 @@ class Context:
 class FunctionLowering:
     """Lower the body of one ``async def`` (and, recursively, what it contains)."""
 
-    def __init__(self, ctx: Context, async_gen: bool, body: cst.CSTNode | None = None) -> None:
+    def __init__(self, ctx: Context, node: cst.FunctionDef) -> None:
         self.ctx = ctx
-        self.async_gen = async_gen
-        found = declarations(body) if body is not None else _Declarations()
+        found = declarations(node.body)  # one scan: yields, globals, nonlocals
+        self.async_gen = found.yields
         self.globals = found.globals
         self.nonlocals = found.nonlocals
         self.memo: dict[int, bool] = {}
@@ -1145,8 +1141,8 @@ def nested_defs(ctx: Context, stmt: cst.FunctionDef | cst.ClassDef):
 
 def lower_function(ctx: Context, node: cst.FunctionDef) -> cst.FunctionDef:
     """``async def`` -> generator function with poll loops, decorated by the runtime."""
-    agen = is_async_generator(node)
-    lowering = FunctionLowering(ctx, async_gen=agen, body=node.body)
+    lowering = FunctionLowering(ctx, node)
+    agen = lowering.async_gen
     body = node.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [
         cst.SimpleStatementLine(body=list(body.body))

@@ -27,7 +27,7 @@ import time
 from collections import deque
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
-    from typing import Any, Callable
+    from typing import Any
 
 from desugar.runtime._future import Future
 from desugar.runtime._gen_future import into_future
