@@ -39,3 +39,33 @@ def assert_same_behaviour(source: str) -> str:
     ours = run(source, translated=True)
     assert ours == native, f"native:\n{native}\ntranslated:\n{ours}"
     return native
+
+
+def leftover_async(code: str) -> list[str]:
+    """The async constructs a translation still holds, but for the ones it keeps on purpose.
+
+    An async generator stays a native ``async def`` (its items are yielded as
+    natively), and its poll loops suspend with ``await _ds_awaitee``; every
+    other ``async def``, ``await``, ``async for``, ``async with`` and async
+    comprehension must be gone.
+    """
+    import ast
+
+    tree = ast.parse(code)
+    kept: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncFunctionDef):
+            own = [n for n in ast.walk(node) if isinstance(n, (ast.Yield, ast.YieldFrom))]
+            if own:
+                kept.add(node)
+        elif isinstance(node, ast.Await) and ast.unparse(node) == "await _ds_awaitee":
+            kept.add(node)
+    return [
+        f"{type(n).__name__} at line {n.lineno}"
+        for n in ast.walk(tree)
+        if n not in kept
+        and (
+            isinstance(n, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith))
+            or isinstance(n, ast.comprehension) and n.is_async
+        )
+    ]

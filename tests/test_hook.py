@@ -21,6 +21,7 @@ import pytest
 import desugar
 import desugar.hook
 from desugar.hook import DesugarFinder, ImportedBeforeHookWarning
+from desugar.runtime import is_translated
 
 TAG = f"desugar-{desugar.__version__}"
 
@@ -84,7 +85,7 @@ PACKAGE = {
     "hkpkg/__main__.py": """\
         import sys
 
-        from desugar.runtime import block_on
+        from desugar.runtime import block_on, is_translated
 
         from . import total
 
@@ -93,7 +94,7 @@ PACKAGE = {
             return await total(int(sys.argv[1]))
 
 
-        print("main", __name__, sys.argv[1:], type(total).__name__, block_on(main()))
+        print("main", __name__, sys.argv[1:], is_translated(total), block_on(main()))
         """,
 }
 
@@ -104,10 +105,10 @@ IMPORTED_ASYNC_MODULES = 4  # ... without __main__
 #: Imports the package, runs it, and reports what it is made of.
 USE_PACKAGE = """\
 import hkpkg, hkpkg.util, hkpkg.sub.deep, hkpkg.ping, hkpkg.pong
-from desugar.runtime import block_on
+from desugar.runtime import block_on, is_translated
 print("total", block_on(hkpkg.total(3)))
 for f in (hkpkg.total, hkpkg.sub.deep.fetch, hkpkg.ping.ping, hkpkg.pong.pong, hkpkg.util.double):
-    print(f.__module__, f.__name__, type(f).__name__)
+    print(f.__module__, f.__name__, is_translated(f))
 """
 
 
@@ -190,11 +191,11 @@ def test_package_with_subpackages_relative_and_circular_imports_is_translated(
     result = probe(package, USE_PACKAGE)
     assert result.output.splitlines() == [
         "total 27",
-        "hkpkg.core total AsyncFn",
-        "hkpkg.sub.deep fetch AsyncFn",
-        "hkpkg.ping ping AsyncFn",
-        "hkpkg.pong pong AsyncFn",
-        "hkpkg.util double function",
+        "hkpkg.core total True",
+        "hkpkg.sub.deep fetch True",
+        "hkpkg.ping ping True",
+        "hkpkg.pong pong True",
+        "hkpkg.util double False",
     ]
     assert result.stats["translations"] == IMPORTED_ASYNC_MODULES
 
@@ -203,7 +204,7 @@ def test_translated_package_behaves_as_it_does_natively(package: Path) -> None:
     native = python(["-c", USE_PACKAGE], package)
     assert native.returncode == 0, native.stderr
     translated = probe(package, USE_PACKAGE)
-    assert translated.output.replace("AsyncFn", "function") == native.stdout.rstrip(
+    assert translated.output.replace("True", "False") == native.stdout.rstrip(
         "\n"
     )
 
@@ -232,10 +233,10 @@ def test_module_without_async_is_compiled_as_usual(package: Path) -> None:
     )
     result = probe(
         package,
-        "import hkplain.util as u; print(type(u.double).__name__)",
+        "import hkplain.util as u; from desugar.runtime import is_translated; print(is_translated(u.double))",
         packages="['hkplain']",
     )
-    assert result.output == "function"
+    assert result.output == "False"
     assert result.stats["translations"] == 0
     assert not result.stats["compiler"]  # not even the compiler was imported
     cached = sorted(p.name for p in (package / "hkplain" / "__pycache__").iterdir())
@@ -246,16 +247,16 @@ def test_module_without_async_is_compiled_as_usual(package: Path) -> None:
 def test_reload_translates_the_new_source(package: Path) -> None:
     body = """\
 import importlib, pathlib
-from desugar.runtime import block_on
+from desugar.runtime import block_on, is_translated
 import hkpkg.sub.deep as deep
 print(block_on(deep.fetch(1)))
 path = pathlib.Path(deep.__file__)
 path.write_text(path.read_text().replace("double(i) + util.double(1)", "double(i) + 100"))
 importlib.reload(deep)
-print(block_on(deep.fetch(1)), type(deep.fetch).__name__)
+print(block_on(deep.fetch(1)), is_translated(deep.fetch))
 """
     result = probe(package, body)
-    assert result.output.splitlines() == ["4", "102 AsyncFn"]
+    assert result.output.splitlines() == ["4", "102 True"]
 
 
 def test_reload_of_a_module_imported_before_the_hook_translates_it(
@@ -263,37 +264,38 @@ def test_reload_of_a_module_imported_before_the_hook_translates_it(
 ) -> None:
     body = """\
 import importlib, warnings
+from desugar.runtime import is_translated
 import hkpkg.ping
-print(type(hkpkg.ping.ping).__name__)
+print(is_translated(hkpkg.ping.ping))
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import desugar
     desugar.install(["hkpkg"])
 print(len(caught), caught[0].category.__name__)
 importlib.reload(hkpkg.ping)
-print(type(hkpkg.ping.ping).__name__)
+print(is_translated(hkpkg.ping.ping))
 """
     result = Probe(python(["-c", f"{body}\n{STATS}"], package))
     assert result.output.splitlines() == [
-        "function",
+        "False",
         "1 ImportedBeforeHookWarning",
-        "AsyncFn",
+        "True",
     ]
 
 
 def test_python_m_package_runs_its_main_translated(package: Path) -> None:
     result = python(["-m", "desugar", "run", "-m", "hkpkg", "3"], package)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "main __main__ ['3'] AsyncFn 27\n"
+    assert result.stdout == "main __main__ ['3'] True 27\n"
 
 
 def test_outside_the_named_packages_nothing_is_translated(package: Path) -> None:
     write_tree(package, {"other/__init__.py": "async def f():\n    return 1\n"})
     result = probe(
         package,
-        "import other, hkpkg; print(type(other.f).__name__, type(hkpkg.total).__name__)",
+        "import other, hkpkg; from desugar.runtime import is_translated; print(is_translated(other.f), is_translated(hkpkg.total))",
     )
-    assert result.output == "function AsyncFn"
+    assert result.output == "False True"
 
 
 def test_named_paths_translate_the_modules_below_them(package: Path) -> None:
@@ -307,11 +309,12 @@ def test_named_paths_translate_the_modules_below_them(package: Path) -> None:
     body = """\
 import sys
 sys.path[:0] = ["lib", "out"]
+from desugar.runtime import is_translated
 import helper, plain, hkpkg
-print(type(helper.f).__name__, type(plain.g).__name__, type(hkpkg.total).__name__)
+print(is_translated(helper.f), is_translated(plain.g), is_translated(hkpkg.total))
 """
     result = probe(package, body, packages="paths=['lib']")
-    assert result.output == "AsyncFn function function"
+    assert result.output == "True False False"
 
 
 def test_site_packages_below_a_named_path_are_not_translated(tmp_path: Path) -> None:
@@ -356,7 +359,7 @@ def test_traceback_from_translated_code_names_the_original_file_and_line(
 ) -> None:
     body = """\
 import traceback
-from desugar.runtime import block_on
+from desugar.runtime import block_on, is_translated
 import hkpkg.sub.deep as deep
 async def outer():
     return await deep.fetch(9)
@@ -395,7 +398,7 @@ def test_pdb_stops_at_a_breakpoint_set_on_an_original_line(package: Path) -> Non
         package,
         {"debug_me.py": """\
                 import io, pdb
-                from desugar.runtime import block_on
+                from desugar.runtime import block_on, is_translated
                 import hkpkg.core as core
 
                 commands = io.StringIO(f"break {core.__file__}:10\\ncontinue\\np items\\ncontinue\\n")
@@ -424,7 +427,7 @@ def test_line_events_of_a_translated_function_are_its_original_lines(
 ) -> None:
     body = """\
 import sys
-from desugar.runtime import block_on
+from desugar.runtime import block_on, is_translated
 import hkpkg.ping as ping
 lines = set()
 def tracer(frame, event, arg):
@@ -439,9 +442,9 @@ sys.settrace(None)
 print(sorted(lines))
 """
     result = probe(package, body)
-    # ping(2) -> pong(1) -> ping(0): lines 5 to 7 of ping.py, as natively, and the
-    # ``async def`` line 4, where the generator first stops (before the body runs).
-    assert result.output == "[4, 5, 6, 7]"
+    # ping(2) -> pong(1) -> ping(0): lines 5 to 7 of ping.py, as natively (a
+    # translated coroutine, like a native one, runs no line before its body).
+    assert result.output == "[5, 6, 7]"
 
 
 # --------------------------------------------------------------------------
@@ -651,7 +654,7 @@ def test_handle_is_a_context_manager(fresh_imports: Path) -> None:
         assert sys.meta_path[0] is handle.finder
         import hkpkg.ping
 
-        assert type(hkpkg.ping.ping).__name__ == "AsyncFn"
+        assert is_translated(hkpkg.ping.ping)
     assert our_finders() == []
 
 
@@ -683,7 +686,7 @@ def test_module_imported_before_install_gets_a_warning(fresh_imports: Path) -> N
         "hkpkg.util were imported before the import hook was installed and will not be "
         "translated; install the hook earlier, or reload them (importlib.reload)"
     )
-    assert type(hkpkg.ping.ping).__name__ == "function"
+    assert not is_translated(hkpkg.ping.ping)
 
 
 def test_modules_translated_by_the_hook_are_not_warned_about_again(
@@ -749,7 +752,7 @@ def test_import_desugar_loads_neither_the_hook_nor_libcst(tmp_path: Path) -> Non
 SCRIPT = """\
 import sys
 
-from desugar.runtime import block_on
+from desugar.runtime import block_on, is_translated
 
 import hkpkg
 
@@ -758,7 +761,7 @@ async def main():
     print("argv", sys.argv)
     print("path0", sys.path[0] == __file__.rsplit("/", 1)[0])
     print("main", __name__, __spec__, __file__.endswith("script.py"), sys.modules["__main__"].main is main)
-    print("types", type(main).__name__, type(hkpkg.total).__name__)
+    print("types", is_translated(main), is_translated(hkpkg.total))
     total = await hkpkg.total(int(sys.argv[1]))
     print("total", total)
     if len(sys.argv) > 2:
@@ -784,7 +787,7 @@ def test_run_passes_argv_and_translates_the_script_and_its_modules(
         "argv ['script.py', '3', '0', '--flag', '-m', 'x']",
         "path0 True",
         "main __main__ None True True",
-        "types AsyncFn AsyncFn",
+        "types True True",
         "total 27",
     ]
 
@@ -835,7 +838,7 @@ def test_run_uncaught_exception_prints_traceback_then_async_backtrace_and_exits_
 def test_run_m_runs_a_module_with_its_package_translated(package: Path) -> None:
     result = python(["-m", "desugar", "run", "-m", "hkpkg", "3", "--x"], package)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "main __main__ ['3', '--x'] AsyncFn 27\n"
+    assert result.stdout == "main __main__ ['3', '--x'] True 27\n"
 
 
 def test_run_m_sets_argv0_to_the_module_file(package: Path) -> None:
@@ -850,17 +853,17 @@ def test_run_include_translates_a_package_from_elsewhere(
 ) -> None:
     elsewhere = tmp_path_factory.mktemp("app")
     write_tree(
-        elsewhere, {"app.py": "import hkpkg\nprint(type(hkpkg.total).__name__)\n"}
+        elsewhere, {"app.py": "import hkpkg\nfrom desugar.runtime import is_translated\nprint(is_translated(hkpkg.total))\n"}
     )
     env = {"PYTHONPATH": str(package)}
     plain = python(["-m", "desugar", "run", str(elsewhere / "app.py")], package, **env)
-    assert plain.stdout == "function\n", plain.stderr
+    assert plain.stdout == "False\n", plain.stderr
     included = python(
         ["-m", "desugar", "run", "--include", "hkpkg", str(elsewhere / "app.py")],
         package,
         **env,
     )
-    assert included.stdout == "AsyncFn\n", included.stderr
+    assert included.stdout == "True\n", included.stderr
 
 
 def test_run_missing_script_or_module_fails_as_python_does(tmp_path: Path) -> None:
@@ -887,17 +890,17 @@ def test_run_directory_runs_its_main_translated(tmp_path: Path) -> None:
         {
             "app/__main__.py": """\
                 import sys
-                from desugar.runtime import block_on
+                from desugar.runtime import block_on, is_translated
                 from helper import twice
 
                 async def main():
                     return await twice(21)
 
-                print(__name__, sys.argv[1:], type(main).__name__, type(twice).__name__, block_on(main()))
+                print(__name__, sys.argv[1:], is_translated(main), is_translated(twice), block_on(main()))
                 """,
             "app/helper.py": "async def twice(x):\n    return 2 * x\n",
         },
     )
     result = python(["-m", "desugar", "run", "app", "z"], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "__main__ ['z'] AsyncFn AsyncFn 42\n"
+    assert result.stdout == "__main__ ['z'] True True 42\n"

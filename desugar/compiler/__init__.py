@@ -67,7 +67,7 @@ def compile_module(source: str, filename: str) -> CodeType:
 def _translate(source: str, filename: str) -> tuple[Any, Any] | None:
     """(output module, input module) as libcst trees, or None if nothing changes."""
     tree = validate.parse_checked(source, filename)  # CPython's parser: fast, exact errors
-    if not needs_translation(source):
+    if not needs_translation(source) or validate.is_translation(tree):
         return None
     if not validate.check(tree, source, filename):
         return None

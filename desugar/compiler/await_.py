@@ -2,26 +2,31 @@
 
 ::
 
-    _ds_awaitee = _ds_rt.into_future(expr)      # IntoFuture::into_future(expr)
-    while True:                                  # loop {
-        _ds_poll = _ds_awaitee.poll(_ds_task_context)   # Future::poll(pin, cx)
-        if _ds_poll is not _ds_rt.Pending:       #   Poll::Ready(result) => break result,
-            break
-        try:
-            _ds_task_context = yield _ds_rt.Pending  # Poll::Pending => {}  _task_context = yield ();
-        except BaseException as _ds_thrown:      # a throw()/close() goes to the awaitee first
-            _ds_rt.throw_into(_ds_awaitee, _ds_thrown)
-    ... _ds_poll.value ...                       # }
+    _ds_awaitee = _ds_rt.into_future(expr)   # match IntoFuture::into_future(expr) {
+    for _ds_poll in _ds_awaitee:              #   mut __awaitee => loop { match poll(...) {
+        yield from _ds_awaitee                #     Poll::Pending => { _task_context = yield (); }
+    ... _ds_awaitee.value ...                 #     Poll::Ready(result) => break result } } }
 
-Pinning is free in Python (objects never move), so the loop polls the awaitee
-directly; see `desugar.runtime.Pin`.
+Each iteration of the ``for`` polls the awaitee once (see
+`desugar.runtime._awaitee`); every poll that gives `Pending` suspends the
+coroutine, handing the driver what the innermost awaited object waits on, and
+the driver's reply (a value, an exception thrown in, a close) goes back to the
+awaitee for its next poll. The context for the runtime's own leaf futures is
+the task's, in a per-thread slot, as the seed article's
+``poll_with_tls_context``. Pinning is free in Python (objects never move), so
+the loop iterates the awaitee directly; see `desugar.runtime.Pin`.
+
+In an async generator (which stays a native async generator, so its items
+are yielded as natively) the suspension is spelled ``await _ds_awaitee``:
+there, ``await`` is the only way Python hands a value to the driver rather
+than to the consumer; the poll loop around it is the same.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from desugar.compiler.names import AWAITEE, POLL, RUNTIME, TASK_CONTEXT, THROWN
+from desugar.compiler.names import AWAITEE, POLL, RUNTIME
 
 
 def _name(value: str) -> cst.Name:
@@ -36,84 +41,36 @@ def simple(*small: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine(body=list(small))
 
 
-# The loop never changes, so it is built once and shared by every await
-# (libcst nodes are immutable; code generation walks shared nodes fine).
-POLL_LOOP = cst.While(
-    test=cst.Name("True"),
-    body=cst.IndentedBlock(
-        body=[
-            simple(
-                cst.Assign(
-                    targets=[cst.AssignTarget(_name(POLL))],
-                    value=cst.Call(
-                        func=cst.Attribute(value=_name(AWAITEE), attr=_name("poll")),
-                        args=[cst.Arg(_name(TASK_CONTEXT))],
-                    ),
-                )
-            ),
-            cst.If(
-                test=cst.Comparison(
-                    left=_name(POLL),
-                    comparisons=[cst.ComparisonTarget(cst.IsNot(), _rt("Pending"))],
-                ),
-                body=cst.IndentedBlock(body=[simple(cst.Break())]),
-            ),
-            None,  # the suspension, below
-        ]
-    ),
-)
-
-
-def suspend(awaitee: str) -> cst.Try:
-    """``_task_context = yield Pending``, passing what is thrown in on to ``awaitee``.
-
-    An exception thrown into the suspended generator (a task's cancellation)
-    or its closing (a drop) reaches the innermost future first and unwinds
-    outwards, as through a native ``await``; the ``try`` costs nothing until then.
-    """
-    return cst.Try(
-        body=cst.IndentedBlock(
-            body=[
-                simple(
-                    cst.Assign(
-                        targets=[cst.AssignTarget(_name(TASK_CONTEXT))],
-                        value=cst.Yield(value=_rt("Pending")),
-                    )
-                )
-            ]
-        ),
-        handlers=[
-            cst.ExceptHandler(
-                type=_name("BaseException"),
-                name=cst.AsName(name=_name(THROWN)),
-                body=cst.IndentedBlock(
-                    body=[
-                        simple(
-                            cst.Expr(
-                                cst.Call(
-                                    func=_rt("throw_into"),
-                                    args=[cst.Arg(_name(awaitee)), cst.Arg(_name(THROWN))],
-                                )
-                            )
-                        )
-                    ]
-                ),
-            )
-        ],
+def _loop(suspension: cst.BaseExpression) -> cst.For:
+    # The loop never changes, so it is built once and shared by every await
+    # (libcst nodes are immutable; code generation walks shared nodes fine).
+    return cst.For(
+        target=_name(POLL),
+        iter=_name(AWAITEE),
+        body=cst.IndentedBlock(body=[simple(cst.Expr(suspension))]),
     )
 
 
-POLL_LOOP = POLL_LOOP.with_changes(
-    body=POLL_LOOP.body.with_changes(body=[*POLL_LOOP.body.body[:2], suspend(AWAITEE)])
-)
+POLL_LOOP = _loop(cst.Yield(value=cst.From(item=_name(AWAITEE))))
+"""The poll loop of a coroutine: ``for _ds_poll in _ds_awaitee: yield from _ds_awaitee``."""
 
-RESULT = cst.Attribute(value=_name(POLL), attr=_name("value"))
-"""The awaited value once the loop has ended: ``_ds_poll.value``."""
+ASYNC_GEN_POLL_LOOP = _loop(cst.Await(expression=_name(AWAITEE)))
+"""The poll loop of an async generator: ``for _ds_poll in _ds_awaitee: await _ds_awaitee``."""
 
-PRIME = simple(
-    cst.Assign(targets=[cst.AssignTarget(_name(TASK_CONTEXT))], value=cst.Yield())
+RESULT = cst.Attribute(value=_name(AWAITEE), attr=_name("value"))
+"""The awaited value once the loop has ended: ``_ds_awaitee.value``."""
+
+DEAD_YIELD = cst.If(
+    test=_name("False"),
+    body=cst.IndentedBlock(
+        body=[simple(cst.Expr(cst.Yield()))],
+        header=cst.TrailingWhitespace(
+            whitespace=cst.SimpleWhitespace("  "),
+            comment=cst.Comment("# never runs: makes the function a generator, as async makes a coroutine"),
+        ),
+    ),
 )
-"""``_ds_task_context = yield``: the first poll's Context arrives here."""
+"""Ends an ``async def`` that never awaits, so it still returns a coroutine."""
 
 
 def release(*names: str) -> cst.SimpleStatementLine:
@@ -127,10 +84,20 @@ def release(*names: str) -> cst.SimpleStatementLine:
     return simple(cst.Del(target=target))
 
 
-RELEASE = release(AWAITEE, POLL)
+RELEASE = release(AWAITEE)
 
 
-def poll_loop(awaited: cst.BaseExpression) -> list[cst.BaseStatement]:
+def into_future(awaited: cst.BaseExpression) -> cst.SimpleStatementLine:
+    """``_ds_awaitee = _ds_rt.into_future(awaited)``."""
+    return simple(
+        cst.Assign(
+            targets=[cst.AssignTarget(_name(AWAITEE))],
+            value=cst.Call(func=_rt("into_future"), args=[cst.Arg(awaited)]),
+        )
+    )
+
+
+def poll_loop(awaited: cst.BaseExpression, async_gen: bool = False) -> list[cst.BaseStatement]:
     """The statements that await ``awaited``; the value is then `RESULT`.
 
     ``awaited`` may itself be an ``await`` (``await await f()``): the inner one
@@ -138,18 +105,7 @@ def poll_loop(awaited: cst.BaseExpression) -> list[cst.BaseStatement]:
     """
     statements: list[cst.BaseStatement] = []
     if isinstance(awaited, cst.Await):
-        statements += poll_loop(awaited.expression)
-        statements.append(
-            simple(
-                cst.Assign(targets=[cst.AssignTarget(_name(POLL))], value=RESULT)
-            )
-        )
-        awaited = _name(POLL)
-    pin = simple(
-        cst.Assign(
-            targets=[cst.AssignTarget(_name(AWAITEE))],
-            value=cst.Call(func=_rt("into_future"), args=[cst.Arg(awaited)]),
-        )
-    )
-    statements += [pin, POLL_LOOP]
+        statements += poll_loop(awaited.expression, async_gen)
+        awaited = RESULT
+    statements += [into_future(awaited), ASYNC_GEN_POLL_LOOP if async_gen else POLL_LOOP]
     return statements

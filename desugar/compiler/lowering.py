@@ -28,11 +28,8 @@ from desugar.compiler.names import (
     AUG_TARGET,
     AUG_VALUE,
     AWAITEE,
-    POLL,
     PREFIX,
     RUNTIME,
-    SENT,
-    TASK_CONTEXT,
 )
 from desugar.errors import TranslateError
 
@@ -222,6 +219,7 @@ class FunctionLowering:
         self.unconditional: list[str] = []  # temporaries every path of the statement assigns
         self.awaited = False  # an await ran on every path of the statement
         self.labels = 0  # long-lived temporaries (managers, iterators, flags)
+        self.polls = 0  # poll loops emitted (each suspends, making the function a generator)
 
     # ------------------------------------------------------------------
     # What suspends
@@ -235,8 +233,6 @@ class FunctionLowering:
             return hit
         if isinstance(node, cst.Await):
             hit = True
-        elif isinstance(node, cst.Yield):
-            hit = self.async_gen or self.suspends(node.value)
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             hit = any(self.suspends(c) for c in self._def_header(node))
         elif isinstance(node, cst.Lambda):
@@ -427,7 +423,8 @@ class FunctionLowering:
         return pre + self.poll_loop(inner, node), await_.RESULT
 
     def poll_loop(self, awaited: cst.BaseExpression, origin: cst.CSTNode | None) -> Stmts:
-        loop = await_.poll_loop(awaited)
+        self.polls += 1
+        loop = await_.poll_loop(awaited, self.async_gen)
         comment = self.comment(origin)
         if comment:
             loop[0] = loop[0].with_changes(leading_lines=[comment])
@@ -442,21 +439,9 @@ class FunctionLowering:
         return cst.EmptyLine(comment=cst.Comment(f"# line {line}: {one_line(origin)}"))
 
     def _expr_Yield(self, node: cst.Yield) -> tuple[Stmts, cst.BaseExpression]:
-        if not self.async_gen:  # pragma: no cover - a yield in an async def makes it one
-            return self.ordered(node, self.operands(node))
-        value = node.value
-        if isinstance(value, cst.From):
+        if isinstance(node.value, cst.From):
             raise self.ctx.fail(node, "'yield from' inside async function")
-        pre, low = self.expr(value) if value is not None else ([], name("None"))
-        item = cst.Call(func=rt("Ready"), args=[cst.Arg(atom(low) if isinstance(low, cst.Tuple) else low)])
-        resume = cst.Tuple([cst.Element(name(TASK_CONTEXT)), cst.Element(name(SENT))], lpar=[], rpar=[])
-        stmt = simple(
-            cst.Assign(targets=[cst.AssignTarget(resume)], value=cst.Yield(value=item))
-        )
-        comment = self.comment(node)
-        if comment:
-            stmt = stmt.with_changes(leading_lines=[comment])
-        return pre + [stmt], name(SENT)
+        return self.ordered(node, self.operands(node))
 
     def _expr_NamedExpr(self, node: cst.NamedExpr) -> tuple[Stmts, cst.BaseExpression]:
         pre, value = self.expr(node.value)
@@ -689,7 +674,7 @@ class FunctionLowering:
         """``del`` what the statement left in generated locals, so values die when natively they would."""
         names = list(self.unconditional)
         if self.awaited:
-            names += [AWAITEE, POLL]
+            names.append(AWAITEE)
         return [await_.release(*names)] if names else []
 
     def small(self, stmt: cst.BaseSmallStatement) -> Stmts | None:
@@ -909,9 +894,18 @@ class FunctionLowering:
         return pre + [stmt.with_changes(iter=iterable, target=target, body=body, orelse=self._else(stmt.orelse))]
 
     def async_for(self, stmt: cst.For, iterable, target, body) -> Stmts:
-        """``async for``: poll the stream's ``poll_next`` until it ends (rustc's ``for await``)."""
-        stream = self.label("stream")
-        out: Stmts = [assign(stream, cst.Call(func=rt("aiter"), args=[cst.Arg(iterable)]))]
+        """``async for``: await ``type(it).__anext__(it)`` each round until ``StopAsyncIteration``.
+
+        The iterator lives in a local that is deleted however the loop ends, as
+        natively it lives on the stack: an async generator left by ``break`` or
+        by an exception is dropped (and finalized) when the loop is left.
+        """
+        it = self.label("iter")
+        source = iterable
+        if not (isinstance(iterable, cst.Name) and iterable.value == f"{PREFIX}iter"):
+            # (an async comprehension's first iterator arrives already from __aiter__)
+            source = cst.Call(func=rt("aiter"), args=[cst.Arg(iterable)])
+        out: Stmts = [assign(it, source)]
         comment = self.comment(stmt.iter)
         if comment is not None:
             text = f"# line {self.ctx.positions(stmt.iter)}: async for ... in {one_line(stmt.iter)}"
@@ -922,19 +916,23 @@ class FunctionLowering:
         end: Stmts = [simple(cst.Break())]
         if flag:
             end.insert(0, assign(flag, name("True")))
-        poll = assign(POLL, cst.Call(func=cst.Attribute(value=name(stream), attr=name("poll_next")), args=[cst.Arg(name(TASK_CONTEXT))]))
-        pending = cst.If(
-            test=cst.Comparison(left=name(POLL), comparisons=[cst.ComparisonTarget(cst.Is(), rt("Pending"))]),
-            body=block([await_.suspend(stream), simple(cst.Continue())]),
-        )
-        done = cst.If(
-            test=cst.Comparison(left=name(POLL), comparisons=[cst.ComparisonTarget(cst.Is(), name("None"))]),
-            body=block(end),
-        )
+        self.polls += 1
+        loop = [
+            assign(AWAITEE, cst.Call(func=rt("anext"), args=[cst.Arg(name(it))])),
+            cst.Try(
+                body=block([await_.ASYNC_GEN_POLL_LOOP if self.async_gen else await_.POLL_LOOP]),
+                handlers=[cst.ExceptHandler(type=name("StopAsyncIteration"), body=block(end))],
+            ),
+            assign(target, await_.RESULT),  # type: ignore[arg-type]
+            await_.RELEASE,
+        ]
         inner = statements_of(body)
-        take = assign(target, await_.RESULT)  # type: ignore[arg-type]
-        out.append(cst.While(test=name("True"), body=block([poll, pending, done, take, *inner])))
-        out.append(await_.release(stream))  # dropped when the loop ends, as natively
+        out.append(
+            cst.Try(
+                body=block([cst.While(test=name("True"), body=block([*loop, *inner]))]),
+                finalbody=cst.Finally(body=block([await_.release(it)])),
+            )
+        )
         if flag:
             out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
         return out
@@ -1156,17 +1154,18 @@ def lower_function(ctx: Context, node: cst.FunctionDef) -> cst.FunctionDef:
                 first.with_changes(body=[first.body[0].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]),
                 cst.SimpleStatementLine(body=list(first.body[1:])),
             ]
-    lowered = [*statements[:at], await_.PRIME, *lowering.block(statements[at:])]
-    decorator = cst.Decorator(
-        decorator=cst.Attribute(value=cst.Name(RUNTIME), attr=cst.Name("async_gen" if agen else "async_fn"))
-    )
+    lowered = [*statements[:at], *lowering.block(statements[at:])]
+    if agen:  # a native async generator: its items are yielded as natively
+        decorators = list(node.decorators)
+        asynchronous = node.asynchronous
+    else:  # a generator function that `async_fn` turns into a coroutine function
+        if not lowering.polls:
+            lowered.append(await_.DEAD_YIELD)
+        decorators = [*node.decorators, cst.Decorator(decorator=cst.Attribute(value=cst.Name(RUNTIME), attr=cst.Name("async_fn")))]
+        asynchronous = None
     new_body = (
         body.with_changes(body=lowered)
         if isinstance(body, cst.IndentedBlock)
         else cst.IndentedBlock(body=lowered, header=body.trailing_whitespace)
     )
-    return node.with_changes(
-        asynchronous=None,
-        decorators=[*node.decorators, decorator],
-        body=new_body,
-    )
+    return node.with_changes(asynchronous=asynchronous, decorators=decorators, body=new_body)

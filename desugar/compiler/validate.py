@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from desugar.compiler.names import PREFIX
+from desugar.compiler.names import PREFIX, RUNTIME
 from desugar.errors import TranslateError
 
 
@@ -142,3 +142,18 @@ def check(tree: ast.Module, source: str, filename: str) -> bool:
     if checker.has_async and checker.reserved_use is not None:
         raise checker.reserved_use
     return checker.has_async
+
+
+def is_translation(tree: ast.Module) -> bool:
+    """True for our own output (it imports the runtime as ``_ds_rt``): translating it again changes nothing.
+
+    Input may not use the reserved prefix, so no user module has that import.
+    An async generator stays ``async def`` in the output, so the output may
+    still hold async constructs.
+    """
+    for stmt in tree.body[:8]:
+        if isinstance(stmt, ast.Import) and any(
+            alias.name == "desugar.runtime" and alias.asname == RUNTIME for alias in stmt.names
+        ):
+            return True
+    return False

@@ -1,8 +1,9 @@
 """The futures runtime translated modules import: Rust's names and meanings.
 
-`Poll` (`Ready`/`Pending`), `Future`, `Pin`, `Context`, `Waker`, `GenFuture`
-(`from_generator`, `async_fn`), `into_future`, and an executor: `block_on`,
-`spawn` -> `JoinHandle`, `yield_now`, `sleep`, `join`, `select`, `timeout`.
+`Poll` (`Ready`/`Pending`), `Future`, `Pin`, `Context`, `Waker`, `async_fn`,
+`into_future` (the `Awaitee` an ``await`` polls; ``GenFuture`` is its older
+name), and an executor: `block_on`, `spawn` -> `JoinHandle`, `yield_now`,
+`sleep`, `join`, `select`, `timeout`.
 """
 
 from desugar.runtime._executor import Executor as Executor
@@ -16,18 +17,17 @@ from desugar.runtime._executor import yield_now as yield_now
 from desugar.runtime._future import Future as Future
 from desugar.runtime._future import Pin as Pin
 from desugar.runtime._future import subscript_key as subscript_key
-from desugar.runtime._gen_future import GenFuture as GenFuture
-from desugar.runtime._gen_future import async_fn as async_fn
-from desugar.runtime._gen_future import from_generator as from_generator
-from desugar.runtime._gen_future import into_future as into_future
-from desugar.runtime._gen_future import throw_into as throw_into
+from desugar.runtime._awaitee import Awaitee as Awaitee
+from desugar.runtime._awaitee import Awaitee as GenFuture
+from desugar.runtime._awaitee import async_fn as async_fn
+from desugar.runtime._awaitee import into_future as into_future
+from desugar.runtime._awaitee import is_translated as is_translated
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready
-from desugar.runtime._stream import GenStream as GenStream
 from desugar.runtime._stream import Stream as Stream
 from desugar.runtime._stream import aiter as aiter
-from desugar.runtime._stream import async_gen as async_gen
+from desugar.runtime._stream import anext as anext
 from desugar.runtime._stream import async_with as async_with
 from desugar.runtime._stream import exc_info as exc_info
 from desugar.runtime._stream import isinstance as isinstance
@@ -37,11 +37,12 @@ from desugar.runtime._timers import Sleep as Sleep
 from desugar.runtime._timers import sleep as sleep
 from desugar.runtime._waker import Context as Context
 from desugar.runtime._waker import Waker as Waker
+from desugar.runtime._waker import current_context as current_context
 from desugar.runtime._waker import noop_waker as noop_waker
 
 __all__ = [
     "Poll", "Ready", "Pending", "Future", "Pin", "Context", "Waker", "noop_waker",
-    "GenFuture", "from_generator", "async_fn", "into_future",
+    "current_context", "Awaitee", "GenFuture", "async_fn", "into_future", "is_translated",
     "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
-    "join", "select", "timeout", "Stream", "GenStream", "async_gen",
+    "join", "select", "timeout", "Stream", "aiter", "anext", "async_with",
 ]

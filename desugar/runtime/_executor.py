@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any
 
 from desugar.runtime._future import Future
-from desugar.runtime._gen_future import into_future
+from desugar.runtime._awaitee import as_future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context, Waker
 
@@ -105,7 +105,7 @@ class Executor:
 
     def spawn(self, future: Any) -> _Task:
         """Queue ``future`` as a new task; returns the task record."""
-        task = _Task(into_future(future), self)
+        task = _Task(as_future(future), self)
         self._tasks.append(task)
         self._schedule(task)
         return task
@@ -123,6 +123,8 @@ class Executor:
     def _poll(self, task: _Task) -> None:
         try:
             poll = task.future.poll(task.cx)
+        except RuntimeError as error:
+            task.finish(None, _explained(error))
         except BaseException as error:  # the task failed: keep it for its JoinHandle
             task.finish(None, error)
         else:
@@ -176,6 +178,19 @@ class Executor:
         self._tasks.clear()
 
 
+def _explained(error: RuntimeError) -> RuntimeError:
+    """asyncio's bare "no running event loop", raised under `block_on`, with what to do."""
+    if error.args != ("no running event loop",):
+        return error
+    clear = RuntimeError(
+        "an asyncio awaitable needs a running asyncio event loop (asyncio said: no running "
+        "event loop); run the program under asyncio.run(...) instead of "
+        "desugar.runtime.block_on(...)"
+    )
+    clear.__cause__ = error
+    return clear.with_traceback(error.__traceback__)
+
+
 def block_on(future: Any) -> Any:
     """Run ``future`` to completion on this thread and return its output.
 
@@ -226,7 +241,7 @@ def spawn(future: Any) -> Future:
     """Run ``future`` as a new task; await the handle for its result.
 
     Inside `block_on` the task runs on our executor (a `JoinHandle`); under
-    ``asyncio.run`` it becomes an asyncio task (awaiting the handle awaits it).
+    ``asyncio.run`` it becomes an asyncio task (awaiting it gives the result).
     """
     executor = getattr(_local, "executor", None)
     if executor is None:
@@ -237,8 +252,15 @@ def spawn(future: Any) -> Future:
         except RuntimeError:
             current_executor("spawn()")  # raises the message that says what to do
             raise
-        return into_future(loop.create_task(future))
+        if isinstance(future, Future):
+            future = _awaited(future)
+        return loop.create_task(future)
     return JoinHandle(executor.spawn(future))
+
+
+async def _awaited(future: Any) -> Any:
+    """A coroutine that awaits ``future`` (asyncio tasks run coroutines)."""
+    return await future
 
 
 class _YieldNow(Future):
@@ -270,7 +292,7 @@ class _Join(Future):
     __slots__ = ("_futures", "_results", "_left")
 
     def __init__(self, futures: tuple[Any, ...]) -> None:
-        self._futures: list[Any] = [into_future(f) for f in futures]
+        self._futures: list[Any] = [as_future(f) for f in futures]
         self._results: list[Any] = [None] * len(futures)
         self._left = len(futures)
 
@@ -315,7 +337,7 @@ class _Select(Future):
     def __init__(self, futures: tuple[Any, ...]) -> None:
         if not futures:
             raise ValueError("select() needs at least one future")
-        self._futures = [into_future(f) for f in futures]
+        self._futures = [as_future(f) for f in futures]
 
     def poll(self, cx: Context) -> Poll:
         futures = self._futures
@@ -353,7 +375,7 @@ class _Timeout(Future):
     def __init__(self, future: Any, seconds: float) -> None:
         from desugar.runtime._timers import sleep
 
-        self._future = into_future(future)
+        self._future = as_future(future)
         self._sleep = sleep(seconds)
         self._seconds = seconds
 

@@ -1,15 +1,24 @@
-"""`Future` (the trait) and `Pin`."""
+"""`Future` (the trait), `Pin`, and what awaiting a `Future` runs.
+
+A `Future` is polled with a `Context`: ``poll(cx)`` returns `Ready(value)` or
+`Pending`. Awaiting one (from translated code or from a native coroutine)
+runs `poll_leaf`, a coroutine-like generator that polls it with the task's
+`Context` and yields `Pending` to the executor while it waits; under a foreign
+driver (asyncio, trio) it polls with a `Context` whose waker wakes that
+driver's task, and yields what that driver waits on (see `_bridge`).
+"""
 
 from __future__ import annotations
 
 import abc
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
-    from typing import Any
+    from typing import Any, Generator
 
 from desugar.runtime import _bridge
 from desugar.runtime._poll import Pending, Poll
-from desugar.runtime._waker import Context
+from desugar.runtime._waker import Context, task
 
 
 class Future(abc.ABC):
@@ -17,10 +26,11 @@ class Future(abc.ABC):
 
     Subclass it to write a leaf future by hand. A future that returns `Pending`
     must arrange for ``cx.waker()`` to be woken when polling again may make
-    progress; otherwise its task is never polled again.
+    progress; otherwise its task is never polled again. ``close()`` drops it
+    (Rust's ``Drop``): a future that owns other futures closes them.
     """
 
-    __slots__ = ("_driver",)
+    __slots__ = ()
 
     @abc.abstractmethod
     def poll(self, cx: Context) -> Poll:
@@ -29,38 +39,38 @@ class Future(abc.ABC):
         Raise an exception to fail the future.
         """
 
-    # --- the coroutine protocol (see desugar.runtime._bridge) ----------------
-    def __await__(self) -> Future:
-        """Let native coroutines await this future, under `block_on` or asyncio."""
-        return self
-
-    __iter__ = __await__  # as asyncio.Future: `yield from future` in a custom __await__
-
-
-    def __next__(self) -> Any:
-        """Poll once as a coroutine step (asyncio's C ``Task`` calls this)."""
-        # The common case of _bridge.step, inline: an asyncio task drives us again.
-        if _bridge._driving.__dict__.get("cx") is not None:
-            return _bridge.step(self, None)
-        try:
-            driver = self._driver
-        except AttributeError:  # the first step
-            return _bridge.step(self, None)
-        poll = self.poll(driver.resume())
-        if poll is Pending:
-            return driver.suspend()
-        raise StopIteration(poll.value)
-
-    def send(self, value: Any) -> Any:
-        """Poll once as a coroutine step; ``value`` is ignored (asyncio sends None)."""
-        return self.__next__()
-
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        """Raise an exception where the future waits (``Task.cancel()`` calls this)."""
-        return _bridge.step(self, _bridge.exception_from(typ, val, tb))
+    def __await__(self) -> Generator[Any, Any, Any]:
+        """Await the future from any coroutine, under `block_on`, asyncio or trio."""
+        return poll_leaf(self)
 
     def close(self) -> None:
         """Drop the future (a leaf future has nothing to clean up)."""
+
+
+def poll_leaf(future: Any) -> Generator[Any, Any, Any]:
+    """Poll ``future`` until it is ready: the iterator that awaiting a `Future` drives.
+
+    Under the runtime's executor it polls with the task's `Context` and yields
+    `Pending`; under any other driver, `_bridge.drive` takes over. It is a
+    plain generator, not a ``types.coroutine`` one: ``__await__`` may not
+    return a coroutine. An exception
+    thrown in while it waits (a cancellation) or its closing drops ``future``.
+    """
+    cx = task.cx
+    if cx is None:
+        return (yield from _bridge.drive(future))
+    while True:
+        poll = future.poll(cx)
+        if poll is not Pending:
+            return poll.value  # type: ignore[union-attr]
+        try:
+            yield Pending
+        except BaseException:
+            future.close()
+            raise
+        cx = task.cx
+        if cx is None:  # pragma: no cover - moved to another driver mid-await
+            return (yield from _bridge.drive(future))
 
 
 class Pin:
@@ -69,8 +79,7 @@ class Pin:
     Python objects never move, so pinning costs nothing: ``Pin.new_unchecked``
     returns the future itself. Translated code leaves it out for speed; it is
     here for hand-written futures that poll other futures and want to read as
-    Rust does. Polling a translated future after it completed raises
-    ``RuntimeError("`async fn` resumed after completion")``, as Rust panics.
+    Rust does.
     """
 
     __slots__ = ()

@@ -1,6 +1,15 @@
-"""`Waker` and `Context`: how a pending future asks to be polled again."""
+"""`Waker` and `Context`: how a pending future asks to be polled again.
+
+The task's `Context` lives in a per-thread slot (`task`), set by whoever polls
+with a new one (the executor, `join`, a bridge to a foreign driver), as the
+2019 lowering in the seed article passed it through thread-local storage
+(``poll_with_tls_context``). The resume argument of a translated coroutine is
+thereby free to carry what its driver sends, so any driver can run it.
+"""
 
 from __future__ import annotations
+
+import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
@@ -50,13 +59,18 @@ def _noop() -> None:
 
 
 class Context:
-    """The task context passed to every ``poll``; ``cx.waker()`` is the task's waker."""
+    """The task context passed to every ``poll``; ``cx.waker()`` is the task's waker.
+
+    ``reactor`` runs timers (``add_timer(deadline, waker)``): the executor, or
+    a bridge to the event loop of a foreign driver.
+    """
 
     __slots__ = ("_waker", "reactor")
 
     def __init__(self, waker: Waker, reactor: object = None) -> None:
         self._waker = waker
-        self.reactor = reactor  # who runs timers: the executor, or an asyncio loop
+        self.reactor = reactor
+
     @classmethod
     def from_waker(cls, waker: Waker) -> Context:
         """Build a context around ``waker`` (Rust's ``Context::from_waker``)."""
@@ -68,3 +82,17 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<Context waker={self._waker!r}>"
+
+
+class _TaskSlot(threading.local):
+    cx: Context | None = None
+
+
+task = _TaskSlot()
+"""``task.cx``: the `Context` of the task being polled on this thread, or None
+when a foreign driver (asyncio, trio, a hand-written loop) runs the coroutine."""
+
+
+def current_context() -> Context | None:
+    """The `Context` of the task our executor (or a `poll`) is polling on this thread, if any."""
+    return task.cx
