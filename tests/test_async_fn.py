@@ -1898,7 +1898,7 @@ def test_every_async_construct_translates_to_code_that_compiles(statement: str) 
     compile(out, "prog.py", "exec", dont_inherit=True)
     tree = ast.parse(out)
     # An async generator stays a native one (its items are yielded as natively);
-    # its poll loops suspend with `await _ds_awaitee`, the only await left.
+    # its poll loops suspend with `await _ds_rt.suspend(_ds_poll)`, the only await left.
     async_gens = {
         n for n in ast.walk(tree)
         if isinstance(n, ast.AsyncFunctionDef) and any(isinstance(y, ast.Yield) for y in ast.walk(n))
@@ -1912,7 +1912,7 @@ def test_every_async_construct_translates_to_code_that_compiles(statement: str) 
     ours = [
         type(n).__name__
         for n in ast.walk(tree)
-        if n in async_gens or isinstance(n, ast.Await) and ast.unparse(n) == "await _ds_awaitee"
+        if n in async_gens or isinstance(n, ast.Await) and ast.unparse(n) == "await _ds_rt.suspend(_ds_poll)"
     ]
     assert leftovers == ours
     assert bool(async_gens) == ("yield" in statement)

@@ -1,32 +1,38 @@
-"""`expr.await` as rustc lowers it: an explicit poll loop.
+"""`expr.await` as the seed article's HIR lowers it: an explicit poll loop.
 
 ::
 
-    _ds_awaitee = _ds_rt.into_future(expr)   # match IntoFuture::into_future(expr) {
-    for _ds_poll in _ds_awaitee:              #   mut __awaitee => loop { match poll(...) {
-        yield from _ds_awaitee                #     Poll::Pending => { _task_context = yield (); }
-    ... _ds_awaitee.value ...                 #     Poll::Ready(result) => break result } } }
+    _ds_awaitee = _ds_rt.into_future(expr)             # match IntoFuture::into_future(expr) {
+    while True:                                         #   mut pinned => loop {
+        _ds_poll = _ds_awaitee.poll_with_tls_context()  #     match poll_with_tls_context(pin) {
+        if _ds_poll is _ds_rt.Ready:                    #       Poll::Ready(x) => break x,
+            break
+        try:                                            #       Poll::Pending => {}
+            _ds_awaitee.sent = yield _ds_poll           #     }
+        except BaseException as _ds_thrown:             #     yield ();
+            _ds_awaitee.thrown = _ds_thrown             #   }
+    ... _ds_awaitee.value ...                           # }
 
-Each iteration of the ``for`` polls the awaitee once (see
-`desugar.runtime._awaitee`); every poll that gives `Pending` suspends the
-coroutine, handing the driver what the innermost awaited object waits on, and
-the driver's reply (a value, an exception thrown in, a close) goes back to the
-awaitee for its next poll. The context for the runtime's own leaf futures is
-the task's, in a per-thread slot, as the seed article's
-``poll_with_tls_context``. Pinning is free in Python (objects never move), so
-the loop iterates the awaitee directly; see `desugar.runtime.Pin`.
+Each poll resumes what is awaited once (see `desugar.runtime._awaitee`). A
+poll that is not `Ready` is what the innermost awaited object waits on: the
+coroutine yields it to its driver, and what the driver sends back or throws
+in goes to the awaitee for its next poll. The task's `Context` is in a
+per-thread slot, as in the article's ``poll_with_tls_context``. Pinning is
+free in Python (objects never move), so the loop polls the awaitee directly;
+see `desugar.runtime.Pin`.
 
 In an async generator (which stays a native async generator, so its items
-are yielded as natively) the suspension is spelled ``await _ds_awaitee``:
-there, ``await`` is the only way Python hands a value to the driver rather
-than to the consumer; the poll loop around it is the same.
+are yielded as natively) the suspension is spelled
+``_ds_awaitee.sent = await _ds_rt.suspend(_ds_poll)``: there, ``yield`` gives
+an item to the consumer, and ``await`` is how Python hands a value to the
+driver instead; the poll loop around it is the same.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from desugar.compiler.names import AWAITEE, POLL, RUNTIME
+from desugar.compiler.names import AWAITEE, POLL, RUNTIME, THROWN
 
 
 def _name(value: str) -> cst.Name:
@@ -41,21 +47,26 @@ def simple(*small: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine(body=list(small))
 
 
-def _loop(suspension: cst.BaseExpression) -> cst.For:
+def _loop(suspension: str) -> cst.BaseCompoundStatement:
     # The loop never changes, so it is built once and shared by every await
     # (libcst nodes are immutable; code generation walks shared nodes fine).
-    return cst.For(
-        target=_name(POLL),
-        iter=_name(AWAITEE),
-        body=cst.IndentedBlock(body=[simple(cst.Expr(suspension))]),
+    return cst.parse_statement(
+        f"while True:\n"
+        f"    {POLL} = {AWAITEE}.poll_with_tls_context()\n"
+        f"    if {POLL} is {RUNTIME}.Ready:\n"
+        f"        break\n"
+        f"    try:\n"
+        f"        {AWAITEE}.sent = {suspension}\n"
+        f"    except BaseException as {THROWN}:\n"
+        f"        {AWAITEE}.thrown = {THROWN}\n"
     )
 
 
-POLL_LOOP = _loop(cst.Yield(value=cst.From(item=_name(AWAITEE))))
-"""The poll loop of a coroutine: ``for _ds_poll in _ds_awaitee: yield from _ds_awaitee``."""
+POLL_LOOP = _loop(f"yield {POLL}")
+"""The poll loop of a coroutine."""
 
-ASYNC_GEN_POLL_LOOP = _loop(cst.Await(expression=_name(AWAITEE)))
-"""The poll loop of an async generator: ``for _ds_poll in _ds_awaitee: await _ds_awaitee``."""
+ASYNC_GEN_POLL_LOOP = _loop(f"await {RUNTIME}.suspend({POLL})")
+"""The poll loop of an async generator."""
 
 RESULT = cst.Attribute(value=_name(AWAITEE), attr=_name("value"))
 """The awaited value once the loop has ended: ``_ds_awaitee.value``."""

@@ -2,27 +2,32 @@
 
 A translated ``async def`` is a generator function whose code `async_fn`
 marks as a coroutine's, so calling it returns a real coroutine object. An
-``await`` becomes::
+``await`` becomes the loop of the seed article's HIR::
 
-    _ds_awaitee = _ds_rt.into_future(expr)   # IntoFuture::into_future(expr)
-    for _ds_poll in _ds_awaitee:              # loop { match poll(...) {
-        yield from _ds_awaitee                #   Pending => yield, resumed by the driver
-    ... _ds_awaitee.value ...                 #   Ready(result) => break result } }
+    _ds_awaitee = _ds_rt.into_future(expr)             # match IntoFuture::into_future(expr) {
+    while True:                                         #   mut pinned => loop {
+        _ds_poll = _ds_awaitee.poll_with_tls_context()  #     match poll_with_tls_context(pin) {
+        if _ds_poll is _ds_rt.Ready:                    #       Poll::Ready(x) => break x,
+            break
+        try:                                            #       Poll::Pending => {}
+            _ds_awaitee.sent = yield _ds_poll           #     }
+        except BaseException as _ds_thrown:             #     yield ();
+            _ds_awaitee.thrown = _ds_thrown             #   }
+    ... _ds_awaitee.value ...                           # }
 
-Each iteration of the ``for`` is one poll: the awaitee resumes what it awaits
-(a coroutine, translated or native, or the iterator of any ``__await__``) once.
-If that completes, the loop ends and ``value`` holds the result; if it waits,
-the poll is `Pending`, and the ``yield from`` hands what the innermost awaited
-object yielded to the driver, unchanged, and takes back what the driver sends
-or throws, for the next poll to pass on. So every driver (asyncio, trio, a
-loop calling ``send``) sees the chain as through native ``await``, and a
-thrown exception or a close reaches the innermost awaited object first.
-
-The states of an `Awaitee`::
-
-    POLL ──__next__: resumed it, it waited──> SUSPEND ──__next__ (yield from's first step)──> WAIT
-     ^                                                                                         │
-     └────── send(reply) / __next__ (reply None) / throw(exc): StopIteration ends the yield from ┘
+Each poll resumes what is awaited (a coroutine, translated or native, or the
+iterator of any ``__await__``) once. If that completes, the poll is `Ready`
+and ``value`` holds the result. If it waits, the poll is what the innermost
+awaited object yielded: the loop yields it, unchanged, to whoever drives the
+coroutine, and hands what the driver sends back (``sent``) or throws in
+(``thrown``, a close included) to the next poll, which passes it on inwards.
+So every driver (asyncio, trio, a loop calling ``send``) sees the chain as
+through native ``await`` (``yield from``); a thrown exception or a close
+reaches the innermost awaited object first; and the exception is thrown on
+outside the ``except`` clause that caught it, so it gets no ``__context__``
+that it would not have natively. The task's `Context`, which only the
+runtime's own leaf futures need, is in a per-thread slot (``task.cx``), as the
+article's ``poll_with_tls_context`` had it in thread-local storage.
 """
 
 from __future__ import annotations
@@ -46,106 +51,114 @@ CO_ASYNC_GENERATOR = 0x200
 TRANSLATED = CO_ITERABLE_COROUTINE
 """The marker bit on a translated coroutine's code (unused by CPython on a coroutine)."""
 
+_new = object.__new__
+_FunctionType = types.FunctionType
+_TYPE_PARAMS = sys.version_info >= (3, 12)
 _CoroutineType = types.CoroutineType
 _GeneratorType = types.GeneratorType
+_getframe = sys._getframe
 _STRIP_OWN_FRAME = sys.version_info >= (3, 11)  # a bare `raise` keeps the edited traceback
+_SUSPENDED = "cr_suspended" if sys.version_info >= (3, 11) else None
 
-# Awaitee states (compared with `is`).
-_POLL = "poll"
-_SUSPEND = "suspend"
-_WAIT = "wait"
+
+class _Thrown:
+    """What ``thrown`` stores in ``sent``: one slot tested per poll, not two."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 class Awaitee:
-    """The future an ``await`` polls: any awaitable's iterator, resumed one poll at a time.
+    """The future an ``await`` polls: what an awaitable's iterator does next, one poll at a time.
 
     Iterating it polls (see the module docstring); ``value`` is the result once
     the iteration has ended. ``poll(cx)`` is the same resumption as a Rust
     future's poll, for the executor and the combinators (`join`, `select`).
     """
 
-    __slots__ = ("_it", "_state", "_pending", "_reply", "_thrown", "value", "__weakref__")
+    __slots__ = ("_it", "sent", "value", "__weakref__")
 
     def __init__(self, it: Any) -> None:
-        self._it = it
-        self._state = _POLL
-        self._pending: Any = None
-        self._reply: Any = None
-        self._thrown: BaseException | None = None
+        self._it = it  # has send(), as coroutines, generators and asyncio's future iterators do
+        self.sent: Any = None
 
-    def __iter__(self) -> Awaitee:
-        return self
-
-    __await__ = __iter__  # an async generator's poll loop suspends with `await`
-
-    def __next__(self) -> Any:
-        state = self._state
-        if state is _POLL:
-            it = self._it
-            thrown = self._thrown
+    def __await__(self) -> Any:
+        """Await the awaitee from a native coroutine: the poll loop, as translated code spells it."""
+        while True:
+            poll = self.poll_with_tls_context()
+            if poll is Ready:
+                return self.value
             try:
-                if thrown is None:
-                    reply = self._reply
-                    if reply is not None:
-                        self._reply = None
-                        pending = it.send(reply)
-                    elif type(it) is _CoroutineType:
-                        pending = it.send(None)
-                    else:
-                        pending = next(it)  # as `yield from` resumes an iterator with None
-                else:
-                    self._thrown = None
-                    throw = getattr(it, "throw", None)
-                    if throw is None:  # as `yield from`: raised at the await
-                        raise thrown
-                    pending = throw(thrown)
-                    thrown = None
-            except StopIteration as stop:
-                self.value = stop.value
-                self._it = None
-                raise StopIteration from None
-            except BaseException as error:
-                self._it = None
-                if _STRIP_OWN_FRAME:
-                    tb = error.__traceback__
-                    if tb is not None and tb.tb_frame is sys._getframe():
-                        error.__traceback__ = tb.tb_next
-                del error, thrown
-                raise
-            self._pending = pending
-            self._state = _SUSPEND
-            return Pending
-        if state is _SUSPEND:  # the `yield from`'s first step: hand over what it waits on
-            self._state = _WAIT
-            pending = self._pending
-            self._pending = None
-            return pending
-        if state is _WAIT:  # the driver resumed us with None (asyncio does)
-            self._state = _POLL
-            raise StopIteration
-        raise RuntimeError("an awaitee was iterated after its await ended")  # pragma: no cover
+                self.sent = yield poll
+            except BaseException as thrown:
+                self.thrown = thrown
 
-    def send(self, reply: Any) -> Any:
-        """The driver's reply: the next poll passes it to what is awaited."""
-        if self._state is not _WAIT:
-            return self.__next__() if reply is None else _misuse("send")
-        self._reply = reply
-        self._state = _POLL
-        raise StopIteration
+    @property
+    def thrown(self) -> BaseException | None:
+        """An exception thrown in while suspended, for the next poll to throw on inwards."""
+        sent = self.sent
+        return sent.error if type(sent) is _Thrown else None
 
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        """A thrown exception: the next poll raises it where the awaited object waits."""
-        if self._state is not _WAIT:
-            return _misuse("throw")
-        self._thrown = _exception(typ, val, tb)
-        self._state = _POLL
-        raise StopIteration
+    @thrown.setter
+    def thrown(self, error: BaseException) -> None:
+        self.sent = _Thrown(error)
+
+    def poll_with_tls_context(self, _at: Any = None) -> Any:
+        """Resume what is awaited once: `Ready` (the class) once it completed, with the
+        result in ``value``, or else what it yielded, for the poll loop to hand over.
+
+        The name is the seed article's: the task's `Context`, which the runtime's
+        leaf futures need, is in a per-thread slot, not an argument.
+        """
+        sent = self.sent
+        try:
+            if sent is None:
+                return self._it.send(None)
+            self.sent = None
+            if type(sent) is not _Thrown:
+                return self._it.send(sent)
+            # Thrown in at the awaiting frame's `yield`: throw it on inwards, as
+            # `yield from` does (all inline: no frame of ours in its traceback).
+            error = sent.error
+            tb = error.__traceback__
+            if tb is not None and tb.tb_frame is (_at or _getframe(1)):
+                # It passes the awaiting frame again on its way out, as through
+                # a native await, so the entry made at the `yield` goes.
+                error.__traceback__ = tb.tb_next
+            it = self._it
+            if isinstance(error, GeneratorExit):  # a close: close what is awaited, then unwind
+                close = getattr(it, "close", None)
+                if close is not None:
+                    close()
+                raise error
+            throw = getattr(it, "throw", None)
+            if throw is None:  # as `yield from`: raised at the await
+                raise error
+            return throw(error)
+        except StopIteration as stop:
+            self.value = stop.value
+            self._it = None
+            return Ready  # the class itself: a marker the poll loop tests with `is`
+        except BaseException as error:
+            if self._it is None and type(error) is AttributeError and error.name == "send":
+                raise RuntimeError(
+                    "cannot reuse already awaited awaitable: it was awaited to the end "
+                    "(`async fn` resumed after completion)"
+                ) from None
+            self._it = None
+            if _STRIP_OWN_FRAME:  # the poll is not a frame of the await chain
+                tb = error.__traceback__
+                if tb is not None and tb.tb_frame is _getframe():
+                    error.__traceback__ = tb.tb_next
+            del error, sent
+            raise
 
     def close(self) -> None:
-        """Drop the awaitee: close what it awaits (``yield from`` calls this on close)."""
+        """Drop the awaitee: close what it awaits."""
         it = self._it
         self._it = None
-        self._state = _POLL
         if it is not None:
             close = getattr(it, "close", None)
             if close is not None:
@@ -168,15 +181,10 @@ class Awaitee:
                 "returned Ready or raised; await each coroutine once"
             )
         previous = task.cx
-        task.cx = cx
+        if previous is not cx:  # (the executor has set its task's already)
+            task.cx = cx
         try:
-            thrown = self._thrown
-            if thrown is None:
-                pending = _resume(it)
-            else:
-                self._thrown = None
-                pending = _throw(it, thrown)
-                del thrown
+            pending = it.send(None)
             while True:
                 if pending is Pending:
                     return Pending
@@ -186,7 +194,7 @@ class Awaitee:
                 error = _cannot_wait(pending, cx)
                 if error is None:
                     return Pending
-                pending = _throw(it, error)
+                pending = it.throw(error)
                 del error
         except StopIteration as stop:
             self._it = None
@@ -195,25 +203,121 @@ class Awaitee:
             self._it = None
             raise
         finally:
-            task.cx = previous
+            if previous is not cx:
+                task.cx = previous
+
+    # --- introspection -----------------------------------------------------
+    # A suspended translated frame holds its awaitee in ``_ds_awaitee``: tools
+    # walk those links as debuggers walk rustc's ``__awaitee``, and the awaitee
+    # shows the frame and the await of what it awaits.
+    @property
+    def cr_frame(self) -> Any:
+        """The frame of what is awaited (a coroutine's or a generator's), or None."""
+        it = self._it
+        frame = getattr(it, "cr_frame", None)
+        return frame if frame is not None else getattr(it, "gi_frame", None)
+
+    @property
+    def cr_await(self) -> Any:
+        """What the awaited object itself awaits (its ``cr_await`` or ``gi_yieldfrom``), or None."""
+        it = self._it
+        inner = getattr(it, "cr_await", None)
+        return inner if inner is not None else getattr(it, "gi_yieldfrom", None)
+
+    @property
+    def cr_running(self) -> bool:
+        it = self._it
+        return bool(getattr(it, "cr_running", None) or getattr(it, "gi_running", None))
+
+    @property
+    def cr_code(self) -> Any:
+        it = self._it
+        return getattr(it, "cr_code", None) or getattr(it, "gi_code", None)
 
     def __repr__(self) -> str:
         return f"<awaitee of {self._it!r}>"
 
 
-def _resume(it: Any) -> Any:
-    """``yield from``'s resumption with None: ``send(None)``, or ``next()`` for an iterator."""
-    if type(it) is _CoroutineType:
-        return it.send(None)
-    return next(it)
+class _LeafAwaitee(Awaitee):
+    """The awaitee of one of the runtime's `Future`\\ s: each poll polls it with the task's Context.
+
+    Under a foreign driver (no task Context on this thread) it hands over to
+    `_bridge.drive`, which makes a Context that wakes that driver's task.
+    """
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: Future) -> None:
+        self._future = future
+        self._it = None
+        self.sent = None
+
+    def poll_with_tls_context(self, _at: Any = None) -> Any:
+        if self._it is None:  # polled here, with the task's Context
+            sent = self.sent
+            if sent is not None:
+                self.sent = None
+                if type(sent) is _Thrown:  # a cancellation or a close: drop the future
+                    error = sent.error
+                    del sent
+                    tb = error.__traceback__
+                    if tb is not None and tb.tb_frame is _getframe(1):
+                        error.__traceback__ = tb.tb_next
+                    self._future.close()
+                    raise error
+            cx = task.cx
+            if cx is not None:
+                poll = self._future.poll(cx)
+                if poll is Pending:
+                    return Pending
+                self.value = poll.value  # type: ignore[union-attr]
+                return Ready
+            self._it = poll_leaf(self._future)  # a foreign driver: through the bridge
+        return Awaitee.poll_with_tls_context(self, _getframe(1))
+
+    def close(self) -> None:
+        if self._it is not None:
+            Awaitee.close(self)
+        else:
+            self._future.close()
+
+    def poll(self, cx: Context) -> Poll:
+        if self._it is not None:  # pragma: no cover - a bridged awaitee is not polled by us
+            return Awaitee.poll(self, cx)
+        return self._future.poll(cx)
+
+    @property
+    def cr_frame(self) -> Any:
+        return None if self._it is None else Awaitee.cr_frame.fget(self)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"<awaitee of {self._future!r}>"
 
 
-def _throw(it: Any, error: BaseException) -> Any:
-    """``yield from``'s throw: into ``it`` if it can take it, else raised here."""
-    throw = getattr(it, "throw", None)
-    if throw is None:
-        raise error
-    return throw(error)
+class _IteratorSend:
+    """A plain iterator from ``__await__`` given ``send``, as ``yield from`` treats one."""
+
+    __slots__ = ("_it",)
+
+    def __init__(self, it: Any) -> None:
+        self._it = it
+
+    def send(self, value: Any) -> Any:
+        if value is None:
+            return next(self._it)
+        return self._it.send(value)  # AttributeError, as natively
+
+
+@types.coroutine
+def suspend(pending: Any) -> Any:
+    """Hand ``pending`` to the driver and give back what it sends (an async generator's poll loop).
+
+    A coroutine's poll loop suspends with ``yield``; an async generator's
+    ``yield`` gives an item to its consumer, so its poll loop suspends with
+    ``await _ds_rt.suspend(pending)``, which yields ``pending`` to the driver
+    as native ``await`` does.
+    """
+    return (yield pending)
 
 
 def _exception(typ: Any, val: Any = None, tb: Any = None) -> BaseException:
@@ -229,10 +333,6 @@ def _exception(typ: Any, val: Any = None, tb: Any = None) -> BaseException:
     if tb is not None:
         error = error.with_traceback(tb)
     return error
-
-
-def _misuse(what: str) -> Any:
-    raise RuntimeError(f"{what}() on an awaitee that is not suspended: drive the coroutine, not its awaitee")
 
 
 def _cannot_wait(pending: Any, cx: Context) -> RuntimeError | None:
@@ -251,9 +351,10 @@ def _cannot_wait(pending: Any, cx: Context) -> RuntimeError | None:
             "run the program under asyncio.run(...) instead of desugar.runtime.block_on(...)"
         )
     return RuntimeError(
-        f"an awaited object yielded {pending!r}, which desugar.runtime's executor cannot wait "
-        "on: it belongs to another driver; run the program under the driver it was written "
-        "for (asyncio.run, trio.run, ...)"
+        f"an awaited object yielded {pending!r}, which desugar.runtime cannot wait on where it "
+        "polls futures itself (block_on, join, select, timeout): it belongs to another driver; "
+        "await it directly under the driver it was written for (asyncio.run, trio.run, ...), "
+        "and use that driver's own tools (task groups, nurseries) to run it concurrently"
     )
 
 
@@ -266,34 +367,51 @@ def into_future(obj: Any) -> Awaitee:
     """
     t = type(obj)
     if t is _CoroutineType:
-        if obj.cr_await is not None:
+        if _suspended(obj):
             raise RuntimeError("coroutine is being awaited already")
-        return Awaitee(obj)
-    if t is Awaitee:  # (`async with` and `async for` make theirs first)
+        awaitee = _new(Awaitee)  # (no __init__ call: this is every await's cost)
+        awaitee._it = obj
+        awaitee.sent = None
+        return awaitee
+    if t is Awaitee or t is _LeafAwaitee:  # (`async with` and `async for` make theirs first)
         return obj
     if t is _GeneratorType and obj.gi_code.co_flags & CO_ITERABLE_COROUTINE:
         return Awaitee(obj)
     if isinstance(obj, Future):
-        return Awaitee(poll_leaf(obj))
+        leaf = _new(_LeafAwaitee)
+        leaf._future = obj
+        leaf._it = None
+        leaf.sent = None
+        return leaf
     await_ = getattr(t, "__await__", None)
     if await_ is None:
         raise TypeError(f"object {t.__name__} can't be used in 'await' expression")
     return Awaitee(_checked_await(await_(obj)))
 
 
+def _suspended(coro: Any) -> bool:
+    """Is ``coro`` started and suspended, so that something else awaits it already?"""
+    if _SUSPENDED is not None:
+        return coro.cr_suspended
+    frame = coro.cr_frame
+    return frame is not None and frame.f_lasti >= 0 and not coro.cr_running
+
+
 def _checked_await(it: Any) -> Any:
-    """What ``__await__`` returned, checked as CPython checks it."""
+    """What ``__await__`` returned, checked as CPython checks it, with a ``send`` method."""
     t = type(it)
     if t is _CoroutineType or (t is _GeneratorType and it.gi_code.co_flags & CO_ITERABLE_COROUTINE):
         raise TypeError("__await__() returned a coroutine")
     if not hasattr(t, "__next__"):
         raise TypeError(f"__await__() returned non-iterator of type '{t.__name__}'")
-    return it
+    if t is _GeneratorType or hasattr(t, "send"):
+        return it
+    return _IteratorSend(it)
 
 
 def as_future(obj: Any) -> Any:
     """A `Future` to poll: the runtime's futures as they are, any awaitable as an `Awaitee`."""
-    if isinstance(obj, Future) or type(obj) is Awaitee:
+    if isinstance(obj, Future) or isinstance(obj, Awaitee):
         return obj
     return into_future(obj)
 
@@ -302,15 +420,18 @@ _flagged: dict[int, tuple[Any, Any]] = {}  # id(generator code) -> (that code, c
 
 
 def async_fn(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for a translated ``async def``: calling it returns a real coroutine.
+    """Decorator for a translated ``async def``: a function whose call returns a real coroutine.
 
-    The function stays the same function object (``inspect.isfunction``, its
-    ``__code__`` is the code that runs); only its code's flags change, from a
-    generator's to a coroutine's (as ``types.coroutine`` changes flags), plus
-    the `TRANSLATED` marker bit. So ``inspect.iscoroutinefunction``,
-    ``inspect.iscoroutine``, ``cr_frame``, ``cr_running``,
-    ``inspect.getcoroutinestate``, asyncio, trio and the "never awaited"
-    warning see what they see natively.
+    The result is the same function but for its code's flags, which are a
+    coroutine's instead of a generator's (as ``types.coroutine`` changes
+    flags), plus the `TRANSLATED` marker bit: a plain function
+    (``inspect.isfunction``; its ``__code__`` is the code that runs) that
+    ``inspect.iscoroutinefunction``, ``inspect.iscoroutine``, ``cr_frame``,
+    ``cr_running``, ``inspect.getcoroutinestate``, asyncio, trio and the
+    "never awaited" warning see as they see a native one. (It is built anew
+    rather than given the code: Python 3.13 deprecates giving a function code
+    of another kind. Ours is the innermost decorator, so nothing has seen the
+    first one.)
     """
     code = fn.__code__
     if code.co_flags & CO_COROUTINE:
@@ -318,8 +439,17 @@ def async_fn(fn: Callable[..., Any]) -> Callable[..., Any]:
     entry = _flagged.get(id(code))
     if entry is None or entry[0] is not code:
         entry = _flagged[id(code)] = (code, as_coroutine_code(code))
-    fn.__code__ = entry[1]
-    return fn
+    new = _FunctionType(entry[1], fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__qualname__ = fn.__qualname__
+    new.__module__ = fn.__module__
+    new.__doc__ = fn.__doc__
+    new.__kwdefaults__ = fn.__kwdefaults__
+    new.__annotations__ = fn.__annotations__
+    if _TYPE_PARAMS:
+        new.__type_params__ = fn.__type_params__
+    if fn.__dict__:
+        new.__dict__.update(fn.__dict__)
+    return new
 
 
 def as_coroutine_code(code: types.CodeType) -> types.CodeType:

@@ -33,6 +33,7 @@ from desugar.runtime._future import Future
 from desugar.runtime._awaitee import as_future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context, Waker
+from desugar.runtime._waker import task as slot
 
 _local = threading.local()
 
@@ -121,8 +122,9 @@ class Executor:
             heapq.heappop(timers)[2].wake()
 
     def _poll(self, task: _Task) -> None:
+        slot.cx = cx = task.cx  # the task's Context, for the leaf futures its chain polls
         try:
-            poll = task.future.poll(task.cx)
+            poll = task.future.poll(cx)
         except RuntimeError as error:
             task.finish(None, _explained(error))
         except BaseException as error:  # the task failed: keep it for its JoinHandle
@@ -209,6 +211,7 @@ def block_on(future: Any) -> Any:
         return executor.run(future)
     finally:
         _local.executor = None
+        slot.cx = None
         executor.shutdown()
 
 
@@ -263,6 +266,9 @@ async def _awaited(future: Any) -> Any:
     return await future
 
 
+_READY_NONE = Ready(None)
+
+
 class _YieldNow(Future):
     __slots__ = ("_yielded",)
 
@@ -271,7 +277,7 @@ class _YieldNow(Future):
 
     def poll(self, cx: Context) -> Poll:
         if self._yielded:
-            return Ready(None)
+            return _READY_NONE
         self._yielded = True
         cx.waker().wake_by_ref()
         return Pending

@@ -28,12 +28,19 @@ class Sleep(Future):
             return Ready(None)
         waker = cx.waker()
         if self._waker is None or not self._waker.will_wake(waker):
+            # A new waker, or the timer fired (clocks may fire a little early):
+            # arm a timer that wakes the task at the deadline.
             self._waker = waker.clone()
             reactor = cx.reactor
             if reactor is None:
                 reactor = current_executor("sleep()")
-            reactor.add_timer(self._deadline, self._waker)
+            reactor.add_timer(self._deadline, Waker(self._fired))
         return Pending
+
+    def _fired(self) -> None:
+        waker, self._waker = self._waker, None
+        if waker is not None:
+            waker.wake()
 
     def __repr__(self) -> str:
         return f"sleep({self._seconds!r})"
