@@ -11,6 +11,7 @@ translated module's ``ast`` before it is compiled, so tracebacks, ``linecache``,
 from __future__ import annotations
 
 import ast
+import re
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -19,6 +20,7 @@ from desugar.compiler.names import RUNTIME
 
 
 _CODE = (cst.BaseExpression, cst.BaseSmallStatement, cst.BaseStatement)
+_ANCHOR = re.compile(r"^\s*# line (\d+): ")
 
 
 def _positions(module: cst.Module):
@@ -41,6 +43,15 @@ def line_map(original: cst.Module, output: cst.Module) -> list[int]:
             at = where.start.line + offset
             if lines[at] is None:
                 lines[at] = min(was.start.line + offset, was.end.line)
+    # The compiler's own "# line N: ..." comments anchor the generated code
+    # below them to line N (the exit of an `async with`, after its body, is
+    # the `async with` line, as natively).
+    original_text = original.code
+    for at, text in enumerate(output.code.split("\n"), 1):
+        if lines[at] is None:
+            match = _ANCHOR.match(text)
+            if match and text.strip() not in original_text:
+                lines[at] = int(match.group(1))
     result: list[int] = []
     last = 1
     for line in lines[1:]:

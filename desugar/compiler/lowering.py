@@ -990,7 +990,7 @@ class FunctionLowering:
         exit_with_exc = cst.Call(func=name(aexit), args=exc_args)
         none3 = [cst.Arg(name("None"))] * 3
         exit_clean = cst.Call(func=name(aexit), args=[cst.Arg(name(mgr)), *none3])
-        handler_body = [
+        handler_body: Stmts = [
             assign(hit, name("True")),
             *self.poll_loop(exit_with_exc, None),
             cst.If(
@@ -998,12 +998,16 @@ class FunctionLowering:
                 body=block([simple(cst.Raise())]),
             ),
         ]
-        final_body = [
+        final_body: Stmts = [
             cst.If(
                 test=negate(name(hit)),
                 body=block([*self.poll_loop(exit_clean, None), await_.RELEASE]),
             )
         ]
+        if comment is not None:  # the exit runs at the `async with` line, as natively
+            exit_comment = cst.EmptyLine(comment=cst.Comment(f"{text} (exit)"))
+            handler_body[0] = handler_body[0].with_changes(leading_lines=[exit_comment])
+            final_body[0] = final_body[0].with_changes(leading_lines=[exit_comment])
         out.append(
             cst.Try(
                 body=block([*stores, *inner]),

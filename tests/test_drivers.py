@@ -1,0 +1,86 @@
+"""Translated programs under every driver their originals run under, compared with native runs.
+
+Each program in ``driver_corpus/`` runs twice in this process: natively, and
+translated by the import hook's compiler (so tracebacks carry the original
+lines), under asyncio, trio, anyio on both backends, trio as asyncio's guest,
+a curio-style kernel and hand-written ``send`` loops. What each prints, its
+exceptions with their ``__context__``, ``__cause__``, ``__suppress_context__``
+and traceback frames, and what ``inspect`` says, must be the same.
+
+The programs call two helpers this module gives them: ``frames(error)``, the
+``function:line`` of each traceback entry, and ``chain(error)``, an
+exception's type, args, context, cause, suppression and frames. On Python
+3.10 the pure-Python runtime's own frame shows between the frames of an await
+chain (3.10's bare ``raise`` keeps the traceback it caught), so there, and
+only there, ``frames`` leaves out frames of ``desugar/runtime``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import traceback
+import types
+from pathlib import Path
+
+import pytest
+
+import desugar.runtime
+from desugar.compiler import compile_module
+
+CORPUS = Path(__file__).parent / "driver_corpus"
+PROGRAMS = sorted(CORPUS.glob("*.py"))
+RUNTIME_DIR = os.path.dirname(desugar.runtime.__file__) + os.sep
+HIDE_RUNTIME_FRAMES = sys.version_info < (3, 11)
+
+
+def frames(error: BaseException) -> list[str]:
+    out = []
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not (HIDE_RUNTIME_FRAMES and code.co_filename.startswith(RUNTIME_DIR)):
+            out.append(f"{code.co_name}:{tb.tb_lineno}")
+        tb = tb.tb_next
+    return out
+
+
+def chain(error: BaseException) -> tuple:
+    def name(e: BaseException | None) -> str | None:
+        return None if e is None else type(e).__name__
+
+    return (
+        type(error).__name__, error.args, name(error.__context__), name(error.__cause__),
+        error.__suppress_context__, frames(error),
+    )
+
+
+def run(path: Path, *, translated: bool) -> str:
+    source = path.read_text()
+    filename = path.name
+    code = compile_module(source, filename) if translated else compile(source, filename, "exec", dont_inherit=True)
+    name = path.stem
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    module.__dict__.update(frames=frames, chain=chain)
+    sys.modules[name] = module
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            exec(code, module.__dict__)
+    except BaseException as error:  # a program's own failure is part of its output
+        out.write("!! " + "".join(traceback.format_exception_only(type(error), error)))
+    finally:
+        sys.modules.pop(name, None)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_translated_program_behaves_as_native_under_its_driver(path: Path) -> None:
+    native = run(path, translated=False)
+    assert native.strip(), "a program must print what it did"
+    assert "!! " not in native, f"{path.name} fails natively:\n{native}"
+    translated = run(path, translated=True)
+    assert translated == native
