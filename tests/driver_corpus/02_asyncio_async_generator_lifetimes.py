@@ -43,6 +43,26 @@ async def main():
     await g.__anext__()
     await asyncio.create_task(g.aclose())
     log.append("closed from task")
+    # lost while suspended: finalized through asyncio's finalizer hook (an aclose task)
+    g = agen("gc")
+    await g.__anext__()
+    del g
+    gc.collect()
+    await asyncio.sleep(0); await asyncio.sleep(0); await asyncio.sleep(0)
+    log.append("after gc")
+    # an exception raised in finally while closed from another task
+    async def bad_finally():
+        try:
+            yield 1
+        finally:
+            await asyncio.sleep(0)
+            raise KeyError("in finally")
+    g = bad_finally()
+    await g.__anext__()
+    try:
+        await asyncio.create_task(g.aclose())
+    except KeyError as e:
+        log.append(("aclose raised", repr(e), type(e.__context__).__name__))
     # left unfinished: shutdown_asyncgens
     global keep
     keep = agen("d")
