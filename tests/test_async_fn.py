@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 
 import inspect
+import subprocess
+import sys
 import textwrap
 import time
 
@@ -1898,7 +1900,7 @@ def test_every_async_construct_translates_to_code_that_compiles(statement: str) 
     compile(out, "prog.py", "exec", dont_inherit=True)
     tree = ast.parse(out)
     # An async generator stays a native one (its items are yielded as natively);
-    # its poll loops suspend with `await _ds_rt.suspend(_ds_poll)`, the only await left.
+    # its poll loops suspend with `await _ds_awaitee`, the only await left.
     async_gens = {
         n for n in ast.walk(tree)
         if isinstance(n, ast.AsyncFunctionDef) and any(isinstance(y, ast.Yield) for y in ast.walk(n))
@@ -1912,7 +1914,7 @@ def test_every_async_construct_translates_to_code_that_compiles(statement: str) 
     ours = [
         type(n).__name__
         for n in ast.walk(tree)
-        if n in async_gens or isinstance(n, ast.Await) and ast.unparse(n) == "await _ds_rt.suspend(_ds_poll)"
+        if n in async_gens or isinstance(n, ast.Await) and ast.unparse(n) == "await _ds_awaitee"
     ]
     assert leftovers == ours
     assert bool(async_gens) == ("yield" in statement)
@@ -1977,16 +1979,17 @@ PLAIN_MODULE = "".join(
 )
 
 
-def test_module_without_async_is_returned_unchanged_and_fast() -> None:
+def test_module_without_async_is_returned_unchanged_without_libcst() -> None:
+    # (How fast that is belongs to bench/, not to an assertion on a loaded machine.)
     assert PLAIN_MODULE.count("\n") == 1000
-    assert desugar.translate(PLAIN_MODULE, "plain.py") is PLAIN_MODULE
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        result = desugar.translate(PLAIN_MODULE, "plain.py")
-        best = min(best, time.perf_counter() - start)
-        assert result is PLAIN_MODULE
-    assert best < 0.05
+    code = (
+        "import sys, desugar\n"
+        f"source = {PLAIN_MODULE!r}\n"
+        "assert desugar.translate(source, 'plain.py') is source\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout == "False\n", result.stderr
 
 
 def test_module_mentioning_async_only_in_text_is_returned_unchanged() -> None:

@@ -44,8 +44,8 @@ def test_translated_example_prints_the_articles_edited_backtrace(tmp_path: Path)
         return hits[nth - 1]
 
     raise_line = line_of('raise RuntimeError("nested async panic!")', "blow_up")
-    bar_line = line_of("_ds_awaitee.poll_with_tls_context()", "bar", nth=2)  # polling blow_up()
-    foo_line = line_of("_ds_awaitee.poll_with_tls_context()", "foo", nth=2)  # polling bar()
+    bar_line = line_of("yield from _ds_awaitee", "bar", nth=2)  # polling blow_up()
+    foo_line = line_of("yield from _ds_awaitee", "foo", nth=2)  # polling bar()
     main_line = line_of("block_on(foo())", "main")
     # The async callers are adjacent frames, as in a native traceback; the
     # executor's frames below them count (the numbers jump) but are not shown.

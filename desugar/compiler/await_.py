@@ -1,38 +1,33 @@
-"""`expr.await` as the seed article's HIR lowers it: an explicit poll loop.
+"""`expr.await` as the seed article's HIR lowers it: the awaitee, a poll, a `Pending` test, a yield.
 
 ::
 
-    _ds_awaitee = _ds_rt.into_future(expr)             # match IntoFuture::into_future(expr) {
-    while True:                                         #   mut pinned => loop {
-        _ds_poll = _ds_awaitee.poll_with_tls_context()  #     match poll_with_tls_context(pin) {
-        if _ds_poll is _ds_rt.Ready:                    #       Poll::Ready(x) => break x,
-            break
-        try:                                            #       Poll::Pending => {}
-            _ds_awaitee.sent = yield _ds_poll           #     }
-        except BaseException as _ds_thrown:             #     yield ();
-            _ds_awaitee.thrown = _ds_thrown             #   }
-    ... _ds_awaitee.value ...                           # }
+    _ds_awaitee = _ds_rt.into_future(expr)           # match IntoFuture::into_future(expr) {
+    _ds_poll = _ds_awaitee.poll_with_tls_context()   #   mut pinned => loop { match poll_with_tls_context(pin) {
+    if _ds_poll is not _ds_rt.Ready:                  #     Poll::Ready(x) => break x,
+        yield from _ds_awaitee                        #     Poll::Pending => {} } yield (); } }
+    ... _ds_awaitee.value ...
 
-Each poll resumes what is awaited once (see `desugar.runtime._awaitee`). A
-poll that is not `Ready` is what the innermost awaited object waits on: the
-coroutine yields it to its driver, and what the driver sends back or throws
-in goes to the awaitee for its next poll. The task's `Context` is in a
-per-thread slot, as in the article's ``poll_with_tls_context``. Pinning is
-free in Python (objects never move), so the loop polls the awaitee directly;
-see `desugar.runtime.Pin`.
+If the first poll is not `Ready`, it is what the innermost awaited object
+waits on, and the coroutine suspends in ``yield from`` the awaitee, which
+hands it to the driver and polls again at each resumption until what it
+awaits completes (see `desugar.runtime._awaitee`). The task's `Context` is in
+a per-thread slot, as in the article's ``poll_with_tls_context``. Pinning is
+free in Python (objects never move), so the awaitee is polled directly; see
+`desugar.runtime.Pin`.
 
 In an async generator (which stays a native async generator, so its items
-are yielded as natively) the suspension is spelled
-``_ds_awaitee.sent = await _ds_rt.suspend(_ds_poll)``: there, ``yield`` gives
-an item to the consumer, and ``await`` is how Python hands a value to the
-driver instead; the poll loop around it is the same.
+are yielded as natively) the suspension is spelled ``await _ds_awaitee``:
+there ``yield`` gives an item to the consumer, and ``await`` is how Python
+hands a value to the driver instead; the awaitee is the same.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from desugar.compiler.names import AWAITEE, POLL, RUNTIME, THROWN
+from desugar.compiler.names import AWAITEE, RUNTIME
+from desugar.compiler.names import POLL as POLL_NAME
 
 
 def _name(value: str) -> cst.Name:
@@ -47,26 +42,22 @@ def simple(*small: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine(body=list(small))
 
 
-def _loop(suspension: str) -> cst.BaseCompoundStatement:
-    # The loop never changes, so it is built once and shared by every await
-    # (libcst nodes are immutable; code generation walks shared nodes fine).
-    return cst.parse_statement(
-        f"while True:\n"
-        f"    {POLL} = {AWAITEE}.poll_with_tls_context()\n"
-        f"    if {POLL} is {RUNTIME}.Ready:\n"
-        f"        break\n"
-        f"    try:\n"
-        f"        {AWAITEE}.sent = {suspension}\n"
-        f"    except BaseException as {THROWN}:\n"
-        f"        {AWAITEE}.thrown = {THROWN}\n"
+def _poll(suspension: str) -> list[cst.BaseStatement]:
+    # The statements never change, so they are built once and shared by every
+    # await (libcst nodes are immutable; code generation walks shared nodes fine).
+    module = cst.parse_module(
+        f"{POLL_NAME} = {AWAITEE}.poll_with_tls_context()\n"
+        f"if {POLL_NAME} is not {RUNTIME}.Ready:\n"
+        f"    {suspension}\n"
     )
+    return list(module.body)
 
 
-POLL_LOOP = _loop(f"yield {POLL}")
-"""The poll loop of a coroutine."""
+POLL = _poll(f"yield from {AWAITEE}")
+"""A coroutine's poll and suspension."""
 
-ASYNC_GEN_POLL_LOOP = _loop(f"await {RUNTIME}.suspend({POLL})")
-"""The poll loop of an async generator."""
+ASYNC_GEN_POLL = _poll(f"await {AWAITEE}")
+"""An async generator's poll and suspension."""
 
 RESULT = cst.Attribute(value=_name(AWAITEE), attr=_name("value"))
 """The awaited value once the loop has ended: ``_ds_awaitee.value``."""
@@ -95,7 +86,7 @@ def release(*names: str) -> cst.SimpleStatementLine:
     return simple(cst.Del(target=target))
 
 
-RELEASE = release(AWAITEE)
+RELEASE = release(AWAITEE, POLL_NAME)
 
 
 def into_future(awaited: cst.BaseExpression) -> cst.SimpleStatementLine:
@@ -118,5 +109,5 @@ def poll_loop(awaited: cst.BaseExpression, async_gen: bool = False) -> list[cst.
     if isinstance(awaited, cst.Await):
         statements += poll_loop(awaited.expression, async_gen)
         awaited = RESULT
-    statements += [into_future(awaited), ASYNC_GEN_POLL_LOOP if async_gen else POLL_LOOP]
+    statements += [into_future(awaited), *(ASYNC_GEN_POLL if async_gen else POLL)]
     return statements

@@ -28,6 +28,7 @@ from desugar.compiler.names import (
     AUG_TARGET,
     AUG_VALUE,
     AWAITEE,
+    POLL,
     PREFIX,
     RUNTIME,
 )
@@ -674,7 +675,7 @@ class FunctionLowering:
         """``del`` what the statement left in generated locals, so values die when natively they would."""
         names = list(self.unconditional)
         if self.awaited:
-            names.append(AWAITEE)
+            names += [AWAITEE, POLL]
         return [await_.release(*names)] if names else []
 
     def small(self, stmt: cst.BaseSmallStatement) -> Stmts | None:
@@ -920,7 +921,7 @@ class FunctionLowering:
         loop = [
             assign(AWAITEE, cst.Call(func=rt("anext"), args=[cst.Arg(name(it))])),
             cst.Try(
-                body=block([await_.ASYNC_GEN_POLL_LOOP if self.async_gen else await_.POLL_LOOP]),
+                body=block(await_.ASYNC_GEN_POLL if self.async_gen else await_.POLL),
                 handlers=[cst.ExceptHandler(type=name("StopAsyncIteration"), body=block(end))],
             ),
             assign(target, await_.RESULT),  # type: ignore[arg-type]

@@ -22,7 +22,6 @@ from desugar.runtime._awaitee import Awaitee as GenFuture
 from desugar.runtime._awaitee import async_fn as async_fn
 from desugar.runtime._awaitee import into_future as into_future
 from desugar.runtime._awaitee import is_translated as is_translated
-from desugar.runtime._awaitee import suspend as suspend
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready
@@ -43,7 +42,7 @@ from desugar.runtime._waker import noop_waker as noop_waker
 
 __all__ = [
     "Poll", "Ready", "Pending", "Future", "Pin", "Context", "Waker", "noop_waker",
-    "current_context", "Awaitee", "GenFuture", "async_fn", "into_future", "is_translated", "suspend",
+    "current_context", "Awaitee", "GenFuture", "async_fn", "into_future", "is_translated",
     "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
     "join", "select", "timeout", "Stream", "aiter", "anext", "async_with",
 ]

@@ -2,32 +2,32 @@
 
 A translated ``async def`` is a generator function whose code `async_fn`
 marks as a coroutine's, so calling it returns a real coroutine object. An
-``await`` becomes the loop of the seed article's HIR::
+``await`` becomes the poll of the seed article's HIR::
 
-    _ds_awaitee = _ds_rt.into_future(expr)             # match IntoFuture::into_future(expr) {
-    while True:                                         #   mut pinned => loop {
-        _ds_poll = _ds_awaitee.poll_with_tls_context()  #     match poll_with_tls_context(pin) {
-        if _ds_poll is _ds_rt.Ready:                    #       Poll::Ready(x) => break x,
-            break
-        try:                                            #       Poll::Pending => {}
-            _ds_awaitee.sent = yield _ds_poll           #     }
-        except BaseException as _ds_thrown:             #     yield ();
-            _ds_awaitee.thrown = _ds_thrown             #   }
-    ... _ds_awaitee.value ...                           # }
+    _ds_awaitee = _ds_rt.into_future(expr)           # match IntoFuture::into_future(expr) {
+    _ds_poll = _ds_awaitee.poll_with_tls_context()   #   mut pinned => loop { match poll_with_tls_context(pin) {
+    if _ds_poll is not _ds_rt.Ready:                  #     Poll::Ready(x) => break x,
+        yield from _ds_awaitee                        #     Poll::Pending => {} } yield (); } }
+    ... _ds_awaitee.value ...
 
-Each poll resumes what is awaited (a coroutine, translated or native, or the
-iterator of any ``__await__``) once. If that completes, the poll is `Ready`
+The first poll resumes what is awaited (a coroutine, translated or native, or
+the iterator of any ``__await__``) once. If that completes, the poll is `Ready`
 and ``value`` holds the result. If it waits, the poll is what the innermost
-awaited object yielded: the loop yields it, unchanged, to whoever drives the
-coroutine, and hands what the driver sends back (``sent``) or throws in
-(``thrown``, a close included) to the next poll, which passes it on inwards.
-So every driver (asyncio, trio, a loop calling ``send``) sees the chain as
-through native ``await`` (``yield from``); a thrown exception or a close
-reaches the innermost awaited object first; and the exception is thrown on
-outside the ``except`` clause that caught it, so it gets no ``__context__``
-that it would not have natively. The task's `Context`, which only the
+awaited object yielded, and the coroutine suspends in ``yield from`` the
+awaitee: the awaitee hands that poll to whoever drives the coroutine, then
+polls again with each reply, passing on what the driver sends, throws (a
+cancellation) or closes, until what it awaits completes. That is the rest of
+rustc's loop: each resumption of the suspended chain is one poll of every
+level, outermost first. So every driver (asyncio, trio, a loop calling
+``send``) sees the chain as through native ``await``; a thrown exception or a
+close reaches the innermost awaited object first, with no ``except`` clause in
+between to give it a ``__context__``; and a suspended coroutine's
+``cr_await`` is its awaitee, whose ``cr_frame``/``cr_await`` are those of what
+it awaits, so walks of the await chain (trio's ``Task.iter_await_frames``)
+find the frames they find natively. The task's `Context`, which only the
 runtime's own leaf futures need, is in a per-thread slot (``task.cx``), as the
-article's ``poll_with_tls_context`` had it in thread-local storage.
+article's ``poll_with_tls_context`` had it in thread-local storage, which leaves
+the resume argument to the driver.
 """
 
 from __future__ import annotations
@@ -61,86 +61,46 @@ _STRIP_OWN_FRAME = sys.version_info >= (3, 11)  # a bare `raise` keeps the edite
 _SUSPENDED = "cr_suspended" if sys.version_info >= (3, 11) else None
 
 
-class _Thrown:
-    """What ``thrown`` stores in ``sent``: one slot tested per poll, not two."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
+_EMPTY = object()  # no poll is waiting to be handed over
 
 
 class Awaitee:
-    """The future an ``await`` polls: what an awaitable's iterator does next, one poll at a time.
+    """The future an ``await`` polls (rustc's ``__awaitee``).
 
-    Iterating it polls (see the module docstring); ``value`` is the result once
-    the iteration has ended. ``poll(cx)`` is the same resumption as a Rust
+    ``poll_with_tls_context()`` is the first poll. If the awaited object waits,
+    the awaiting frame suspends with ``yield from`` the awaitee, which hands that
+    poll to the driver, then polls again with each reply the driver sends
+    (``send``/``__next__``), throws (``throw``) or gives by closing (``close``),
+    passing each on to what it awaits, until that completes (``StopIteration``;
+    the result is in ``value``). ``poll(cx)`` is the same resumption as a Rust
     future's poll, for the executor and the combinators (`join`, `select`).
     """
 
-    __slots__ = ("_it", "sent", "value", "__weakref__")
+    __slots__ = ("_it", "_handover", "value", "__weakref__")
 
     def __init__(self, it: Any) -> None:
         self._it = it  # has send(), as coroutines, generators and asyncio's future iterators do
-        self.sent: Any = None
+        self._handover: Any = _EMPTY
 
-    def __await__(self) -> Any:
-        """Await the awaitee from a native coroutine: the poll loop, as translated code spells it."""
-        while True:
-            poll = self.poll_with_tls_context()
-            if poll is Ready:
-                return self.value
-            try:
-                self.sent = yield poll
-            except BaseException as thrown:
-                self.thrown = thrown
+    def __iter__(self) -> Awaitee:
+        return self
 
-    @property
-    def thrown(self) -> BaseException | None:
-        """An exception thrown in while suspended, for the next poll to throw on inwards."""
-        sent = self.sent
-        return sent.error if type(sent) is _Thrown else None
+    __await__ = __iter__  # an async generator suspends with `await`, a coroutine with `yield from`
 
-    @thrown.setter
-    def thrown(self, error: BaseException) -> None:
-        self.sent = _Thrown(error)
-
-    def poll_with_tls_context(self, _at: Any = None) -> Any:
-        """Resume what is awaited once: `Ready` (the class) once it completed, with the
-        result in ``value``, or else what it yielded, for the poll loop to hand over.
+    def poll_with_tls_context(self) -> Any:
+        """The first poll: `Ready` (the class) if what is awaited completed at once,
+        with the result in ``value``; else what it yielded, which ``yield from``
+        the awaitee then hands to the driver.
 
         The name is the seed article's: the task's `Context`, which the runtime's
         leaf futures need, is in a per-thread slot, not an argument.
         """
-        sent = self.sent
         try:
-            if sent is None:
-                return self._it.send(None)
-            self.sent = None
-            if type(sent) is not _Thrown:
-                return self._it.send(sent)
-            # Thrown in at the awaiting frame's `yield`: throw it on inwards, as
-            # `yield from` does (all inline: no frame of ours in its traceback).
-            error = sent.error
-            tb = error.__traceback__
-            if tb is not None and tb.tb_frame is (_at or _getframe(1)):
-                # It passes the awaiting frame again on its way out, as through
-                # a native await, so the entry made at the `yield` goes.
-                error.__traceback__ = tb.tb_next
-            it = self._it
-            if isinstance(error, GeneratorExit):  # a close: close what is awaited, then unwind
-                close = getattr(it, "close", None)
-                if close is not None:
-                    close()
-                raise error
-            throw = getattr(it, "throw", None)
-            if throw is None:  # as `yield from`: raised at the await
-                raise error
-            return throw(error)
+            pending = self._it.send(None)
         except StopIteration as stop:
             self.value = stop.value
             self._it = None
-            return Ready  # the class itself: a marker the poll loop tests with `is`
+            return Ready  # the class itself: a marker the generated code tests with `is`
         except BaseException as error:
             if self._it is None and type(error) is AttributeError and error.name == "send":
                 raise RuntimeError(
@@ -152,11 +112,76 @@ class Awaitee:
                 tb = error.__traceback__
                 if tb is not None and tb.tb_frame is _getframe():
                     error.__traceback__ = tb.tb_next
-            del error, sent
+                del tb
+            del error
+            raise
+        self._handover = pending
+        return pending
+
+    def __next__(self) -> Any:
+        pending = self._handover
+        if pending is not _EMPTY:  # the `yield from`'s first step: the first poll's wait
+            self._handover = _EMPTY
+            return pending
+        try:  # the driver resumed us with None (asyncio does): poll again
+            return self._it.send(None)
+        except StopIteration as stop:
+            self.value = stop.value
+            self._it = None
+            raise StopIteration from None
+        except BaseException as error:
+            self._it = None
+            if _STRIP_OWN_FRAME:
+                tb = error.__traceback__
+                if tb is not None and tb.tb_frame is _getframe():
+                    error.__traceback__ = tb.tb_next
+                del tb
+            del error
+            raise
+
+    def send(self, value: Any) -> Any:
+        """Poll again, passing on what the driver sent."""
+        try:
+            return self._it.send(value)
+        except StopIteration as stop:
+            self.value = stop.value
+            self._it = None
+            raise StopIteration from None
+        except BaseException as error:
+            self._it = None
+            if _STRIP_OWN_FRAME:
+                tb = error.__traceback__
+                if tb is not None and tb.tb_frame is _getframe():
+                    error.__traceback__ = tb.tb_next
+                del tb
+            del error
+            raise
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        """Poll again, throwing in what the driver threw (a cancellation), as ``yield from`` does."""
+        error = _exception(typ, val, tb)
+        del typ, val, tb
+        try:
+            throw = getattr(self._it, "throw", None)
+            if throw is None:  # as `yield from`: raised at the await
+                raise error
+            return throw(error)
+        except StopIteration as stop:  # it handled the exception and completed
+            self.value = stop.value
+            self._it = None
+            raise StopIteration from None
+        except BaseException as raised:
+            self._it = None
+            if _STRIP_OWN_FRAME:
+                tb = raised.__traceback__
+                if tb is not None and tb.tb_frame is _getframe():
+                    raised.__traceback__ = tb.tb_next
+                del tb
+            del raised, error
             raise
 
     def close(self) -> None:
-        """Drop the awaitee: close what it awaits."""
+        """Drop the awaitee: close what it awaits (``yield from`` does so on close)."""
         it = self._it
         self._it = None
         if it is not None:
@@ -207,9 +232,9 @@ class Awaitee:
                 task.cx = previous
 
     # --- introspection -----------------------------------------------------
-    # A suspended translated frame holds its awaitee in ``_ds_awaitee``: tools
-    # walk those links as debuggers walk rustc's ``__awaitee``, and the awaitee
-    # shows the frame and the await of what it awaits.
+    # A suspended translated coroutine's ``cr_await`` is its awaitee (the target
+    # of its ``yield from``), and the awaitee shows the frame and the await of
+    # what it awaits: walking ``cr_await`` links finds the native chain.
     @property
     def cr_frame(self) -> Any:
         """The frame of what is awaited (a coroutine's or a generator's), or None."""
@@ -242,7 +267,8 @@ class _LeafAwaitee(Awaitee):
     """The awaitee of one of the runtime's `Future`\\ s: each poll polls it with the task's Context.
 
     Under a foreign driver (no task Context on this thread) it hands over to
-    `_bridge.drive`, which makes a Context that wakes that driver's task.
+    `_bridge.drive` (through `poll_leaf`), which makes a Context that wakes that
+    driver's task. A thrown exception (a cancellation) or a close drops the future.
     """
 
     __slots__ = ("_future",)
@@ -250,30 +276,50 @@ class _LeafAwaitee(Awaitee):
     def __init__(self, future: Future) -> None:
         self._future = future
         self._it = None
-        self.sent = None
+        self._handover = _EMPTY
 
-    def poll_with_tls_context(self, _at: Any = None) -> Any:
-        if self._it is None:  # polled here, with the task's Context
-            sent = self.sent
-            if sent is not None:
-                self.sent = None
-                if type(sent) is _Thrown:  # a cancellation or a close: drop the future
-                    error = sent.error
-                    del sent
-                    tb = error.__traceback__
-                    if tb is not None and tb.tb_frame is _getframe(1):
-                        error.__traceback__ = tb.tb_next
-                    self._future.close()
-                    raise error
+    def poll_with_tls_context(self) -> Any:
+        if self._it is None:
             cx = task.cx
             if cx is not None:
                 poll = self._future.poll(cx)
                 if poll is Pending:
+                    self._handover = Pending
                     return Pending
                 self.value = poll.value  # type: ignore[union-attr]
                 return Ready
             self._it = poll_leaf(self._future)  # a foreign driver: through the bridge
-        return Awaitee.poll_with_tls_context(self, _getframe(1))
+        return Awaitee.poll_with_tls_context(self)
+
+    def __next__(self) -> Any:
+        if self._it is not None:
+            return Awaitee.__next__(self)
+        pending = self._handover
+        if pending is not _EMPTY:
+            self._handover = _EMPTY
+            return pending
+        cx = task.cx
+        if cx is None:  # pragma: no cover - moved to a foreign driver while waiting
+            self._it = poll_leaf(self._future)
+            return Awaitee.__next__(self)
+        poll = self._future.poll(cx)
+        if poll is Pending:
+            return Pending
+        self.value = poll.value  # type: ignore[union-attr]
+        raise StopIteration
+
+    def send(self, value: Any) -> Any:
+        if self._it is not None:
+            return Awaitee.send(self, value)
+        return self.__next__()  # a leaf future takes no values
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        if self._it is not None:
+            return Awaitee.throw(self, typ, val, tb)
+        error = _exception(typ, val, tb)
+        del typ, val, tb
+        self._future.close()
+        raise error
 
     def close(self) -> None:
         if self._it is not None:
@@ -306,18 +352,6 @@ class _IteratorSend:
         if value is None:
             return next(self._it)
         return self._it.send(value)  # AttributeError, as natively
-
-
-@types.coroutine
-def suspend(pending: Any) -> Any:
-    """Hand ``pending`` to the driver and give back what it sends (an async generator's poll loop).
-
-    A coroutine's poll loop suspends with ``yield``; an async generator's
-    ``yield`` gives an item to its consumer, so its poll loop suspends with
-    ``await _ds_rt.suspend(pending)``, which yields ``pending`` to the driver
-    as native ``await`` does.
-    """
-    return (yield pending)
 
 
 def _exception(typ: Any, val: Any = None, tb: Any = None) -> BaseException:
@@ -371,7 +405,7 @@ def into_future(obj: Any) -> Awaitee:
             raise RuntimeError("coroutine is being awaited already")
         awaitee = _new(Awaitee)  # (no __init__ call: this is every await's cost)
         awaitee._it = obj
-        awaitee.sent = None
+        awaitee._handover = _EMPTY
         return awaitee
     if t is Awaitee or t is _LeafAwaitee:  # (`async with` and `async for` make theirs first)
         return obj
@@ -381,7 +415,7 @@ def into_future(obj: Any) -> Awaitee:
         leaf = _new(_LeafAwaitee)
         leaf._future = obj
         leaf._it = None
-        leaf.sent = None
+        leaf._handover = _EMPTY
         return leaf
     await_ = getattr(t, "__await__", None)
     if await_ is None:
