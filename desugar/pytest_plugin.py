@@ -34,6 +34,20 @@ stay plain, as pytest's own would.
 Load the plugin with ``-p`` (or ``addopts``), not from a ``conftest.py``:
 the top-level ``conftest.py`` files are imported before a plugin named there
 is configured, so they could not be translated.
+
+A ``--desugar`` package that pytest loads as a plugin (``-p anyio``, trio's
+``-p trio._tests.pytest_plugin`` in its ``addopts``, an entry point) is
+imported before this plugin can install its hook: pytest imports the ``-p``
+plugins of ``addopts`` before those of the command line, and before any
+hook of ours runs. Such modules are imported again, translated, when the
+hook is installed (`_Desugar.evict` and `_Desugar.reimport_plugins`): what
+was imported from the packages is dropped from ``sys.modules``, and each
+registered plugin module among it is re-executed in place, so pytest's
+registry keeps the same module object (its fixtures are read from it later)
+and pluggy's hook implementations are pointed at the new functions. Nothing
+of those plugins has run yet but ``pytest_addoption``, whose options stay.
+(Modules outside the packages that imported them that early keep what they
+imported.)
 """
 
 from __future__ import annotations
@@ -59,7 +73,7 @@ __all__ = ["pytest_addoption", "pytest_load_initial_conftests", "pytest_configur
 _STATE = pytest.StashKey["_Desugar"]()
 
 _AWAITED = "_ds_awaited"  # the local that holds an awaited value tested by an assert
-_POLL = "_ds_poll"  # the compiler's name for the last poll's result
+_POLL = "_ds_awaitee"  # the compiler's name for the awaitee; its .value is the awaited value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -121,7 +135,10 @@ def _start(config: pytest.Config, *, early: bool) -> None:
     state = _Desugar(config, packages, [(base / p).resolve() for p in paths])
     config.stash[_STATE] = state
     config.add_cleanup(state.stop)
-    state.start()
+    # Early (before the first conftest.py), only plugins and what they imported can be
+    # there already: they are imported again, translated. Late, conftest.py files
+    # have used them: they stay as they are and the hook warns about them.
+    state.start(reimport=early)
     if not early:
         from _pytest.warning_types import PytestConfigWarning
 
@@ -156,9 +173,10 @@ class _Desugar:
 
     # -- lifetime ---------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, reimport: bool = False) -> None:
         from desugar import hook  # the import hook for the packages and paths
 
+        evicted = self.evict(hook) if reimport else []
         self.handle = hook.install(packages=self.packages, paths=[str(p) for p in self.paths])
         self.hide_runtime_frames()
         self.rewriter = _assertion_rewriter(self.config)
@@ -178,6 +196,61 @@ class _Desugar:
         else:
             self.finder = _TestFileFinder(self)
             sys.meta_path.insert(0, self.finder)
+        if evicted:
+            self.reimport_plugins(evicted)
+
+    def evict(self, hook: ModuleType) -> list[tuple[str, ModuleType]]:
+        """Drop from ``sys.modules`` the modules of ours imported before the hook.
+
+        Those are the modules of plugins pytest loaded first (``-p PKG`` in
+        ``addopts``, entry points) and what they imported. Without this the
+        hook would warn about them (``ImportedBeforeHookWarning``, an error
+        under ``filterwarnings = error``) and they would run untranslated.
+        The ones imported again are translated; `reimport_plugins` does it
+        for the plugins, the others are imported again when they are used.
+        """
+        finder = hook.DesugarFinder(self.packages, [str(p) for p in self.paths])
+        evicted = [
+            (name, module)
+            for name, module in list(sys.modules.items())
+            if isinstance(module, ModuleType)
+            and not isinstance(getattr(module, "__loader__", None), hook.DesugarLoader)
+            and finder.claims(module)
+        ]
+        for name, _ in evicted:
+            del sys.modules[name]
+        return evicted
+
+    def reimport_plugins(self, evicted: list[tuple[str, ModuleType]]) -> None:
+        """Run the registered plugin modules among ``evicted`` again, translated, in place.
+
+        ``importlib.reload`` re-executes a module in its own object, through
+        the finders now in front (pytest's rewriting hook, which these
+        plugins are marked for and whose ``exec_module`` translates them, or
+        desugar's), so pytest's plugin registry needs no change. pluggy's
+        hook implementations hold the old functions: they are replaced by
+        the module's new ones of the same name (which differ where they
+        define or are ``async``). Re-registering the module instead would
+        replay ``pytest_addoption`` (a historic hook), and adding an option
+        twice is an error.
+        """
+        import importlib
+
+        manager = self.config.pluginmanager
+        for name, module in evicted:  # in import order: a package before its modules
+            if not manager.is_registered(module):
+                continue
+            sys.modules[name] = module
+            parent, _, child = name.rpartition(".")
+            if parent:
+                setattr(importlib.import_module(parent), child, module)
+            importlib.reload(module)
+            for caller in manager.get_hookcallers(module) or ():
+                for impl in caller.get_hookimpls():
+                    if impl.plugin is module:
+                        new = vars(module).get(getattr(impl.function, "__name__", ""))
+                        if callable(new):
+                            impl.function = new
 
     def hide_runtime_frames(self) -> None:
         """Leave the runtime's frames (``GenFuture.poll`` ...) out of pytest's tracebacks.
@@ -294,26 +367,29 @@ class _Desugar:
             # Not valid Python: CPython's own SyntaxError, as pytest reports it natively.
             syntax_error = _native_syntax_error(source, filename)
             raise syntax_error if syntax_error is not None else failure
-        for lazy_messages in (rewrite, False):
-            messages: list[_Message] = []
-            if translated is None:
-                tree = ast.parse(source, filename)
-            else:
-                from desugar.compiler.lines import renumber
+        from desugar.compiler.validate import ast_guard
 
-                output, lines = translated
-                tree = ast.parse(output, filename)
-                renumber(tree, lines, text)
-                _place_generated_decorators(tree)
-                messages = restore_asserts(tree, text, rewrite=lazy_messages)
-            if rewrite:
-                from _pytest.assertion.rewrite import rewrite_asserts
+        with ast_guard():  # (ast objects made in several threads at once: see ast_guard)
+            for lazy_messages in (rewrite, False):
+                messages: list[_Message] = []
+                if translated is None:
+                    tree = ast.parse(source, filename)
+                else:
+                    from desugar.compiler.lines import renumber
 
-                rewrite_asserts(tree, source, filename, self.config)
-            if inject_messages(tree, messages):
-                break
-            # pytest's rewriting changed shape: leave asserts with awaited messages lowered
-        return compile(tree, filename, "exec", dont_inherit=True)
+                    output, lines = translated
+                    tree = ast.parse(output, filename)
+                    renumber(tree, lines, text)
+                    _place_generated_decorators(tree)
+                    messages = restore_asserts(tree, text, rewrite=lazy_messages)
+                if rewrite:
+                    from _pytest.assertion.rewrite import rewrite_asserts
+
+                    rewrite_asserts(tree, source, filename, self.config)
+                if inject_messages(tree, messages):
+                    break
+                # pytest's rewriting changed shape: leave asserts with awaited messages lowered
+            return compile(tree, filename, "exec", dont_inherit=True)
 
     # -- the cache --------------------------------------------------------
 
@@ -444,9 +520,9 @@ def restore_asserts(tree: ast.Module, source: str, *, rewrite: bool) -> list[_Me
 
     ``assert T, M`` with an ``await`` in ``T`` becomes ``if __debug__:``, the
     poll loops of ``T``, then ``if not (T'): <poll loops of M> assert False, M'``
-    (``T'`` reads the awaited values from temporaries and ``_ds_poll.value``).
+    (``T'`` reads the awaited values from temporaries and ``_ds_awaitee.value``).
     That ``if`` is the same as ``assert T', M'``, which pytest can explain;
-    ``_ds_poll.value`` is read into a local first, so the explanation shows
+    ``_ds_awaitee.value`` is read into a local first, so the explanation shows
     the awaited value as pytest shows it natively (``assert 42 == 0``). Each
     such ``assert`` takes the first line of the original ``assert``.
 

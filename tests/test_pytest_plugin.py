@@ -54,14 +54,14 @@ NATIVE = {
     "conftest": False,
     "mylib.core": False,
     "mylib.helpers": False,
-    "test function": "function",
+    "test function": False,
     "test module": False,
 }
 TRANSLATED = {
     "conftest": True,
     "mylib.core": True,
     "mylib.helpers": True,
-    "test function": "AsyncFn",
+    "test function": True,
     "test module": True,
 }
 
@@ -228,3 +228,106 @@ def test_without_desugar_options_the_plugin_does_nothing(project: Path) -> None:
     loaded = Run(project, "-p", "desugar.pytest_plugin")
     assert loaded.translation == NATIVE
     assert loaded.report() == native.report()
+
+
+# -- a --desugar package that pytest loads as a plugin ------------------------
+
+PLUGIN_PROJECT = {
+    # As anyio's and trio's configurations do: the plugin in addopts, warnings are errors.
+    "pytest.ini": """\
+[pytest]
+addopts = -p asyncplug.pytest_plugin
+filterwarnings = error
+""",
+    "asyncplug/__init__.py": """\
+import asyncio
+
+
+async def double(x):
+    await asyncio.sleep(0)
+    return 2 * x
+""",
+    # Like trio's plugin: it imports its package, adds an option, runs async tests.
+    "asyncplug/pytest_plugin.py": """\
+import asyncio
+import inspect
+
+import pytest
+
+import asyncplug
+
+
+def pytest_addoption(parser):
+    parser.addoption("--asyncplug-flag", action="store_true")
+
+
+async def run_test(fn, kwargs):
+    return await fn(**kwargs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        fn = pyfuncitem.obj
+        kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+        asyncio.run(run_test(fn, kwargs))
+        return True
+
+
+@pytest.fixture
+def doubled():
+    return asyncio.run(asyncplug.double(21))
+""",
+    "test_asyncplug.py": """\
+import sys
+
+import asyncplug
+import asyncplug.pytest_plugin as plugin
+
+
+def translated(fn):
+    # The code of a translated async def is desugar's poll loops (its names have the
+    # reserved prefix), and its module imports the runtime.
+    code = fn.__code__
+    module = sys.modules[fn.__module__]
+    return any(n.startswith("_ds_") for n in code.co_names + code.co_varnames) and "_ds_rt" in vars(module)
+
+
+def test_translation(request):
+    manager = request.config.pluginmanager
+    (impl,) = [i for i in manager.hook.pytest_pyfunc_call.get_hookimpls() if i.plugin is plugin]
+    print("TRANSLATION", {
+        "asyncplug": translated(asyncplug.double),
+        "plugin": translated(plugin.run_test),
+        "registered": manager.get_plugin("asyncplug.pytest_plugin") is plugin,
+        "hook": impl.function is plugin.pytest_pyfunc_call,
+        "option": request.config.getoption("--asyncplug-flag"),
+    })
+
+
+async def test_async(doubled):
+    assert await asyncplug.double(doubled) == 84
+    assert plugin.asyncplug is asyncplug
+""",
+}
+
+
+def test_a_package_loaded_as_a_plugin_is_translated(tmp_path: Path) -> None:
+    # pytest imports the -p plugins of addopts (and entry points) before this plugin
+    # can install its hook; they are imported again, translated, and under
+    # `filterwarnings = error` the run does not stop on an ImportedBeforeHookWarning.
+    for name, text in PLUGIN_PROJECT.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    expected = {"test_asyncplug.py::test_translation": "PASSED", "test_asyncplug.py::test_async": "PASSED"}
+    native = Run(tmp_path)
+    assert native.outcomes == expected, native.stdout
+    assert native.translation == {
+        "asyncplug": False, "plugin": False, "registered": True, "hook": True, "option": False
+    }
+    translated = Run(tmp_path, "-p", "desugar.pytest_plugin", "--desugar", "asyncplug", "--asyncplug-flag")
+    assert translated.outcomes == expected, translated.stdout
+    assert "ImportedBeforeHookWarning" not in translated.stdout
+    assert translated.translation == {
+        "asyncplug": True, "plugin": True, "registered": True, "hook": True, "option": True
+    }

@@ -59,9 +59,10 @@ def compile_module(source: str, filename: str) -> CodeType:
     from desugar.compiler.lines import renumber
 
     code, lines = translated
-    tree = ast.parse(code, filename)
-    renumber(tree, lines, source)
-    return compile(tree, filename, "exec", dont_inherit=True)
+    with validate.ast_guard():
+        tree = ast.parse(code, filename)
+        renumber(tree, lines, source)
+        return compile(tree, filename, "exec", dont_inherit=True)
 
 
 def _translate(source: str, filename: str) -> tuple[Any, Any] | None:

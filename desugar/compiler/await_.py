@@ -2,11 +2,10 @@
 
 ::
 
-    _ds_awaitee = _ds_rt.into_future(expr)           # match IntoFuture::into_future(expr) {
-    _ds_poll = _ds_awaitee.poll_with_tls_context()   #   mut pinned => loop { match poll_with_tls_context(pin) {
-    if _ds_poll is not _ds_rt.Ready:                  #     Poll::Ready(x) => break x,
-        yield from _ds_awaitee                        #     Poll::Pending => {} } yield (); } }
-    ... _ds_awaitee.value ...
+    _ds_awaitee = _ds_rt.into_future(expr)                    # match IntoFuture::into_future(expr) {
+    if _ds_awaitee.poll_with_tls_context() is not _ds_rt.Ready: #   mut pinned => loop { match poll_with_tls_context(pin) {
+        yield from _ds_awaitee                                 #     Poll::Ready(x) => break x, Poll::Pending => {} }
+    ... _ds_awaitee.value ...                                  #   yield (); } }
 
 If the first poll is not `Ready`, it is what the innermost awaited object
 waits on, and the coroutine suspends in ``yield from`` the awaitee, which
@@ -27,7 +26,6 @@ from __future__ import annotations
 import libcst as cst
 
 from desugar.compiler.names import AWAITEE, RUNTIME
-from desugar.compiler.names import POLL as POLL_NAME
 
 
 def _name(value: str) -> cst.Name:
@@ -46,8 +44,7 @@ def _poll(suspension: str) -> list[cst.BaseStatement]:
     # The statements never change, so they are built once and shared by every
     # await (libcst nodes are immutable; code generation walks shared nodes fine).
     module = cst.parse_module(
-        f"{POLL_NAME} = {AWAITEE}.poll_with_tls_context()\n"
-        f"if {POLL_NAME} is not {RUNTIME}.Ready:\n"
+        f"if {AWAITEE}.poll_with_tls_context() is not {RUNTIME}.Ready:\n"
         f"    {suspension}\n"
     )
     return list(module.body)
@@ -86,7 +83,7 @@ def release(*names: str) -> cst.SimpleStatementLine:
     return simple(cst.Del(target=target))
 
 
-RELEASE = release(AWAITEE, POLL_NAME)
+RELEASE = release(AWAITEE)
 
 
 def into_future(awaited: cst.BaseExpression) -> cst.SimpleStatementLine:

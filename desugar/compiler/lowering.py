@@ -28,7 +28,6 @@ from desugar.compiler.names import (
     AUG_TARGET,
     AUG_VALUE,
     AWAITEE,
-    POLL,
     PREFIX,
     RUNTIME,
 )
@@ -675,7 +674,7 @@ class FunctionLowering:
         """``del`` what the statement left in generated locals, so values die when natively they would."""
         names = list(self.unconditional)
         if self.awaited:
-            names += [AWAITEE, POLL]
+            names.append(AWAITEE)
         return [await_.release(*names)] if names else []
 
     def small(self, stmt: cst.BaseSmallStatement) -> Stmts | None:

@@ -7,9 +7,37 @@ They run on Python's own ``ast`` (fast, C) so that every error is located at
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
+import threading
+from typing import Iterator
 
 from desugar.compiler.names import PREFIX, RUNTIME
 from desugar.errors import TranslateError
+
+_AST_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def ast_guard() -> Iterator[None]:
+    """Make or compile ``ast`` objects with no other thread doing so in between.
+
+    CPython 3.11 before 3.11.8 and 3.12.0 keep one recursion-depth counter for
+    that per interpreter, not per thread. A garbage collection in the middle of
+    a conversion may run a finalizer, and with it another thread, which may
+    convert too; then the first fails with "SystemError: AST constructor
+    recursion depth mismatch" (python/cpython#106905). Translated modules
+    imported from several threads at once (asgiref's thread pools do) would
+    hit it, so conversions take a lock and run with the collector paused.
+    """
+    with _AST_LOCK:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if enabled:
+                gc.enable()
 
 
 
@@ -24,8 +52,9 @@ def _column(source_lines: list[str], lineno: int, col_offset: int) -> int:
 def parse_checked(source: str, filename: str) -> ast.Module:
     """Parse and compile ``source`` as CPython would; raise TranslateError on a syntax error."""
     try:
-        tree = compile(source, filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-        compile(tree, filename, "exec", dont_inherit=True)
+        with ast_guard():
+            tree = compile(source, filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            compile(tree, filename, "exec", dont_inherit=True)
     except SyntaxError as error:
         line = error.lineno or 1
         col = error.offset or 1

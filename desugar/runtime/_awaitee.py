@@ -4,11 +4,10 @@ A translated ``async def`` is a generator function whose code `async_fn`
 marks as a coroutine's, so calling it returns a real coroutine object. An
 ``await`` becomes the poll of the seed article's HIR::
 
-    _ds_awaitee = _ds_rt.into_future(expr)           # match IntoFuture::into_future(expr) {
-    _ds_poll = _ds_awaitee.poll_with_tls_context()   #   mut pinned => loop { match poll_with_tls_context(pin) {
-    if _ds_poll is not _ds_rt.Ready:                  #     Poll::Ready(x) => break x,
-        yield from _ds_awaitee                        #     Poll::Pending => {} } yield (); } }
-    ... _ds_awaitee.value ...
+    _ds_awaitee = _ds_rt.into_future(expr)                    # match IntoFuture::into_future(expr) {
+    if _ds_awaitee.poll_with_tls_context() is not _ds_rt.Ready: #   mut pinned => loop { match poll_with_tls_context(pin) {
+        yield from _ds_awaitee                                 #     Poll::Ready(x) => break x, Poll::Pending => {} }
+    ... _ds_awaitee.value ...                                  #   yield (); } }
 
 The first poll resumes what is awaited (a coroutine, translated or native, or
 the iterator of any ``__await__``) once. If that completes, the poll is `Ready`
@@ -76,14 +75,27 @@ class Awaitee:
     future's poll, for the executor and the combinators (`join`, `select`).
     """
 
-    __slots__ = ("_it", "_handover", "value", "__weakref__")
+    __slots__ = ("_it", "_handover", "_value", "__weakref__")
 
     def __init__(self, it: Any) -> None:
-        self._it = it  # has send(), as coroutines, generators and asyncio's future iterators do
+        self._it = it  # a coroutine or an iterator (the result of __await__)
         self._handover: Any = _EMPTY
 
     def __iter__(self) -> Awaitee:
         return self
+
+    @property
+    def value(self) -> Any:
+        """The result, once: reading it lets the awaitee forget it.
+
+        The generated code reads it once per await. Natively the result lives on
+        the value stack, which an exception clears; kept here, it would stay
+        reachable from the frame in the exception's traceback (an outcome object
+        holding the exception makes a reference cycle, as trio's do).
+        """
+        value = self._value
+        del self._value
+        return value
 
     __await__ = __iter__  # an async generator suspends with `await`, a coroutine with `yield from`
 
@@ -95,18 +107,18 @@ class Awaitee:
         The name is the seed article's: the task's `Context`, which the runtime's
         leaf futures need, is in a per-thread slot, not an argument.
         """
+        it = self._it
         try:
-            pending = self._it.send(None)
+            # As `yield from` resumes with None: a coroutine by send(), anything else
+            # by next() (an iterator's __next__ and send(None) may differ).
+            pending = it.send(None) if type(it) is _CoroutineType else next(it)
         except StopIteration as stop:
-            self.value = stop.value
+            self._value = stop.value
             self._it = None
             return Ready  # the class itself: a marker the generated code tests with `is`
         except BaseException as error:
-            if self._it is None and type(error) is AttributeError and error.name == "send":
-                raise RuntimeError(
-                    "cannot reuse already awaited awaitable: it was awaited to the end "
-                    "(`async fn` resumed after completion)"
-                ) from None
+            if it is None:
+                raise _reused() from None
             self._it = None
             if _STRIP_OWN_FRAME:  # the poll is not a frame of the await chain
                 tb = error.__traceback__
@@ -123,13 +135,16 @@ class Awaitee:
         if pending is not _EMPTY:  # the `yield from`'s first step: the first poll's wait
             self._handover = _EMPTY
             return pending
+        it = self._it
         try:  # the driver resumed us with None (asyncio does): poll again
-            return self._it.send(None)
+            return it.send(None) if type(it) is _CoroutineType else next(it)
         except StopIteration as stop:
-            self.value = stop.value
+            self._value = value = stop.value
             self._it = None
-            raise StopIteration from None
+            raise StopIteration(value) from None  # (a native `await` of an awaitee gets it)
         except BaseException as error:
+            if it is None:
+                raise _reused() from None
             self._it = None
             if _STRIP_OWN_FRAME:
                 tb = error.__traceback__
@@ -141,13 +156,18 @@ class Awaitee:
 
     def send(self, value: Any) -> Any:
         """Poll again, passing on what the driver sent."""
+        it = self._it
         try:
-            return self._it.send(value)
+            if value is None and type(it) is not _CoroutineType:
+                return next(it)
+            return it.send(value)
         except StopIteration as stop:
-            self.value = stop.value
+            self._value = value = stop.value
             self._it = None
-            raise StopIteration from None
+            raise StopIteration(value) from None  # (a native `await` of an awaitee gets it)
         except BaseException as error:
+            if it is None:
+                raise _reused() from None
             self._it = None
             if _STRIP_OWN_FRAME:
                 tb = error.__traceback__
@@ -167,9 +187,9 @@ class Awaitee:
                 raise error
             return throw(error)
         except StopIteration as stop:  # it handled the exception and completed
-            self.value = stop.value
+            self._value = value = stop.value
             self._it = None
-            raise StopIteration from None
+            raise StopIteration(value) from None  # (a native `await` of an awaitee gets it)
         except BaseException as raised:
             self._it = None
             if _STRIP_OWN_FRAME:
@@ -209,7 +229,7 @@ class Awaitee:
         if previous is not cx:  # (the executor has set its task's already)
             task.cx = cx
         try:
-            pending = it.send(None)
+            pending = it.send(None) if type(it) is _CoroutineType else next(it)
             while True:
                 if pending is Pending:
                     return Pending
@@ -280,13 +300,17 @@ class _LeafAwaitee(Awaitee):
 
     def poll_with_tls_context(self) -> Any:
         if self._it is None:
+            future = self._future
+            if future is None:
+                raise _reused()
             cx = task.cx
             if cx is not None:
-                poll = self._future.poll(cx)
+                poll = future.poll(cx)
                 if poll is Pending:
                     self._handover = Pending
                     return Pending
-                self.value = poll.value  # type: ignore[union-attr]
+                self._value = poll.value  # type: ignore[union-attr]
+                self._future = None
                 return Ready
             self._it = poll_leaf(self._future)  # a foreign driver: through the bridge
         return Awaitee.poll_with_tls_context(self)
@@ -298,15 +322,19 @@ class _LeafAwaitee(Awaitee):
         if pending is not _EMPTY:
             self._handover = _EMPTY
             return pending
+        future = self._future
+        if future is None:
+            raise _reused()
         cx = task.cx
         if cx is None:  # pragma: no cover - moved to a foreign driver while waiting
-            self._it = poll_leaf(self._future)
+            self._it = poll_leaf(future)
             return Awaitee.__next__(self)
-        poll = self._future.poll(cx)
+        poll = future.poll(cx)
         if poll is Pending:
             return Pending
-        self.value = poll.value  # type: ignore[union-attr]
-        raise StopIteration
+        self._value = value = poll.value  # type: ignore[union-attr]
+        self._future = None
+        raise StopIteration(value)
 
     def send(self, value: Any) -> Any:
         if self._it is not None:
@@ -318,18 +346,21 @@ class _LeafAwaitee(Awaitee):
             return Awaitee.throw(self, typ, val, tb)
         error = _exception(typ, val, tb)
         del typ, val, tb
-        self._future.close()
+        if self._future is not None:
+            self._future.close()
         raise error
 
     def close(self) -> None:
         if self._it is not None:
             Awaitee.close(self)
-        else:
+        elif self._future is not None:
             self._future.close()
 
     def poll(self, cx: Context) -> Poll:
         if self._it is not None:  # pragma: no cover - a bridged awaitee is not polled by us
             return Awaitee.poll(self, cx)
+        if self._future is None:
+            raise _reused()
         return self._future.poll(cx)
 
     @property
@@ -340,18 +371,11 @@ class _LeafAwaitee(Awaitee):
         return f"<awaitee of {self._future!r}>"
 
 
-class _IteratorSend:
-    """A plain iterator from ``__await__`` given ``send``, as ``yield from`` treats one."""
-
-    __slots__ = ("_it",)
-
-    def __init__(self, it: Any) -> None:
-        self._it = it
-
-    def send(self, value: Any) -> Any:
-        if value is None:
-            return next(self._it)
-        return self._it.send(value)  # AttributeError, as natively
+def _reused() -> RuntimeError:
+    return RuntimeError(
+        "cannot reuse already awaited awaitable (`async fn` resumed after completion): "
+        "await each coroutine once"
+    )
 
 
 def _exception(typ: Any, val: Any = None, tb: Any = None) -> BaseException:
@@ -432,15 +456,13 @@ def _suspended(coro: Any) -> bool:
 
 
 def _checked_await(it: Any) -> Any:
-    """What ``__await__`` returned, checked as CPython checks it, with a ``send`` method."""
+    """What ``__await__`` returned, checked as CPython checks it."""
     t = type(it)
     if t is _CoroutineType or (t is _GeneratorType and it.gi_code.co_flags & CO_ITERABLE_COROUTINE):
         raise TypeError("__await__() returned a coroutine")
     if not hasattr(t, "__next__"):
         raise TypeError(f"__await__() returned non-iterator of type '{t.__name__}'")
-    if t is _GeneratorType or hasattr(t, "send"):
-        return it
-    return _IteratorSend(it)
+    return it
 
 
 def as_future(obj: Any) -> Any:
