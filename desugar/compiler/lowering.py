@@ -918,9 +918,11 @@ class FunctionLowering:
             end.insert(0, assign(flag, name("True")))
         self.polls += 1
         loop = [
-            assign(AWAITEE, cst.Call(func=rt("anext"), args=[cst.Arg(name(it))])),
-            cst.Try(
-                body=block(await_.ASYNC_GEN_POLL if self.async_gen else await_.POLL),
+            cst.Try(  # (`__anext__()` itself may raise StopAsyncIteration, too)
+                body=block([
+                    assign(AWAITEE, cst.Call(func=rt("anext"), args=[cst.Arg(name(it))])),
+                    *(await_.ASYNC_GEN_POLL if self.async_gen else await_.POLL),
+                ]),
                 handlers=[cst.ExceptHandler(type=name("StopAsyncIteration"), body=block(end))],
             ),
             assign(target, await_.RESULT),  # type: ignore[arg-type]
@@ -997,12 +999,16 @@ class FunctionLowering:
                 test=negate(await_.RESULT),
                 body=block([simple(cst.Raise())]),
             ),
+            await_.RELEASE,  # (suppressed)
         ]
         final_body: Stmts = [
             cst.If(
                 test=negate(name(hit)),
                 body=block([*self.poll_loop(exit_clean, None), await_.RELEASE]),
-            )
+            ),
+            # Natively the manager and its __aexit__ live on the stack: gone once the
+            # statement is done, as the __aenter__ value is but for the `as` target.
+            await_.release(mgr, aexit, aenter, value, hit),
         ]
         if comment is not None:  # the exit runs at the `async with` line, as natively
             exit_comment = cst.EmptyLine(comment=cst.Comment(f"{text} (exit)"))

@@ -255,29 +255,50 @@ class Awaitee:
     # A suspended translated coroutine's ``cr_await`` is its awaitee (the target
     # of its ``yield from``), and the awaitee shows the frame and the await of
     # what it awaits: walking ``cr_await`` links finds the native chain.
+    def _awaited(self) -> tuple[Any, Any, Any, bool]:
+        """(frame, what it awaits, code, running) of what is awaited, as natively read.
+
+        AttributeError where what is awaited has no frame (an asyncio future's
+        iterator, a plain iterator), so that ``hasattr(awaitee, "cr_frame")`` is
+        False where ``hasattr(that_object, "cr_frame")`` is: walkers stop there
+        as they would natively. An async generator's ``asend``/``athrow`` shows
+        the generator's frame, as trio's walk digs it out natively.
+        """
+        it = self._it
+        if it is None:  # done (or a leaf future of ours, polled directly): no frame
+            return None, None, None, False
+        t = type(it)
+        if t is _CoroutineType:
+            return it.cr_frame, it.cr_await, it.cr_code, it.cr_running
+        if t is _GeneratorType:
+            return it.gi_frame, it.gi_yieldfrom, it.gi_code, it.gi_running
+        if t.__name__ in ("async_generator_asend", "async_generator_athrow"):
+            import gc
+
+            for referent in gc.get_referents(it):
+                if hasattr(referent, "ag_frame"):
+                    return referent.ag_frame, referent.ag_await, referent.ag_code, referent.ag_running
+        if isinstance(it, Awaitee):
+            return it._awaited()
+        raise AttributeError("what this awaitee awaits has no frame")
+
     @property
     def cr_frame(self) -> Any:
-        """The frame of what is awaited (a coroutine's or a generator's), or None."""
-        it = self._it
-        frame = getattr(it, "cr_frame", None)
-        return frame if frame is not None else getattr(it, "gi_frame", None)
+        """The frame of what is awaited (a coroutine, a generator, an async generator's step)."""
+        return self._awaited()[0]
 
     @property
     def cr_await(self) -> Any:
-        """What the awaited object itself awaits (its ``cr_await`` or ``gi_yieldfrom``), or None."""
-        it = self._it
-        inner = getattr(it, "cr_await", None)
-        return inner if inner is not None else getattr(it, "gi_yieldfrom", None)
-
-    @property
-    def cr_running(self) -> bool:
-        it = self._it
-        return bool(getattr(it, "cr_running", None) or getattr(it, "gi_running", None))
+        """What the awaited object itself awaits (its ``cr_await``, ``gi_yieldfrom``, ``ag_await``)."""
+        return self._awaited()[1]
 
     @property
     def cr_code(self) -> Any:
-        it = self._it
-        return getattr(it, "cr_code", None) or getattr(it, "gi_code", None)
+        return self._awaited()[2]
+
+    @property
+    def cr_running(self) -> bool:
+        return self._awaited()[3]
 
     def __repr__(self) -> str:
         return f"<awaitee of {self._it!r}>"
@@ -362,10 +383,6 @@ class _LeafAwaitee(Awaitee):
         if self._future is None:
             raise _reused()
         return self._future.poll(cx)
-
-    @property
-    def cr_frame(self) -> Any:
-        return None if self._it is None else Awaitee.cr_frame.fget(self)  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
         return f"<awaitee of {self._future!r}>"

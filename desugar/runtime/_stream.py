@@ -82,10 +82,10 @@ def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
     calls ``__aexit__`` and gives the awaitee of its result.
     """
     cls = type(mgr)
-    aenter = getattr(cls, "__aenter__", None)
-    aexit = getattr(cls, "__aexit__", None)
-    if aenter is None or aexit is None:
-        raise _not_a_manager(cls, aenter is not None)
+    aenter = getattr(cls, "__aenter__", _MISSING)  # (None is a value: calling it fails later)
+    aexit = getattr(cls, "__aexit__", _MISSING)
+    if aenter is _MISSING or aexit is _MISSING:
+        raise _not_a_manager(cls, aenter is not _MISSING)
     entered = _awaitable(
         aenter(mgr),
         "'async with' received an object from __aenter__ that does not implement __await__: {}",
@@ -98,6 +98,9 @@ def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
         )
 
     return exit_, entered
+
+
+_MISSING = object()
 
 
 def _not_a_manager(cls: type, has_aenter: bool) -> BaseException:
