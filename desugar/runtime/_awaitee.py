@@ -121,10 +121,7 @@ class Awaitee:
                 raise _reused() from None
             self._it = None
             if _STRIP_OWN_FRAME:  # the poll is not a frame of the await chain
-                tb = error.__traceback__
-                if tb is not None and tb.tb_frame is _getframe():
-                    error.__traceback__ = tb.tb_next
-                del tb
+                _drop_entry(error, _getframe())
             del error
             raise
         self._handover = pending
@@ -147,10 +144,7 @@ class Awaitee:
                 raise _reused() from None
             self._it = None
             if _STRIP_OWN_FRAME:
-                tb = error.__traceback__
-                if tb is not None and tb.tb_frame is _getframe():
-                    error.__traceback__ = tb.tb_next
-                del tb
+                _drop_entry(error, _getframe())
             del error
             raise
 
@@ -170,10 +164,7 @@ class Awaitee:
                 raise _reused() from None
             self._it = None
             if _STRIP_OWN_FRAME:
-                tb = error.__traceback__
-                if tb is not None and tb.tb_frame is _getframe():
-                    error.__traceback__ = tb.tb_next
-                del tb
+                _drop_entry(error, _getframe())
             del error
             raise
 
@@ -193,10 +184,7 @@ class Awaitee:
         except BaseException as raised:
             self._it = None
             if _STRIP_OWN_FRAME:
-                tb = raised.__traceback__
-                if tb is not None and tb.tb_frame is _getframe():
-                    raised.__traceback__ = tb.tb_next
-                del tb
+                _drop_entry(raised, _getframe())
             del raised, error
             raise
 
@@ -386,6 +374,13 @@ class _LeafAwaitee(Awaitee):
 
     def __repr__(self) -> str:
         return f"<awaitee of {self._future!r}>"
+
+
+def _drop_entry(error: BaseException, frame: Any) -> None:
+    """Take ``frame``'s entry off the top of ``error``'s traceback (a bare ``raise`` follows)."""
+    tb = error.__traceback__
+    if tb is not None and tb.tb_frame is frame:
+        error.__traceback__ = tb.tb_next
 
 
 def _reused() -> RuntimeError:
