@@ -9,11 +9,82 @@ layout); black for the final format.
 from __future__ import annotations
 
 import ast
+import sys
+import threading
 from types import CodeType
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from desugar.compiler import validate
 from desugar.errors import InternalError, TranslateError
+
+
+T = TypeVar("T")
+
+# Deeply nested input (a 200-deep call, a 20000-term `and` chain: CPython
+# compiles both) needs far more stack than the main thread has: the compiler's
+# walks are recursive, and libcst's native parser recurses on the C stack (it
+# crashes the process, not raising RecursionError, when the stack runs out). So
+# a translation runs in a thread of its own with a big stack and a high
+# recursion limit. Cost: one thread start per translated module.
+_DEEP_STACK = 1 << 30  # bytes of address space; pages are committed only when touched
+_DEEP_RECURSION = 200_000
+_deep = threading.local()
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limit_saved = 0
+
+
+def _raise_limit() -> None:
+    global _limit_users, _limit_saved
+    with _limit_lock:  # the limit is per interpreter: raised while any translation runs
+        if _limit_users == 0:
+            _limit_saved = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_limit_saved, _DEEP_RECURSION))
+        _limit_users += 1
+
+
+def _restore_limit() -> None:
+    global _limit_users
+    with _limit_lock:
+        _limit_users -= 1
+        if _limit_users == 0 and sys.getrecursionlimit() == max(_limit_saved, _DEEP_RECURSION):
+            sys.setrecursionlimit(_limit_saved)
+
+
+def with_stack(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a thread with a deep stack (or here, if this is one)."""
+    if getattr(_deep, "active", False):
+        return fn(*args)
+    outcome: list[Any] = []
+
+    def run() -> None:
+        _deep.active = True
+        _raise_limit()
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome.append((False, error))
+        finally:
+            _restore_limit()
+
+    with _limit_lock:  # (stack_size is process-wide too)
+        size = threading.stack_size()
+        threading.stack_size(_DEEP_STACK)
+        try:
+            worker = threading.Thread(target=run, name="desugar-translation", daemon=True)
+            worker.start()
+        finally:
+            threading.stack_size(size)
+    worker.join()
+    ok, value = outcome[0]
+    if ok:
+        return value
+    if isinstance(value, RecursionError):
+        raise InternalError(
+            f"INTERNAL ERROR: the input is nested too deeply for desugar ({value}), though "
+            "CPython compiles it. This is a bug in desugar; please report it with the input file."
+        ) from None
+    raise value.with_traceback(value.__traceback__)
 
 
 def needs_translation(source: str) -> bool:
@@ -23,12 +94,12 @@ def needs_translation(source: str) -> bool:
 
 def translate_module(source: str, filename: str = "<string>", *, format: bool = True) -> str:
     """Translate a module's source; see `desugar.translate`."""
-    result = _translate(source, filename)
+    result = with_stack(_translate, source, filename)
     if result is None:
         return source
-    code = result[0].code
+    code = with_stack(lambda: result[0].code)
     if format:
-        code = _format(code, filename)
+        code = with_stack(_format, code, filename)
     return code
 
 
@@ -39,6 +110,10 @@ def translate_with_lines(source: str, filename: str = "<string>") -> tuple[str, 
     the line of the original code they stand for (a poll loop, the line of its
     ``await``).
     """
+    return with_stack(_translate_with_lines, source, filename)
+
+
+def _translate_with_lines(source: str, filename: str) -> tuple[str, list[int]] | None:
     result = _translate(source, filename)
     if result is None:
         return None
@@ -53,7 +128,11 @@ def compile_module(source: str, filename: str) -> CodeType:
 
     A module with nothing to translate is compiled as it is.
     """
-    translated = translate_with_lines(source, filename)
+    return with_stack(_compile_module, source, filename)
+
+
+def _compile_module(source: str, filename: str) -> CodeType:
+    translated = _translate_with_lines(source, filename)
     if translated is None:
         return compile(source, filename, "exec", dont_inherit=True)
     from desugar.compiler.lines import renumber
@@ -95,7 +174,7 @@ def _translate(source: str, filename: str) -> tuple[Any, Any] | None:
         if not walker.changed:
             return None
         return import_runtime(module.with_changes(body=body)), module
-    except TranslateError:
+    except (TranslateError, RecursionError):  # (too deep: retried, see `with_stack`)
         raise
     except Exception as error:  # a bug of ours, not the input's
         raise InternalError(
@@ -109,6 +188,8 @@ def _format(code: str, filename: str) -> str:
 
     try:
         return black.format_str(code, mode=black.Mode())
+    except RecursionError:
+        raise
     except Exception as error:
         raise InternalError(
             f"INTERNAL ERROR: black could not format the translation of {filename}: {error}. "

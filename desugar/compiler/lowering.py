@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import libcst as cst
 
-from desugar.compiler import await_
+from desugar.compiler import await_, layout
 from desugar.compiler.await_ import simple
 from desugar.compiler.names import (
     AUG_KEY,
@@ -42,6 +42,7 @@ _LEAVES = frozenset(
      cst.Pass, cst.Break, cst.Continue, cst.Comment, cst.Newline, cst.SimpleWhitespace,
      cst.EmptyLine, cst.TrailingWhitespace, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal}
 )
+_NESTED_LINKS = 4  # comparison chains with more awaiting links than this are lowered flat
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
@@ -201,6 +202,8 @@ class Context:
         self.positions = positions
         self.fail = fail
         self.comprehensions = 0
+        self.depth = 0  # lower_function calls in progress (nested definitions)
+        self.kept: set[int] = set()  # ids of statements kept as written
 
 
 class FunctionLowering:
@@ -466,15 +469,26 @@ class FunctionLowering:
             return self.ordered(node, [(node.test, None)])
         pre, test = self.expr(node.test)
         result = self.temp()
-        body, yes = self.branch(lambda: self.expr(node.body))
-        other, no = self.branch(lambda: self.expr(node.orelse))
-        pre.append(
-            cst.If(
-                test=test,
-                body=block([*body, assign(result, yes)]),
-                orelse=cst.Else(body=block([*other, assign(result, no)])),
-            )
-        )
+        # `a if c else b if d else e`: one `if`/`elif`/`else`, however long the chain.
+        arms: list[tuple[cst.BaseExpression, Stmts]] = []
+        current = node
+        while True:
+            body, yes = self.branch(lambda: self.expr(current.body))
+            arms.append((test, [*body, assign(result, yes)]))
+            rest = current.orelse
+            if (
+                isinstance(rest, cst.IfExp)
+                and (self.suspends(rest.body) or self.suspends(rest.orelse))
+                and not self.suspends(rest.test)
+            ):
+                test, current = rest.test, rest
+                continue
+            other, no = self.branch(lambda: self.expr(rest))
+            chain: cst.If | cst.Else = cst.Else(body=block([*other, assign(result, no)]))
+            break
+        for arm_test, stmts in reversed(arms):
+            chain = cst.If(test=arm_test, body=block(stmts), orelse=chain)
+        pre.append(chain)  # type: ignore[arg-type]
         return pre, name(result)
 
     def _expr_Comparison(self, node: cst.Comparison) -> tuple[Stmts, cst.BaseExpression]:
@@ -486,23 +500,82 @@ class FunctionLowering:
         left = self.spill(left, pre)
         result = self.temp()
 
-        def link(prev: cst.BaseExpression, rest: Sequence[cst.ComparisonTarget]) -> Stmts:
-            head, *tail = rest
+        def link(prev: cst.BaseExpression, rest: Sequence[cst.ComparisonTarget]):
+            # One comparison per awaiting operand: the links up to the next one
+            # that awaits stay one chain, its last operand kept for the next link
+            # by `:=` where the chain reaches it.
+            head = rest[0]
             stmts, right = self.expr(head.comparator)
+            size = 1
+            while size < len(rest) and not self.suspends(rest[size].comparator):
+                size += 1
+            group = [head.with_changes(comparator=right), *rest[1:size]]
+            tail = rest[size:]
             if tail:
-                right = self.spill(right, stmts)
-            stmts.append(
-                assign(result, cst.Comparison(left=prev, comparisons=[head.with_changes(comparator=right)]))
-            )
-            if tail:
-                self.branches += 1
-                try:
-                    stmts.append(cst.If(test=name(result), body=block(link(right, tail))))
-                finally:
-                    self.branches -= 1
-            return stmts
+                if size == 1:
+                    right = self.spill(right, stmts)
+                    group[0] = head.with_changes(comparator=right)
+                else:
+                    last = group[-1]
+                    if not is_constant(last.comparator):
+                        self.branches += 1  # (assigned only if the chain gets that far)
+                        right = name(self.temp())
+                        self.branches -= 1
+                        group[-1] = last.with_changes(
+                            comparator=cst.NamedExpr(
+                                target=right,
+                                value=last.comparator,
+                                lpar=[cst.LeftParen()],
+                                rpar=[cst.RightParen()],
+                            )
+                        )
+                    else:
+                        right = last.comparator
+            stmts.append(assign(result, cst.Comparison(left=prev, comparisons=group)))
+            return stmts, right, tail
 
-        return pre + link(left, comps), name(result)
+        steps: list[Stmts] = []
+        prev, rest = left, list(comps)
+        while rest:
+            if steps:
+                self.branches += 1  # (the links after the first run only if it holds)
+            try:
+                stmts, prev, rest = link(prev, rest)
+            finally:
+                if steps:
+                    self.branches -= 1
+            steps.append(stmts)
+        if len(steps) <= _NESTED_LINKS:  # each link inside the `if` of the one before
+            body = steps[-1]
+            for stmts in reversed(steps[:-1]):
+                body = [*stmts, cst.If(test=name(result), body=block(body))]
+            return pre + body, name(result)
+        # Many links that await: one flat block, left at the first false link
+        # (nesting an `if` per link would exceed Python's 100 indentation levels).
+        flat: Stmts = []
+        for stmts in steps[:-1]:
+            flat += [*stmts, cst.If(test=negate(name(result)), body=block([simple(cst.Break())]))]
+        flat += [*steps[-1], simple(cst.Break())]
+        return pre + [cst.While(test=name("True"), body=block(flat))], name(result)
+
+    def _expr_ConcatenatedString(self, node: cst.ConcatenatedString) -> tuple[Stmts, cst.BaseExpression]:
+        # `'a' f'{await x()}'` is one string built from its parts in order: their
+        # sum (exact `str`s, so `+` is concatenation), each part evaluated in turn.
+        parts: list[cst.BaseExpression] = []
+        gaps: list[cst.BaseParenthesizableWhitespace] = []
+        part: cst.BaseExpression = node
+        while isinstance(part, cst.ConcatenatedString):
+            parts.append(part.left)
+            gaps.append(part.whitespace_between)
+            part = part.right
+        parts.append(part)
+        total = parts[0]
+        for gap, nxt in zip(gaps, parts[1:]):
+            total = cst.BinaryOperation(
+                left=total, operator=cst.Add(whitespace_before=gap), right=nxt
+            )
+        total = total.with_changes(lpar=node.lpar or [cst.LeftParen()], rpar=node.rpar or [cst.RightParen()])
+        return self.expr(total)
 
     def _expr_Lambda(self, node: cst.Lambda) -> tuple[Stmts, cst.BaseExpression]:
         return self.ordered(node, [(p.default, None) for p in self._params(node.params) if p.default])
@@ -632,6 +705,7 @@ class FunctionLowering:
         if isinstance(stmt, cst.SimpleStatementLine):
             out = self.small_statements(stmt.body)
             if out is None:
+                self.ctx.kept.add(id(stmt))
                 return [stmt]
             if not out:
                 out = [simple(cst.Pass())]
@@ -1128,6 +1202,15 @@ class FunctionLowering:
         parts = self._def_header(stmt)
         if not any(self.suspends(p) for p in parts):
             return [], stmt
+        if getattr(stmt, "type_parameters", None) is not None:
+            # PEP 695: annotations (a class's bases and keywords) are evaluated in the
+            # type parameters' scope, where they may name them, and cannot await;
+            # decorators and defaults, outside it: only those move.
+            outside = {id(d.decorator) for d in stmt.decorators}
+            if isinstance(stmt, cst.FunctionDef):
+                params = stmt.params
+                outside |= {id(p.default) for p in [*params.posonly_params, *params.params, *params.kwonly_params] if p.default}
+            parts = [p for p in parts if id(p) in outside]
         pre: Stmts = []
         mapping: dict[int, cst.CSTNode] = {}
         for part in parts:
@@ -1149,6 +1232,20 @@ def nested_defs(ctx: Context, stmt: cst.FunctionDef | cst.ClassDef):
 
 def lower_function(ctx: Context, node: cst.FunctionDef) -> cst.FunctionDef:
     """``async def`` -> generator function with poll loops, decorated by the runtime."""
+    ctx.depth += 1
+    try:
+        lowered = _lower_function(ctx, node)
+    finally:
+        ctx.depth -= 1
+    if ctx.depth:
+        return lowered
+    # The outermost definition: every expression the lowering moved must stand alone.
+    fixed = layout.statement(lowered, ctx.kept)
+    ctx.kept.clear()
+    return fixed  # type: ignore[return-value]
+
+
+def _lower_function(ctx: Context, node: cst.FunctionDef) -> cst.FunctionDef:
     lowering = FunctionLowering(ctx, node)
     agen = lowering.async_gen
     body = node.body

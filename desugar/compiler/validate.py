@@ -61,6 +61,13 @@ def parse_checked(source: str, filename: str) -> ast.Module:
         raise TranslateError(f"SyntaxError: {error.msg}", line=line, col=col).located(
             filename, source
         ) from None
+    except (RecursionError, MemoryError) as error:  # too deeply nested for CPython itself
+        raise TranslateError(
+            f"{type(error).__name__}: {error}",
+            line=1,
+            col=1,
+            hint="CPython cannot compile this module either: nest the expression less deeply",
+        ).located(filename, source) from None
     except ValueError as error:  # e.g. source with null bytes
         raise TranslateError(f"cannot compile: {error}", line=1, col=1).located(
             filename, source
