@@ -341,15 +341,50 @@ def translated_code(source: bytes, source_path: str) -> CodeType | None:
 
 
 def _compile(source: bytes, source_path: str) -> CodeType:
+    """Translate and compile; errors as CPython gives them, with nothing chained to them.
+
+    Source that CPython rejects (invalid UTF-8, a bad coding cookie, a syntax
+    error) gets CPython's own ``SyntaxError``, naming the file, as a native
+    import would; it is raised outside any ``except`` block, so it carries no
+    ``__context__`` (no "During handling of the above exception" in tracebacks).
+    A translation that does not compile is our bug: an `desugar.InternalError`
+    located at the input line it comes from.
+    """
     from desugar.compiler import compile_module
 
+    failure: BaseException | None = None
+    text: str | None = None
     try:
-        return compile_module(decode_source(source), source_path)
-    except desugar.TranslateError:
-        syntax_error = _native_syntax_error(source, source_path)
-        if syntax_error is None:
-            raise
-    raise syntax_error  # as CPython reports it, outside the except block: no chained error
+        text = decode_source(source)  # the coding cookie or UTF-8, universal newlines
+    except (UnicodeDecodeError, SyntaxError, LookupError) as error:
+        failure = error
+    if text is not None:
+        try:
+            return compile_module(text, source_path)
+        except desugar.TranslateError as error:
+            failure = error
+        except (SyntaxError, ValueError) as error:  # from compiling the translation
+            failure = error
+    assert failure is not None
+    native = _native_syntax_error(source, source_path)
+    if native is not None:
+        raise native.with_traceback(None)
+    if text is not None and not isinstance(failure, desugar.TranslateError):
+        failure = _uncompilable(failure, text, source_path)
+    raise failure
+
+
+def _uncompilable(error: BaseException, text: str, source_path: str) -> BaseException:
+    """The `InternalError` for a translation that did not compile, at the input's line."""
+    from desugar.compiler import translate_with_lines
+    from desugar.compiler.validate import uncompilable
+
+    try:
+        translated = translate_with_lines(text, source_path)
+    except Exception:  # noqa: BLE001 - it translated a moment ago; the map only helps the message
+        translated = None
+    code, lines = translated if translated is not None else ("", None)
+    return uncompilable(error, code, text, source_path, lambda: lines)
 
 
 def _native_syntax_error(source: bytes, source_path: str) -> SyntaxError | None:
