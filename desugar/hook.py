@@ -353,25 +353,50 @@ def _compile(source: bytes, source_path: str) -> CodeType:
     from desugar.compiler import compile_module
 
     failure: BaseException | None = None
-    text: str | None = None
     try:
-        text = decode_source(source)  # the coding cookie or UTF-8, universal newlines
+        text: str | None = decode_source(source)  # the coding cookie or UTF-8; universal newlines
     except (UnicodeDecodeError, SyntaxError, LookupError) as error:
+        failure, text = error, None
+    if text is None:
+        native = _native_syntax_error(source, source_path)
+        if native is not None:
+            raise native.with_traceback(None)
+        # CPython accepts it: the bytes that do not decode are in comments,
+        # which CPython's tokenizer never decodes (and no code object holds).
+        text = _decode_replacing(source)
+        if text is None:
+            assert failure is not None
+            raise failure
+    try:
+        return compile_module(text, source_path)
+    except desugar.TranslateError as error:
         failure = error
-    if text is not None:
-        try:
-            return compile_module(text, source_path)
-        except desugar.TranslateError as error:
-            failure = error
-        except (SyntaxError, ValueError) as error:  # from compiling the translation
-            failure = error
-    assert failure is not None
+    except (SyntaxError, ValueError) as error:  # from compiling the translation
+        failure = error
     native = _native_syntax_error(source, source_path)
     if native is not None:
         raise native.with_traceback(None)
-    if text is not None and not isinstance(failure, desugar.TranslateError):
+    if not isinstance(failure, desugar.TranslateError):
         failure = _uncompilable(failure, text, source_path)
     raise failure
+
+
+def _decode_replacing(source: bytes) -> str | None:
+    """``decode_source``, with undecodable bytes replaced by U+FFFD."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as error:
+        if "invalid or missing encoding declaration" not in str(error):
+            return None
+        encoding = "utf-8"  # undecodable bytes on the first two lines: no cookie there
+    try:
+        text = source.decode(encoding, errors="replace")
+    except LookupError:
+        return None
+    return io.IncrementalNewlineDecoder(None, True).decode(text, final=True)
 
 
 def _uncompilable(error: BaseException, text: str, source_path: str) -> BaseException:
