@@ -303,21 +303,28 @@ def write_file(dest: Path, data: bytes) -> None:
             return
         if st is not None and not os.access(target, os.W_OK):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-        _replace(target, data, st)
+        _replace(target, data, st, dest)
     except OSError as exc:
         raise FileError(f"cannot write {dest}: {_reason(exc)}") from None
 
 
-def _replace(target: Path, data: bytes, st: os.stat_result | None) -> None:
+def _replace(target: Path, data: bytes, st: os.stat_result | None, dest: Path) -> None:
     """Write ``data`` to a new file beside ``target`` and rename it over ``target``."""
+    # A new file: mode 0o666 less the umask, as open() gives it. A file that
+    # exists: private until it has that file's own mode.
+    mode = 0o666 if st is None else 0o600
     while True:
         temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.desugar-tmp"
         try:
-            # Mode 0o666 less the umask for a new file, as open() gives it.
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
             break
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise FileError(
+                f"cannot write {dest}: cannot create a temporary file beside it "
+                f"(in {target.parent}): {_reason(exc)}"
+            ) from None
     try:
         with open(fd, "wb") as file:
             file.write(data)
@@ -351,8 +358,9 @@ def write_stdout(data: bytes | str) -> None:
     Python's own flush at exit does not fail again with a traceback.
     """
     try:
-        if isinstance(data, bytes):
-            stream = click.get_binary_stream("stdout")
+        stream = getattr(sys.stdout, "buffer", None)
+        if isinstance(data, bytes) and stream is not None:
+            sys.stdout.flush()
             stream.write(data)
             stream.flush()
         else:
@@ -422,7 +430,10 @@ def internal_error_message(exc: Exception, name: str) -> str:
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    try:
+        click.echo(message, err=True)
+    except OSError:
+        pass  # stderr itself cannot be written: the exit status still tells
 
 
 def _files(n: int) -> str:

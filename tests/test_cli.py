@@ -940,3 +940,52 @@ def test_a_latin_1_coding_cookie_is_honoured_in_a_translation(no_format: bool) -
     exec(compile(data, "out.py", "exec"), namespace)
     namespace["g"] = lambda: asyncio.sleep(0)
     assert asyncio.run(namespace["f"]()) == "caf\xe9"
+
+
+def test_in_place_in_a_directory_where_no_file_can_be_created_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The input could be overwritten directly, but not replaced whole: it is left alone.
+    write("a.py", ASYNC_SRC)
+    real_open = os.open
+
+    def no_new_files(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_new_files)
+    result = invoke(["a.py", "--in-place"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr.startswith(
+        "error: cannot write a.py: cannot create a temporary file beside it (in "
+    )
+    assert result.stderr.endswith("): permission denied\n")
+    assert Path("a.py").read_text() == ASYNC_SRC
+
+
+def test_a_private_file_is_never_readable_by_others_while_it_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = write("secret.py", ASYNC_SRC)
+    path.chmod(0o600)
+    modes: list[int] = []
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+        modes.append(stat.S_IMODE(os.stat(src).st_mode))
+        return real_replace(src, dst, *args, **kwargs)
+
+    real_open = os.open
+
+    def watch_open(path, flags, mode=0o777, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if flags & os.O_CREAT:
+            modes.append(mode)
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "open", watch_open)
+    result = invoke(["secret.py", "--in-place"])
+    assert result.exit_code == 0, result.stderr
+    assert modes == [0o600, 0o600]  # created private, renamed with the file's own mode
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -8,13 +8,16 @@ before an error and checks the line, the column and the line shown.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import sys
 import types
 
 import pytest
 
 import desugar
-from desugar.compiler import compile_module
+from desugar.compiler import compile_module, translate_with_lines
+from desugar.compiler.lines import renumber
 from desugar.errors import TranslateError
 
 #: Characters str.splitlines() ends a line at and CPython does not.
@@ -79,18 +82,31 @@ def test_form_feed_as_indentation_before_an_error() -> None:
 
 @pytest.mark.parametrize("sep", SEPARATORS.values(), ids=SEPARATORS.keys())
 def test_original_lines_of_hook_compiled_code_span_their_own_line(sep: str) -> None:
-    # Each node takes the span of its original line (no carets in tracebacks):
-    # computed on the wrong line, it would take another line's columns.
+    # The hook gives each node the span of its original line (so tracebacks
+    # underline nothing); taken from the wrong line, it has another line's columns.
     raising = "    raise ValueError(x)"
     source = f"async def f(x):\n    y = x  # a{sep}long comment, longer than the next line\n{raising}\n"
-    code = compile_module(source, "m.py")
-    function = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    translated = translate_with_lines(source, "m.py")
+    assert translated is not None
+    code, lines = translated
+    tree = ast.parse(code)
+    renumber(tree, lines, source)
     spans = {
-        (col, end)
-        for line, _, col, end in function.co_positions()
-        if line == 3 and col is not None
+        (node.col_offset, node.end_col_offset)
+        for node in ast.walk(tree)
+        if getattr(node, "lineno", None) == 3
     }
     assert spans == {(4, len(raising))}
+    if sys.version_info >= (3, 11):  # code positions (PEP 657) are 3.11's
+        function = next(
+            c for c in compile_module(source, "m.py").co_consts if isinstance(c, types.CodeType)
+        )
+        positions = {
+            (col, end)
+            for line, _, col, end in function.co_positions()
+            if line == 3 and col is not None
+        }
+        assert positions == {(4, len(raising))}
 
 
 def test_parenthesized_annotated_target_in_an_async_def() -> None:
@@ -114,3 +130,16 @@ def test_parenthesized_annotated_target_in_an_async_def() -> None:
         namespace: dict[str, object] = {}
         exec(compile(translated, "m.py", "exec"), namespace)
         assert asyncio.run(namespace["f"]()) == 3  # type: ignore[operator]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is Python 3.11's syntax")
+@pytest.mark.parametrize("sep", SEPARATORS.values(), ids=SEPARATORS.keys())
+def test_construct_not_lowered_after_separators_is_at_its_line(sep: str) -> None:
+    target = "    except* (await g()):"
+    source = (
+        f"# a{sep}b\nasync def f():\n    s = '{sep}'\n    try:\n        pass\n{target}\n        pass\n"
+    )
+    error = translate_error(source)
+    assert (error.line, error.col) == (6, 5)
+    assert error.source_line == target
+    assert shown(error)[0] == "    " + target
