@@ -6,15 +6,23 @@ is not a subcommand name, so further subcommands (``desugar run SCRIPT``) can
 be added with ``main.add_command`` without breaking ``desugar FILE``.
 
 Exit codes follow black: 0 for success, 1 when ``--check`` finds files that
-would change, 123 when any file failed, 2 for a bad command line.
+would change, 123 when any file failed (one that cannot be read, whether named
+or found in a directory, included), 2 for a bad command line.
+
+A file is never lost: output is written to a temporary file beside its
+destination and renamed over it (`write_file`), and a translation is written
+only once it compiles.
 """
 
 from __future__ import annotations
 
 import codecs
 import difflib
+import errno
 import io
 import os
+import secrets
+import stat
 import sys
 import tokenize
 import traceback
@@ -24,6 +32,7 @@ from pathlib import Path
 import click
 
 import desugar
+from desugar.compiler import validate
 from desugar.errors import InternalError, TranslateError
 
 EXIT_OK = 0
@@ -147,6 +156,10 @@ class FileError(Exception):
     """A per-file problem already worded for the user (without ``error: ``)."""
 
 
+class StdoutError(Exception):
+    """Standard output cannot be written (a full disk, a closed pipe): nothing more can be."""
+
+
 @dataclass
 class Source:
     """One input: ``path`` is None for stdin; ``name`` is how it is shown."""
@@ -161,7 +174,7 @@ class Decoded:
     raw: bytes
     text: str  # newlines normalised to "\n"
     encoding: str
-    newline: str
+    newline: str  # the first line ending of the input: "\n", "\r\n" or "\r"
 
 
 def _reason(exc: OSError) -> str:
@@ -211,10 +224,21 @@ def decode(raw: bytes, name: str) -> Decoded:
         raise FileError(
             f"cannot read {name}: not valid {label} text ({exc.reason} at offset {exc.start})"
         ) from None
-    first_nl = text.find("\n")
-    newline = "\r\n" if first_nl > 0 and text[first_nl - 1] == "\r" else "\n"
+    newline = first_line_ending(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Decoded(raw=raw, text=text, encoding=encoding, newline=newline)
+
+
+def first_line_ending(text: str) -> str:
+    """The input's first line ending (``\n`` when it has none), which the output keeps.
+
+    As Python reads source, only ``\r\n``, ``\r`` and ``\n`` end lines.
+    """
+    cr = text.find("\r")
+    lf = text.find("\n")
+    if cr < 0 or (0 <= lf < cr):
+        return "\n"
+    return "\r\n" if text.startswith("\n", cr + 1) else "\r"
 
 
 def encode(text: str, decoded: Decoded, name: str) -> bytes:
@@ -244,9 +268,19 @@ def encode(text: str, decoded: Decoded, name: str) -> bytes:
 
 
 def write_file(dest: Path, data: bytes) -> None:
-    """Write ``data`` to ``dest``, creating parent directories."""
+    """Write ``data`` to ``dest``, creating parent directories; never leave ``dest`` half written.
+
+    The data goes to a temporary file beside the destination, which is flushed
+    to disk and then renamed over it (``os.replace``), so on a full disk or an
+    interrupted run the old file stays whole. A file that exists keeps its
+    permission bits (and, where allowed, its owner); a new one gets those
+    ``open()`` would give it. A symbolic link stays a link: the file it points
+    to is replaced. Something that is not a regular file (``/dev/null``,
+    ``/dev/full``, a pipe) is written directly, as it cannot be replaced.
+    """
+    target = Path(os.path.realpath(dest))
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         blocker = next(
             (p for p in dest.parents if p.exists() and not p.is_dir()), dest.parent
@@ -255,9 +289,100 @@ def write_file(dest: Path, data: bytes) -> None:
     except OSError as exc:
         raise FileError(f"cannot write {dest}: {_reason(exc)}") from None
     try:
-        dest.write_bytes(data)
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
     except OSError as exc:
         raise FileError(f"cannot write {dest}: {_reason(exc)}") from None
+    try:
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+            with open(target, "wb") as file:
+                file.write(data)
+            return
+        if st is not None and not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        _replace(target, data, st, dest)
+    except OSError as exc:
+        raise FileError(f"cannot write {dest}: {_reason(exc)}") from None
+
+
+def _replace(target: Path, data: bytes, st: os.stat_result | None, dest: Path) -> None:
+    """Write ``data`` to a new file beside ``target`` and rename it over ``target``."""
+    # A new file: mode 0o666 less the umask, as open() gives it. A file that
+    # exists: private until it has that file's own mode.
+    mode = 0o666 if st is None else 0o600
+    while True:
+        temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.desugar-tmp"
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            break
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise FileError(
+                f"cannot write {dest}: cannot create a temporary file beside it "
+                f"(in {target.parent}): {_reason(exc)}"
+            ) from None
+    try:
+        with open(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        if st is not None:
+            os.chmod(temporary, stat.S_IMODE(st.st_mode))
+            _keep_owner(temporary, st)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _keep_owner(path: Path, st: os.stat_result) -> None:
+    if not hasattr(os, "chown") or (st.st_uid, st.st_gid) == (os.geteuid(), os.getegid()):
+        return
+    try:
+        os.chown(path, st.st_uid, st.st_gid)
+    except OSError:
+        pass  # not allowed: the file becomes ours, as an editor's copy would
+
+
+def write_stdout(data: bytes | str) -> None:
+    """Write to standard output and flush it; `StdoutError` if that fails.
+
+    After a failure, the file descriptor is pointed at ``os.devnull`` so that
+    Python's own flush at exit does not fail again with a traceback.
+    """
+    try:
+        stream = getattr(sys.stdout, "buffer", None)
+        if isinstance(data, bytes) and stream is not None:
+            sys.stdout.flush()
+            stream.write(data)
+            stream.flush()
+        else:
+            click.echo(data, nl=False)  # flushes; encodes as stdout does
+    except OSError as exc:
+        _silence_stdout()
+        raise StdoutError(f"cannot write to standard output: {_reason(exc)}") from None
+
+
+def _silence_stdout() -> None:
+    for stream in (sys.stdout, getattr(sys.stdout, "buffer", None)):
+        try:
+            fd = stream.fileno()  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            continue
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except OSError:
+            pass
+        return
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
@@ -288,9 +413,13 @@ def internal_error_message(exc: Exception, name: str) -> str:
     """The report for an exception other than TranslateError from translate.
 
     The compiler's own InternalError already reads ``INTERNAL ERROR while
-    translating FILE: ...``; it is shown as is rather than wrapped twice.
+    translating FILE: ...``; it is shown as is rather than wrapped twice. One
+    located in the input reads ``file:line:col: INTERNAL ERROR ...`` with the
+    line and a caret, as a `TranslateError` does.
     """
     text = str(exc)
+    if isinstance(exc, InternalError) and exc.line is not None:
+        return text if BUG_NOTE in text else f"{text}\n{BUG_NOTE}"
     if isinstance(exc, InternalError) and text.startswith("INTERNAL ERROR"):
         message = f"error: {text}"
     else:
@@ -301,11 +430,42 @@ def internal_error_message(exc: Exception, name: str) -> str:
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    try:
+        click.echo(message, err=True)
+    except OSError:
+        pass  # stderr itself cannot be written: the exit status still tells
 
 
 def _files(n: int) -> str:
     return f"{n} file" if n == 1 else f"{n} files"
+
+
+def _line_map(text: str, name: str, code: str) -> list[int] | None:
+    """For each line of ``code``, the line of ``text`` it comes from, if ``code`` is
+    the unformatted translation of ``text`` (asked only to place an internal error)."""
+    from desugar.compiler import translate_with_lines
+
+    translated = translate_with_lines(text, name)
+    if translated is None or translated[0] != code:
+        return None
+    return translated[1]
+
+
+def _uncompilable(text: str, name: str) -> InternalError | None:
+    """After translating with black failed: the located error if the translation
+    itself does not compile (what black choked on), else None."""
+    from desugar.compiler import translate_with_lines
+
+    try:
+        translated = translate_with_lines(text, name)
+        if translated is not None:
+            code, lines = translated
+            validate.check_output(code, text, name, lambda: lines)
+    except InternalError as exc:
+        return exc if exc.line is not None else None
+    except Exception:  # noqa: BLE001 - only a better message was sought
+        return None
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -323,10 +483,21 @@ def _skip_dir(path: Path, excluded: set[str]) -> bool:
     )
 
 
-def python_files(root: Path, excluded: set[str]) -> list[Path]:
-    """All ``*.py`` files below ``root``, sorted, skipping build and tool dirs."""
+def python_files(
+    root: Path, excluded: set[str], errors: list[str] | None = None
+) -> list[Path]:
+    """All ``*.py`` files below ``root``, sorted, skipping build and tool dirs.
+
+    A directory that cannot be listed is not skipped in silence: its message
+    is added to ``errors``.
+    """
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:
+        if errors is not None:
+            errors.append(f"cannot read {exc.filename or root}: {_reason(exc)}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not _skip_dir(here / d, excluded))
         found.extend(
@@ -358,7 +529,11 @@ def _is_input(
 
 
 @main.command("translate")
-@click.argument("src", nargs=-1, required=True, type=click.Path(allow_dash=True))
+# readable=False: an unreadable input is reported as any file that cannot be
+# read is, inside a directory or not (exit 123), not as a usage error (2).
+@click.argument(
+    "src", nargs=-1, required=True, type=click.Path(allow_dash=True, readable=False)
+)
 @click.option(
     "-o",
     "--output",
@@ -440,10 +615,15 @@ def translate_command(
             continue
         path = Path(arg)
         if path.is_dir():
-            files = python_files(path, excluded)
+            walk_errors: list[str] = []
+            files = python_files(path, excluded, walk_errors)
+            for message in walk_errors:
+                _err(f"error: {message}")
+            failed += len(walk_errors)
             if not files:
-                _err(f"error: no Python files found in {arg}")
-                failed += 1
+                if not walk_errors:
+                    _err(f"error: no Python files found in {arg}")
+                    failed += 1
                 continue
             roots.append(os.path.abspath(path))
         else:
@@ -507,27 +687,43 @@ def translate_command(
                 failed += 1
                 continue
             except Exception as exc:  # noqa: BLE001 - any other exception is our bug
-                _err(internal_error_message(exc, source.name))
+                located = _uncompilable(decoded.text, source.name) if not no_format else None
+                _err(internal_error_message(located or exc, source.name))
                 if verbose:
                     _err("".join(traceback.format_exception(exc)).rstrip())
                 failed += 1
                 continue
             is_changed = new_text != decoded.text
+            if is_changed:
+                try:  # never write, print or diff a translation that does not compile
+                    validate.check_output(
+                        new_text,
+                        decoded.text,
+                        source.name,
+                        lambda: _line_map(decoded.text, source.name, new_text),
+                    )
+                except InternalError as exc:
+                    _err(internal_error_message(exc, source.name))
+                    failed += 1
+                    continue
             data = encode(new_text, decoded, source.name) if is_changed else decoded.raw
 
             if to_stdout:
-                click.echo(data, nl=False)
+                write_stdout(data)
             elif source.dest is not None:
                 write_file(source.dest, data)
             elif in_place and is_changed:
                 assert source.path is not None
                 write_file(source.path, data)
             if diff and is_changed:
-                click.echo(unified_diff(decoded.text, new_text, source.name), nl=False)
+                write_stdout(unified_diff(decoded.text, new_text, source.name))
         except FileError as exc:
             _err(f"error: {exc}")
             failed += 1
             continue
+        except StdoutError as exc:
+            _err(f"error: {exc}")
+            ctx.exit(EXIT_ERROR)
 
         if is_changed:
             changed += 1

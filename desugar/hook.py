@@ -341,15 +341,75 @@ def translated_code(source: bytes, source_path: str) -> CodeType | None:
 
 
 def _compile(source: bytes, source_path: str) -> CodeType:
+    """Translate and compile; errors as CPython gives them, with nothing chained to them.
+
+    Source that CPython rejects (invalid UTF-8, a bad coding cookie, a syntax
+    error) gets CPython's own ``SyntaxError``, naming the file, as a native
+    import would; it is raised outside any ``except`` block, so it carries no
+    ``__context__`` (no "During handling of the above exception" in tracebacks).
+    A translation that does not compile is our bug: an `desugar.InternalError`
+    located at the input line it comes from.
+    """
     from desugar.compiler import compile_module
 
+    failure: BaseException | None = None
     try:
-        return compile_module(decode_source(source), source_path)
-    except desugar.TranslateError:
-        syntax_error = _native_syntax_error(source, source_path)
-        if syntax_error is None:
-            raise
-    raise syntax_error  # as CPython reports it, outside the except block: no chained error
+        text: str | None = decode_source(source)  # the coding cookie or UTF-8; universal newlines
+    except (UnicodeDecodeError, SyntaxError, LookupError) as error:
+        failure, text = error, None
+    if text is None:
+        native = _native_syntax_error(source, source_path)
+        if native is not None:
+            raise native.with_traceback(None)
+        # CPython accepts it: the bytes that do not decode are in comments,
+        # which CPython's tokenizer never decodes (and no code object holds).
+        text = _decode_replacing(source)
+        if text is None:
+            assert failure is not None
+            raise failure
+    try:
+        return compile_module(text, source_path)
+    except desugar.TranslateError as error:
+        failure = error
+    except (SyntaxError, ValueError) as error:  # from compiling the translation
+        failure = error
+    native = _native_syntax_error(source, source_path)
+    if native is not None:
+        raise native.with_traceback(None)
+    if not isinstance(failure, desugar.TranslateError):
+        failure = _uncompilable(failure, text, source_path)
+    raise failure
+
+
+def _decode_replacing(source: bytes) -> str | None:
+    """``decode_source``, with undecodable bytes replaced by U+FFFD."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as error:
+        if "invalid or missing encoding declaration" not in str(error):
+            return None
+        encoding = "utf-8"  # undecodable bytes on the first two lines: no cookie there
+    try:
+        text = source.decode(encoding, errors="replace")
+    except LookupError:
+        return None
+    return io.IncrementalNewlineDecoder(None, True).decode(text, final=True)
+
+
+def _uncompilable(error: BaseException, text: str, source_path: str) -> BaseException:
+    """The `InternalError` for a translation that did not compile, at the input's line."""
+    from desugar.compiler import translate_with_lines
+    from desugar.compiler.validate import uncompilable
+
+    try:
+        translated = translate_with_lines(text, source_path)
+    except Exception:  # noqa: BLE001 - it translated a moment ago; the map only helps the message
+        translated = None
+    code, lines = translated if translated is not None else ("", None)
+    return uncompilable(error, code, text, source_path, lambda: lines)
 
 
 def _native_syntax_error(source: bytes, source_path: str) -> SyntaxError | None:

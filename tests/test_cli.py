@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner, Result
 
 import desugar
+import desugar.cli
 from support import leftover_async
 from desugar.cli import main
 from desugar.errors import InternalError
@@ -583,3 +588,404 @@ def test_a_later_subcommand_is_dispatched_while_files_still_translate() -> None:
         assert invoke(["-v", "a.py"]).stdout == PLAIN_SRC
     finally:
         main.commands.pop("hello")
+
+
+# --------------------------------------------------------------------------
+# Never lose a file: a temporary file beside the target, then os.replace
+
+#: A translation cut short by a full disk: the writes get this many bytes out.
+PARTIAL = 40
+
+#: A translation that does not compile, naming input line 2 as compiled code does.
+BROKEN_TRANSLATION = (
+    "import desugar.runtime as _ds_rt\n\n\n@_ds_rt.async_fn\ndef f():\n"
+    "    # line 2: await g()\n    _ds_t1 = g(\n"
+)
+
+
+def leftovers(directory: str = ".") -> list[str]:
+    """Temporary files left beside the outputs."""
+    return sorted(p.name for p in Path(directory).iterdir() if "desugar-tmp" in p.name)
+
+
+class FullDisk:
+    """An ``open`` for desugar.cli whose files take PARTIAL bytes, then fail with ENOSPC."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, file, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        real = open(file, mode, *args, **kwargs)
+        if "w" not in mode and "a" not in mode:
+            return real
+        self.calls += 1
+        inner_write = real.write
+
+        def write(data: bytes) -> int:
+            inner_write(data[:PARTIAL])
+            real.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        real.write = write  # type: ignore[method-assign]
+        return real
+
+
+@pytest.mark.parametrize("mode", ["in-place", "output"])
+def test_a_full_disk_midway_leaves_the_old_file_whole(
+    monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    write("a.py", ASYNC_SRC)
+    write("out.py", "# the previous output\n")
+    full = FullDisk()
+    monkeypatch.setattr(desugar.cli, "open", full, raising=False)
+    target = "a.py" if mode == "in-place" else "out.py"
+    args = ["a.py", "--in-place"] if mode == "in-place" else ["a.py", "-o", "out.py"]
+    result = invoke(args)
+    assert full.calls == 1
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr == f"error: cannot write {target}: no space left on device\n"
+    assert Path("a.py").read_text() == ASYNC_SRC
+    assert Path("out.py").read_text() == "# the previous output\n"
+    assert leftovers() == []
+
+
+FSIZE_CHILD = """\
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))
+from desugar.cli import main
+sys.argv = ["desugar", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "setrlimit") and sys.platform == "win32",
+    reason="RLIMIT_FSIZE (files that cannot grow past a size) is POSIX only",
+)
+@pytest.mark.parametrize("no_format", [False, True])
+def test_in_place_when_the_file_system_refuses_midway_leaves_the_input_whole(
+    in_tmp: Path, no_format: bool
+) -> None:
+    # The kernel stops every write past `limit` bytes, as a full disk would.
+    source = ASYNC_SRC * 3
+    write("a.py", source)
+    limit = len(source) + 10
+    assert len(translated(source, "a.py").encode()) > limit
+    flags = ["--no-format"] if no_format else []
+    result = subprocess.run(
+        [sys.executable, "-c", FSIZE_CHILD.format(limit=limit), "a.py", "--in-place", *flags],
+        cwd=in_tmp,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == EXIT_ERROR, result.stderr
+    assert result.stderr == "error: cannot write a.py: file too large\n"
+    assert Path("a.py").read_text() == source
+    assert leftovers() == []
+
+
+def test_in_place_keeps_the_permission_bits_and_leaves_no_temporary_file() -> None:
+    path = write("tool.py", ASYNC_SRC)
+    path.chmod(0o751)
+    result = invoke(["tool.py", "--in-place"])
+    assert result.exit_code == 0, result.stderr
+    assert path.read_text() == translated(ASYNC_SRC, "tool.py")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o751
+    assert leftovers() == []
+
+
+def test_a_new_output_file_gets_the_mode_open_would_give_it() -> None:
+    write("a.py", ASYNC_SRC)
+    umask = os.umask(0o022)
+    try:
+        result = invoke(["a.py", "-o", "out.py"])
+    finally:
+        os.umask(umask)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(Path("out.py").stat().st_mode) == 0o644
+
+
+def test_in_place_through_a_symbolic_link_rewrites_the_file_and_keeps_the_link() -> None:
+    write("real/a.py", ASYNC_SRC)
+    os.symlink("real/a.py", "link.py")
+    result = invoke(["link.py", "--in-place"])
+    assert result.exit_code == 0, result.stderr
+    assert os.path.islink("link.py")
+    assert Path("real/a.py").read_text() == translated(ASYNC_SRC, "link.py")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_output_to_a_device_is_written_to_it_not_replaced() -> None:
+    write("a.py", ASYNC_SRC)
+    before = os.stat("/dev/null")
+    result = invoke(["a.py", "-o", "/dev/null"])
+    assert result.exit_code == 0, result.stderr
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode)
+    assert (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+@pytest.mark.parametrize("mode", ["in-place", "output", "stdout", "diff"])
+def test_a_translation_that_does_not_compile_is_never_written(
+    monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setattr(desugar, "translate", lambda *a, **k: BROKEN_TRANSLATION)
+    write("a.py", ASYNC_SRC)
+    args = {
+        "in-place": ["--in-place"],
+        "output": ["-o", "out.py"],
+        "stdout": [],
+        "diff": ["--diff"],
+    }[mode]
+    result = invoke(["a.py", *args])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stdout == ""
+    assert Path("a.py").read_text() == ASYNC_SRC
+    assert not Path("out.py").exists()
+    assert leftovers() == []
+    lines = result.stderr.splitlines()
+    # Located at the input line the broken code stands for, with that line shown.
+    assert lines[0].startswith(
+        "a.py:2:5: INTERNAL ERROR: the translation of this line does not compile "
+        "(SyntaxError: "
+    ), lines
+    assert "line 7 of the translation" in lines[0]
+    assert lines[1:3] == ["        await g()", "        ^"]
+    assert lines[3] == "This is a bug in desugar; please report it with the input file."
+
+
+def test_an_uncompilable_unformatted_translation_is_located_by_its_line_map(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No "# line N:" comment to go by: the compiler's line map places it.
+    import desugar.compiler
+
+    source = "async def f():\n    x = 1\n    return x +\\\n        await g()\n"
+    broken = "def f():\n    x = 1\n    return x +\n"
+    monkeypatch.setattr(desugar, "translate", lambda *a, **k: broken)
+    monkeypatch.setattr(
+        desugar.compiler, "translate_with_lines", lambda *a, **k: (broken, [1, 2, 3, 3])
+    )
+    write("a.py", source)
+    result = invoke(["a.py", "--no-format", "-o", "out.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert not Path("out.py").exists()
+    assert result.stderr.splitlines()[:3] == [
+        "a.py:3:5: INTERNAL ERROR: the translation of this line does not compile "
+        "(SyntaxError: invalid syntax, at line 3 of the translation)",
+        "        return x +\\",
+        "        ^",
+    ]
+
+
+def test_black_failing_on_an_uncompilable_translation_reports_the_input_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import desugar.compiler
+
+    def black_fails(*args: object, **kwargs: object) -> str:
+        raise InternalError("INTERNAL ERROR: black could not format the translation of a.py")
+
+    monkeypatch.setattr(desugar, "translate", black_fails)
+    monkeypatch.setattr(
+        desugar.compiler,
+        "translate_with_lines",
+        lambda *a, **k: (BROKEN_TRANSLATION, [1, 1, 1, 1, 1, 2, 2, 2]),
+    )
+    write("a.py", ASYNC_SRC)
+    result = invoke(["a.py", "-o", "out.py"])
+    assert result.exit_code == EXIT_ERROR
+    assert not Path("out.py").exists()
+    assert result.stderr.startswith(
+        "a.py:2:5: INTERNAL ERROR: the translation of this line does not compile"
+    ), result.stderr
+
+
+# --------------------------------------------------------------------------
+# Unreadable inputs: one exit code, named directly or found in a directory
+
+
+@pytest.mark.parametrize("where", ["named", "in_a_directory"])
+def test_an_unreadable_file_exits_123_however_it_is_found(
+    monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # Root reads whatever chmod says: fake what a user without the permission sees.
+    write("pkg/a.py", ASYNC_SRC)
+    write("pkg/b.py", ASYNC_SRC)
+    denied = os.path.abspath("pkg/a.py")
+    real_access, real_read = os.access, Path.read_bytes
+
+    def access(path, mode, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.path.abspath(path) == denied:
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    def read_bytes(self: Path) -> bytes:
+        if os.path.abspath(self) == denied:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    args = ["pkg/a.py", "pkg/b.py"] if where == "named" else ["pkg"]
+    result = invoke([*args, "-o", "out"])
+    assert result.exit_code == EXIT_ERROR
+    assert "error: cannot read pkg/a.py: permission denied" in result.stderr.splitlines()
+    assert Path("out/b.py").read_text() == translated(ASYNC_SRC, "pkg/b.py")
+
+
+def test_a_directory_that_cannot_be_listed_is_reported_not_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write("pkg/a.py", ASYNC_SRC)
+    write("pkg/secret/b.py", ASYNC_SRC)
+    real_scandir = os.scandir
+
+    def scandir(path=".", *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.path.basename(os.fspath(path)) == "secret":
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = invoke(["pkg", "-o", "out"])
+    assert result.exit_code == EXIT_ERROR
+    assert "error: cannot read pkg/secret: permission denied" in result.stderr.splitlines()
+    assert Path("out/a.py").exists()
+
+
+# --------------------------------------------------------------------------
+# A full output: one line of error, no traceback
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("how", ["output", "stdout", "diff"])
+def test_writing_to_dev_full_is_a_one_line_error(in_tmp: Path, how: str) -> None:
+    write("a.py", ASYNC_SRC)
+    args = {"output": ["-o", "/dev/full"], "stdout": [], "diff": ["--diff"]}[how]
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "desugar", "a.py", *args],
+            cwd=in_tmp,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            stdout=full if how != "output" else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    what = "/dev/full" if how == "output" else "to standard output"
+    assert result.stderr == f"error: cannot write {what}: no space left on device\n"
+    assert result.returncode == EXIT_ERROR
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+# --------------------------------------------------------------------------
+# Line endings come back as they went in
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"], ids=["CR", "CRLF"])
+@pytest.mark.parametrize("no_format", [False, True], ids=["black", "no-format"])
+@pytest.mark.parametrize("to", ["output", "stdout"])
+def test_cr_and_crlf_line_endings_are_kept(newline: str, no_format: bool, to: str) -> None:
+    source = "import os\n\n\nasync def f():\n    await g()\n    return 1\n"
+    write("a.py", source.replace("\n", newline).encode())
+    flags = ["--no-format"] if no_format else []
+    result = invoke(["a.py", *flags, *(["-o", "out.py"] if to == "output" else [])])
+    assert result.exit_code == 0, result.stderr
+    data = Path("out.py").read_bytes() if to == "output" else result.stdout_bytes
+    text = data.decode()
+    assert leftover_async(text) == []
+    assert text.count(newline) >= 8
+    other = {"\r": "\n", "\r\n": "\r"}[newline]
+    assert other not in text.replace(newline, ""), repr(text)
+    assert text.replace(newline, "\n") == desugar.translate(
+        source, "a.py", format=not no_format
+    )
+
+
+@pytest.mark.parametrize(
+    "text, newline",
+    [
+        ("a\nb\r\n", "\n"),
+        ("a\r\nb\n", "\r\n"),
+        ("a\rb\n", "\r"),
+        ("a\r", "\r"),
+        ("a", "\n"),
+        ("a\f\x85\u2028b\rc", "\r"),
+    ],
+)
+def test_the_first_line_ending_is_the_one_kept(text: str, newline: str) -> None:
+    assert desugar.cli.first_line_ending(text) == newline
+
+
+# --------------------------------------------------------------------------
+# Source encodings
+
+
+@pytest.mark.parametrize("no_format", [False, True])
+def test_a_latin_1_coding_cookie_is_honoured_in_a_translation(no_format: bool) -> None:
+    raw = (
+        "#!/usr/bin/env python\n# -*- coding: latin-1 -*-\n"
+        "async def f():\n    await g()\n    return 'caf\xe9'\n"
+    ).encode("latin-1")
+    write("latin.py", raw)
+    result = invoke(["latin.py", "-o", "out.py", *(["--no-format"] if no_format else [])])
+    assert result.exit_code == 0, result.stderr
+    data = Path("out.py").read_bytes()
+    assert b"coding: latin-1" in data.split(b"\n", 2)[1]
+    assert b"caf\xe9" in data  # still latin-1, not UTF-8
+    namespace: dict[str, Any] = {"g": asyncio.sleep}
+    exec(compile(data, "out.py", "exec"), namespace)
+    namespace["g"] = lambda: asyncio.sleep(0)
+    assert asyncio.run(namespace["f"]()) == "caf\xe9"
+
+
+def test_in_place_in_a_directory_where_no_file_can_be_created_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The input could be overwritten directly, but not replaced whole: it is left alone.
+    write("a.py", ASYNC_SRC)
+    real_open = os.open
+
+    def no_new_files(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_new_files)
+    result = invoke(["a.py", "--in-place"])
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr.startswith(
+        "error: cannot write a.py: cannot create a temporary file beside it (in "
+    )
+    assert result.stderr.endswith("): permission denied\n")
+    assert Path("a.py").read_text() == ASYNC_SRC
+
+
+def test_a_private_file_is_never_readable_by_others_while_it_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = write("secret.py", ASYNC_SRC)
+    path.chmod(0o600)
+    modes: list[int] = []
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+        modes.append(stat.S_IMODE(os.stat(src).st_mode))
+        return real_replace(src, dst, *args, **kwargs)
+
+    real_open = os.open
+
+    def watch_open(path, flags, mode=0o777, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if flags & os.O_CREAT:
+            modes.append(mode)
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "open", watch_open)
+    result = invoke(["secret.py", "--in-place"])
+    assert result.exit_code == 0, result.stderr
+    assert modes == [0o600, 0o600]  # created private, renamed with the file's own mode
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -6,12 +6,16 @@ cache is judged by counting translations (`desugar.hook.stats`), never by time.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import importlib
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import traceback
+import types
 import warnings
 from importlib.machinery import PathFinder
 from pathlib import Path
@@ -348,6 +352,159 @@ def test_untranslatable_module_raises_translate_error_at_its_line(
     assert result.returncode == 1
     assert "desugar.errors.TranslateError: " in result.stderr
     assert "reserved.py:2:5: " in result.stderr
+
+
+@pytest.fixture
+def hooked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Import modules of a package ``hkerr`` (in ``tmp_path``) through the hook, in this process.
+
+    Call it with a module's name and source bytes: it returns the exception
+    the import raised, or the module.
+    """
+    (tmp_path / "hkerr").mkdir()
+    (tmp_path / "hkerr" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    modules = set(sys.modules)
+    handle = desugar.install(["hkerr"])
+
+    def load(name: str, source: bytes):  # type: ignore[no-untyped-def]
+        (tmp_path / "hkerr" / f"{name}.py").write_bytes(source)
+        try:
+            return importlib.import_module(f"hkerr.{name}")
+        except BaseException as error:  # noqa: BLE001 - what the import raised is the result
+            return error
+
+    yield load
+    handle.uninstall()
+    for name in set(sys.modules) - modules:
+        del sys.modules[name]
+
+
+def native_compile_error(source: bytes, path: Path) -> SyntaxError:
+    with pytest.raises(SyntaxError) as info:
+        compile(source, str(path), "exec", dont_inherit=True)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"async def f():\n    return '\xe9'\n",  # latin-1, undeclared
+        b"# coding: no-such-codec\nasync def f():\n    pass\n",
+    ],
+    ids=["invalid_utf8", "unknown_cookie"],
+)
+def test_undecodable_source_gives_python_s_own_syntax_error_naming_the_file(
+    hooked, tmp_path: Path, source: bytes
+) -> None:
+    error = hooked("undecodable", source)
+    expected = native_compile_error(source, tmp_path / "hkerr" / "undecodable.py")
+    assert type(error) is SyntaxError, repr(error)
+    assert error.filename == str(tmp_path / "hkerr" / "undecodable.py")
+    assert (error.msg, error.lineno) == (expected.msg, expected.lineno)
+    assert error.__context__ is None and error.__cause__ is None
+
+
+def test_invalid_utf8_in_a_comment_imports_as_it_does_natively(hooked) -> None:
+    # CPython's tokenizer does not decode comments: the module compiles.
+    source = b"async def f():  # \xff\xfe\n    return 1\n# \xe9\n"
+    compile(source, "m.py", "exec", dont_inherit=True)
+    module = hooked("comment", source)
+    assert isinstance(module, types.ModuleType), repr(module)
+    assert is_translated(module.f)
+    assert asyncio.run(module.f()) == 1
+
+
+def test_syntax_error_is_not_chained_after_an_internal_translate_error(
+    hooked, tmp_path: Path
+) -> None:
+    error = hooked("broken", b"async def f():\n    return (1 +\n")
+    assert type(error) is SyntaxError
+    assert error.__context__ is None and error.__cause__ is None
+    assert (error.filename, error.lineno) == (str(tmp_path / "hkerr" / "broken.py"), 2)
+    printed = "".join(traceback.format_exception(error))
+    assert "During handling" not in printed
+    assert "TranslateError" not in printed
+
+
+def test_syntax_error_traceback_printed_by_python_has_no_chained_error(
+    package: Path,
+) -> None:
+    write_tree(package, {"hkpkg/broken.py": "async def f():\n    return (1 +\n"})
+    result = python(
+        ["-c", "import desugar; desugar.install(['hkpkg']); import hkpkg.broken"],
+        package,
+    )
+    assert result.returncode == 1
+    assert "During handling" not in result.stderr
+    assert "TranslateError" not in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1] == "SyntaxError: '(' was never closed"
+    assert 'broken.py", line 2' in result.stderr
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_latin_1_coding_cookie_is_honoured(hooked, cached: bool) -> None:
+    source = (
+        "# -*- coding: latin-1 -*-\nasync def f():\n    await g()\n    return 'caf\xe9'\n\n\n"
+        "async def g():\n    pass\n"
+    ).encode("latin-1")
+    if cached:
+        hooked("latin", source)
+        del sys.modules["hkerr.latin"]
+        desugar.hook.stats.reset()
+    module = hooked("latin", source)
+    assert isinstance(module, types.ModuleType), repr(module)
+    assert is_translated(module.f)
+    assert desugar.hook.stats.cache_hits == int(cached)
+    assert asyncio.run(module.f()) == "caf\xe9"
+
+
+def test_a_translation_that_does_not_compile_is_an_internal_error_at_the_input_line(
+    hooked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desugar.compiler
+
+    broken = "import desugar.runtime as _ds_rt\ndef f():\n    _ds_t1 = (g() +\n"
+    monkeypatch.setattr(
+        desugar.compiler, "translate_with_lines", lambda *a, **k: (broken, [1, 1, 3])
+    )
+    error = hooked("mistranslated", b"async def f():\n    x = 1\n    return (g() +\n        await h())\n")
+    path = tmp_path / "hkerr" / "mistranslated.py"
+    assert isinstance(error, desugar.InternalError), repr(error)
+    assert str(error).split("\n")[:3] == [
+        f"{path}:3:5: INTERNAL ERROR: the translation of this line does not compile "
+        "(SyntaxError: '(' was never closed, at line 3 of the translation)",
+        "        return (g() +",
+        "        ^",
+    ]
+    assert cache_files(tmp_path) == []
+
+
+def test_a_cache_write_failing_midway_leaves_the_old_entry_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = tmp_path / "__pycache__" / "mod.pyc"
+    entry.parent.mkdir()
+    entry.write_bytes(b"the old entry")
+
+    def full_disk(file, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        real = open(file, mode, *args, **kwargs)
+        inner_write = real.write
+
+        def write(data: bytes) -> int:
+            inner_write(data[:5])
+            real.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        real.write = write  # type: ignore[method-assign]
+        return real
+
+    monkeypatch.setattr(desugar.hook, "open", full_disk, raising=False)
+    assert desugar.hook.write_atomically(str(entry), b"a new entry, longer") is False
+    assert entry.read_bytes() == b"the old entry"
+    assert os.listdir(entry.parent) == ["mod.pyc"]  # no temporary file left
 
 
 # --------------------------------------------------------------------------

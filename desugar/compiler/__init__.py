@@ -160,11 +160,7 @@ def _translate(source: str, filename: str) -> tuple[Any, Any] | None:
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        raise TranslateError(
-            f"libcst cannot parse this: {error.message}",
-            line=error.raw_line,
-            col=error.raw_column + 1,
-        ).located(filename, source) from None
+        raise validate.libcst_error(error, source, filename) from None
     try:
         lines = async_def_lines(tree)
         walker = StatementWalker(

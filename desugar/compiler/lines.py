@@ -17,6 +17,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from desugar.compiler.names import RUNTIME
+from desugar.errors import source_lines
 
 
 _CODE = (cst.BaseExpression, cst.BaseSmallStatement, cst.BaseStatement)
@@ -70,7 +71,7 @@ def renumber(tree: ast.AST, lines: list[int], source: str) -> None:
     ``traceback`` module and the interpreter's own printer alike compare it
     with the line stripped of its indentation).
     """
-    spans = [_span(text) for text in source.splitlines()]
+    spans = [_span(text) for text in source_lines(source)]  # CPython's lines, not splitlines()
     last = len(lines)
     for node in ast.walk(tree):
         lineno = getattr(node, "lineno", None)

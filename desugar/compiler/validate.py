@@ -9,11 +9,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import gc
+import re
 import threading
-from typing import Iterator
+from typing import Callable, Iterator
 
 from desugar.compiler.names import PREFIX, RUNTIME
-from desugar.errors import TranslateError
+from desugar.errors import InternalError, TranslateError, source_lines
 
 _AST_LOCK = threading.RLock()
 
@@ -41,10 +42,10 @@ def ast_guard() -> Iterator[None]:
 
 
 
-def _column(source_lines: list[str], lineno: int, col_offset: int) -> int:
-    """ast's UTF-8 byte offset -> 1-based character column."""
-    if 1 <= lineno <= len(source_lines):
-        prefix = source_lines[lineno - 1].encode("utf-8")[:col_offset]
+def _column(lines: list[str], lineno: int, col_offset: int) -> int:
+    """ast's UTF-8 byte offset -> 1-based character column (``lines`` from `source_lines`)."""
+    if 1 <= lineno <= len(lines):
+        prefix = lines[lineno - 1].encode("utf-8", errors="surrogatepass")[:col_offset]
         return len(prefix.decode("utf-8", errors="replace")) + 1
     return col_offset + 1
 
@@ -79,7 +80,7 @@ class _Checker(ast.NodeVisitor):
     def __init__(self, source: str, filename: str) -> None:
         self.source = source
         self.filename = filename
-        self.lines = source.splitlines()
+        self.lines = source_lines(source)  # as CPython counts lines, not str.splitlines()
         self.scopes: list[ast.AST] = []  # enclosing function-like scopes
         self.has_async = False
         self.reserved_use: TranslateError | None = None
@@ -193,3 +194,107 @@ def is_translation(tree: ast.Module) -> bool:
         ):
             return True
     return False
+
+
+_LIBCST_AT = re.compile(r"^(?:parser error: )?error at (\d+):(\d+): ")
+
+
+def libcst_error(error: Exception, source: str, filename: str) -> TranslateError:
+    """The report for valid Python that libcst cannot parse, at libcst's own location.
+
+    libcst's native parser puts the place it stopped, a 1-based line and a
+    0-based column, in the message (``parser error: error at 2:9: expected
+    ...``); its ``raw_line`` and ``raw_column`` may name a later token.
+    """
+    message = str(getattr(error, "message", error))
+    match = _LIBCST_AT.match(message)
+    if match:
+        line, col = int(match.group(1)), int(match.group(2)) + 1
+        message = message[match.end() :]
+    else:
+        line = int(getattr(error, "raw_line", 1) or 1)
+        col = int(getattr(error, "raw_column", 0) or 0) + 1
+    return TranslateError(
+        f"libcst, the parser desugar rewrites code with, cannot parse this valid Python: {message}",
+        line=line,
+        col=col,
+        hint="this is a limitation of libcst, not an error in the code: write this statement "
+        "another way (inside a function, `(x): int = 1` is `x = 1`)",
+    ).located(filename, source)
+
+
+# --------------------------------------------------------------------------
+# The output: never hand on a translation that does not compile
+
+_ANCHOR = re.compile(r"^[ \t]*# line (\d+): ")
+BUG_HINT = "This is a bug in desugar; please report it with the input file."
+
+
+def check_output(
+    code: str,
+    source: str,
+    filename: str,
+    line_map: Callable[[], list[int] | None] | None = None,
+) -> None:
+    """Raise `InternalError` located in the input if the translation ``code`` does not compile.
+
+    ``line_map``, called only then, may give for each line of ``code`` the
+    line of ``source`` it comes from; without one, the compiler's own
+    ``# line N:`` comment above the failing line names the input line.
+    """
+    try:
+        compile(code, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise uncompilable(error, code, source, filename, line_map) from None
+
+
+def uncompilable(
+    error: BaseException,
+    code: str,
+    source: str,
+    filename: str,
+    line_map: Callable[[], list[int] | None] | None = None,
+) -> InternalError:
+    """The report for a translation ``code`` that failed to compile with ``error``."""
+    out_line = getattr(error, "lineno", None) if isinstance(error, SyntaxError) else None
+    reason = f"{type(error).__name__}: {getattr(error, 'msg', None) or error}"
+    if out_line:
+        reason += f", at line {out_line} of the translation"
+    in_line = _input_line(code, out_line, line_map)
+    lines = source_lines(source)
+    if in_line is None or not 1 <= in_line <= len(lines):
+        return InternalError(
+            f"INTERNAL ERROR while translating {filename}: the translation does not compile "
+            f"({reason})",
+            hint=BUG_HINT,
+        )
+    text = lines[in_line - 1]
+    col = len(text) - len(text.lstrip()) + 1
+    return InternalError(
+        f"INTERNAL ERROR: the translation of this line does not compile ({reason})",
+        filename=filename,
+        line=in_line,
+        col=col,
+        source_line=text,
+        hint=BUG_HINT,
+    )
+
+
+def _input_line(
+    code: str, out_line: int | None, line_map: Callable[[], list[int] | None] | None
+) -> int | None:
+    if not out_line:
+        return None
+    if line_map is not None:
+        try:
+            lines = line_map()
+        except Exception:  # noqa: BLE001 - the map is a help for the message only
+            lines = None
+        if lines and 1 <= out_line <= len(lines):
+            return lines[out_line - 1]
+    code_lines = source_lines(code)
+    for text in reversed(code_lines[: min(out_line, len(code_lines))]):
+        match = _ANCHOR.match(text)
+        if match:
+            return int(match.group(1))
+    return None
