@@ -412,11 +412,14 @@ def _uncompilable(error: BaseException, text: str, source_path: str) -> BaseExce
     return uncompilable(error, code, text, source_path, lambda: lines)
 
 
-def _native_syntax_error(source: bytes, source_path: str) -> SyntaxError | None:
-    """The SyntaxError CPython reports for ``source``, if it is not valid Python."""
+def _native_syntax_error(source: bytes, source_path: str) -> Exception | None:
+    """The error CPython reports for ``source`` if it cannot compile it.
+
+    A SyntaxError, or RecursionError/MemoryError for input nested too deeply.
+    """
     try:
         compile(source, source_path, "exec", dont_inherit=True)
-    except SyntaxError as error:
+    except (SyntaxError, RecursionError, MemoryError) as error:
         return error
     return None
 

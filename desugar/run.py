@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import click
 
 from desugar import backtrace, hook
-from desugar.errors import TranslateError
+from desugar.errors import InternalError, TranslateError
 
 #: What python exits with when it cannot open the script.
 EXIT_CANNOT_OPEN = 2
@@ -56,7 +56,10 @@ def run_script(script: str, args: Sequence[str], include: Sequence[str] = ()) ->
     except TranslateError as error:
         _err(str(error))
         return 1
-    except SyntaxError as error:
+    except InternalError as error:  # a bug of ours: one message, as the CLI prints it
+        _err(str(error))
+        return 123
+    except (SyntaxError, RecursionError, MemoryError) as error:  # CPython's own, as natively
         _print_exception(error)
         return 1
     main = types.ModuleType("__main__")

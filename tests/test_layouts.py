@@ -325,3 +325,17 @@ def test_generic_nested_definitions_with_awaits() -> None:
                     str(plain.__annotations__), Box.size, str(Box.__type_params__))
         """
     )
+
+
+def test_too_deep_for_cpython_through_the_hook(tmp_path, monkeypatch) -> None:
+    """Imported with the hook, it fails as a native import does: CPython's own error."""
+    (tmp_path / "toodeep.py").write_text(deep_source(" + ".join(["x"] * 20000) + " + await a(1)"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises((RecursionError, MemoryError)) as native:
+        compile((tmp_path / "toodeep.py").read_text(), "toodeep.py", "exec")
+    with desugar.install(["toodeep"]):
+        with pytest.raises(type(native.value)) as ours:
+            __import__("toodeep")
+    sys.modules.pop("toodeep", None)
+    assert str(ours.value) == str(native.value)
+    assert ours.value.__context__ is None and ours.value.__cause__ is None

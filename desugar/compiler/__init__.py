@@ -94,12 +94,24 @@ def needs_translation(source: str) -> bool:
 
 def translate_module(source: str, filename: str = "<string>", *, format: bool = True) -> str:
     """Translate a module's source; see `desugar.translate`."""
-    result = with_stack(_translate, source, filename)
+    tree = _parse(source, filename)
+    return with_stack(_translate_module, source, filename, format, tree)
+
+
+def _parse(source: str, filename: str) -> None:
+    # CPython's parser and compiler, in the caller's thread with its recursion
+    # limit: input is refused exactly where a native import would refuse it.
+    validate.parse_checked(source, filename, tree=False)
+
+
+def _translate_module(source: str, filename: str, format: bool, tree: None) -> str:
+    result = _translate(source, filename, tree)
     if result is None:
         return source
-    code = with_stack(lambda: result[0].code)
+    code = result[0].code
     if format:
-        code = with_stack(_format, code, filename)
+        code = _format(code, filename)
+    validate.check_output(code, source, filename)  # never hand out code that does not compile
     return code
 
 
@@ -110,11 +122,12 @@ def translate_with_lines(source: str, filename: str = "<string>") -> tuple[str, 
     the line of the original code they stand for (a poll loop, the line of its
     ``await``).
     """
-    return with_stack(_translate_with_lines, source, filename)
+    tree = _parse(source, filename)
+    return with_stack(_translate_with_lines, source, filename, tree)
 
 
-def _translate_with_lines(source: str, filename: str) -> tuple[str, list[int]] | None:
-    result = _translate(source, filename)
+def _translate_with_lines(source: str, filename: str, tree: None) -> tuple[str, list[int]] | None:
+    result = _translate(source, filename, tree)
     if result is None:
         return None
     output, original = result
@@ -128,11 +141,12 @@ def compile_module(source: str, filename: str) -> CodeType:
 
     A module with nothing to translate is compiled as it is.
     """
-    return with_stack(_compile_module, source, filename)
+    tree = _parse(source, filename)
+    return with_stack(_compile_module, source, filename, tree)
 
 
-def _compile_module(source: str, filename: str) -> CodeType:
-    translated = _translate_with_lines(source, filename)
+def _compile_module(source: str, filename: str, checked: None) -> CodeType:
+    translated = _translate_with_lines(source, filename, checked)
     if translated is None:
         return compile(source, filename, "exec", dont_inherit=True)
     from desugar.compiler.lines import renumber
@@ -144,10 +158,16 @@ def _compile_module(source: str, filename: str) -> CodeType:
         return compile(tree, filename, "exec", dont_inherit=True)
 
 
-def _translate(source: str, filename: str) -> tuple[Any, Any] | None:
-    """(output module, input module) as libcst trees, or None if nothing changes."""
-    tree = validate.parse_checked(source, filename)  # CPython's parser: fast, exact errors
-    if not needs_translation(source) or validate.is_translation(tree):
+def _translate(source: str, filename: str, checked: None) -> tuple[Any, Any] | None:
+    """(output module, input module) as libcst trees, or None if nothing changes.
+
+    ``source`` has been compiled by `_parse` (``checked``), in the caller's thread.
+    """
+    if not needs_translation(source):
+        return None
+    with validate.ast_guard():
+        tree = compile(source, filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    if validate.is_translation(tree):
         return None
     if not validate.check(tree, source, filename):
         return None

@@ -50,12 +50,17 @@ def _column(lines: list[str], lineno: int, col_offset: int) -> int:
     return col_offset + 1
 
 
-def parse_checked(source: str, filename: str) -> ast.Module:
-    """Parse and compile ``source`` as CPython would; raise TranslateError on a syntax error."""
+def parse_checked(source: str, filename: str, *, tree: bool = True) -> ast.Module | None:
+    """Compile ``source`` as CPython would (TranslateError if it cannot), then parse it.
+
+    The compile is the native one, from source: it refuses exactly what an
+    import would. With ``tree`` false, only that check is made. Making the
+    ``ast`` objects of deeply nested input can need more stack than
+    compiling it: see `desugar.compiler.with_stack`, which runs the parse.
+    """
     try:
         with ast_guard():
-            tree = compile(source, filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-            compile(tree, filename, "exec", dont_inherit=True)
+            compile(source, filename, "exec", dont_inherit=True)
     except SyntaxError as error:
         line = error.lineno or 1
         col = error.offset or 1
@@ -73,7 +78,10 @@ def parse_checked(source: str, filename: str) -> ast.Module:
         raise TranslateError(f"cannot compile: {error}", line=1, col=1).located(
             filename, source
         ) from None
-    return tree
+    if not tree:
+        return None
+    with ast_guard():
+        return compile(source, filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
 
 
 class _Checker(ast.NodeVisitor):
