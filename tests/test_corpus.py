@@ -33,3 +33,16 @@ def test_translated_matches_native(path: pathlib.Path) -> None:
     assert not failed, f"{stem} failed natively (programs must catch their own errors):\n{native}"
     ours = run(source, translated=True, name=stem)
     assert ours == native, f"native:\n{native}\ntranslated:\n{ours}"
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_narrow_black_layout_matches_native(path: pathlib.Path) -> None:
+    """The same program laid out by black at line length 16: expressions split over lines."""
+    import black
+
+    stem = path.stem
+    source = black.format_str(path.read_text(encoding="utf-8"), mode=black.Mode(line_length=16))
+    native = run(source, translated=False, name=stem)
+    assert native.strip() and "\n!! " not in "\n" + native, native
+    ours = run(source, translated=True, name=stem)
+    assert ours == native, f"native:\n{native}\ntranslated:\n{ours}"

@@ -468,7 +468,7 @@ def test_a_translation_that_does_not_compile_is_an_internal_error_at_the_input_l
 
     broken = "import desugar.runtime as _ds_rt\ndef f():\n    _ds_t1 = (g() +\n"
     monkeypatch.setattr(
-        desugar.compiler, "translate_with_lines", lambda *a, **k: (broken, [1, 1, 3])
+        desugar.compiler, "_translate_with_lines", lambda *a, **k: (broken, [1, 1, 3])
     )
     error = hooked("mistranslated", b"async def f():\n    x = 1\n    return (g() +\n        await h())\n")
     path = tmp_path / "hkerr" / "mistranslated.py"

@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 import desugar
-from tests.support import run
+from support import run
 
 PRELUDE = """\
 import asyncio
@@ -339,3 +339,28 @@ def test_too_deep_for_cpython_through_the_hook(tmp_path, monkeypatch) -> None:
     sys.modules.pop("toodeep", None)
     assert str(ours.value) == str(native.value)
     assert ours.value.__context__ is None and ours.value.__cause__ is None
+
+
+def test_comprehension_clauses_across_lines() -> None:
+    same(
+        """
+        async def agen(n):
+            for i in range(n):
+                yield i
+
+        async def f():
+            a = [x
+                + 1 async for x in agen(3)
+                if x
+                % 2 == 0]
+            b = {k:
+                 v * await a_(k) for k, v in
+                 {1: 2}.items()}
+            c = [y async for y in
+                 agen(await a_(2))]
+            return a, b, c
+
+        async def a_(x):
+            return x
+        """
+    )

@@ -647,7 +647,8 @@ class FunctionLowering:
         fdef = cst.FunctionDef(
             name=name(fname),
             params=cst.Parameters(params=[cst.Param(name(arg))]),
-            body=block([*declare, *body]),
+            # (the clauses and the element leave the comprehension's brackets)
+            body=block(layout.statements([*declare, *body], set())),
             asynchronous=cst.Asynchronous(),
         )
         lowered = lower_function(self.ctx, fdef)
