@@ -133,8 +133,9 @@ def check_source(source: str, filename: str, mode: str) -> Result:
     started, cpu = time.perf_counter(), time.process_time()
 
     def result(kind: str, line: int | None = None, message: str = "") -> Result:
-        return Result(kind, mode, filename, line, message, time.perf_counter() - started,
-                      time.process_time() - cpu)
+        return Result(
+            kind, mode, filename, line, message, time.perf_counter() - started, time.process_time() - cpu
+        )
 
     if not needs_translation(source):
         return result("unchanged", message="no async")
@@ -171,16 +172,24 @@ def check_source(source: str, filename: str, mode: str) -> Result:
             text = ""
             if out_line and 1 <= out_line <= len(output.split("\n")):
                 text = f" (output line {out_line}: {output.split(chr(10))[out_line - 1].strip()!r})"
-            return result("output does not compile", line, f"{type(error).__name__}: {_first_line(error)}{text}")
+            return result(
+                "output does not compile", line, f"{type(error).__name__}: {_first_line(error)}{text}"
+            )
         try:
             again = desugar.translate(output, filename, format=fmt)
         except Exception as error:  # noqa: BLE001 - any failure here is a failure of the check
-            return result("not idempotent", None, f"translating the output again: {type(error).__name__}: {_first_line(error)}")
+            return result(
+                "not idempotent",
+                None,
+                f"translating the output again: {type(error).__name__}: {_first_line(error)}",
+            )
         if again != output:
             return result("not idempotent", None, _first_difference(output, again))
         left = leftover_async(tree)
         if left:
-            return result("async left", left[0][1], f"{len(left)} left: {left[0][0]} at output line {left[0][1]}")
+            return result(
+                "async left", left[0][1], f"{len(left)} left: {left[0][0]} at output line {left[0][1]}"
+            )
     return result("translated")
 
 
@@ -226,8 +235,12 @@ def leftover_async(tree: ast.AST) -> list[tuple[str, int]]:
 
 def _is_async_fn(decorator: ast.expr) -> bool:
     """``@_ds_rt.async_fn``: the mark of a lowered coroutine."""
-    return (isinstance(decorator, ast.Attribute) and decorator.attr == "async_fn"
-            and isinstance(decorator.value, ast.Name) and decorator.value.id == "_ds_rt")
+    return (
+        isinstance(decorator, ast.Attribute)
+        and decorator.attr == "async_fn"
+        and isinstance(decorator.value, ast.Name)
+        and decorator.value.id == "_ds_rt"
+    )
 
 
 def _is_async_genexp(node: ast.GeneratorExp) -> bool:
@@ -424,9 +437,14 @@ def run_jobs(jobs: list[tuple[str, str]], workers: int, timeout: float) -> Itera
                     except (EOFError, OSError):
                         worker.process.join()
                         code = worker.process.exitcode
-                        result = Result("worker died", mode, path, None,
-                                        f"the worker process ended with exit code {code}",
-                                        now - worker.started)
+                        result = Result(
+                            "worker died",
+                            mode,
+                            path,
+                            None,
+                            f"the worker process ended with exit code {code}",
+                            now - worker.started,
+                        )
                         stop(worker)
                         pool[index] = worker = start()
                     worker.job = None
@@ -434,8 +452,14 @@ def run_jobs(jobs: list[tuple[str, str]], workers: int, timeout: float) -> Itera
                 elif now - worker.started > timeout:
                     stop(worker)
                     pool[index] = start()
-                    yield Result("timeout", mode, path, None, f"still running after {timeout:g} s",
-                                 now - worker.started)
+                    yield Result(
+                        "timeout",
+                        mode,
+                        path,
+                        None,
+                        f"still running after {timeout:g} s",
+                        now - worker.started,
+                    )
     finally:
         for worker in pool:
             if worker.job is None:
@@ -471,8 +495,19 @@ def summary(trees: list[Tree], results: list[Result], modes: list[str]) -> str:
         by_tree[key][result.kind] += 1
         seconds[key] += result.cpu
     failures = [k for k in FAILURE_KINDS if any(c[k] for c in by_tree.values())]
-    header = ["code base", "mode", ".py files", "with async", "translated", "unchanged",
-              "not valid here", "rejected", "failed", *failures, "cpu s"]
+    header = [
+        "code base",
+        "mode",
+        ".py files",
+        "with async",
+        "translated",
+        "unchanged",
+        "not valid here",
+        "rejected",
+        "failed",
+        *failures,
+        "cpu s",
+    ]
     rows = []
     total: Counter[str] = Counter()
     for mode in modes:
@@ -484,41 +519,96 @@ def summary(trees: list[Tree], results: list[Result], modes: list[str]) -> str:
             mode_total["files"] += tree.files
             mode_total["async"] += len(tree.candidates)
             mode_seconds += seconds[(tree.name, mode)]
-            rows.append(_row(tree.name, mode, tree.files, len(tree.candidates), counts, failures,
-                             seconds[(tree.name, mode)]))
+            rows.append(
+                _row(
+                    tree.name,
+                    mode,
+                    tree.files,
+                    len(tree.candidates),
+                    counts,
+                    failures,
+                    seconds[(tree.name, mode)],
+                )
+            )
         if len(trees) > 1:
-            rows.append(_row("**all**", mode, mode_total["files"], mode_total["async"], mode_total,
-                             failures, mode_seconds))
+            rows.append(
+                _row(
+                    "**all**",
+                    mode,
+                    mode_total["files"],
+                    mode_total["async"],
+                    mode_total,
+                    failures,
+                    mode_seconds,
+                )
+            )
         total.update(mode_total)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * (len(header) - 2)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _row(name: str, mode: str, files: int, candidates: int, counts: Counter[str],
-         failures: list[str], seconds: float) -> list[str]:
+def _row(
+    name: str,
+    mode: str,
+    files: int,
+    candidates: int,
+    counts: Counter[str],
+    failures: list[str],
+    seconds: float,
+) -> list[str]:
     failed = sum(counts[k] for k in FAILURE_KINDS)
-    return [name, mode, str(files), str(candidates), str(counts["translated"]), str(counts["unchanged"]),
-            str(counts["not valid Python here"]), str(counts["rejected"]), str(failed),
-            *(str(counts[k]) for k in failures), f"{seconds:.0f}"]
+    return [
+        name,
+        mode,
+        str(files),
+        str(candidates),
+        str(counts["translated"]),
+        str(counts["unchanged"]),
+        str(counts["not valid Python here"]),
+        str(counts["rejected"]),
+        str(failed),
+        *(str(counts[k]) for k in failures),
+        f"{seconds:.0f}",
+    ]
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     import realworld
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stdlib-only", action="store_true", help="only the standard library")
-    parser.add_argument("--no-black", action="store_true", help="only the unformatted translation (format=False)")
+    parser.add_argument(
+        "--no-black", action="store_true", help="only the unformatted translation (format=False)"
+    )
     parser.add_argument("--jobs", type=int, default=2, metavar="N", help="worker processes (default 2)")
-    parser.add_argument("--timeout", type=float, default=300, metavar="S",
-                        help="seconds one file may take in one mode (default 300)")
-    parser.add_argument("--list", action="store_true",
-                        help="print every failure (and rejection, and invalid input) as file:line: kind: error")
-    parser.add_argument("--cache", type=Path, default=realworld.DEFAULT_CACHE,
-                        help=f"bench/realworld.py's cache of sdists (default {realworld.DEFAULT_CACHE})")
-    parser.add_argument("--only", action="append", default=[], metavar="SUBSTRING",
-                        help="only files whose path contains this (repeatable)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        metavar="S",
+        help="seconds one file may take in one mode (default 300)",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="print every failure (and rejection, and invalid input) as file:line: kind: error",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=realworld.DEFAULT_CACHE,
+        help=f"bench/realworld.py's cache of sdists (default {realworld.DEFAULT_CACHE})",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="SUBSTRING",
+        help="only files whose path contains this (repeatable)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -527,8 +617,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     started = time.monotonic()
     import desugar
 
-    print(f"desugar from {Path(desugar.__file__).parent.parent}; Python {sys.version.split()[0]} "
-          f"({sys.executable}); {args.jobs} process(es)", file=sys.stderr, flush=True)
+    print(
+        f"desugar from {Path(desugar.__file__).parent.parent}; Python {sys.version.split()[0]} "
+        f"({sys.executable}); {args.jobs} process(es)",
+        file=sys.stderr,
+        flush=True,
+    )
     trees = [stdlib_tree()]
     if not args.stdlib_only:
         try:
@@ -541,8 +635,12 @@ def main(argv: Iterable[str] | None = None) -> int:
             tree.candidates = [p for p in tree.candidates if any(s in str(p) for s in args.only)]
     tree_of = {str(path): tree.name for tree in trees for path in tree.candidates}
     jobs = [(str(path), mode) for tree in trees for path in tree.candidates for mode in modes]
-    print(f"{sum(t.files for t in trees)} .py files, {len(tree_of)} with async: {len(jobs)} translations "
-          f"(scanned in {_elapsed(time.monotonic() - started)})", file=sys.stderr, flush=True)
+    print(
+        f"{sum(t.files for t in trees)} .py files, {len(tree_of)} with async: {len(jobs)} translations "
+        f"(scanned in {_elapsed(time.monotonic() - started)})",
+        file=sys.stderr,
+        flush=True,
+    )
 
     results: list[Result] = []
     done_per_tree: Counter[str] = Counter()
@@ -554,13 +652,20 @@ def main(argv: Iterable[str] | None = None) -> int:
         done_per_tree[name] += 1
         now = time.monotonic()
         if result.failed:
-            print(f"  FAIL [{result.mode}] {_where(result)}: {result.kind}: {result.message[:200]}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  FAIL [{result.mode}] {_where(result)}: {result.kind}: {result.message[:200]}",
+                file=sys.stderr,
+                flush=True,
+            )
         if now - last_report >= 10 or done_per_tree[name] == jobs_per_tree[name]:
             last_report = now
             failed = sum(r.failed for r in results)
-            print(f"[{len(results)}/{len(jobs)}] {name}: {done_per_tree[name]}/{jobs_per_tree[name]}, "
-                  f"{failed} failed, {_elapsed(now - started)}", file=sys.stderr, flush=True)
+            print(
+                f"[{len(results)}/{len(jobs)}] {name}: {done_per_tree[name]}/{jobs_per_tree[name]}, "
+                f"{failed} failed, {_elapsed(now - started)}",
+                file=sys.stderr,
+                flush=True,
+            )
     wall = time.monotonic() - started
 
     print(summary(trees, results, modes))
@@ -578,7 +683,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         for (message,), count in Counter((r.message,) for r in rejected).most_common():
             print(f"  {count:5d} × {message}")
     if args.list:
-        for title, group in (("failures", failed), ("rejected", rejected), ("not valid Python here", invalid)):
+        for title, group in (
+            ("failures", failed),
+            ("rejected", rejected),
+            ("not valid Python here", invalid),
+        ):
             if group:
                 print(f"\n{title}:")
                 for r in sorted(group, key=lambda r: (r.path, r.mode)):
@@ -586,8 +695,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     slowest = sorted(results, key=lambda r: -r.cpu)[:5]
     print("\nslowest (CPU): " + ", ".join(f"{_where(r)} [{r.mode}] {r.cpu:.1f}s" for r in slowest))
     cpu = sum(r.cpu for r in results)
-    print(f"time: {_elapsed(wall)} wall, {_elapsed(cpu)} of CPU in the checks, {args.jobs} process(es); "
-          f"Python {sys.version.split()[0]}")
+    print(
+        f"time: {_elapsed(wall)} wall, {_elapsed(cpu)} of CPU in the checks, {args.jobs} process(es); "
+        f"Python {sys.version.split()[0]}"
+    )
     return 1 if failed else 0
 
 

@@ -38,7 +38,10 @@ def test_stdlib_file_translates_to_code_that_compiles_and_is_a_fixed_point(name:
     if not path.exists():  # some distributions leave Lib/test out
         pytest.skip(f"{path} is not installed with this Python")
     (result,) = codebases.check_file(path, [mode])
-    assert (result.kind, result.message) == ("translated", ""), f"{codebases._where(result)}: {result.message}"
+    assert (result.kind, result.message) == (
+        "translated",
+        "",
+    ), f"{codebases._where(result)}: {result.message}"
 
 
 def test_check_source_reports_each_kind_of_outcome() -> None:
@@ -71,5 +74,7 @@ def test_leftover_async_finds_what_a_translation_must_not_keep() -> None:
         "    yield\n"
     )
     assert codebases.leftover_async(tree) == [
-        ("AsyncFunctionDef", 4), ("Await", 5), ("async comprehension", 10)
+        ("AsyncFunctionDef", 4),
+        ("Await", 5),
+        ("async comprehension", 10),
     ]
