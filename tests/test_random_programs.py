@@ -23,19 +23,33 @@ Programs are built as ``ast`` nodes by plain functions (`t_call`, `await_a`,
 ...) and rendered with ``ast.unparse``, which parenthesizes only where needed;
 `test_hand_built_program_*` builds one program with the same functions.
 
+With ``long_forms`` the programs also hold long ``+``/``-`` chains, longer
+``and``/``or`` chains, comparisons and calls (one operand often an await), and
+implicitly concatenated strings and f-strings (``len('ab' f'{x}' f'={await
+a(...)}')``). Their layout varies: on one line each (``ast.unparse``); spread
+over lines (`spread`: line breaks between the tokens inside brackets, with
+comments and blank lines among them, and backslash continuations anywhere);
+or as black writes them at a line length of 16 to 40. Each is run natively and
+translated, as the others.
+
 ``DESUGAR_HYPOTHESIS_EXAMPLES`` sets the number of programs (default 300; the
-variant with statement-level awaits only runs a fifth as many). A failing
+variant with statement-level awaits only runs a fifth as many, each of the
+three with long forms a quarter). A failing
 program is shrunk and shown in full, with its native output.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import os
+import random
+import re
 import textwrap
+import tokenize
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from support import run
@@ -142,6 +156,14 @@ def binop(op: str, left: ast.expr, right: ast.expr) -> ast.expr:
     if op in ("+", "-", "*"):
         node = ast.BinOp(node, ast.Mod(), const(1000))
     return node
+
+
+def chain(terms: list[ast.expr], ops: list[str]) -> ast.expr:
+    """``(t0 + t1 - t2 ...) % 1000``: one chain of ``+``/``-`` (left-associative)."""
+    node = terms[0]
+    for op, term in zip(ops, terms[1:]):
+        node = ast.BinOp(node, _BINOPS[op](), term)
+    return ast.BinOp(node, ast.Mod(), const(1000))
 
 
 def compare(first: ast.expr, *rest: str | ast.expr) -> ast.Compare:
@@ -281,11 +303,13 @@ class _Generator:
     """Draws one program. Every choice is an integer drawn from a small range
     whose 0 is the simplest option, so hypothesis shrinks toward small programs."""
 
-    def __init__(self, draw: st.DrawFn, nested_awaits: bool) -> None:
+    def __init__(self, draw: st.DrawFn, nested_awaits: bool, long_forms: bool = False) -> None:
         self.draw = draw
         self.nested_awaits = nested_awaits
+        self.long_forms = long_forms
         self.labels = 0
         self.loops = 0
+        self.concatenations: dict[str, list[ast.expr]] = {}  # placeholder name -> parts
 
     def pick(self, n: int) -> int:
         return self.draw(st.integers(0, n - 1))
@@ -306,20 +330,37 @@ class _Generator:
             return load(self.draw(st.sampled_from(fn.names)))
         return load("g")
 
-    def awaited(self, fn: _Function, depth: int) -> ast.Await:
+    def awaited(self, fn: _Function, depth: int, in_fstring: bool = False) -> ast.Await:
         """``await a(...)`` or ``await fJ(...)`` with an argument of its own."""
         callees = list(range(fn.index + 1, fn.count))
         if callees and self.flag():
-            return await_f(self.draw(st.sampled_from(callees)), self.expr(fn, depth - 1))
-        return await_a(self.label(), self.expr(fn, depth - 1))
+            callee = self.draw(st.sampled_from(callees))
+            return await_f(callee, self.expr(fn, depth - 1, in_fstring=in_fstring))
+        return await_a(self.label(), self.expr(fn, depth - 1, in_fstring=in_fstring))
 
     def expr(self, fn: _Function, depth: int, *, in_fstring: bool = False) -> ast.expr:
         """An int- or bool-valued expression; with ``nested_awaits`` off it has no await."""
         if depth <= 0:
             return self.leaf(fn)
-        kinds = 15 if self.nested_awaits else 13  # kinds 13 and 14 are an await
+        # kinds 13 and 14 are an await; with long_forms, 13 and 14 are long
+        # chains and concatenated strings, and 15 to 18 are awaits (more of
+        # them, so that the long forms hold some)
+        extra = 2 if self.long_forms else 0
+        kinds = (15 + extra if self.nested_awaits else 13) + extra
         kind = self.pick(kinds)
         sub = lambda: self.expr(fn, depth - 1, in_fstring=in_fstring)  # noqa: E731
+        more = 1 if self.long_forms else 0  # longer and/or chains, comparisons, calls
+        if self.long_forms and kind == 13:
+            terms = [sub() if self.flag() else ast.BinOp(sub(), ast.Mult(), sub())
+                     for _ in range(3 + self.pick(3))]
+            terms = self.some_await(terms, fn, depth, in_fstring)
+            ops = [self.draw(st.sampled_from(["+", "-"])) for _ in terms[1:]]
+            return chain(terms, ops)
+        if self.long_forms and kind == 14:
+            if in_fstring:  # no f-string in an f-string (quotes, before 3.12)
+                return t_call(self.label(), sub())
+            return self.concatenation(fn, depth)
+        kind -= extra if kind >= 13 else 0
         if kind == 0:
             return self.leaf(fn)
         if kind == 1:
@@ -328,13 +369,17 @@ class _Generator:
             op = self.draw(st.sampled_from(["+", "-", "*", "//", "%"]))
             return binop(op, sub(), sub())
         if kind == 3:
-            ops = self.draw(st.lists(st.sampled_from(list(_CMPOPS)), min_size=1, max_size=3))
+            ops = self.draw(st.lists(st.sampled_from(list(_CMPOPS)), min_size=1 + more, max_size=3 + more))
             rest: list[str | ast.expr] = []
             for op in ops:
                 rest += [op, sub()]
-            return compare(sub(), *rest)
+            first = sub()
+            if self.long_forms and self.nested_awaits and self.flag():
+                rest[-1] = self.awaited(fn, depth, in_fstring)  # the last operand awaits
+            return compare(first, *rest)
         if kind == 4:
-            values = [sub() for _ in range(2 + self.pick(2))]
+            values = [sub() for _ in range(2 + self.pick(2 + 2 * more))]
+            values = self.some_await(values, fn, depth, in_fstring)
             return and_(*values) if self.flag() else or_(*values)
         if kind == 5:
             return not_(sub()) if self.flag() else neg(sub())
@@ -342,7 +387,7 @@ class _Generator:
             test = sub()
             return if_exp(test, sub(), sub())
         if kind == 7:
-            items = [sub() for _ in range(3)]
+            items = self.some_await([sub() for _ in range(3)], fn, depth, in_fstring)
             return list_pick(items, sub())
         if kind == 8:
             pairs = [(sub(), sub()) for _ in range(1 + self.pick(2))]
@@ -355,12 +400,54 @@ class _Generator:
         if kind == 10:
             return walrus(self.draw(st.sampled_from(LOCALS)), sub())
         if kind == 11:
-            args = [sub() for _ in range(self.pick(3))]
+            args = self.some_await([sub() for _ in range(self.pick(3 + 2 * more))], fn, depth, in_fstring)
             kwargs = {name: sub() for name in self.draw(st.sets(st.sampled_from(["u", "v"])))}
             return s_call(self.label(), *args, **kwargs)
         if kind == 12:
             return t_call(self.label(), t_call(self.label(), sub()))
-        return self.awaited(fn, depth)
+        return self.awaited(fn, depth, in_fstring)
+
+    def some_await(self, values: list[ast.expr], fn: _Function, depth: int,
+                   in_fstring: bool) -> list[ast.expr]:
+        """With long_forms (and nested awaits), one of ``values`` is an await half of the time."""
+        if values and self.long_forms and self.nested_awaits and self.flag():
+            values[self.pick(len(values))] = self.awaited(fn, depth, in_fstring)
+        return values
+
+    def concatenation(self, fn: _Function, depth: int) -> ast.Call:
+        """``len('x' f'{e}' f'y' ... f'={e}')``: implicitly concatenated strings
+        and f-strings, the last with a replacement field; rendered from a
+        placeholder (`expand`), as ``ast`` merges the parts into one."""
+        parts: list[ast.expr] = []
+        for _ in range(1 + self.pick(3)):
+            kind = self.pick(3)
+            if kind == 0:
+                parts.append(const(self.draw(st.sampled_from(["", "ab", "-", "c d"]))))
+            elif kind == 1:
+                parts.append(ast.JoinedStr([const(self.draw(st.sampled_from(["ef", "{{}}", "g"])))]))
+            else:
+                fields = [self.expr(fn, depth - 1, in_fstring=True) for _ in range(1 + self.pick(2))]
+                values: list[ast.expr] = []
+                for i, field_ in enumerate(fields):
+                    if i:
+                        values.append(const(":"))
+                    values.append(ast.FormattedValue(field_, -1, None))
+                parts.append(ast.JoinedStr(values))
+        # the last part has a field, often an await (after the first part)
+        last = self.awaited(fn, depth, True) if self.nested_awaits and self.flag() else \
+            self.expr(fn, depth - 1, in_fstring=True)
+        parts.append(ast.JoinedStr([const("="), ast.FormattedValue(last, -1, None)]))
+        placeholder = f"_concat{len(self.concatenations) + 1}"
+        self.concatenations[placeholder] = parts
+        return call("len", load(placeholder))
+
+    def expand(self, code: str) -> str:
+        """``code`` with each placeholder replaced by its concatenated strings."""
+        def render(match: re.Match[str]) -> str:
+            parts = self.concatenations[match.group(0)]
+            return " ".join(repr(p.value) if isinstance(p, ast.Constant) else ast.unparse(p) for p in parts)
+
+        return re.sub(r"\b_concat\d+\b", render, code)
 
     def top_expr(self, fn: _Function) -> ast.expr:
         return self.expr(fn, 1 + self.pick(3))
@@ -433,19 +520,86 @@ class _Generator:
         fn = _Function(index, count, uses_global=self.flag())
         body = locals_prologue() + self.block(fn, 2, False)
         body.append(ast.Return(self.await_value(fn)))
-        return render_function(index, body, uses_global=fn.uses_global)
+        return self.expand(render_function(index, body, uses_global=fn.uses_global))
 
 
 @st.composite
-def programs(draw: st.DrawFn, nested_awaits: bool = True) -> str:
-    """Source of a whole random program (see the module docstring)."""
-    gen = _Generator(draw, nested_awaits)
+def programs(draw: st.DrawFn, nested_awaits: bool = True, long_forms: bool = False,
+             layout: str | None = None) -> str:
+    """Source of a whole random program (see the module docstring).
+
+    ``long_forms`` adds long ``+``/``-`` chains, longer ``and``/``or`` chains,
+    comparisons and calls, and implicitly concatenated strings and f-strings.
+    ``layout``: ``"spread"`` spreads the functions' lines over several (`spread`),
+    ``"black"`` formats the whole program with black at a line length of 16 to 40.
+    """
+    gen = _Generator(draw, nested_awaits, long_forms)
     count = draw(st.integers(1, 3))
     # Built from the last function to the first, so that a function's callees
     # (higher numbers) are written before it; the order of definitions does not
     # matter to Python, but it keeps labels increasing along the file.
     functions = [gen.function(i, count) for i in reversed(range(count))]
-    return render_program(functions[::-1])
+    if layout == "spread":
+        density = draw(st.sampled_from([0.1, 0.3, 0.6, 1.0]))
+        rnd = draw(st.randoms(use_true_random=False))
+        functions = [spread(code, rnd, density) for code in functions]
+    source = render_program(functions[::-1])
+    if layout == "black":
+        import black
+
+        width = draw(st.integers(16, 40))
+        source = black.format_str(source, mode=black.Mode(line_length=width))
+    return source
+
+
+_COMMENTS = ["# c", "# ) ] }", "# ( [ {", "# 'q\"", "# \\", "# await a()", "#"]
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)  # 3.12+: f-strings are several tokens
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
+def spread(code: str, rnd: random.Random, density: float) -> str:
+    """``code`` with some of the spaces between two tokens of a line replaced by a
+    line break: inside brackets a newline, perhaps after a comment, perhaps with
+    comment lines and blank lines after it, and any indentation; anywhere a
+    backslash continuation. Never inside a string or an f-string."""
+    lines = code.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def at(position: tuple[int, int]) -> int:
+        return offsets[position[0] - 1] + position[1]
+
+    skip = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT,
+            tokenize.ENDMARKER}
+    cuts: list[tuple[int, int, str]] = []
+    depth = fstrings = 0
+    previous = None
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if (previous is not None and not fstrings and previous.end[0] == token.start[0]
+                and previous.type not in skip and token.type not in skip
+                and rnd.random() < density):
+            indent = " " * rnd.randrange(0, 13)
+            if depth and rnd.random() < 0.7:
+                text = (f"  {rnd.choice(_COMMENTS)}" if rnd.random() < 0.4 else "") + "\n"
+                for _ in range(rnd.randrange(0, 3) if rnd.random() < 0.3 else 0):
+                    text += (" " * rnd.randrange(0, 9) + rnd.choice(_COMMENTS)) if rnd.random() < 0.5 else ""
+                    text += "\n"
+                text += indent
+            else:
+                text = " \\\n" + indent
+            cuts.append((at(previous.end), at(token.start), text))
+        if token.type == _FSTRING_START:
+            fstrings += 1
+        elif token.type == _FSTRING_END:
+            fstrings -= 1
+        elif token.type == tokenize.OP and not fstrings:
+            depth += token.string in "([{"
+            depth -= token.string in ")]}"
+        previous = token
+    for start, end, text in reversed(cuts):
+        code = code[:start] + text + code[end:]
+    return code
 
 
 # ===========================================================================
@@ -523,6 +677,155 @@ def test_generator_writes_awaits_inside_every_kind_of_expression() -> None:
     for kind in (ast.Call, ast.BinOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.UnaryOp,
                  ast.NamedExpr, ast.FormattedValue, ast.List, ast.Dict):
         assert kind in parents, f"no await directly under {kind.__name__}"
+
+
+LAYOUT_EXAMPLES = max(EXAMPLES // 4, 1)
+# Spread and black layouts are not shrunk: each step would lay out (black: format)
+# and translate the program again, and hypothesis gives up after five minutes of
+# that per test. A failing program is shown in full; the single-line test below
+# draws the same programs and shrinks them.
+UNSHRUNK = settings(SETTINGS, max_examples=LAYOUT_EXAMPLES,
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+
+@settings(SETTINGS, max_examples=LAYOUT_EXAMPLES)
+@given(programs(long_forms=True))
+def test_random_program_with_long_chains_and_concatenated_strings_translated_prints_what_native_prints(
+    source: str,
+) -> None:
+    """Long ``+``/``-``, ``and``/``or`` and comparison chains, calls with more
+    arguments, and ``'x' f'{await a()}' ...`` concatenations, on one line each."""
+    _check_property(source)
+
+
+@UNSHRUNK
+@given(programs(long_forms=True, layout="spread"))
+def test_random_program_spread_over_lines_translated_prints_what_native_prints(source: str) -> None:
+    """The same programs with their expressions broken over lines inside brackets
+    (with comments and blank lines in between) and by backslash continuations."""
+    _check_property(source)
+
+
+@UNSHRUNK
+@given(programs(long_forms=True, layout="black"))
+def test_random_program_formatted_by_black_at_narrow_width_translated_prints_what_native_prints(
+    source: str,
+) -> None:
+    """The same programs as black writes them at a line length of 16 to 40."""
+    _check_property(source)
+
+
+def _multiline_awaiting(tree: ast.AST) -> set[str]:
+    """The kinds of expression that span lines and hold an ``await``."""
+    kinds = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.expr) or node.end_lineno == node.lineno:
+            continue
+        if not any(isinstance(n, ast.Await) for n in ast.walk(node)):
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.left, ast.BinOp) and \
+                type(node.op) in (ast.Add, ast.Sub) and type(node.left.op) in (ast.Add, ast.Sub):
+            kinds.add("chain")  # three operands or more
+        elif isinstance(node, ast.BoolOp) and len(node.values) >= 3:
+            kinds.add("and/or")
+        elif isinstance(node, ast.Compare) and len(node.ops) >= 2:
+            kinds.add("comparison")
+        elif isinstance(node, (ast.Call, ast.Subscript)):
+            kinds.add(type(node).__name__)
+    return kinds
+
+
+def _layout_features(source: str) -> set[str]:
+    """What the tokenizer sees: comments inside brackets, backslash continuations,
+    implicitly concatenated strings (over lines, with an await after the first part)."""
+    features = set()
+    depth = fstrings = 0
+    previous = None
+    run: list[tuple[int, str]] = []  # the string literals of one concatenation
+    literal_start = None
+    lines = source.splitlines(keepends=True)
+
+    def text(start: tuple[int, int], end: tuple[int, int]) -> str:
+        if start[0] == end[0]:
+            return lines[start[0] - 1][start[1]:end[1]]
+        middle = "".join(lines[start[0]:end[0] - 1])
+        return lines[start[0] - 1][start[1]:] + middle + lines[end[0] - 1][:end[1]]
+
+    def close_run() -> None:
+        if len(run) >= 2:
+            features.add("concatenation")
+            if "await" in "".join(part for _, part in run[1:]):
+                features.add("concatenation awaiting after its first part")
+            if run[-1][0] > run[0][0]:
+                features.add("concatenation over lines")
+        run.clear()
+
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == _FSTRING_START:
+            fstrings += 1
+            if fstrings == 1:
+                literal_start = token.start
+        elif token.type == _FSTRING_END:
+            fstrings -= 1
+            if not fstrings:
+                run.append((literal_start[0], text(literal_start, token.end)))  # type: ignore[index]
+        elif fstrings:
+            pass
+        elif token.type == tokenize.STRING:
+            run.append((token.start[0], token.string))
+        elif token.type in (tokenize.NL, tokenize.COMMENT):
+            if token.type == tokenize.COMMENT and depth:
+                features.add("comment in brackets")
+        else:
+            close_run()
+            if token.type == tokenize.OP:
+                depth += token.string in "([{"
+                depth -= token.string in ")]}"
+        if (previous is not None and token.start[0] > previous.end[0]
+                and previous.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT,
+                                          tokenize.INDENT, tokenize.DEDENT)):
+            features.add("backslash continuation")
+        previous = token
+    return features
+
+
+def test_layouts_break_awaiting_expressions_over_lines() -> None:
+    """Over a fixed set of programs per layout, the long forms and the layouts
+    write what they promise, and every program runs natively to the end."""
+
+    def sample(layout: str | None, count: int) -> tuple[set[str], set[str], list[float]]:
+        kinds: set[str] = set()
+        features: set[str] = set()
+        long_lines: list[float] = []  # per program, the share of its lines longer than 40
+
+        @settings(max_examples=count, database=None, deadline=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(programs(long_forms=True, layout=layout))
+        def collect(source: str) -> None:
+            tree = ast.parse(source)
+            compile(tree, "program.py", "exec")
+            kinds.update(_multiline_awaiting(tree))
+            features.update(_layout_features(source))
+            lines = source.splitlines()
+            long_lines.append(sum(len(line) > 40 for line in lines) / len(lines))
+            native = run(source, translated=False)
+            assert "!! " not in native and native.count(" -> ") >= 3, native
+
+        collect()
+        return kinds, features, long_lines
+
+    kinds, features, _ = sample(None, 30)
+    assert not kinds  # ast.unparse writes every statement on one line
+    assert {"concatenation", "concatenation awaiting after its first part"} <= features
+    kinds, features, _ = sample("spread", 60)
+    assert {"chain", "and/or", "comparison", "Call", "Subscript"} <= kinds
+    assert {"comment in brackets", "backslash continuation", "concatenation over lines",
+            "concatenation awaiting after its first part"} <= features
+    kinds, features, long_lines = sample("black", 60)
+    assert {"chain", "and/or", "comparison", "Call", "Subscript"} <= kinds
+    assert "concatenation over lines" in features
+    # black at 16 to 40 columns: few lines are longer (strings it cannot split)
+    assert max(long_lines) < 0.1
 
 
 HAND_BUILT_F1 = render_function(
