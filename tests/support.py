@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import contextlib
 import io
+import pathlib
+import re
 import sys
 import traceback
 import types
 
+import pytest
+
 import desugar
+
+_REQUIRES = re.compile(r"# requires: (\d+)\.(\d+) \((.+)\)")
+
+
+def program_params(paths: list[pathlib.Path]) -> list:
+    """One ``pytest.param`` per corpus program, with its stem as id.
+
+    A program whose first line is ``# requires: 3.11 (what it needs)`` runs only
+    on that Python or a newer one; on an older one its test is skipped with that
+    reason. Any other first line starting with ``# requires:`` is an error, so a
+    mistyped marker cannot silently run or skip a program.
+    """
+    params = []
+    for path in paths:
+        first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+        marks = []
+        if first.startswith("# requires:"):
+            match = _REQUIRES.fullmatch(first.rstrip())
+            if match is None:
+                raise ValueError(f"{path}:1: expected `# requires: 3.N (reason)`, got {first!r}")
+            needed = (int(match[1]), int(match[2]))
+            marks.append(pytest.mark.skipif(
+                sys.version_info < needed,
+                reason=f"{path.name} needs Python {needed[0]}.{needed[1]}+: {match[3]}",
+            ))
+        params.append(pytest.param(path, marks=marks, id=path.stem))
+    return params
 
 
 def run(source: str, *, translated: bool, name: str = "program") -> str:

@@ -1923,6 +1923,7 @@ def test_every_async_construct_translates_to_code_that_compiles(statement: str) 
     assert bool(async_gens) == ("yield" in statement)
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is new in Python 3.11")
 def test_await_in_an_except_star_type_is_a_located_error() -> None:
     source = "async def f(g):\n    try:\n        pass\n    except* (await g()):\n        pass\n"
     error = translate_error(source)
@@ -2018,12 +2019,21 @@ SNIPPETS = [
     "async def f():\n    '''doc'''\n",
     "async def f():\n    x = await g(); y = await h(); await i()\n",
     "async def f():\n    if a: await g()\n    elif b: x = await g()\n    else: return await g()\n",
-    "async def f():\n    x[a:b:c] += await g()\n    x.y.z -= await g()\n    x[1, *a] |= await g()\n",
+    "async def f():\n    x[a:b:c] += await g()\n    x.y.z -= await g()\n    x[(1, *a)] |= await g()\n",
+    pytest.param(
+        "async def f():\n    x[1, *a] |= await g()\n",
+        marks=pytest.mark.skipif(
+            sys.version_info < (3, 11), reason="a starred subscript `x[1, *a]` is new in Python 3.11"
+        ),
+    ),
     "async def f():\n    a, b = c = await (await g())\n",
     "async def f():\n    x: 'T' = await g()\n    y: int\n",
     "class A:\n    @staticmethod\n    @other\n    async def f(*, a=lambda: 1): await g()\n",
     "def outer():\n    class B:\n        async def f(self):\n            async def g(): await h()\n            return await g()\n    return B\n",
-    "async def f():\n    try:\n        await g()\n    except* ValueError:\n        x = await h()\n",
+    pytest.param(
+        "async def f():\n    try:\n        await g()\n    except* ValueError:\n        x = await h()\n",
+        marks=pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is new in Python 3.11"),
+    ),
     "async def f():\n    match x:\n        case 1: await g()\n",
     "async def f():\n    with a as b, c: await g()  # c\n",
     "async def f():\n    while True:\n        await g()\n        break\n    else:\n        await h()\n",

@@ -8,6 +8,10 @@ print exactly the same. What asyncio logs (``Task exception was never
 retrieved``, ``Task was destroyed but it is pending!`` ...) must match too: the
 first line of each message, after a garbage collection so that finalizers run
 here and not in the middle of the next program.
+
+A program that needs a newer Python than the oldest supported one starts with
+``# requires: 3.N (what it needs)`` and is skipped, with that reason, on older
+ones (``support.program_params``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import re
 
 import pytest
 
-from support import run
+from support import program_params, run
 
 CORPUS = pathlib.Path(__file__).parent / "asyncio_corpus"
 PROGRAMS = sorted(CORPUS.glob("*.py"))
@@ -52,7 +56,7 @@ def test_asyncio_corpus_is_large_enough() -> None:
     assert len(PROGRAMS) >= 40, f"only {len(PROGRAMS)} programs in {CORPUS}"
 
 
-@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+@pytest.mark.parametrize("path", program_params(PROGRAMS))
 def test_translated_matches_native(path: pathlib.Path) -> None:
     stem = path.stem
     source = path.read_text(encoding="utf-8")

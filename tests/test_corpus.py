@@ -5,6 +5,10 @@ operands, arguments, targets, context managers, async iterators, async
 generators ...) and prints it with its results. The native run is the oracle:
 it must print something and must not fail (programs catch and print their own
 exceptions), and the translated run must print exactly the same.
+
+A program that needs a newer Python than the oldest supported one starts with
+``# requires: 3.N (what it needs)`` and is skipped, with that reason, on older
+ones (``support.program_params``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import pathlib
 
 import pytest
 
-from support import run
+from support import program_params, run
 
 CORPUS = pathlib.Path(__file__).parent / "corpus"
 PROGRAMS = sorted(CORPUS.glob("*.py"))
@@ -23,7 +27,7 @@ def test_corpus_is_large_enough() -> None:
     assert len(PROGRAMS) >= 100, f"only {len(PROGRAMS)} programs in {CORPUS}"
 
 
-@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+@pytest.mark.parametrize("path", program_params(PROGRAMS))
 def test_translated_matches_native(path: pathlib.Path) -> None:
     stem = path.stem
     source = path.read_text(encoding="utf-8")

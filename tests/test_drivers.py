@@ -13,6 +13,10 @@ exception's type, args, context, cause, suppression and frames. On Python
 3.10 the pure-Python runtime's own frame shows between the frames of an await
 chain (3.10's bare ``raise`` keeps the traceback it caught), so there, and
 only there, ``frames`` leaves out frames of ``desugar/runtime``.
+
+A program that needs a newer Python than the oldest supported one starts with
+``# requires: 3.N (what it needs)`` and is skipped, with that reason, on older
+ones (``support.program_params``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pytest
 
 import desugar.runtime
 from desugar.compiler import compile_module
+from support import program_params
 
 CORPUS = Path(__file__).parent / "driver_corpus"
 PROGRAMS = sorted(CORPUS.glob("*.py"))
@@ -77,7 +82,7 @@ def run(path: Path, *, translated: bool) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+@pytest.mark.parametrize("path", program_params(PROGRAMS))
 def test_translated_program_behaves_as_native_under_its_driver(path: Path) -> None:
     native = run(path, translated=False)
     assert native.strip(), "a program must print what it did"

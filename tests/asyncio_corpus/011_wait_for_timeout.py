@@ -21,11 +21,11 @@ async def main():
     t = asyncio.create_task(slow())
     try:
         await asyncio.wait_for(t, timeout=0.01)
-    except TimeoutError:
+    except asyncio.TimeoutError:
         print("task timed out; cancelled:", t.cancelled())
     try:
         await asyncio.wait_for(slow(), timeout=0)
-    except TimeoutError:
+    except asyncio.TimeoutError:
         print("zero timeout")
 
 

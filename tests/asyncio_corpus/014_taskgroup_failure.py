@@ -1,3 +1,4 @@
+# requires: 3.11 (asyncio.TaskGroup and except*)
 import asyncio
 
 # TaskGroup cancels siblings in set order (by object hash), so each sibling's

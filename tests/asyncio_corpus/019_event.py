@@ -26,7 +26,7 @@ async def main():
     await t
     try:
         await asyncio.wait_for(asyncio.Event().wait(), 0.01)
-    except TimeoutError:
+    except asyncio.TimeoutError:
         print("waiting on never-set event timed out")
 
 

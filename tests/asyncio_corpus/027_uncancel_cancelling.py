@@ -1,3 +1,4 @@
+# requires: 3.11 (Task.cancelling and Task.uncancel)
 import asyncio
 
 

@@ -23,7 +23,7 @@ async def main():
     try:
         for fut in asyncio.as_completed([delayed("never", 10)], timeout=0.01):
             await fut
-    except TimeoutError:
+    except asyncio.TimeoutError:
         print("as_completed timeout")
 
 

@@ -1,3 +1,4 @@
+# requires: 3.11 (asyncio.TaskGroup and except*)
 import asyncio
 
 events = {}

@@ -1,3 +1,4 @@
+# requires: 3.11 (asyncio.Barrier)
 import asyncio
 
 log = []

@@ -1,5 +1,6 @@
 import asyncio
 import contextvars
+import sys
 
 request = contextvars.ContextVar("request", default="none")
 
@@ -25,10 +26,11 @@ async def main():
     request.set("after-create")
     print("task copied context at creation:", await t)
     print("direct await shares context:", await inner_read())
-    ctx = contextvars.copy_context()
-    ctx.run(request.set, "in-copy")
-    t2 = asyncio.create_task(inner_read(), context=ctx)
-    print("task with explicit context:", await t2)
+    if sys.version_info >= (3, 11):  # create_task's context argument is new in 3.11
+        ctx = contextvars.copy_context()
+        ctx.run(request.set, "in-copy")
+        t2 = asyncio.create_task(inner_read(), context=ctx)
+        print("task with explicit context:", await t2)
 
 
 asyncio.run(main())

@@ -30,7 +30,7 @@ async def main():
 
     try:
         r = await asyncio.wait_for(asyncio.shield(t := asyncio.create_task(ok())), 0.001)
-    except TimeoutError:
+    except asyncio.TimeoutError:
         print("wait_for timed out around shield")
     print("shielded task result:", await t)
 

@@ -1,4 +1,5 @@
 import asyncio
+import sys
 
 
 async def compute(x):
@@ -6,9 +7,10 @@ async def compute(x):
     return x + 1
 
 
-with asyncio.Runner() as runner:
-    print("runner 1:", runner.run(compute(1)))
-    print("runner 2:", runner.run(compute(2)))
+if sys.version_info >= (3, 11):  # asyncio.Runner is new in 3.11
+    with asyncio.Runner() as runner:
+        print("runner 1:", runner.run(compute(1)))
+        print("runner 2:", runner.run(compute(2)))
 
 loop = asyncio.new_event_loop()
 try:

@@ -34,8 +34,8 @@ async def main():
     try:
         async with p:
             print("not reached")
-    except TypeError as error:
-        print("TypeError", error)
+    except (TypeError, AttributeError) as error:  # AttributeError: __aenter__ before 3.11
+        print(type(error).__name__, error)
 
 
 block_on(main())

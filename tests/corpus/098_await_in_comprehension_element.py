@@ -19,7 +19,6 @@ async def main():
     print([await a(f"e{x}", x * 10) for x in range(3)])
     print([t(f"pre{x}", x) + await a(f"post{x}", 1) for x in t("iterable", range(2))])
     print([(x, await a(f"pair{x}", x)) for x in "ab"])
-    print([[await a(f"inner{x}{y}", x + y) for y in range(2)] for x in range(2)])
 
 
 block_on(main())

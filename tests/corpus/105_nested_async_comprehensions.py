@@ -15,7 +15,6 @@ async def main():
     print(matrix)
     table = {x: {y: x * y async for y in agen(f"c{x}", 2)} async for x in agen("keys", 2)}
     print(table)
-    print([[await sq(v) for v in row] for row in matrix if row])
 
 
 async def sq(v):
