@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1000, 5000, 10000, 25000, 50000)
 SOURCE = ROOT  # --source: the desugar package measured is the one below this directory
+CWD: Path | None = None  # where the children run (the scratch directory)
 WALL = False  # --wall: report wall-clock seconds instead of CPU seconds
 
 HEADER = '''\
@@ -268,12 +269,22 @@ def measure(code: str, *args: str) -> tuple[float, float]:
     out = subprocess.run(
         [sys.executable, "-c", probe, sys.executable, "-c", code, *args],
         env=env,
+        cwd=CWD,  # ``-c`` puts the working directory first on sys.path: not a desugar checkout
         check=True,
         capture_output=True,
         text=True,
     ).stdout.split()
     wall, cpu, kb = float(out[0]), float(out[1]), int(out[2])
     return (wall if WALL else cpu), kb / 1024  # ru_maxrss is in KiB on Linux
+
+
+def measure_source() -> str:
+    """Where the children import desugar from."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SOURCE), os.environ.get("PYTHONPATH", "")]))
+    code = "import desugar, os; print(os.path.dirname(os.path.dirname(desugar.__file__)))"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=CWD, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def main() -> None:
@@ -286,7 +297,7 @@ def main() -> None:
     parser.add_argument("--source", help="directory holding the desugar package to measure")
     parser.add_argument("--skip", default="", help="comma-separated runs to skip, e.g. 'black.format_str alone'")
     options = parser.parse_args()
-    global WALL, SOURCE
+    global WALL, SOURCE, CWD
     WALL = options.wall
     SOURCE = Path(options.source).resolve() if options.source else ROOT
     sizes = SIZES[:3] if options.quick else SIZES
@@ -300,8 +311,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(options.keep or scratch)
         work.mkdir(parents=True, exist_ok=True)
+        CWD = Path(scratch)
         base_s, base_mb = measure(CHILDREN["baseline"])
-        print(f"python {sys.version.split()[0]}; empty interpreter: {base_s:.2f} s, {base_mb:.0f} MB")
+        where = measure_source()
+        print(f"python {sys.version.split()[0]}; desugar from {where}; empty interpreter: {base_s:.2f} s, {base_mb:.0f} MB")
         print(f"{'lines':>7}  {'run':<24} {'time':>9} {'peak':>9}")
         results: dict[str, list[tuple[int, float, float]]] = {k: [] for k in kinds}
         for n in sizes:

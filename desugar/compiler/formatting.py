@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from desugar.compiler import Piece
 
 #: About how many lines of unformatted code black formats at a time.
-CHUNK_LINES = 2000
+CHUNK_LINES = 1000
 
 _WHOLE = ("fmt:", "yapf:", "\f", "\r")  # text that makes black look across statements
 
