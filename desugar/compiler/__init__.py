@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import sys
 import threading
+from dataclasses import dataclass
 from types import CodeType
 from typing import Any, Callable, TypeVar
 
@@ -94,8 +95,8 @@ def needs_translation(source: str) -> bool:
 
 def translate_module(source: str, filename: str = "<string>", *, format: bool = True) -> str:
     """Translate a module's source; see `desugar.translate`."""
-    tree = _parse(source, filename)
-    return with_stack(_translate_module, source, filename, format, tree)
+    _parse(source, filename)
+    return with_stack(_translate_module, source, filename, format)
 
 
 def _parse(source: str, filename: str) -> None:
@@ -104,13 +105,13 @@ def _parse(source: str, filename: str) -> None:
     validate.parse_checked(source, filename, tree=False)
 
 
-def _translate_module(source: str, filename: str, format: bool, tree: None) -> str:
-    result = _translate(source, filename, tree)
-    if result is None:
+def _translate_module(source: str, filename: str, format: bool) -> str:
+    pieces = _translate(source, filename)
+    if pieces is None:
         return source
-    code = result[0].code
+    code = "".join(piece.text for piece in pieces)
     if format:
-        code = _format(code, filename)
+        code = _format(code, filename, pieces)
     validate.check_output(code, source, filename)  # never hand out code that does not compile
     return code
 
@@ -122,18 +123,19 @@ def translate_with_lines(source: str, filename: str = "<string>") -> tuple[str, 
     the line of the original code they stand for (a poll loop, the line of its
     ``await``).
     """
-    tree = _parse(source, filename)
-    return with_stack(_translate_with_lines, source, filename, tree)
+    _parse(source, filename)
+    return with_stack(_translate_with_lines, source, filename)
 
 
-def _translate_with_lines(source: str, filename: str, tree: None) -> tuple[str, list[int]] | None:
-    result = _translate(source, filename, tree)
-    if result is None:
+def _translate_with_lines(source: str, filename: str) -> tuple[str, list[int]] | None:
+    pieces = _translate(source, filename, with_lines=True)
+    if pieces is None:
         return None
-    output, original = result
-    from desugar.compiler.lines import line_map
-
-    return output.code, line_map(original, output)
+    lines: list[int] = []
+    for piece in pieces:
+        assert piece.lines is not None
+        lines += piece.lines
+    return "".join(piece.text for piece in pieces), lines
 
 
 def compile_module(source: str, filename: str) -> CodeType:
@@ -141,12 +143,12 @@ def compile_module(source: str, filename: str) -> CodeType:
 
     A module with nothing to translate is compiled as it is.
     """
-    tree = _parse(source, filename)
-    return with_stack(_compile_module, source, filename, tree)
+    _parse(source, filename)
+    return with_stack(_compile_module, source, filename)
 
 
-def _compile_module(source: str, filename: str, checked: None) -> CodeType:
-    translated = _translate_with_lines(source, filename, checked)
+def _compile_module(source: str, filename: str) -> CodeType:
+    translated = _translate_with_lines(source, filename)
     if translated is None:
         return compile(source, filename, "exec", dont_inherit=True)
     from desugar.compiler.lines import renumber
@@ -158,12 +160,26 @@ def _compile_module(source: str, filename: str, checked: None) -> CodeType:
         return compile(tree, filename, "exec", dont_inherit=True)
 
 
-def _translate(source: str, filename: str, checked: None) -> tuple[Any, Any] | None:
-    """(output module, input module) as libcst trees, or None if nothing changes.
+@dataclass
+class Piece:
+    """The translation of one `Segment` of a module (see `desugar.compiler.walk.segments`)."""
 
-    ``source`` has been compiled by `_parse` (``checked``), in the caller's thread.
+    text: str
+    statements: int  # top-level statements in it, as ``ast`` counts them
+    opens_with_expression: bool  # its first statement is an expression statement
+    lines: list[int] | None = None  # the original line of each of its lines (with_lines)
+
+
+def _translate(source: str, filename: str, *, with_lines: bool = False) -> list[Piece] | None:
+    """The translation, piece by piece (its text is theirs joined), or None if nothing changes.
+
+    Each segment of the module (whole top-level statements) that holds an
+    ``async def`` is parsed by libcst, lowered and generated on its own;
+    the others are copied. No libcst tree of the whole module is built, so
+    time and memory grow with the module's length, by the same amount for
+    each statement, however long the module.
     """
-    if not needs_translation(source):
+    if not needs_translation(source):  # (compiled by `_parse` in the caller's thread)
         return None
     with validate.ast_guard():
         tree = compile(source, filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
@@ -172,25 +188,59 @@ def _translate(source: str, filename: str, checked: None) -> tuple[Any, Any] | N
     if not validate.check(tree, source, filename):
         return None
     # libcst is imported only when there is something to rewrite.
-    import libcst as cst
-
     from desugar.compiler.async_fn import import_runtime, lower_async_def
-    from desugar.compiler.walk import StatementWalker, async_def_lines
+    from desugar.compiler.walk import StatementWalker, async_def_lines, default_indent, segments
 
     try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as error:
-        raise validate.libcst_error(error, source, filename) from None
-    try:
-        lines = async_def_lines(tree)
+        parts = segments(tree, source)
+        if not any(part.async_defs for part in parts):
+            return None
+        indent = default_indent(tree, source)
+        lines = iter(list(async_def_lines(tree)))
+        del tree  # only the libcst tree of one segment at a time is alive below
         walker = StatementWalker(
             lambda node: lower_async_def(node, next(lines), filename, source)
         )
-        body = walker.statements(module.body)
+        pieces: list[Piece] = []
+        last = 1  # the original line of the code above the next piece
+        for index, part in enumerate(parts):
+            text = source[part.start : part.end]
+            if index and not part.async_defs:
+                piece = Piece(text, part.statements, part.opens_with_expression)
+                if with_lines:
+                    # Its code keeps its lines; the empty lines and comments
+                    # above it take the line above them, as generated lines do.
+                    count = text.count("\n") + (index == len(parts) - 1)
+                    above = min(part.body_line - part.line, count)
+                    piece.lines = [last] * above + list(range(part.body_line, part.line + count))
+                    last = piece.lines[-1] if piece.lines else last
+                pieces.append(piece)
+                continue
+            module = _parse_segment(text, part.line, indent, filename, source)
+            body = walker.statements(module.body)
+            output = module if body is module.body else module.with_changes(body=body)
+            statements = part.statements
+            if index == 0:
+                output = import_runtime(output)  # its prologue is always in the first segment
+                statements += 1
+            piece = Piece("", statements, part.opens_with_expression)
+            if with_lines:
+                from desugar.compiler.lines import line_map
+
+                piece.text, piece.lines = line_map(
+                    module, output, original_text=text, first_line=part.line, last=last
+                )
+                if index < len(parts) - 1:
+                    piece.lines.pop()  # the line after its last newline is the next piece's
+                last = piece.lines[-1] if piece.lines else last
+            else:
+                piece.text = output.code
+            pieces.append(piece)
+            del module, output, body
         if not walker.changed:
             return None
-        return import_runtime(module.with_changes(body=body)), module
-    except (TranslateError, RecursionError):  # (too deep: retried, see `with_stack`)
+        return pieces
+    except (TranslateError, RecursionError):  # (too deep: see `with_stack`)
         raise
     except Exception as error:  # a bug of ours, not the input's
         raise InternalError(
@@ -199,11 +249,38 @@ def _translate(source: str, filename: str, checked: None) -> tuple[Any, Any] | N
         ) from error
 
 
-def _format(code: str, filename: str) -> str:
-    import black
+def _parse_segment(text: str, line: int, indent: str | None, filename: str, source: str) -> Any:
+    """libcst's tree of one segment (starting at ``line``), as it is in the whole module's.
+
+    The one setting libcst infers from the whole text is the default
+    indentation (the first INDENT's), which lines generated in the segment
+    take: where the segment's own first INDENT differs, or it has none, the
+    whole module's is set, by parsing the segment after a statement indented
+    so (the first segment has no INDENT then, and can just take it).
+    """
+    import libcst as cst
+
+    probe = ""
+    try:
+        module = cst.parse_module(text)
+        if indent is not None and module.default_indent != indent:
+            if line == 1:
+                return module.with_changes(default_indent=indent)
+            probe = f"if 1:\n{indent}pass\n"
+            module = cst.parse_module(probe + text)
+            return module.with_changes(body=module.body[1:])
+        return module
+    except cst.ParserSyntaxError as error:
+        shift = line - 1 - probe.count("\n")  # the segment's lines -> the module's
+        raise validate.libcst_error(error, source, filename, line_offset=shift) from None
+
+
+def _format(code: str, filename: str, pieces: list[Piece] | None = None) -> str:
+    """black's format of ``code`` (the pieces it joins, if given, let black take it a chunk at a time)."""
+    from desugar.compiler.formatting import format_code
 
     try:
-        return black.format_str(code, mode=black.Mode())
+        return format_code(code, pieces)
     except RecursionError:
         raise
     except Exception as error:

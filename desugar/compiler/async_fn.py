@@ -10,8 +10,8 @@ from __future__ import annotations
 
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
+from desugar.compiler.lines import positions, start_lines
 from desugar.compiler.lowering import Context, is_docstring, lower_function
 from desugar.compiler.names import RUNTIME
 from desugar.errors import TranslateError
@@ -21,16 +21,15 @@ def lower_async_def(
 ) -> cst.FunctionDef:
     """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line``."""
     module = cst.Module(body=[node])
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    offset = def_line - positions[node.name].start.line
+    starts = start_lines(module)
+    offset = def_line - starts[node.name]
 
     def line(n: cst.CSTNode) -> int | None:
-        position = positions.get(n)
-        return None if position is None else position.start.line + offset
+        start = starts.get(n)
+        return None if start is None else start + offset
 
     def fail(n: cst.CSTNode, message: str) -> TranslateError:
-        position = positions.get(n)
+        position = positions(module).get(n)  # columns too: only for an error
         at_line = position.start.line + offset if position else def_line
         col = position.start.column + 1 if position else 1
         return TranslateError(message, line=at_line, col=col).located(filename, source)

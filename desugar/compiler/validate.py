@@ -207,7 +207,7 @@ def is_translation(tree: ast.Module) -> bool:
 _LIBCST_AT = re.compile(r"^(?:parser error: )?error at (\d+):(\d+): ")
 
 
-def libcst_error(error: Exception, source: str, filename: str) -> TranslateError:
+def libcst_error(error: Exception, source: str, filename: str, line_offset: int = 0) -> TranslateError:
     """The report for valid Python that libcst cannot parse, at libcst's own location.
 
     libcst's native parser puts the place it stopped, a 1-based line and a
@@ -224,7 +224,7 @@ def libcst_error(error: Exception, source: str, filename: str) -> TranslateError
         col = int(getattr(error, "raw_column", 0) or 0) + 1
     return TranslateError(
         f"libcst, the parser desugar rewrites code with, cannot parse this valid Python: {message}",
-        line=line,
+        line=line + line_offset,
         col=col,
         hint="this is a limitation of libcst, not an error in the code: write this statement "
         "another way (inside a function, `(x): int = 1` is `x = 1`)",
