@@ -48,7 +48,7 @@ def run_code(code: str) -> str:
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(code, "program.py", "exec"), {"__name__": "program"})
+        exec(compile(code, "program.py", "exec", dont_inherit=True), {"__name__": "program"})
     return out.getvalue()
 
 
@@ -226,7 +226,7 @@ DEEP = {
     "nested calls": "g(" * 190 + "await a(1)" + ")" * 190,
     "nested lists": "[" * 190 + "await a(1)" + "]" * 190,
     "long sum": " + ".join(["x"] * 1500) + " + await a(1)",
-    "long and": " and ".join(["x"] * 5000) + " and await a(1)",
+    "long and": " and ".join(["x"] * 2500) + " and await a(1)",
     "long comparison": " < ".join(["x"] * 3000) + " < await a(2)",
     "comparison awaiting everywhere": " < ".join(["await a(x)"] * 300),
     "long conditional": " else ".join(f"await a({i}) if x == {i}" for i in range(300)) + " else 0",
