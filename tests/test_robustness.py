@@ -334,7 +334,7 @@ def test_with_awaits_wraps_only_outer_scope_load_expressions() -> None:
     texts = sorted(ast.unparse(node) for node in collector.found)
     # not the targets `a.b`, not `*y`, not the slice, not `k` or `m` (other scopes)
     assert texts == sorted(["a", "f(x, *y)[1:2]", "f(x, *y)", "f", "x", "y", "1", "2",
-                            "h()", "h", "lambda: m"])
+                            "h()", "h", ast.unparse(ast.parse("lambda: m"))])
     source = with_awaits(ast.parse("print(x + 1)\n"), [1])
     assert source is not None and "await" in source
     wrapped = "async def _wrapper():\n" + textwrap.indent(source, "    ") + "\n"
