@@ -117,6 +117,21 @@ def _header(stmt: cst.BaseCompoundStatement) -> dict[str, object]:
     return changes
 
 
+def _clauses(clauses: Sequence[cst.CSTNode], field: str, skip: set[int]) -> list[cst.CSTNode] | None:
+    """``except`` handlers (``field`` "type") or ``case`` clauses ("guard") made to stand alone; None if unchanged."""
+    out = []
+    for clause in clauses:
+        new = clause
+        value = getattr(clause, field)
+        if value is not None and loose(value):
+            new = new.with_changes(**{field: wrap(value)})
+        body = _suite(clause.body, skip)  # type: ignore[attr-defined]
+        if body is not clause.body:  # type: ignore[attr-defined]
+            new = new.with_changes(body=body)
+        out.append(new)
+    return out if any(a is not b for a, b in zip(out, clauses)) else None
+
+
 def statement(stmt: cst.BaseStatement, skip: set[int]) -> cst.BaseStatement:
     """``stmt`` with every expression it holds at statement level standing alone."""
     if id(stmt) in skip:
@@ -133,32 +148,16 @@ def statement(stmt: cst.BaseStatement, skip: set[int]) -> cst.BaseStatement:
         if new is not body:
             changes["body"] = new
     if isinstance(stmt, (cst.Try, cst.TryStar)):
-        handlers = []
-        for handler in stmt.handlers:
-            h = handler
-            if h.type is not None and loose(h.type):
-                h = h.with_changes(type=wrap(h.type))
-            new = _suite(h.body, skip)
-            if new is not h.body:
-                h = h.with_changes(body=new)
-            handlers.append(h)
-        if any(a is not b for a, b in zip(handlers, stmt.handlers)):
+        handlers = _clauses(stmt.handlers, "type", skip)
+        if handlers is not None:
             changes["handlers"] = handlers
         if stmt.finalbody is not None:
             new = _suite(stmt.finalbody.body, skip)
             if new is not stmt.finalbody.body:
                 changes["finalbody"] = stmt.finalbody.with_changes(body=new)
     if isinstance(stmt, cst.Match):
-        cases = []
-        for case in stmt.cases:
-            c = case
-            if c.guard is not None and loose(c.guard):
-                c = c.with_changes(guard=wrap(c.guard))
-            new = _suite(c.body, skip)
-            if new is not c.body:
-                c = c.with_changes(body=new)
-            cases.append(c)
-        if any(a is not b for a, b in zip(cases, stmt.cases)):
+        cases = _clauses(stmt.cases, "guard", skip)
+        if cases is not None:
             changes["cases"] = cases
     orelse = getattr(stmt, "orelse", None)
     if isinstance(orelse, cst.If):
