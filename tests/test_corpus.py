@@ -39,7 +39,7 @@ def test_translated_matches_native(path: pathlib.Path) -> None:
     assert ours == native, f"native:\n{native}\ntranslated:\n{ours}"
 
 
-@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+@pytest.mark.parametrize("path", program_params(PROGRAMS))
 def test_narrow_black_layout_matches_native(path: pathlib.Path) -> None:
     """The same program laid out by black at line length 16: expressions split over lines."""
     import black

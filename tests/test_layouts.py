@@ -226,7 +226,7 @@ DEEP = {
     "nested calls": "g(" * 190 + "await a(1)" + ")" * 190,
     "nested lists": "[" * 190 + "await a(1)" + "]" * 190,
     "long sum": " + ".join(["x"] * 1500) + " + await a(1)",
-    "long and": " and ".join(["x"] * 2500) + " and await a(1)",
+    "long and": " and ".join(["x"] * 5000) + " and await a(1)",
     "long comparison": " < ".join(["x"] * 3000) + " < await a(2)",
     "comparison awaiting everywhere": " < ".join(["await a(x)"] * 300),
     "long conditional": " else ".join(f"await a({i}) if x == {i}" for i in range(300)) + " else 0",
@@ -364,3 +364,13 @@ def test_comprehension_clauses_across_lines() -> None:
             return x
         """
     )
+
+
+def test_code_generation_nests_without_reentering_the_interpreter() -> None:
+    """libcst's ``_codegen`` is replaced (see cst_depth) in the libcst this suite runs with."""
+    from libcst._nodes.base import CSTNode
+
+    from desugar.compiler import cst_depth
+
+    assert cst_depth.install()
+    assert CSTNode._codegen is cst_depth._codegen

@@ -23,6 +23,7 @@ try:
 except ImportError:  # pragma: no cover - another libcst's layout: positions_and_code falls back
     PositionProvidingCodegenState = None  # type: ignore[assignment,misc]
 
+from desugar.compiler import cst_depth  # noqa: F401  (deep code generation)
 from desugar.compiler.names import RUNTIME
 from desugar.errors import source_lines
 

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import libcst as cst
 
-from desugar.compiler import await_, layout
+from desugar.compiler import await_, cst_depth, layout  # noqa: F401  (cst_depth: deep code generation)
 from desugar.compiler.await_ import simple
 from desugar.compiler.names import (
     AUG_KEY,
@@ -227,26 +227,66 @@ class FunctionLowering:
     # ------------------------------------------------------------------
     # What suspends
     def suspends(self, node: cst.CSTNode | None) -> bool:
-        """Does evaluating ``node`` (in this function's scope) reach an await?"""
+        """Does evaluating ``node`` (in this function's scope) reach an await?
+
+        A walk with its own stack, not recursion: a deep expression must not
+        meet the interpreter's C recursion limit (1500 levels on 3.12).
+        """
         if node is None or type(node) in _LEAVES:
             return False
-        key = id(node)
-        hit = self.memo.get(key)
+        memo = self.memo
+        hit = memo.get(id(node))
         if hit is not None:
             return hit
+        hit = self._suspends_at_once(node)
+        if hit is not None:
+            memo[id(node)] = hit
+            self.keep.append(node)
+            return hit
+        stack = [(node, iter(self._evaluated_parts(node)))]
+        while stack:
+            parent, parts = stack[-1]
+            descend = None
+            for part in parts:
+                if part is None or type(part) in _LEAVES:
+                    continue
+                hit = memo.get(id(part))
+                if hit is None:
+                    hit = self._suspends_at_once(part)
+                    if hit is None:
+                        descend = part
+                        break
+                    memo[id(part)] = hit
+                    self.keep.append(part)
+                if hit:  # so does every node on the stack
+                    for parent, _ in stack:
+                        memo[id(parent)] = True
+                        self.keep.append(parent)
+                    return True
+            if descend is not None:
+                stack.append((descend, iter(self._evaluated_parts(descend))))
+                continue
+            stack.pop()
+            memo[id(parent)] = False
+            self.keep.append(parent)
+        return False
+
+    @staticmethod
+    def _suspends_at_once(node: cst.CSTNode) -> bool | None:
+        """True when ``node`` itself awaits; None when its parts decide."""
         if isinstance(node, cst.Await):
-            hit = True
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            hit = any(self.suspends(c) for c in self._def_header(node))
-        elif isinstance(node, cst.Lambda):
-            hit = any(self.suspends(p.default) for p in self._params(node.params))
-        elif isinstance(node, cst.CompFor) and node.asynchronous is not None:
-            hit = True
-        else:
-            hit = any(self.suspends(c) for c in node.children)
-        self.memo[key] = hit
-        self.keep.append(node)
-        return hit
+            return True
+        if isinstance(node, cst.CompFor) and node.asynchronous is not None:
+            return True
+        return None
+
+    def _evaluated_parts(self, node: cst.CSTNode) -> Sequence[cst.CSTNode | None]:
+        """The parts of ``node`` evaluated where it stands."""
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return self._def_header(node)
+        if isinstance(node, cst.Lambda):
+            return [p.default for p in self._params(node.params)]
+        return node.children
 
     @staticmethod
     def _params(params: cst.Parameters) -> list[cst.Param]:
