@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from desugar.compiler.names import AWAITEE, RUNTIME
+from desugar.compiler.names import AWAITEE, POLL as POLL_NAME, RUNTIME
 
 
 def _name(value: str) -> cst.Name:
@@ -44,7 +44,7 @@ def _poll(suspension: str) -> list[cst.BaseStatement]:
     # The statements never change, so they are built once and shared by every
     # await (libcst nodes are immutable; code generation walks shared nodes fine).
     module = cst.parse_module(
-        f"if {AWAITEE}.poll_with_tls_context() is not {RUNTIME}.Ready:\n"
+        f"for {POLL_NAME} in {AWAITEE}:\n"
         f"    {suspension}\n"
     )
     return list(module.body)

@@ -61,6 +61,21 @@ _SUSPENDED = "cr_suspended" if sys.version_info >= (3, 11) else None
 
 
 _EMPTY = object()  # no poll is waiting to be handed over
+_POLL_LEAF = poll_leaf.__code__  # what awaits one of the runtime's Futures
+
+# An awaitee's states (see `_speedups.c`, which follows the same machine):
+# the generated code polls it with ``for _ds_poll in aw: yield from aw``. The
+# loop's first step is the first poll; its wait is kept and handed to the
+# driver by the body's ``yield from`` (which asks for the iterator again
+# first); the step that finds what is awaited done ends the loop. A native
+# ``await aw`` asks for the iterator once, then steps it: a kept wait is
+# handed over only if the iterator is asked for again after it was offered.
+_FRESH = 0  # not polled
+_ITERATING = 1  # asked for its iterator while fresh: the next step is the first poll
+_OFFERED = 2  # the first poll's wait was returned by a step, and kept
+_RUNNING = 3  # each step resumes what is awaited (after the kept wait, if any)
+_FINISHED = 4  # what is awaited completed: one more step ends a `for` quietly
+_DONE = 5  # any further step is a reuse
 
 
 class Awaitee:
@@ -75,13 +90,29 @@ class Awaitee:
     future's poll, for the executor and the combinators (`join`, `select`).
     """
 
-    __slots__ = ("_it", "_handover", "_value", "__weakref__")
+    __slots__ = ("_it", "_handover", "_value", "_state", "__weakref__")
 
     def __init__(self, it: Any) -> None:
         self._it = it  # a coroutine or an iterator (the result of __await__)
         self._handover: Any = _EMPTY
+        self._state = _FRESH
 
     def __iter__(self) -> Awaitee:
+        state = self._state
+        if state == _FRESH:  # a `for`, or a `yield from` of a fresh awaitee
+            self._state = _ITERATING
+        elif state == _OFFERED:  # the `for` body's `yield from`: hand the wait over
+            self._state = _RUNNING
+        elif state == _FINISHED:  # iterated anew: no quiet end for it
+            self._state = _DONE
+        return self
+
+    def __await__(self) -> Awaitee:
+        state = self._state
+        if state == _FRESH or state == _OFFERED:  # a native `await`; an async generator's `for` body
+            self._state = _RUNNING
+        elif state == _FINISHED:
+            self._state = _DONE
         return self
 
     @property
@@ -96,8 +127,6 @@ class Awaitee:
         value = self._value
         del self._value
         return value
-
-    __await__ = __iter__  # an async generator suspends with `await`, a coroutine with `yield from`
 
     def poll_with_tls_context(self) -> Any:
         """The first poll: `Ready` (the class) if what is awaited completed at once,
@@ -115,8 +144,10 @@ class Awaitee:
         except StopIteration as stop:
             self._value = stop.value
             self._it = None
+            self._state = _DONE
             return Ready  # the class itself: a marker the generated code tests with `is`
         except BaseException as error:
+            self._state = _DONE
             if it is None:
                 raise _reused() from None
             self._it = None
@@ -125,48 +156,82 @@ class Awaitee:
             del error
             raise
         self._handover = pending
+        self._state = _RUNNING
         return pending
 
     def __next__(self) -> Any:
+        """One step: the kept wait, or a resumption of what is awaited (see `send`)."""
+        state = self._state
+        if state == _OFFERED:  # the driver has the wait already (a native `await` stepped us)
+            self._handover = _EMPTY
+            state = self._state = _RUNNING
         pending = self._handover
         if pending is not _EMPTY:  # the `yield from`'s first step: the first poll's wait
             self._handover = _EMPTY
+            self._state = _RUNNING
             return pending
         it = self._it
+        if it is None:
+            if state == _FINISHED:  # the `for` shape's last step
+                self._state = _DONE
+                raise StopIteration
+            raise _reused()
         try:  # the driver resumed us with None (asyncio does): poll again
-            return it.send(None) if type(it) is _CoroutineType else next(it)
+            pending = it.send(None) if type(it) is _CoroutineType else next(it)
         except StopIteration as stop:
-            self._value = value = stop.value
+            self._value = stop.value
             self._it = None
-            raise StopIteration(value) from None  # (a native `await` of an awaitee gets it)
+            self._state = _DONE if state == _ITERATING else _FINISHED
+            raise  # (a native `await` of an awaitee gets the value)
         except BaseException as error:
-            if it is None:
-                raise _reused() from None
             self._it = None
+            self._state = _DONE
             if _STRIP_OWN_FRAME:
                 _drop_entry(error, _getframe())
             del error
             raise
+        if state == _ITERATING:  # the first poll: keep the wait until it is handed over
+            self._handover = pending
+            self._state = _OFFERED
+        return pending
 
     def send(self, value: Any) -> Any:
         """Poll again, passing on what the driver sent."""
+        if value is None:
+            return self.__next__()
+        state = self._state
+        if state == _OFFERED:
+            self._handover = _EMPTY
+            state = self._state = _RUNNING
+        pending = self._handover
+        if pending is not _EMPTY:
+            self._handover = _EMPTY
+            self._state = _RUNNING
+            return pending
         it = self._it
+        if it is None:
+            if state == _FINISHED:
+                self._state = _DONE
+                raise StopIteration
+            raise _reused()
         try:
-            if value is None and type(it) is not _CoroutineType:
-                return next(it)
-            return it.send(value)
+            pending = it.send(value)
         except StopIteration as stop:
-            self._value = value = stop.value
+            self._value = stop.value
             self._it = None
-            raise StopIteration(value) from None  # (a native `await` of an awaitee gets it)
+            self._state = _DONE if state == _ITERATING else _FINISHED
+            raise
         except BaseException as error:
-            if it is None:
-                raise _reused() from None
             self._it = None
+            self._state = _DONE
             if _STRIP_OWN_FRAME:
                 _drop_entry(error, _getframe())
             del error
             raise
+        if state == _ITERATING:
+            self._handover = pending
+            self._state = _OFFERED
+        return pending
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         """Poll again, throwing in what the driver threw (a cancellation), as ``yield from`` does."""
@@ -180,9 +245,11 @@ class Awaitee:
         except StopIteration as stop:  # it handled the exception and completed
             self._value = value = stop.value
             self._it = None
+            self._state = _FINISHED
             raise StopIteration(value) from None  # (a native `await` of an awaitee gets it)
         except BaseException as raised:
             self._it = None
+            self._state = _DONE
             if _STRIP_OWN_FRAME:
                 _drop_entry(raised, _getframe())
             del raised, error
@@ -192,6 +259,7 @@ class Awaitee:
         """Drop the awaitee: close what it awaits (``yield from`` does so on close)."""
         it = self._it
         self._it = None
+        self._state = _DONE
         if it is not None:
             close = getattr(it, "close", None)
             if close is not None:
@@ -259,6 +327,8 @@ class Awaitee:
         if t is _CoroutineType:
             return it.cr_frame, it.cr_await, it.cr_code, it.cr_running
         if t is _GeneratorType:
+            if it.gi_code is _POLL_LEAF and it.gi_yieldfrom is None:
+                return None, None, None, False  # a leaf future of ours, polled directly: no frame
             return it.gi_frame, it.gi_yieldfrom, it.gi_code, it.gi_running
         if t.__name__ in ("async_generator_asend", "async_generator_athrow"):
             import gc
@@ -289,91 +359,38 @@ class Awaitee:
         return self._awaited()[3]
 
     def __repr__(self) -> str:
-        return f"<awaitee of {self._it!r}>"
+        it = self._it
+        if type(it) is _GeneratorType and it.gi_code is _POLL_LEAF and it.gi_frame is not None:
+            it = it.gi_frame.f_locals.get("future", it)  # a leaf: show the future it polls
+        return f"<awaitee of {it!r}>"
 
 
-class _LeafAwaitee(Awaitee):
-    """The awaitee of one of the runtime's `Future`\\ s: each poll polls it with the task's Context.
+PyAwaitee = Awaitee
+"""The pure-Python awaitee: the readable reference of the C one, and the fallback."""
 
-    Under a foreign driver (no task Context on this thread) it hands over to
-    `_bridge.drive` (through `poll_leaf`), which makes a Context that wakes that
-    driver's task. A thrown exception (a cancellation) or a close drops the future.
-    """
 
-    __slots__ = ("_future",)
+def _load_speedups() -> Any:
+    """The C runtime (``_speedups``), unless ``DESUGAR_PURE_PYTHON=1`` or it was not built."""
+    import os
 
-    def __init__(self, future: Future) -> None:
-        self._future = future
-        self._it = None
-        self._handover = _EMPTY
+    if os.environ.get("DESUGAR_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from desugar.runtime import _speedups
+    except ImportError as error:
+        if sys.flags.verbose:
+            print(f"desugar: the C runtime is not available ({error}); using the pure-Python runtime",
+                  file=sys.stderr)
+        return None
+    return _speedups
 
-    def poll_with_tls_context(self) -> Any:
-        if self._it is None:
-            future = self._future
-            if future is None:
-                raise _reused()
-            cx = task.cx
-            if cx is not None:
-                poll = future.poll(cx)
-                if poll is Pending:
-                    self._handover = Pending
-                    return Pending
-                self._value = poll.value  # type: ignore[union-attr]
-                self._future = None
-                return Ready
-            self._it = poll_leaf(self._future)  # a foreign driver: through the bridge
-        return Awaitee.poll_with_tls_context(self)
 
-    def __next__(self) -> Any:
-        if self._it is not None:
-            return Awaitee.__next__(self)
-        pending = self._handover
-        if pending is not _EMPTY:
-            self._handover = _EMPTY
-            return pending
-        future = self._future
-        if future is None:
-            raise _reused()
-        cx = task.cx
-        if cx is None:  # pragma: no cover - moved to a foreign driver while waiting
-            self._it = poll_leaf(future)
-            return Awaitee.__next__(self)
-        poll = future.poll(cx)
-        if poll is Pending:
-            return Pending
-        self._value = value = poll.value  # type: ignore[union-attr]
-        self._future = None
-        raise StopIteration(value)
+_speedups = _load_speedups()
+IMPLEMENTATION = "python" if _speedups is None else "c"
+"""Which runtime runs: ``"c"`` (``_speedups``) or ``"python"`` (the fallback)."""
 
-    def send(self, value: Any) -> Any:
-        if self._it is not None:
-            return Awaitee.send(self, value)
-        return self.__next__()  # a leaf future takes no values
-
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        if self._it is not None:
-            return Awaitee.throw(self, typ, val, tb)
-        error = _exception(typ, val, tb)
-        del typ, val, tb
-        if self._future is not None:
-            self._future.close()
-        raise error
-
-    def close(self) -> None:
-        if self._it is not None:
-            Awaitee.close(self)
-        elif self._future is not None:
-            self._future.close()
-
-    def poll(self, cx: Context) -> Poll:
-        if self._it is not None:  # pragma: no cover - a bridged awaitee is not polled by us
-            return Awaitee.poll(self, cx)
-        if self._future is None:
-            raise _reused()
-        return self._future.poll(cx)
-
-    def __repr__(self) -> str:
-        return f"<awaitee of {self._future!r}>"
+if _speedups is not None:
+    Awaitee = _speedups.Awaitee  # type: ignore[misc]  # (its poll, repr and cr_* are PyAwaitee's)
 
 
 def _drop_entry(error: BaseException, frame: Any) -> None:
@@ -442,17 +459,14 @@ def into_future(obj: Any) -> Awaitee:
         awaitee = _new(Awaitee)  # (no __init__ call: this is every await's cost)
         awaitee._it = obj
         awaitee._handover = _EMPTY
+        awaitee._state = _FRESH
         return awaitee
-    if t is Awaitee or t is _LeafAwaitee:  # (`async with` and `async for` make theirs first)
+    if t is Awaitee:  # (`async with` and `async for` make theirs first)
         return obj
     if t is _GeneratorType and obj.gi_code.co_flags & CO_ITERABLE_COROUTINE:
         return Awaitee(obj)
-    if isinstance(obj, Future):
-        leaf = _new(_LeafAwaitee)
-        leaf._future = obj
-        leaf._it = None
-        leaf._handover = _EMPTY
-        return leaf
+    if isinstance(obj, Future):  # polled with the task's Context, or through the bridge
+        return Awaitee(poll_leaf(obj))
     await_ = getattr(t, "__await__", None)
     if await_ is None:
         raise TypeError(f"object {t.__name__} can't be used in 'await' expression")
@@ -465,6 +479,12 @@ def _suspended(coro: Any) -> bool:
         return coro.cr_suspended
     frame = coro.cr_frame
     return frame is not None and frame.f_lasti >= 0 and not coro.cr_running
+
+
+if _speedups is not None:  # the C `into_future` takes coroutines, and hands the rest to this one
+    _speedups.setup(Ready, _EMPTY, into_future, _exception, _suspended,
+                    PyAwaitee.poll, PyAwaitee._awaited, PyAwaitee.__repr__)
+    into_future = _speedups.into_future  # noqa: F811
 
 
 def _checked_await(it: Any) -> Any:
