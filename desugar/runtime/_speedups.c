@@ -611,6 +611,35 @@ into_future(PyObject *Py_UNUSED(module), PyObject *obj)
     return PyObject_CallOneArg(py_into_future, obj);
 }
 
+static PyObject *py_anext = NULL;  /* the reference `anext`, for what is not an async generator */
+
+/* `async for`'s step: the awaitee of `type(it).__anext__(it)`. */
+static PyObject *
+anext_(PyObject *Py_UNUSED(module), PyObject *it)
+{
+    if (Py_IS_TYPE(it, &PyAsyncGen_Type) && py_anext != NULL) {
+        PyObject *step = Py_TYPE(it)->tp_as_async->am_anext(it);
+        if (step == NULL) {
+            return NULL;
+        }
+        PyObject *awaitee = awaitee_new_of(&AwaiteeType, step);
+        Py_DECREF(step);
+        return awaitee;
+    }
+    if (py_anext == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "desugar.runtime._speedups: set_anext() was not called");
+        return NULL;
+    }
+    return PyObject_CallOneArg(py_anext, it);
+}
+
+static PyObject *
+set_anext(PyObject *Py_UNUSED(module), PyObject *fn)
+{
+    Py_XSETREF(py_anext, Py_NewRef(fn));
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 setup(PyObject *Py_UNUSED(module), PyObject *args)
 {
@@ -631,6 +660,8 @@ setup(PyObject *Py_UNUSED(module), PyObject *args)
 }
 
 static PyMethodDef module_methods[] = {
+    {"anext", anext_, METH_O, "`async for`'s step: the awaitee of `type(it).__anext__(it)`."},
+    {"set_anext", set_anext, METH_O, "set_anext(anext): the reference `anext`, for the rest."},
     {"into_future", into_future, METH_O,
      "`IntoFuture::into_future`: the awaitee that an `await obj` polls."},
     {"setup", setup, METH_VARARGS,

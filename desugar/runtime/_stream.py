@@ -75,6 +75,13 @@ def anext(it: Any) -> Awaitee:
     )
 
 
+from desugar.runtime._awaitee import _speedups  # noqa: E402
+
+if _speedups is not None:  # the C `anext` takes async generators, and hands the rest to this one
+    _speedups.set_anext(anext)
+    anext = _speedups.anext  # noqa: F811
+
+
 def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
     """``async with``'s first step: look up ``__aenter__``/``__aexit__`` on the type, call ``__aenter__``.
 
