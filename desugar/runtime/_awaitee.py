@@ -193,6 +193,7 @@ class Awaitee:
         if state == _ITERATING:  # the first poll: keep the wait until it is handed over
             self._handover = pending
             self._state = _OFFERED
+            return Pending  # (the loop's item: the frame holds no wait)
         return pending
 
     def send(self, value: Any) -> Any:
@@ -231,6 +232,7 @@ class Awaitee:
         if state == _ITERATING:
             self._handover = pending
             self._state = _OFFERED
+            return Pending
         return pending
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
@@ -482,7 +484,7 @@ def _suspended(coro: Any) -> bool:
 
 
 if _speedups is not None:  # the C `into_future` takes coroutines, and hands the rest to this one
-    _speedups.setup(Ready, _EMPTY, into_future, _exception, _suspended,
+    _speedups.setup(Ready, Pending, _EMPTY, into_future, _exception, _suspended,
                     PyAwaitee.poll, PyAwaitee._awaited, PyAwaitee.__repr__)
     into_future = _speedups.into_future  # noqa: F811
 

@@ -60,6 +60,7 @@ enum {
 
 /* Set by setup(). */
 static PyObject *Ready = NULL;          /* the class: the marker `poll_with_tls_context` returns */
+static PyObject *PendingMarker = NULL;  /* `Pending`: the `for` shape's item (the wait itself is kept) */
 static PyObject *Empty = NULL;          /* `_handover`'s "nothing kept" sentinel in Python */
 static PyObject *py_into_future = NULL; /* the reference `into_future`, for what is not a coroutine */
 static PyObject *py_exception = NULL;   /* `_exception(typ, val, tb)`: what throw() raises */
@@ -167,9 +168,9 @@ step(AwaiteeObject *self, PyObject *arg, PyObject **presult)
     Py_DECREF(it);
     if (status == PYGEN_NEXT) {
         if (state == ITERATING) {  /* the first poll: keep the wait until it is handed over */
-            Py_INCREF(result);
-            self->handover = result;
+            self->handover = result;  /* (the loop's item is Pending: the frame holds no wait) */
             self->state = OFFERED;
+            result = Py_NewRef(PendingMarker);
         }
         else {
             self->state = RUNNING;
@@ -643,11 +644,12 @@ set_anext(PyObject *Py_UNUSED(module), PyObject *fn)
 static PyObject *
 setup(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    PyObject *ready, *empty, *into, *exception, *suspended, *poll, *awaited, *repr;
-    if (!PyArg_ParseTuple(args, "OOOOOOOO:setup", &ready, &empty, &into, &exception,
+    PyObject *ready, *pending, *empty, *into, *exception, *suspended, *poll, *awaited, *repr;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOO:setup", &ready, &pending, &empty, &into, &exception,
                           &suspended, &poll, &awaited, &repr)) {
         return NULL;
     }
+    Py_XSETREF(PendingMarker, Py_NewRef(pending));
     Py_XSETREF(Ready, Py_NewRef(ready));
     Py_XSETREF(Empty, Py_NewRef(empty));
     Py_XSETREF(py_into_future, Py_NewRef(into));
@@ -665,7 +667,7 @@ static PyMethodDef module_methods[] = {
     {"into_future", into_future, METH_O,
      "`IntoFuture::into_future`: the awaitee that an `await obj` polls."},
     {"setup", setup, METH_VARARGS,
-     "setup(Ready, EMPTY, into_future, exception, suspended, poll, awaited, repr): the Python side."},
+     "setup(Ready, Pending, EMPTY, into_future, exception, suspended, poll, awaited, repr): the Python side."},
     {NULL}
 };
 
