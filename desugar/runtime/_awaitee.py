@@ -379,10 +379,10 @@ def _load_speedups() -> Any:
         return None
     try:
         from desugar.runtime import _speedups
-    except ImportError as error:
+    except ImportError:  # (no compiler at install time: setup.py said so under `pip install -v`)
         if sys.flags.verbose:
-            print(f"desugar: the C runtime is not available ({error}); using the pure-Python runtime",
-                  file=sys.stderr)
+            print("desugar: the C runtime (desugar.runtime._speedups) is not built here; "
+                  "using the pure-Python runtime", file=sys.stderr)
         return None
     return _speedups
 
