@@ -1626,8 +1626,10 @@ def test_an_async_generator_suspends_with_await_of_the_awaitee() -> None:
 def test_an_awaitee_is_its_own_iterator_for_yield_from_and_await() -> None:
     awaitee = into_future(Script(["a"]))
     try:
-        assert iter(awaitee) is awaitee
+        # (Awaited natively, as here: a fresh awaitee's first `iter()` is the generated
+        # loop's, which the pure-Python runtime makes its first poll.)
         assert awaitee.__await__() is awaitee
+        assert iter(awaitee) is awaitee
         assert inspect.isawaitable(awaitee)
         for method in ("__next__", "send", "throw", "close"):
             assert callable(getattr(awaitee, method)), method

@@ -61,20 +61,23 @@ _SUSPENDED = "cr_suspended" if sys.version_info >= (3, 11) else None
 
 
 _EMPTY = object()  # no poll is waiting to be handed over
+_NO_POLL = iter(())  # (exhausted: a loop over it ends at once)
+_ONE_PENDING = (Pending,)
+_iter = iter
 _POLL_LEAF = poll_leaf.__code__  # what awaits one of the runtime's Futures
 
-# An awaitee's states (see `_speedups.c`, which follows the same machine):
-# the generated code polls it with ``for _ds_poll in aw: yield from aw``. The
-# loop's first step is the first poll; its wait is kept and handed to the
-# driver by the body's ``yield from`` (which asks for the iterator again
-# first); the step that finds what is awaited done ends the loop. A native
-# ``await aw`` asks for the iterator once, then steps it: a kept wait is
-# handed over only if the iterator is asked for again after it was offered.
+# An awaitee's states. The generated code polls it with ``for _ds_poll in aw:
+# yield from aw``. Here the loop's ``iter(aw)`` is the first poll: if what is
+# awaited completed, the loop iterates nothing; else the wait is kept and the
+# loop iterates one `Pending`, whose body's ``yield from`` (asking for the
+# iterator again) hands the wait to the driver. `_speedups.c` follows the same
+# states, but makes the loop's first step the first poll (`_ITERATING`). A
+# native ``await aw`` goes through ``__await__``, which keeps no wait.
 _FRESH = 0  # not polled
-_ITERATING = 1  # asked for its iterator while fresh: the next step is the first poll
-_OFFERED = 2  # the first poll's wait was returned by a step, and kept
+_ITERATING = 1  # (C only) asked for its iterator while fresh: the next step is the first poll
+_OFFERED = 2  # the first poll's wait is kept, for the loop body's `yield from`
 _RUNNING = 3  # each step resumes what is awaited (after the kept wait, if any)
-_FINISHED = 4  # what is awaited completed: one more step ends a `for` quietly
+_FINISHED = 4  # what is awaited completed: (C only) one more step ends a `for` quietly
 _DONE = 5  # any further step is a reuse
 
 
@@ -97,13 +100,36 @@ class Awaitee:
         self._handover: Any = _EMPTY
         self._state = _FRESH
 
-    def __iter__(self) -> Awaitee:
+    def __iter__(self) -> Any:
+        """The loop's ``iter()`` is its first poll; later, ``yield from`` gets the awaitee.
+
+        (The C awaitee makes the loop's first step the first poll instead; this
+        saves the pure-Python one a ``__next__`` call and a ``StopIteration``
+        per await: the loop iterates no poll, or one `Pending`.)
+        """
         state = self._state
-        if state == _FRESH:  # a `for`, or a `yield from` of a fresh awaitee
-            self._state = _ITERATING
-        elif state == _OFFERED:  # the `for` body's `yield from`: hand the wait over
+        if state == _FRESH:  # the poll loop's `for`: poll now
+            it = self._it
+            try:
+                pending = it.send(None) if type(it) is _CoroutineType else next(it)
+            except StopIteration as stop:
+                self._value = stop.value
+                self._it = None
+                self._state = _DONE
+                return _NO_POLL  # Ready: the loop runs no step
+            except BaseException as error:
+                self._it = None
+                self._state = _DONE
+                if _STRIP_OWN_FRAME:
+                    _drop_entry(error, _getframe())
+                del error
+                raise
+            self._handover = pending
+            self._state = _OFFERED
+            return _iter(_ONE_PENDING)  # the loop's body suspends once, in `yield from` the awaitee
+        if state == _OFFERED:  # the `for` body's `yield from`: hand the wait over
             self._state = _RUNNING
-        elif state == _FINISHED:  # iterated anew: no quiet end for it
+        elif state == _FINISHED:  # iterated anew
             self._state = _DONE
         return self
 
@@ -181,7 +207,7 @@ class Awaitee:
         except StopIteration as stop:
             self._value = stop.value
             self._it = None
-            self._state = _DONE if state == _ITERATING else _FINISHED
+            self._state = _FINISHED
             raise  # (a native `await` of an awaitee gets the value)
         except BaseException as error:
             self._it = None
@@ -190,10 +216,6 @@ class Awaitee:
                 _drop_entry(error, _getframe())
             del error
             raise
-        if state == _ITERATING:  # the first poll: keep the wait until it is handed over
-            self._handover = pending
-            self._state = _OFFERED
-            return Pending  # (the loop's item: the frame holds no wait)
         return pending
 
     def send(self, value: Any) -> Any:
@@ -220,7 +242,7 @@ class Awaitee:
         except StopIteration as stop:
             self._value = stop.value
             self._it = None
-            self._state = _DONE if state == _ITERATING else _FINISHED
+            self._state = _FINISHED
             raise
         except BaseException as error:
             self._it = None
@@ -229,10 +251,6 @@ class Awaitee:
                 _drop_entry(error, _getframe())
             del error
             raise
-        if state == _ITERATING:
-            self._handover = pending
-            self._state = _OFFERED
-            return Pending
         return pending
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
