@@ -65,6 +65,7 @@ from desugar.runtime import (
     timeout,
     yield_now,
 )
+from desugar.runtime import _awaitee as _awaitee_impl
 from desugar.runtime._awaitee import CO_COROUTINE, CO_GENERATOR, CO_ITERABLE_COROUTINE
 from desugar.runtime._poll import _PendingType
 
@@ -81,6 +82,8 @@ NEEDS_ASYNCIO_LOOP = (
     "desugar.runtime.block_on(...)"
 )
 IS_311 = sys.version_info >= (3, 11)
+NO_AWAITEE_FRAMES = IS_311 or _awaitee_impl.IMPLEMENTATION == "c"
+"""Tracebacks show no frame of the awaitee: it has none (C), or hides it (3.11+'s bare `raise`)."""
 
 
 def hand_cx() -> Context:
@@ -1179,9 +1182,9 @@ def test_a_thrown_exception_the_awaitable_does_not_catch_propagates_with_its_fra
         with pytest.raises(ValueError) as info:
             coro.throw(error)
         assert info.value is error
-        # 3.11+: the awaitee's throw hides its own frame; 3.10 shows it
+        # 3.11+: the awaitee's throw hides its own frame; 3.10 shows it (pure-Python runtime)
         assert awaitee_frames(info.value) == (
-            ["throw"] if not IS_311 and each is not NATIVE else []
+            ["throw"] if not NO_AWAITEE_FRAMES and each is not NATIVE else []
         )
         names = [n for n in frame_names(info.value) if n != "throw"]
         outcomes[each.name] = (script.log + log, names[-2:], inspect.getcoroutinestate(coro))
@@ -1516,7 +1519,7 @@ def test_an_exception_leaving_the_awaitee_has_the_awaitees_frame_removed_on_311(
         raise LookupError("failed")
 
     def expected(method: str) -> list[str]:
-        return [] if IS_311 else [method]  # 3.10's bare `raise` keeps the traceback it caught
+        return [] if NO_AWAITEE_FRAMES else [method]  # 3.10's bare `raise` keeps the traceback it caught
 
     error = _error_of(lambda: into_future(fails(0)).poll_with_tls_context())
     assert type(error) is LookupError
@@ -2135,7 +2138,7 @@ def test_traceback_of_a_deep_exception_shows_every_async_caller_in_order(
     # awaitee hides its own frame; 3.10 shows the resumption, `__next__` as the
     # driver resumes with None, between translated callers)
     between = [n for n, f in entries[first:] if f != impl.filename]
-    assert between == ([] if IS_311 or impl is NATIVE else ["__next__", "__next__"])
+    assert between == ([] if NO_AWAITEE_FRAMES or impl is NATIVE else ["__next__", "__next__"])
 
 
 def test_executor_run_polls_a_future_to_completion_directly() -> None:
