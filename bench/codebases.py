@@ -159,7 +159,7 @@ def check_source(source: str, filename: str, mode: str) -> Result:
                 text = _first_line(error) + (f" ({lines[1]!r})" if len(lines) > 2 else "")
                 return result("black rejects output", _black_line(source, filename, message), text)
             return result("internal error", None, _first_line(error))
-        except (Exception, RecursionError) as error:  # noqa: B014 - not a TranslateError: a bug
+        except Exception as error:  # noqa: BLE001 - neither a TranslateError nor an InternalError: a bug
             return result("crash", None, f"{type(error).__name__}: {_first_line(error)}")
         if output == source:
             return result("unchanged")
@@ -187,9 +187,9 @@ def check_source(source: str, filename: str, mode: str) -> Result:
             return result("not idempotent", None, _first_difference(output, again))
         left = leftover_async(tree)
         if left:
-            return result(
-                "async left", left[0][1], f"{len(left)} left: {left[0][0]} at output line {left[0][1]}"
-            )
+            kind, out_line = left[0]
+            line = _input_line(source, filename, out_line) if not fmt else None
+            return result("async left", line, f"{len(left)} left: {kind} at output line {out_line}")
     return result("translated")
 
 
@@ -377,6 +377,7 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
     import black  # noqa: F401
     import libcst  # noqa: F401
 
+    conn.send("ready")  # a job's time starts when the worker has its imports
     while True:
         job = conn.recv()
         if job is None:
@@ -406,6 +407,11 @@ def run_jobs(jobs: list[tuple[str, str]], workers: int, timeout: float) -> Itera
         process = context.Process(target=_worker_main, args=(child,), daemon=True)
         process.start()
         child.close()
+        try:
+            if parent.poll(120):
+                parent.recv()  # "ready"
+        except (EOFError, OSError):
+            pass  # the worker died: its first job says so
         return _Worker(process, parent)
 
     def stop(worker: _Worker) -> None:
