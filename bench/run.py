@@ -267,6 +267,15 @@ def main() -> None:
     print(f"  desugar (--no-format)       {comp['desugar_lines_per_s']:10.0f} lines/s  "
           f"({comp['ratio_vs_libcst']:.2f} of libcst; target 0.70)")
     print(f"  desugar (black formatting)  {comp['desugar_black_lines_per_s']:10.0f} lines/s")
+    imports = subprocess.run(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "imports.py")]
+        + (["--quick"] if args.quick else []),
+        capture_output=True, text=True, check=True,
+    ).stdout
+    print("imports (bench/imports.py): 50 translated modules vs their plain twin; target 1.1x")
+    for line in imports.splitlines():
+        if line.startswith(("plain import", "translated, warm")):
+            print(f"  {line}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"runtimes": results, "compile": comp}, f, indent=2)
