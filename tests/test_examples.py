@@ -90,6 +90,22 @@ def test_readme_quick_start_translates_and_runs_the_example(tmp_path: Path) -> N
     assert "stack backtrace:" in result.stderr
     assert "async_stack_traces::blow_up" in result.stderr
     assert result.stderr.rstrip().endswith("RuntimeError: nested async panic!")
+    # The README shows what it prints (frame numbers aside: the executor's
+    # frames between them are counted, and vary with the version and runtime).
+    shown = readme_output_after("The example fails on purpose")
+    printed = result.stderr.splitlines()[: len(shown)]
+    assert _unnumbered(printed) == _unnumbered(shown), result.stderr
+
+
+def readme_output_after(text: str) -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(re.escape(text) + r".*?\n```\n(.*?)\n```", readme, re.S)
+    assert match, f"README.md shows no output after {text!r}"
+    return match.group(1).splitlines()
+
+
+def _unnumbered(lines: list[str]) -> list[str]:
+    return [re.sub(r"^ +\d+: ", "N: ", line) for line in lines]
 
 
 def test_readme_test_command_is_what_ci_runs() -> None:
