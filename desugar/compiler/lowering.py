@@ -17,7 +17,7 @@ whose items are yielded as ``Ready(item)``).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 
@@ -232,43 +232,31 @@ class FunctionLowering:
         A walk with its own stack, not recursion: a deep expression must not
         meet the interpreter's C recursion limit (1500 levels on 3.12).
         """
-        if node is None or type(node) in _LEAVES:
-            return False
-        memo = self.memo
-        hit = memo.get(id(node))
-        if hit is not None:
-            return hit
-        hit = self._suspends_at_once(node)
-        if hit is not None:
-            memo[id(node)] = hit
-            self.keep.append(node)
-            return hit
-        stack = [(node, iter(self._evaluated_parts(node)))]
+        memo, keep = self.memo, self.keep
+        stack: list[tuple[cst.CSTNode | None, Iterator[cst.CSTNode | None]]] = [(None, iter((node,)))]
         while stack:
             parent, parts = stack[-1]
-            descend = None
             for part in parts:
                 if part is None or type(part) in _LEAVES:
                     continue
                 hit = memo.get(id(part))
                 if hit is None:
                     hit = self._suspends_at_once(part)
-                    if hit is None:
-                        descend = part
+                    if hit is None:  # its parts decide: walk them first
+                        stack.append((part, iter(self._evaluated_parts(part))))
                         break
                     memo[id(part)] = hit
-                    self.keep.append(part)
+                    keep.append(part)
                 if hit:  # so does every node on the stack
-                    for parent, _ in stack:
-                        memo[id(parent)] = True
-                        self.keep.append(parent)
+                    for above, _ in stack[1:]:
+                        memo[id(above)] = True
+                        keep.append(above)
                     return True
-            if descend is not None:
-                stack.append((descend, iter(self._evaluated_parts(descend))))
-                continue
-            stack.pop()
-            memo[id(parent)] = False
-            self.keep.append(parent)
+            else:  # no part of `parent` awaits
+                stack.pop()
+                if parent is not None:
+                    memo[id(parent)] = False
+                    keep.append(parent)
         return False
 
     @staticmethod

@@ -70,15 +70,12 @@ _POLL_LEAF = poll_leaf.__code__  # what awaits one of the runtime's Futures
 # yield from aw``. Here the loop's ``iter(aw)`` is the first poll: if what is
 # awaited completed, the loop iterates nothing; else the wait is kept and the
 # loop iterates one `Pending`, whose body's ``yield from`` (asking for the
-# iterator again) hands the wait to the driver. `_speedups.c` follows the same
-# states, but makes the loop's first step the first poll (`_ITERATING`). A
-# native ``await aw`` goes through ``__await__``, which keeps no wait.
+# iterator again) hands the wait to the driver. (`_speedups.c` makes the loop's
+# first step the first poll instead, with states of its own.) A native
+# ``await aw`` goes through ``__await__``, which keeps no wait.
 _FRESH = 0  # not polled
-_ITERATING = 1  # (C only) asked for its iterator while fresh: the next step is the first poll
-_OFFERED = 2  # the first poll's wait is kept, for the loop body's `yield from`
-_RUNNING = 3  # each step resumes what is awaited (after the kept wait, if any)
-_FINISHED = 4  # what is awaited completed: (C only) one more step ends a `for` quietly
-_DONE = 5  # any further step is a reuse
+_OFFERED = 1  # polled by the loop's `iter()`: the wait is kept for the body's `yield from`
+_STARTED = 2  # each step resumes what is awaited (after the kept wait, if any)
 
 
 class Awaitee:
@@ -110,16 +107,15 @@ class Awaitee:
         state = self._state
         if state == _FRESH:  # the poll loop's `for`: poll now (`poll_with_tls_context`,
             it = self._it  # inlined: a Python-level call less per await)
+            self._state = _STARTED
             try:
                 pending = it.send(None) if type(it) is _CoroutineType else next(it)
             except StopIteration as stop:
                 self._value = stop.value
                 self._it = None
-                self._state = _DONE
                 return _NO_POLL  # Ready: the loop runs no step
             except BaseException as error:
                 self._it = None
-                self._state = _DONE
                 if _STRIP_OWN_FRAME:
                     _drop_entry(error, _getframe())
                 del error
@@ -128,17 +124,12 @@ class Awaitee:
             self._state = _OFFERED
             return _iter(_ONE_PENDING)  # the loop's body suspends once, in `yield from` the awaitee
         if state == _OFFERED:  # the `for` body's `yield from`: hand the wait over
-            self._state = _RUNNING
-        elif state == _FINISHED:  # iterated anew
-            self._state = _DONE
+            self._state = _STARTED
         return self
 
     def __await__(self) -> Awaitee:
-        state = self._state
-        if state == _FRESH or state == _OFFERED:  # a native `await`; an async generator's `for` body
-            self._state = _RUNNING
-        elif state == _FINISHED:
-            self._state = _DONE
+        """A native ``await``: its first step polls (an async generator's loop body: hands over)."""
+        self._state = _STARTED
         return self
 
     @property
@@ -163,6 +154,7 @@ class Awaitee:
         leaf futures need, is in a per-thread slot, not an argument.
         """
         it = self._it
+        self._state = _STARTED
         try:
             # As `yield from` resumes with None: a coroutine by send(), anything else
             # by next() (an iterator's __next__ and send(None) may differ).
@@ -170,10 +162,8 @@ class Awaitee:
         except StopIteration as stop:
             self._value = stop.value
             self._it = None
-            self._state = _DONE
             return Ready  # the class itself: a marker the generated code tests with `is`
         except BaseException as error:
-            self._state = _DONE
             if it is None:
                 raise _reused() from None
             self._it = None
@@ -182,76 +172,31 @@ class Awaitee:
             del error
             raise
         self._handover = pending
-        self._state = _RUNNING
         return pending
 
-    def __next__(self) -> Any:
-        """One step: the kept wait, or a resumption of what is awaited (see `send`)."""
-        state = self._state
-        if state == _OFFERED:  # the driver has the wait already (a native `await` stepped us)
-            self._handover = _EMPTY
-            state = self._state = _RUNNING
+    def send(self, value: Any = None) -> Any:
+        """One step: the kept wait, or what is awaited resumed with what the driver sent."""
         pending = self._handover
         if pending is not _EMPTY:  # the `yield from`'s first step: the first poll's wait
             self._handover = _EMPTY
-            self._state = _RUNNING
             return pending
         it = self._it
         if it is None:
-            if state == _FINISHED:  # the `for` shape's last step
-                self._state = _DONE
-                raise StopIteration
             raise _reused()
-        try:  # the driver resumed us with None (asyncio does): poll again
-            pending = it.send(None) if type(it) is _CoroutineType else next(it)
+        try:  # (as `yield from` resumes with None: a coroutine by send(), anything else by next())
+            return it.send(value) if value is not None or type(it) is _CoroutineType else next(it)
         except StopIteration as stop:
             self._value = stop.value
             self._it = None
-            self._state = _FINISHED
             raise  # (a native `await` of an awaitee gets the value)
         except BaseException as error:
             self._it = None
-            self._state = _DONE
             if _STRIP_OWN_FRAME:
                 _drop_entry(error, _getframe())
             del error
             raise
-        return pending
 
-    def send(self, value: Any) -> Any:
-        """Poll again, passing on what the driver sent."""
-        if value is None:
-            return self.__next__()
-        state = self._state
-        if state == _OFFERED:
-            self._handover = _EMPTY
-            state = self._state = _RUNNING
-        pending = self._handover
-        if pending is not _EMPTY:
-            self._handover = _EMPTY
-            self._state = _RUNNING
-            return pending
-        it = self._it
-        if it is None:
-            if state == _FINISHED:
-                self._state = _DONE
-                raise StopIteration
-            raise _reused()
-        try:
-            pending = it.send(value)
-        except StopIteration as stop:
-            self._value = stop.value
-            self._it = None
-            self._state = _FINISHED
-            raise
-        except BaseException as error:
-            self._it = None
-            self._state = _DONE
-            if _STRIP_OWN_FRAME:
-                _drop_entry(error, _getframe())
-            del error
-            raise
-        return pending
+    __next__ = send  # (the driver resumed us with None, as asyncio does)
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         """Poll again, throwing in what the driver threw (a cancellation), as ``yield from`` does."""
@@ -265,11 +210,9 @@ class Awaitee:
         except StopIteration as stop:  # it handled the exception and completed
             self._value = value = stop.value
             self._it = None
-            self._state = _FINISHED
             raise StopIteration(value) from None  # (a native `await` of an awaitee gets it)
         except BaseException as raised:
             self._it = None
-            self._state = _DONE
             if _STRIP_OWN_FRAME:
                 _drop_entry(raised, _getframe())
             del raised, error
@@ -279,7 +222,6 @@ class Awaitee:
         """Drop the awaitee: close what it awaits (``yield from`` does so on close)."""
         it = self._it
         self._it = None
-        self._state = _DONE
         if it is not None:
             close = getattr(it, "close", None)
             if close is not None:

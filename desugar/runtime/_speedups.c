@@ -555,12 +555,6 @@ awaitee_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return awaitee_new_of(type, it == Py_None ? NULL : it);
 }
 
-static int
-awaitee_init(PyObject *self, PyObject *args, PyObject *kwds)
-{
-    return 0;  /* all done in __new__ */
-}
-
 static PyAsyncMethods awaitee_as_async = {
     .am_await = (unaryfunc)awaitee_await,  /* an async generator suspends with `await` */
     .am_send = (sendfunc)awaitee_am_send,
@@ -582,7 +576,6 @@ static PyTypeObject AwaiteeType = {
     .tp_iternext = (iternextfunc)awaitee_iternext,
     .tp_methods = awaitee_methods,
     .tp_getset = awaitee_getset,
-    .tp_init = awaitee_init,
     .tp_new = awaitee_tp_new,
 };
 

@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any, Callable
 
-from desugar.runtime._awaitee import Awaitee, _checked_await, into_future
+from desugar.runtime._awaitee import Awaitee, _checked_await, _speedups, into_future
 from desugar.runtime._future import Future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context
@@ -74,8 +74,6 @@ def anext(it: Any) -> Awaitee:
         type(it).__anext__(it), "'async for' received an invalid object from __anext__: {}"
     )
 
-
-from desugar.runtime._awaitee import _speedups  # noqa: E402
 
 if _speedups is not None:  # the C `anext` takes async generators, and hands the rest to this one
     _speedups.set_anext(anext)
