@@ -3442,3 +3442,79 @@ def test_block_on_returns_as_soon_as_main_completes_without_waiting_for_timers(i
     start = time.monotonic()
     assert block_on(timeout(impl.value_after(0, "quick"), 60)) == "quick"
     assert time.monotonic() - start < 60  # the 60 s timer was left behind
+
+
+# --- the C runtime's async_fn and async generator steps ---------------------
+
+C_ONLY = pytest.mark.skipif(
+    _awaitee_impl.IMPLEMENTATION != "c",
+    reason="checks the C runtime against the pure-Python reference; this run uses the pure one",
+)
+
+
+def _function_parts(fn: Any) -> dict:
+    parts = {
+        name: getattr(fn, name)
+        for name in (
+            "__name__", "__qualname__", "__module__", "__doc__", "__defaults__",
+            "__kwdefaults__", "__closure__", "__annotations__", "__globals__", "__dict__",
+        )
+    }
+    if sys.version_info >= (3, 12):
+        parts["__type_params__"] = fn.__type_params__
+    parts["flags"] = fn.__code__.co_flags
+    parts["code"] = fn.__code__.replace(co_flags=0)
+    return parts
+
+
+@C_ONLY
+def test_c_async_fn_builds_the_function_the_reference_builds() -> None:
+    namespace: dict = {"__name__": "prog"}
+    exec(
+        "def make(k):\n"
+        f"    def gen{'[T]' if sys.version_info >= (3, 12) else ''}(a: int, b=1, *, c=k, d) -> str:\n"
+        "        'the doc'\n"
+        "        yield k\n"
+        "    return gen\n",
+        namespace,
+    )
+    python_async_fn = _awaitee_impl.py_async_fn
+    first = python_async_fn(namespace["make"](5))  # fills the cache for this code
+    second = _awaitee_impl.async_fn(namespace["make"](6))  # the C path
+    assert inspect.iscoroutinefunction(second) and _awaitee_impl.is_translated(second)
+    a, b = _function_parts(first), _function_parts(second)
+    assert a["__closure__"][0].cell_contents == 5 and b["__closure__"][0].cell_contents == 6
+    assert a["__kwdefaults__"] == {"c": 5} and b["__kwdefaults__"] == {"c": 6}
+    for key in ("__closure__", "__kwdefaults__"):
+        a.pop(key), b.pop(key)
+    if sys.version_info >= (3, 12):  # (each call of make() makes its own T)
+        type_params = b.pop("__type_params__")
+        assert [t.__name__ for t in a.pop("__type_params__")] == [t.__name__ for t in type_params] == ["T"]
+    assert a == b
+    assert b["__doc__"] == "the doc" and b["__defaults__"] == (1,) and b["__module__"] == "prog"
+    assert list(b["__annotations__"]) == ["a", "return"]
+    # a function with attributes, and what is not a function, take the reference path
+    with_attrs = namespace["make"](7)
+    with_attrs.marker = "m"
+    assert _awaitee_impl.async_fn(with_attrs).marker == "m"
+    already = _awaitee_impl.async_fn(namespace["make"](8))
+    assert _awaitee_impl.async_fn(already) is already
+
+
+@C_ONLY
+def test_c_runtime_steps_async_generators_without_their_asend() -> None:
+    from desugar.runtime import _stream
+
+    assert _stream.AGEN_STEPS
+
+    async def numbers():
+        yield 1
+
+    g = numbers()
+    first = rt.anext(g)  # the generator's first step: through its asend (its hooks run)
+    assert type(first._it).__name__ == "async_generator_asend"
+    assert list(first) == [] and first.value == 1
+    later = rt.anext(g)  # hooks done: the awaitee holds the generator until a step waits
+    assert type(later._it).__name__ == "async_generator_asend"  # (made when asked for)
+    with pytest.raises(StopAsyncIteration):
+        list(later)

@@ -681,7 +681,7 @@ class FunctionLowering:
         )
         lowered = lower_function(self.ctx, fdef)
         pre[:0] = binding
-        get_iter = rt("aiter") if first.asynchronous is not None else rt("iter")
+        get_iter = rt("async_for") if first.asynchronous is not None else rt("iter")
         call = cst.Call(func=name(fname), args=[cst.Arg(cst.Call(func=get_iter, args=[cst.Arg(iterable)]))])
         stmts: Stmts = [lowered, *pre]
         if isinstance(node, cst.GeneratorExp):
@@ -997,17 +997,34 @@ class FunctionLowering:
         return pre + [stmt.with_changes(iter=iterable, target=target, body=body, orelse=self._else(stmt.orelse))]
 
     def async_for(self, stmt: cst.For, iterable, target, body) -> Stmts:
-        """``async for``: await ``type(it).__anext__(it)`` each round until ``StopAsyncIteration``.
+        """``async for``: a ``for`` over the stream of ``type(it).__anext__(it)`` steps.
 
-        The iterator lives in a local that is deleted however the loop ends, as
-        natively it lives on the stack: an async generator left by ``break`` or
-        by an exception is dropped (and finalized) when the loop is left.
+        ::
+
+            _ds_iter1 = _ds_rt.async_for(iterable)
+            try:
+                for _ds_item1 in _ds_iter1:        # a step: poll type(it).__anext__(it)
+                    if _ds_item1 is _ds_iter1:     # Pending: the step waits
+                        yield from _ds_iter1       # hand the wait over, until the step ends
+                        continue
+                    target = _ds_item1
+                    del _ds_item1
+                    ...
+            finally:
+                del _ds_iter1
+
+        A step that waits returns the stream itself (which no iterator yields
+        as an item); see `desugar.runtime._stream.AsyncFor`. The stream lives
+        in a local that is deleted however the loop ends, as natively the
+        iterator lives on the stack: an async generator left by ``break`` or by
+        an exception is dropped (and finalized) when the loop is left.
         """
         it = self.label("iter")
+        item = self.label("item")
         source = iterable
         if not (isinstance(iterable, cst.Name) and iterable.value == f"{PREFIX}iter"):
-            # (an async comprehension's first iterator arrives already from __aiter__)
-            source = cst.Call(func=rt("aiter"), args=[cst.Arg(iterable)])
+            # (an async comprehension's first iterator arrives already as a stream)
+            source = cst.Call(func=rt("async_for"), args=[cst.Arg(iterable)])
         out: Stmts = [assign(it, source)]
         comment = self.comment(stmt.iter)
         if comment is not None:
@@ -1016,25 +1033,35 @@ class FunctionLowering:
         flag = self.label("exhausted") if stmt.orelse is not None else None
         if flag:
             out.append(assign(flag, name("False")))
-        end: Stmts = [simple(cst.Break())]
-        if flag:
-            end.insert(0, assign(flag, name("True")))
         self.polls += 1
-        loop = [
-            cst.Try(  # (`__anext__()` itself may raise StopAsyncIteration, too)
-                body=block([
-                    assign(AWAITEE, cst.Call(func=rt("anext"), args=[cst.Arg(name(it))])),
-                    *(await_.ASYNC_GEN_POLL if self.async_gen else await_.POLL),
-                ]),
-                handlers=[cst.ExceptHandler(type=name("StopAsyncIteration"), body=block(end))],
+        hand_over = (
+            cst.Await(expression=name(it)) if self.async_gen else cst.Yield(value=cst.From(item=name(it)))
+        )
+        wait = cst.If(
+            test=cst.Comparison(
+                left=name(item),
+                comparisons=[cst.ComparisonTarget(operator=cst.Is(), comparator=name(it))],
             ),
-            assign(target, await_.RESULT),  # type: ignore[arg-type]
-            await_.RELEASE,
-        ]
+            body=cst.IndentedBlock(
+                body=[simple(cst.Expr(hand_over)), simple(cst.Continue())],
+                header=cst.TrailingWhitespace(
+                    whitespace=cst.SimpleWhitespace("  "),
+                    comment=cst.Comment("# Pending: the step waits"),
+                ),
+            ),
+        )
+        loop = [wait, assign(target, name(item)), await_.release(item)]
         inner = statements_of(body)
         out.append(
             cst.Try(
-                body=block([cst.While(test=name("True"), body=block([*loop, *inner]))]),
+                body=block([
+                    cst.For(
+                        target=name(item),
+                        iter=name(it),
+                        body=block([*loop, *inner]),
+                        orelse=cst.Else(body=block([assign(flag, name("True"))])) if flag else None,
+                    )
+                ]),
                 finalbody=cst.Finally(body=block([await_.release(it)])),
             )
         )

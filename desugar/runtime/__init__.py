@@ -28,6 +28,7 @@ from desugar.runtime._poll import Ready as Ready
 from desugar.runtime._stream import Stream as Stream
 from desugar.runtime._stream import aiter as aiter
 from desugar.runtime._stream import anext as anext
+from desugar.runtime._stream import async_for as async_for
 from desugar.runtime._stream import async_with as async_with
 from desugar.runtime._stream import exc_info as exc_info
 from desugar.runtime._stream import isinstance as isinstance
@@ -44,5 +45,5 @@ __all__ = [
     "Poll", "Ready", "Pending", "Future", "Pin", "Context", "Waker", "noop_waker",
     "current_context", "Awaitee", "GenFuture", "async_fn", "into_future", "is_translated",
     "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
-    "join", "select", "timeout", "Stream", "aiter", "anext", "async_with",
+    "join", "select", "timeout", "Stream", "aiter", "anext", "async_for", "async_with",
 ]

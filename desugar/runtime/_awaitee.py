@@ -416,7 +416,7 @@ def into_future(obj: Any) -> Awaitee:
     """
     t = type(obj)
     if t is _CoroutineType:
-        if _suspended(obj):
+        if obj.cr_suspended if _SUSPENDED is not None else _suspended(obj):
             raise RuntimeError("coroutine is being awaited already")
         awaitee = _new(Awaitee)  # (no __init__ call: this is every await's cost)
         awaitee._it = obj
@@ -505,6 +505,14 @@ def async_fn(fn: Callable[..., Any]) -> Callable[..., Any]:
 def as_coroutine_code(code: types.CodeType) -> types.CodeType:
     """``code`` of a translated generator function, flagged as a coroutine's."""
     return code.replace(co_flags=(code.co_flags & ~CO_GENERATOR) | CO_COROUTINE | TRANSLATED)
+
+
+py_async_fn = async_fn
+"""The pure-Python `async_fn`: the reference of the C one, and the fallback."""
+
+if _speedups is not None:  # the C `async_fn` builds the function for code seen before
+    _speedups.set_async_fn(async_fn, _flagged)
+    async_fn = _speedups.async_fn  # noqa: F811
 
 
 def is_translated(obj: Any) -> bool:

@@ -1,4 +1,5 @@
-/* The runtime's hot path in C: the awaitee an `await` polls, and `into_future`.
+/* The runtime's hot path in C: the awaitee an `await` polls, `into_future`,
+ * `async for`'s step (`anext`), and `async_fn`.
  *
  * The same semantics as the pure-Python reference in `_awaitee.py` (which
  * stays the fallback: DESUGAR_PURE_PYTHON=1 selects it). An awaitee wraps
@@ -104,6 +105,208 @@ fail(AwaiteeObject *self)
     Py_CLEAR(self->it);
 }
 
+/* ---- an async generator's step without StopIteration --------------------
+ *
+ * `async for` over an async generator awaits `agen.__anext__()`, an `asend`
+ * object: each item it reaches ends that awaitable with StopIteration(item)
+ * (CPython's `async_gen_unwrap_value`). The first send into a fresh `asend`
+ * made by `__anext__` (state INIT, no value to send) is done here instead,
+ * as `async_gen_asend_send` does it but with the item returned as the
+ * completion: the generator's frame is resumed with PyGen_Type's am_send
+ * (the frame is a generator frame), a wrapped value is an item, anything
+ * else is what an await inside the generator waits on, and the flags
+ * `ag_running_async` and `ag_closed` and the asend's own state are set as
+ * CPython sets them, so everything after that (the rest of the step, throw,
+ * close, `aclose()`, the "already running" check) is the `asend` object's
+ * own. The asend's layout is private to CPython: `enable_agen_steps` checks
+ * it on a probe generator and leaves this off if it does not match. */
+
+typedef struct {  /* CPython's PyAsyncGenASend (Objects/genobject.c, 3.10-3.13) */
+    PyObject_HEAD
+    PyAsyncGenObject *ags_gen;
+    PyObject *ags_sendval;
+    int ags_state;  /* an enum: INIT 0, ITER 1, CLOSED 2 */
+} ASendLayout;
+
+typedef struct {  /* CPython's _PyAsyncGenWrappedValue: an item an async generator yields */
+    PyObject_HEAD
+    PyObject *agw_val;
+} WrappedLayout;
+
+enum { ASEND_INIT = 0, ASEND_ITER = 1, ASEND_CLOSED = 2 };
+
+static PyTypeObject *asend_type = NULL;    /* set when the layout was checked */
+static PyTypeObject *wrapped_type = NULL;
+static sendfunc gen_am_send = NULL;        /* PyGen_Type's am_send: resumes the generator frame */
+
+/* An item: the generator's frame yielded `wrapped`; the step completes with it. */
+static PySendResult
+item_of(PyAsyncGenObject *gen, PyObject *wrapped, PyObject **presult)
+{
+    *presult = Py_NewRef(((WrappedLayout *)wrapped)->agw_val);
+    Py_DECREF(wrapped);
+    gen->ag_running_async = 0;
+    return PYGEN_RETURN;
+}
+
+/* The generator ended or raised: the error the step raises (async_gen_unwrap_value). */
+static PySendResult
+ended(PyAsyncGenObject *gen, PySendResult status, PyObject *result, PyObject **presult)
+{
+    if (status == PYGEN_RETURN) {
+        Py_DECREF(result);
+        PyErr_SetNone(PyExc_StopAsyncIteration);
+    }
+    else if (!PyErr_Occurred()) {
+        PyErr_SetNone(PyExc_StopAsyncIteration);
+    }
+    if (PyErr_ExceptionMatches(PyExc_StopAsyncIteration)
+        || PyErr_ExceptionMatches(PyExc_GeneratorExit)) {
+        gen->ag_closed = 1;
+    }
+    gen->ag_running_async = 0;
+    *presult = NULL;
+    return PYGEN_ERROR;
+}
+
+/* An awaitee of `agen.__anext__()` holds the generator itself until its
+ * first step, which resumes the generator's frame directly (as the asend's
+ * first send does). If the frame waits in an await, the asend object is made
+ * then, in the state it would be in, and it takes every later step. Anything
+ * else that needs the awaitable before the first step (throw, close, the
+ * `cr_*` introspection, `poll`) gets it made first, unstepped. */
+static int
+materialize(AwaiteeObject *self)
+{
+    PyObject *it = self->it;
+    if (it == NULL || !Py_IS_TYPE(it, &PyAsyncGen_Type)) {
+        return 0;
+    }
+    PyObject *asend = PyAsyncGen_Type.tp_as_async->am_anext(it);
+    if (asend == NULL) {
+        return -1;
+    }
+    Py_SETREF(self->it, asend);
+    return 0;
+}
+
+/* What is awaited, sent `arg`, as PyIter_Send; an async generator's item completes. */
+static PySendResult
+send_to(AwaiteeObject *self, PyObject *arg, PyObject **presult)
+{
+    PyObject *it = self->it, *result;
+    PySendResult status;
+    if (Py_IS_TYPE(it, &PyAsyncGen_Type)) {  /* the first step of `__anext__()`'s awaitable */
+        PyAsyncGenObject *gen = (PyAsyncGenObject *)it;
+        if (gen->ag_running_async) {
+            PyErr_SetString(PyExc_RuntimeError, "anext(): asynchronous generator is already running");
+            *presult = NULL;
+            return PYGEN_ERROR;
+        }
+        gen->ag_running_async = 1;
+        status = gen_am_send(it, arg, &result);
+        if (status != PYGEN_NEXT) {
+            return ended(gen, status, result, presult);
+        }
+        if (Py_TYPE(result) == wrapped_type) {
+            return item_of(gen, result, presult);
+        }
+        /* an await in the generator waits: the asend takes over, mid-step */
+        PyObject *asend = PyAsyncGen_Type.tp_as_async->am_anext(it);
+        if (asend == NULL) {
+            Py_DECREF(result);
+            *presult = NULL;
+            return PYGEN_ERROR;
+        }
+        ((ASendLayout *)asend)->ags_state = ASEND_ITER;
+        Py_SETREF(self->it, asend);
+        *presult = result;
+        return PYGEN_NEXT;
+    }
+    ASendLayout *asend = (ASendLayout *)it;
+    if (Py_TYPE(it) != asend_type || asend->ags_state != ASEND_INIT
+        || asend->ags_sendval != NULL) {
+        return PyIter_Send(it, arg, presult);
+    }
+    /* a fresh `__anext__()` awaitable (the generator's first one, or one made
+     * elsewhere): its first send, as async_gen_asend_send does it */
+    PyAsyncGenObject *gen = asend->ags_gen;
+    if (gen->ag_running_async) {  /* the asend raises "anext(): ... already running" itself */
+        return PyIter_Send(it, arg, presult);
+    }
+    asend->ags_state = ASEND_ITER;
+    gen->ag_running_async = 1;
+    status = gen_am_send((PyObject *)gen, arg, &result);
+    if (status == PYGEN_NEXT) {
+        if (Py_TYPE(result) != wrapped_type) {  /* an await in the generator waits */
+            *presult = result;
+            return PYGEN_NEXT;
+        }
+        asend->ags_state = ASEND_CLOSED;
+        return item_of(gen, result, presult);
+    }
+    asend->ags_state = ASEND_CLOSED;
+    return ended(gen, status, result, presult);
+}
+
+/* enable_agen_steps(probe1, probe2): two fresh async generators of
+ * `async def probe(): yield None`, used up. True if the fast step is on. */
+static PyObject *
+enable_agen_steps(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *probe1, *probe2, *result = NULL, *asend = NULL;
+    if (!PyArg_ParseTuple(args, "OO:enable_agen_steps", &probe1, &probe2)) {
+        return NULL;
+    }
+    if (!Py_IS_TYPE(probe1, &PyAsyncGen_Type) || !Py_IS_TYPE(probe2, &PyAsyncGen_Type)) {
+        PyErr_SetString(PyExc_TypeError, "enable_agen_steps() takes two async generators");
+        return NULL;
+    }
+    sendfunc send = PyGen_Type.tp_as_async != NULL ? PyGen_Type.tp_as_async->am_send : NULL;
+    if (send == NULL) {
+        Py_RETURN_FALSE;
+    }
+    /* what a generator frame yields at `yield None` in an async generator */
+    if (send(probe1, Py_None, &result) != PYGEN_NEXT) {
+        Py_XDECREF(result);
+        PyErr_Clear();
+        Py_RETURN_FALSE;
+    }
+    PyTypeObject *wrapped = Py_TYPE(result);
+    int ok = (wrapped != &PyAsyncGen_Type && wrapped->tp_basicsize == sizeof(WrappedLayout)
+              && ((WrappedLayout *)result)->agw_val == Py_None);
+    Py_DECREF(result);
+    /* an asend made by __anext__: INIT, no value, its generator; CLOSED after an item */
+    if (ok) {
+        asend = Py_TYPE(probe2)->tp_as_async->am_anext(probe2);
+        if (asend == NULL) {
+            return NULL;
+        }
+        ASendLayout *layout = (ASendLayout *)asend;
+        ok = (Py_TYPE(asend)->tp_basicsize == sizeof(ASendLayout)
+              && layout->ags_gen == (PyAsyncGenObject *)probe2 && layout->ags_sendval == NULL
+              && layout->ags_state == ASEND_INIT);
+        if (ok) {
+            PySendResult status = PyIter_Send(asend, Py_None, &result);
+            ok = (status == PYGEN_RETURN && result == Py_None && layout->ags_state == ASEND_CLOSED
+                  && !layout->ags_gen->ag_running_async);
+            if (status == PYGEN_ERROR) {
+                PyErr_Clear();
+            }
+            else {
+                Py_XDECREF(result);
+            }
+        }
+    }
+    if (ok) {
+        wrapped_type = wrapped;
+        asend_type = Py_TYPE(asend);
+        gen_am_send = send;
+    }
+    Py_XDECREF(asend);
+    return PyBool_FromLong(ok);
+}
+
 /* ---- the first poll --------------------------------------------------- */
 
 static PyObject *
@@ -114,7 +317,7 @@ awaitee_poll_with_tls_context(AwaiteeObject *self, PyObject *Py_UNUSED(ignored))
         return reused();
     }
     Py_INCREF(it);
-    PySendResult status = PyIter_Send(it, Py_None, &result);
+    PySendResult status = send_to(self, Py_None, &result);
     Py_DECREF(it);
     if (status == PYGEN_RETURN) {
         complete(self, result);
@@ -164,7 +367,7 @@ step(AwaiteeObject *self, PyObject *arg, PyObject **presult)
         return PYGEN_ERROR;
     }
     Py_INCREF(it);
-    PySendResult status = PyIter_Send(it, arg, &result);
+    PySendResult status = send_to(self, arg, &result);
     Py_DECREF(it);
     if (status == PYGEN_NEXT) {
         if (state == ITERATING) {  /* the first poll: keep the wait until it is handed over */
@@ -263,6 +466,10 @@ awaitee_throw(AwaiteeObject *self, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         }
     }
+    if (materialize(self) < 0) {
+        Py_DECREF(error);
+        return NULL;
+    }
     PyObject *it = self->it;
     if (it == NULL) {  /* as a finished `yield from`: raised at the await */
         PyErr_SetObject((PyObject *)Py_TYPE(error), error);
@@ -323,6 +530,9 @@ awaitee_throw(AwaiteeObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 awaitee_close(AwaiteeObject *self, PyObject *Py_UNUSED(ignored))
 {
+    if (materialize(self) < 0) {
+        return NULL;
+    }
     PyObject *it = self->it;
     self->it = NULL;
     self->state = DONE;
@@ -405,6 +615,9 @@ awaitee_set__value(AwaiteeObject *self, PyObject *value, void *Py_UNUSED(closure
 static PyObject *
 awaitee_get__it(AwaiteeObject *self, void *Py_UNUSED(closure))
 {
+    if (materialize(self) < 0) {
+        return NULL;
+    }
     return Py_NewRef(self->it != NULL ? self->it : Py_None);
 }
 
@@ -440,6 +653,9 @@ awaitee_set__handover(AwaiteeObject *self, PyObject *value, void *Py_UNUSED(clos
 static PyObject *
 awaitee_get_awaited(AwaiteeObject *self, void *closure)
 {
+    if (materialize(self) < 0) {
+        return NULL;
+    }
     PyObject *parts = PyObject_CallOneArg(py_awaited, (PyObject *)self);
     if (parts == NULL) {
         return NULL;
@@ -452,12 +668,18 @@ awaitee_get_awaited(AwaiteeObject *self, void *closure)
 static PyObject *
 awaitee_poll(AwaiteeObject *self, PyObject *cx)
 {
+    if (materialize(self) < 0) {
+        return NULL;
+    }
     return PyObject_CallFunctionObjArgs(py_poll, (PyObject *)self, cx, NULL);
 }
 
 static PyObject *
 awaitee_repr(AwaiteeObject *self)
 {
+    if (materialize(self) < 0) {
+        return NULL;
+    }
     return PyObject_CallOneArg(py_repr, (PyObject *)self);
 }
 
@@ -612,6 +834,10 @@ static PyObject *
 anext_(PyObject *Py_UNUSED(module), PyObject *it)
 {
     if (Py_IS_TYPE(it, &PyAsyncGen_Type) && py_anext != NULL) {
+        if (wrapped_type != NULL && ((PyAsyncGenObject *)it)->ag_hooks_inited) {
+            /* the generator itself: its asend object is made only if a step waits */
+            return awaitee_new_of(&AwaiteeType, it);
+        }
         PyObject *step = Py_TYPE(it)->tp_as_async->am_anext(it);
         if (step == NULL) {
             return NULL;
@@ -631,6 +857,482 @@ static PyObject *
 set_anext(PyObject *Py_UNUSED(module), PyObject *fn)
 {
     Py_XSETREF(py_anext, Py_NewRef(fn));
+    Py_RETURN_NONE;
+}
+
+/* ---- async for: a stream of items ----------------------------------------
+ *
+ * `async for x in obj:` iterates `async_for(obj)` with a `for`:
+ *
+ *     for _ds_item in _ds_stream:       # one step: `type(it).__anext__(it)` polled
+ *         if _ds_item is _ds_stream:    # Pending: the step waits
+ *             yield from _ds_stream     # hand the wait over, until the step ends
+ *             continue                  # (its item is the loop's next)
+ *         x = _ds_item
+ *
+ * A step that reaches its item at once returns it (an async generator's with
+ * no StopIteration, see `send_to`); one that waits returns the stream itself
+ * (an object no iterator yields as its item), and the `yield from` that
+ * follows resumes the step's awaitee until it ends: with an item, which the
+ * next step returns; with StopAsyncIteration, which ends the loop there
+ * (its `else` runs); or with an error, raised at the `async for`. */
+
+enum { AF_IDLE = 0, AF_OFFERED, AF_WAITING, AF_ITEM, AF_ENDED, AF_DONE };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *it;     /* the async iterator */
+    PyObject *step;   /* the awaitee of the step that waits; NULL if none */
+    PyObject *item;   /* the item a wait ended with, for the next step */
+    int state;
+} AsyncForObject;
+
+static PyTypeObject AsyncForType;
+static PyObject *py_aiter = NULL;  /* the reference `aiter`: `type(obj).__aiter__(obj)`, checked */
+
+static PyObject *anext_(PyObject *module, PyObject *it);
+
+/* The end of the loop: StopAsyncIteration is not an error here. */
+static int
+is_end(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_StopAsyncIteration)) {
+        PyErr_Clear();
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *
+async_for_iternext(AsyncForObject *self)
+{
+    switch (self->state) {
+    case AF_ITEM: {
+        PyObject *item = self->item;
+        self->item = NULL;
+        self->state = AF_IDLE;
+        return item;
+    }
+    case AF_IDLE:
+        break;
+    case AF_ENDED:
+        self->state = AF_DONE;
+        return NULL;
+    default:
+        PyErr_SetString(PyExc_RuntimeError, "async for: stepped while a step waits");
+        return NULL;
+    }
+    PyObject *it = self->it, *result;
+    if (Py_IS_TYPE(it, &PyAsyncGen_Type) && wrapped_type != NULL
+        && ((PyAsyncGenObject *)it)->ag_hooks_inited) {
+        /* an async generator's step: its frame resumed here (as `send_to` does it) */
+        PyAsyncGenObject *gen = (PyAsyncGenObject *)it;
+        if (gen->ag_running_async) {
+            PyErr_SetString(PyExc_RuntimeError, "anext(): asynchronous generator is already running");
+            return NULL;
+        }
+        gen->ag_running_async = 1;
+        PySendResult status = gen_am_send(it, Py_None, &result);
+        if (status == PYGEN_NEXT && Py_TYPE(result) == wrapped_type) {
+            PyObject *item;
+            item_of(gen, result, &item);
+            return item;
+        }
+        if (status != PYGEN_NEXT) {
+            ended(gen, status, result, &result);
+            if (is_end()) {
+                self->state = AF_DONE;
+            }
+            return NULL;
+        }
+        /* an await in the generator waits: its asend takes over, mid-step, in an awaitee
+         * that keeps the wait for the hand-over */
+        PyObject *asend = PyAsyncGen_Type.tp_as_async->am_anext(it);
+        if (asend == NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        ((ASendLayout *)asend)->ags_state = ASEND_ITER;
+        AwaiteeObject *aw = (AwaiteeObject *)awaitee_new_of(&AwaiteeType, asend);
+        Py_DECREF(asend);
+        if (aw == NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        aw->handover = result;
+        aw->state = OFFERED;
+        self->step = (PyObject *)aw;
+        self->state = AF_OFFERED;
+        return Py_NewRef(self);
+    }
+    AwaiteeObject *aw = (AwaiteeObject *)anext_(NULL, it);
+    if (aw == NULL) {
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(aw, &AwaiteeType) || aw->state != FRESH) {
+        Py_DECREF(aw);  /* (the reference `anext` makes a fresh awaitee) */
+        PyErr_SetString(PyExc_SystemError, "async for: anext() did not return a fresh awaitee");
+        return NULL;
+    }
+    aw->state = ITERATING;  /* (as a `for` over it: the first step is the first poll) */
+    PySendResult status = step(aw, Py_None, &result);
+    if (status == PYGEN_RETURN) {  /* the item, at once */
+        PyObject *item = aw->value;
+        aw->value = NULL;
+        Py_DECREF(aw);
+        return item;
+    }
+    if (status == PYGEN_ERROR) {
+        Py_DECREF(aw);
+        if (is_end()) {
+            self->state = AF_DONE;
+        }
+        return NULL;
+    }
+    Py_DECREF(result);  /* (Pending: the awaitee keeps the wait for the hand-over) */
+    self->step = (PyObject *)aw;
+    self->state = AF_OFFERED;
+    return Py_NewRef(self);
+}
+
+/* The step that waited has ended (status of its last resumption). */
+static PySendResult
+step_ended(AsyncForObject *self, PySendResult status, PyObject *result, PyObject **presult)
+{
+    AwaiteeObject *aw = (AwaiteeObject *)self->step;
+    self->step = NULL;
+    if (status == PYGEN_RETURN) {
+        Py_XDECREF(result);
+        Py_XSETREF(self->item, aw->value);  /* (steals the awaitee's reference) */
+        aw->value = NULL;
+        self->state = AF_ITEM;
+    }
+    else if (is_end()) {
+        self->state = AF_ENDED;
+        status = PYGEN_RETURN;
+    }
+    else {
+        self->state = AF_DONE;
+    }
+    Py_DECREF(aw);
+    *presult = status == PYGEN_RETURN ? Py_NewRef(Py_None) : NULL;
+    return status;
+}
+
+static PySendResult
+async_for_am_send(AsyncForObject *self, PyObject *arg, PyObject **presult)
+{
+    AwaiteeObject *aw = (AwaiteeObject *)self->step;
+    if (aw == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "async for: resumed with no step waiting");
+        *presult = NULL;
+        return PYGEN_ERROR;
+    }
+    self->state = AF_WAITING;
+    PyObject *result;
+    PySendResult status = step(aw, arg, &result);
+    if (status == PYGEN_NEXT) {
+        *presult = result;
+        return PYGEN_NEXT;
+    }
+    return step_ended(self, status, result, presult);
+}
+
+static PyObject *
+async_for_send(AsyncForObject *self, PyObject *arg)
+{
+    PyObject *result;
+    PySendResult status = async_for_am_send(self, arg, &result);
+    if (status == PYGEN_RETURN) {
+        return stop_with(result, 1);
+    }
+    return result;
+}
+
+static PyObject *
+async_for_next(AsyncForObject *self)
+{
+    if (self->state == AF_OFFERED || self->state == AF_WAITING) {  /* `yield from`'s steps */
+        PyObject *result;
+        PySendResult status = async_for_am_send(self, Py_None, &result);
+        return status == PYGEN_RETURN ? stop_with(result, 0) : result;
+    }
+    return async_for_iternext(self);
+}
+
+static PyObject *
+async_for_throw(AsyncForObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    AwaiteeObject *aw = (AwaiteeObject *)self->step;
+    if (aw == NULL) {  /* no step waits: raised here */
+        PyObject *error;
+        if (nargs == 1 && PyExceptionInstance_Check(args[0])) {
+            error = Py_NewRef(args[0]);
+        }
+        else if (nargs < 1 || nargs > 3) {
+            PyErr_Format(PyExc_TypeError, "throw expected 1 to 3 arguments, got %zd", nargs);
+            return NULL;
+        }
+        else if ((error = PyObject_Vectorcall(py_exception, args, nargs, NULL)) == NULL) {
+            return NULL;
+        }
+        PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+        Py_DECREF(error);
+        return NULL;
+    }
+    PyObject *result = awaitee_throw(aw, args, nargs);
+    if (result != NULL) {
+        return result;
+    }
+    if (PyErr_ExceptionMatches(PyExc_StopIteration)) {  /* the step handled it and ended */
+        PyErr_Clear();
+        step_ended(self, PYGEN_RETURN, NULL, &result);
+        return stop_with(result, 1);
+    }
+    step_ended(self, PYGEN_ERROR, NULL, &result);
+    if (self->state == AF_ENDED) {
+        return stop_with(Py_NewRef(Py_None), 1);
+    }
+    return NULL;
+}
+
+static PyObject *
+async_for_close(AsyncForObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *aw = self->step;
+    self->step = NULL;
+    self->state = AF_DONE;
+    if (aw == NULL) {
+        Py_RETURN_NONE;
+    }
+    PyObject *result = awaitee_close((AwaiteeObject *)aw, NULL);
+    Py_DECREF(aw);
+    return result;
+}
+
+/* The `yield from` after a step that waits: its awaitee hands the wait over
+ * (as a `yield from` of the awaitee itself would, after its `for`). */
+static void
+hand_over(AsyncForObject *self)
+{
+    if (self->state == AF_OFFERED && self->step != NULL) {
+        ((AwaiteeObject *)self->step)->state = RUNNING;
+        self->state = AF_WAITING;
+    }
+}
+
+static PyObject *
+async_for_iter(AsyncForObject *self)
+{
+    hand_over(self);
+    return Py_NewRef(self);
+}
+
+/* cr_frame, cr_await, cr_code, cr_running: those of the step that waits */
+static PyObject *
+async_for_get_awaited(AsyncForObject *self, void *closure)
+{
+    static const char *names[] = {"cr_frame", "cr_await", "cr_code", "cr_running"};
+    if (self->step == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "no step of this async for waits");
+        return NULL;
+    }
+    return PyObject_GetAttrString(self->step, names[(Py_ssize_t)closure]);
+}
+
+static PyObject *
+async_for_get_it(AsyncForObject *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->it);
+}
+
+static PyObject *
+async_for_repr(AsyncForObject *self)
+{
+    return PyUnicode_FromFormat("<async for over %R>", self->it);
+}
+
+static PyGetSetDef async_for_getset[] = {
+    {"cr_frame", (getter)async_for_get_awaited, NULL, "The frame of what the waiting step awaits.", (void *)0},
+    {"cr_await", (getter)async_for_get_awaited, NULL, "What the waiting step's awaited object awaits.", (void *)1},
+    {"cr_code", (getter)async_for_get_awaited, NULL, NULL, (void *)2},
+    {"cr_running", (getter)async_for_get_awaited, NULL, NULL, (void *)3},
+    {"iterator", (getter)async_for_get_it, NULL, "The async iterator (what `__aiter__` returned).", NULL},
+    {NULL}
+};
+
+static PyMethodDef async_for_methods[] = {
+    {"send", (PyCFunction)async_for_send, METH_O, "Resume the waiting step with what the driver sent."},
+    {"throw", (PyCFunction)(void (*)(void))async_for_throw, METH_FASTCALL,
+     "Resume the waiting step with what the driver threw (a cancellation)."},
+    {"close", (PyCFunction)async_for_close, METH_NOARGS, "Close the waiting step's awaitable."},
+    {NULL}
+};
+
+static int
+async_for_traverse(AsyncForObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->it);
+    Py_VISIT(self->step);
+    Py_VISIT(self->item);
+    return 0;
+}
+
+static int
+async_for_clear(AsyncForObject *self)
+{
+    Py_CLEAR(self->it);
+    Py_CLEAR(self->step);
+    Py_CLEAR(self->item);
+    return 0;
+}
+
+static void
+async_for_dealloc(AsyncForObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    async_for_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+async_for_await(AsyncForObject *self)
+{
+    hand_over(self);
+    return Py_NewRef(self);  /* an async generator's `async for` hands a wait over with `await` */
+}
+
+static PyAsyncMethods async_for_as_async = {
+    .am_await = (unaryfunc)async_for_await,
+    .am_send = (sendfunc)async_for_am_send,
+};
+
+static PyTypeObject AsyncForType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "desugar.runtime.AsyncFor",
+    .tp_basicsize = sizeof(AsyncForObject),
+    .tp_dealloc = (destructor)async_for_dealloc,
+    .tp_repr = (reprfunc)async_for_repr,
+    .tp_as_async = &async_for_as_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "`async for`'s stream of items; see desugar.runtime._stream.AsyncFor.",
+    .tp_traverse = (traverseproc)async_for_traverse,
+    .tp_clear = (inquiry)async_for_clear,
+    .tp_iter = (getiterfunc)async_for_iter,
+    .tp_iternext = (iternextfunc)async_for_next,
+    .tp_methods = async_for_methods,
+    .tp_getset = async_for_getset,
+};
+
+/* `async for`'s first step: the stream of `type(obj).__aiter__(obj)`. */
+static PyObject *
+async_for(PyObject *Py_UNUSED(module), PyObject *obj)
+{
+    PyObject *it;
+    if (Py_IS_TYPE(obj, &PyAsyncGen_Type)) {
+        it = Py_NewRef(obj);  /* (an async generator's __aiter__ returns itself) */
+    }
+    else if (py_aiter == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "desugar.runtime._speedups: set_aiter() was not called");
+        return NULL;
+    }
+    else {
+        it = PyObject_CallOneArg(py_aiter, obj);
+        if (it == NULL) {
+            return NULL;
+        }
+    }
+    AsyncForObject *self = PyObject_GC_New(AsyncForObject, &AsyncForType);
+    if (self == NULL) {
+        Py_DECREF(it);
+        return NULL;
+    }
+    self->it = it;
+    self->step = NULL;
+    self->item = NULL;
+    self->state = AF_IDLE;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+static PyObject *
+set_aiter(PyObject *Py_UNUSED(module), PyObject *fn)
+{
+    Py_XSETREF(py_aiter, Py_NewRef(fn));
+    Py_RETURN_NONE;
+}
+
+/* ---- async_fn ----------------------------------------------------------- */
+
+static PyObject *py_async_fn = NULL;  /* the reference `async_fn`: fills `flagged`, handles the rest */
+static PyObject *flagged = NULL;      /* its cache: id(generator code) -> (that code, coroutine code) */
+
+/* `@async_fn` on a translated `async def`, for a code object seen before
+ * (each evaluation of a nested `async def`, of an async comprehension): the
+ * same function as `_awaitee.async_fn` builds, without a Python frame. */
+static PyObject *
+async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
+{
+    if (py_async_fn == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "desugar.runtime._speedups: set_async_fn() was not called");
+        return NULL;
+    }
+    if (!PyFunction_Check(fn)) {
+        return PyObject_CallOneArg(py_async_fn, fn);
+    }
+    PyFunctionObject *old = (PyFunctionObject *)fn;
+    PyCodeObject *code = (PyCodeObject *)old->func_code;
+    if (code->co_flags & CO_COROUTINE) {
+        return Py_NewRef(fn);  /* already marked (by the import hook) */
+    }
+    PyObject *key = PyLong_FromVoidPtr(code);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *entry = PyDict_GetItemWithError(flagged, key);  /* (borrowed) */
+    Py_DECREF(key);
+    if (entry == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        return PyObject_CallOneArg(py_async_fn, fn);
+    }
+    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2
+        || PyTuple_GET_ITEM(entry, 0) != (PyObject *)code || old->func_dict != NULL) {
+        return PyObject_CallOneArg(py_async_fn, fn);  /* (a function with attributes: rare) */
+    }
+    PyObject *new = PyFunction_NewWithQualName(PyTuple_GET_ITEM(entry, 1), old->func_globals,
+                                               old->func_qualname);
+    if (new == NULL) {
+        return NULL;
+    }
+    PyFunctionObject *f = (PyFunctionObject *)new;
+    if ((old->func_defaults != NULL && PyFunction_SetDefaults(new, old->func_defaults) < 0)
+        || (old->func_kwdefaults != NULL && PyFunction_SetKwDefaults(new, old->func_kwdefaults) < 0)
+        || (old->func_closure != NULL && PyFunction_SetClosure(new, old->func_closure) < 0)) {
+        Py_DECREF(new);
+        return NULL;
+    }
+    Py_XSETREF(f->func_name, Py_NewRef(old->func_name));
+    Py_XSETREF(f->func_module, Py_XNewRef(old->func_module));
+    Py_XSETREF(f->func_doc, Py_XNewRef(old->func_doc));
+    /* (as stored: a tuple of names and values until first read, on 3.10+) */
+    Py_XSETREF(f->func_annotations, Py_XNewRef(old->func_annotations));
+#if PY_VERSION_HEX >= 0x030C0000
+    Py_XSETREF(f->func_typeparams, Py_XNewRef(old->func_typeparams));
+#endif
+    return new;
+}
+
+static PyObject *
+set_async_fn(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *fn, *cache;
+    if (!PyArg_ParseTuple(args, "OO!:set_async_fn", &fn, &PyDict_Type, &cache)) {
+        return NULL;
+    }
+    Py_XSETREF(py_async_fn, Py_NewRef(fn));
+    Py_XSETREF(flagged, Py_NewRef(cache));
     Py_RETURN_NONE;
 }
 
@@ -657,6 +1359,14 @@ setup(PyObject *Py_UNUSED(module), PyObject *args)
 static PyMethodDef module_methods[] = {
     {"anext", anext_, METH_O, "`async for`'s step: the awaitee of `type(it).__anext__(it)`."},
     {"set_anext", set_anext, METH_O, "set_anext(anext): the reference `anext`, for the rest."},
+    {"async_for", async_for, METH_O, "`async for`'s first step: the stream of `type(obj).__aiter__(obj)`."},
+    {"set_aiter", set_aiter, METH_O, "set_aiter(aiter): the reference `aiter`, for what is not an async generator."},
+    {"enable_agen_steps", enable_agen_steps, METH_VARARGS,
+     "enable_agen_steps(probe1, probe2): step async generators without StopIteration, if the layout checks."},
+    {"async_fn", async_fn, METH_O,
+     "Decorator for a translated `async def`: a function whose call returns a real coroutine."},
+    {"set_async_fn", set_async_fn, METH_VARARGS,
+     "set_async_fn(async_fn, cache): the reference `async_fn` and its cache of coroutine code."},
     {"into_future", into_future, METH_O,
      "`IntoFuture::into_future`: the awaitee that an `await obj` polls."},
     {"setup", setup, METH_VARARGS,
@@ -675,7 +1385,7 @@ static struct PyModuleDef module_def = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&AwaiteeType) < 0) {
+    if (PyType_Ready(&AwaiteeType) < 0 || PyType_Ready(&AsyncForType) < 0) {
         return NULL;
     }
     str_throw = PyUnicode_InternFromString("throw");

@@ -3,7 +3,9 @@
 A translated async generator is a native async generator (its items are
 yielded as natively; its awaits are poll loops), so ``async for`` speaks
 Python's protocol: ``type(it).__anext__(it)`` each round, awaited by a poll
-loop until it raises ``StopAsyncIteration``. `Stream` is Rust's trait, for
+loop until it raises ``StopAsyncIteration``. With the C runtime an async
+generator's items reach the loop with no StopIteration each: its awaitee
+resumes the generator's frame itself (see `_speedups.c`). `Stream` is Rust's trait, for
 hand-written streams: ``poll_next(cx)`` -> `Ready(item)` | `Pending` | ``None``
 (ended); ``async for`` iterates one too.
 """
@@ -16,7 +18,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any, Callable
 
-from desugar.runtime._awaitee import Awaitee, _checked_await, _speedups, into_future
+from desugar.runtime._awaitee import (
+    _NO_POLL, _STRIP_OWN_FRAME, Awaitee, _checked_await, _drop_entry, _exception, _getframe,
+    _speedups, into_future,
+)
 from desugar.runtime._future import Future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context
@@ -78,6 +83,180 @@ def anext(it: Any) -> Awaitee:
 if _speedups is not None:  # the C `anext` takes async generators, and hands the rest to this one
     _speedups.set_anext(anext)
     anext = _speedups.anext  # noqa: F811
+
+
+def _enable_agen_steps() -> bool:
+    """Let the C awaitee take an async generator's items without StopIteration.
+
+    It checks CPython's private layout of ``__anext__``'s awaitable on two
+    probe generators first (see `_speedups.c`), with this thread's async
+    generator hooks unset, so no event loop hears of the probes.
+    """
+    import sys
+
+    async def probe():  # noqa: RUF029
+        yield None
+
+    hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+    try:
+        return bool(_speedups.enable_agen_steps(probe(), probe()))
+    finally:
+        sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=hooks.finalizer)
+
+
+AGEN_STEPS = _speedups is not None and _enable_agen_steps()
+"""Whether ``async for`` takes an async generator's items with no StopIteration (C runtime)."""
+
+
+_IDLE, _OFFERED, _WAITING, _ENDED, _DONE = range(5)
+
+
+class AsyncFor:
+    """``async for``'s stream of items: a ``for`` over it steps the async iterator.
+
+    The generated loop (see `_speedups.c` for the C one, which this mirrors)::
+
+        for _ds_item in stream:         # one step: type(it).__anext__(it), polled
+            if _ds_item is stream:      # Pending: the step waits
+                yield from stream       # hand the wait over, until the step ends
+                continue                # (its item is the loop's next)
+            target = _ds_item
+
+    A step that reaches its item at once returns it; one that waits returns
+    the stream itself (which no iterator yields as an item), and the
+    ``yield from`` resumes the step's awaitee until it ends: with an item,
+    kept for the next step; with ``StopAsyncIteration``, which ends the loop
+    (its ``else`` runs); or with an error, raised at the ``async for``.
+    """
+
+    __slots__ = ("_it", "_step", "_item", "_state")
+
+    def __init__(self, it: Any) -> None:
+        self._it = it
+        self._step: Any = None
+        self._item: Any = _NO_ITEM
+        self._state = _IDLE
+
+    @property
+    def iterator(self) -> Any:
+        """The async iterator (what ``__aiter__`` returned)."""
+        return self._it
+
+    def __iter__(self) -> AsyncFor:
+        step = self._step
+        if self._state == _OFFERED and step is not None:  # the `yield from`: hand the wait over
+            step.__iter__()
+            self._state = _WAITING
+        return self
+
+    __await__ = __iter__  # (an async generator's `async for` hands a wait over with `await`)
+
+    def __next__(self) -> Any:
+        if self._step is not None:  # the `yield from`'s steps (when a tracer is set)
+            return self.send(None)
+        item = self._item
+        if item is not _NO_ITEM:
+            self._item = _NO_ITEM
+            return item
+        if self._state == _ENDED:
+            self._state = _DONE
+            raise StopIteration
+        try:
+            aw = anext(self._it)
+            polled = aw.__iter__()  # the first poll
+        except StopAsyncIteration:
+            self._state = _DONE
+            raise StopIteration from None
+        except BaseException as error:
+            if _STRIP_OWN_FRAME:
+                _drop_entry(error, _getframe())
+            del error
+            raise
+        if polled is _NO_POLL:  # the item, at once
+            return aw.value
+        self._step = aw
+        self._state = _OFFERED
+        return self
+
+    def send(self, value: Any) -> Any:
+        """Resume the waiting step with what the driver sent."""
+        return self._resume(self._step.send if self._step is not None else None, (value,))
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        """Resume the waiting step with what the driver threw (a cancellation)."""
+        if self._step is None:
+            raise _exception(typ, val, tb)
+        return self._resume(self._step.throw, (typ, val, tb))
+
+    def _resume(self, resume: Any, args: tuple) -> Any:
+        if resume is None:
+            raise RuntimeError("async for: resumed with no step waiting")
+        self._state = _WAITING
+        try:
+            return resume(*args)
+        except StopIteration:  # the step's item
+            self._item = self._step.value
+            self._step = None
+            self._state = _IDLE
+            raise StopIteration from None
+        except StopAsyncIteration:  # the end, reached while waiting
+            self._step = None
+            self._state = _ENDED
+            raise StopIteration from None
+        except BaseException as error:
+            self._step = None
+            self._state = _DONE
+            if _STRIP_OWN_FRAME:
+                _drop_entry(error, _getframe())
+            del error
+            raise
+
+    def close(self) -> None:
+        """Close the waiting step's awaitable."""
+        step, self._step = self._step, None
+        self._state = _DONE
+        if step is not None:
+            step.close()
+
+    @property
+    def cr_frame(self) -> Any:
+        """The frame of what the waiting step awaits."""
+        return self._waiting().cr_frame
+
+    @property
+    def cr_await(self) -> Any:
+        """What the waiting step's awaited object awaits."""
+        return self._waiting().cr_await
+
+    @property
+    def cr_code(self) -> Any:
+        return self._waiting().cr_code
+
+    @property
+    def cr_running(self) -> Any:
+        return self._waiting().cr_running
+
+    def _waiting(self) -> Any:
+        if self._step is None:
+            raise AttributeError("no step of this async for waits")
+        return self._step
+
+    def __repr__(self) -> str:
+        return f"<async for over {self._it!r}>"
+
+
+_NO_ITEM = object()
+
+
+def async_for(obj: Any) -> Any:
+    """``async for``'s first step: the stream of ``type(obj).__aiter__(obj)``."""
+    return AsyncFor(aiter(obj))
+
+
+if _speedups is not None:  # the C stream steps async generators' frames itself
+    _speedups.set_aiter(aiter)
+    async_for = _speedups.async_for  # noqa: F811
 
 
 def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
