@@ -193,11 +193,16 @@ def check_source(source: str, filename: str, mode: str) -> Result:
     return result("translated")
 
 
+def _is_suspension(name: str) -> bool:
+    """An async generator's poll loops suspend on ``await _ds_awaitee``, its ``async for`` on ``await _ds_iterN``."""
+    return name == "_ds_awaitee" or (name.startswith("_ds_iter") and name[len("_ds_iter"):].isdigit())
+
+
 def leftover_async(tree: ast.AST) -> list[tuple[str, int]]:
     """(kind, output line) of each async construct a translation should not hold.
 
     An async generator stays a native ``async def`` and its poll loops suspend
-    with ``await _ds_awaitee``. An async generator expression outside a
+    with ``await _ds_awaitee`` (its ``async for`` on ``await _ds_iterN``). An async generator expression outside a
     coroutine (in a plain function, a lambda, a class body, at module level)
     is an async generator too and stays as written: the compiler lowers what
     is inside ``async def``. Every other ``async def``, ``await``, ``async
@@ -219,7 +224,7 @@ def leftover_async(tree: ast.AST) -> list[tuple[str, int]]:
             visit(node.generators[0].iter, in_coroutine, line)  # evaluated in the enclosing scope
             return
         elif isinstance(node, ast.Await):
-            if not (isinstance(node.value, ast.Name) and node.value.id == "_ds_awaitee"):
+            if not (isinstance(node.value, ast.Name) and _is_suspension(node.value.id)):
                 found.append(("Await", line))
         elif isinstance(node, (ast.AsyncFor, ast.AsyncWith)):
             found.append((type(node).__name__, line))

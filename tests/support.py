@@ -76,7 +76,8 @@ def leftover_async(code: str) -> list[str]:
     """The async constructs a translation still holds, but for the ones it keeps on purpose.
 
     An async generator stays a native ``async def`` (its items are yielded as
-    natively), and its poll loops suspend with ``await _ds_awaitee``; every
+    natively), and its poll loops suspend with ``await _ds_awaitee`` (its
+    ``async for`` with ``await _ds_iterN``); every
     other ``async def``, ``await``, ``async for``, ``async with`` and async
     comprehension must be gone.
     """
@@ -89,7 +90,7 @@ def leftover_async(code: str) -> list[str]:
             own = [n for n in ast.walk(node) if isinstance(n, (ast.Yield, ast.YieldFrom))]
             if own:
                 kept.add(node)
-        elif isinstance(node, ast.Await) and ast.unparse(node) == "await _ds_awaitee":
+        elif isinstance(node, ast.Await) and re.fullmatch(r"await (_ds_awaitee|_ds_iter\d+)", ast.unparse(node)):
             kept.add(node)
     return [
         f"{type(n).__name__} at line {n.lineno}"
