@@ -3322,6 +3322,7 @@ EXPECTED_ALL = [
     "Stream",
     "aiter",
     "anext",
+    "async_for",
     "async_with",
 ]
 
