@@ -30,7 +30,6 @@ import sysconfig
 import time
 from types import CodeType, FrameType
 from typing import Any, Callable, NamedTuple, Sequence
-from xml.sax.saxutils import escape, quoteattr
 
 import click
 
@@ -222,9 +221,9 @@ def _opname(op: int) -> str:
 
 
 def _frame_name(code: CodeType) -> str:
-    """A program frame's name: its qualified name, ``<locals>`` left out."""
-    name = getattr(code, "co_qualname", code.co_name)
-    return name.replace("<locals>.", "")
+    """A program frame's name: ``Class.method`` or ``function`` (no enclosing function)."""
+    name = getattr(code, "co_qualname", code.co_name)  # 3.10: no co_qualname
+    return name.rpartition("<locals>.")[2]
 
 
 def _leaf_name(frame: FrameType) -> str:
@@ -337,6 +336,7 @@ def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
     Each column is a ``<g class="column">`` holding its boxes (``<rect>`` and
     ``<text class="frame">``, youngest first) and its ``<text class="time">``.
     """
+    from xml.sax.saxutils import escape
     tallest = max((len(c.frames) for c in columns), default=0)
     base = _MARGIN + tallest * _ROW + _ROW // 2  # the bottom of every column
     x = _MARGIN + 3 * _CHAR  # after the axis
