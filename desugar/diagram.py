@@ -11,9 +11,9 @@ youngest one awaits (the runtime's ``sleep``, ``asyncio.sleep``, ...) on top::
           (awaitee glue)      desugar's and the libraries' frames: not shown
             Sleep.poll        the leaf: shown as "sleep"
 
-A column is the stack where its resumption ended: where the task suspended
-(the leaf that returned `Pending` on top), or, if it did not suspend, the
-deepest stack it reached (a leaf that was ready does not count). `render_text`
+A column is the deepest stack its resumption reached, a leaf counting only if
+it returned `Pending` (the first of equally deep ones): most often where the
+task suspended, the waiting leaf on top, or where it finished. `render_text`
 draws the columns side by side in box-drawing characters, youngest frame on
 top, each with its time offset from the first resumption; `render_svg` draws
 the same as an SVG picture. Neither knows how the program was lowered: under
@@ -24,9 +24,7 @@ on the stack; a callback lowering would show lonely frames.
 from __future__ import annotations
 
 import os
-import site
 import sys
-import sysconfig
 import time
 from types import CodeType, FrameType
 from typing import Any, Callable, NamedTuple, Sequence
@@ -39,7 +37,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _RUNTIME_DIR = os.path.join(_PACKAGE_DIR, "runtime")
 
 #: Runtime modules whose frames pass a poll on (never a leaf).
-_GLUE = frozenset({"_awaitee.py", "_future.py", "_bridge.py", "_stream.py", "_waker.py", "_poll.py"})
+_GLUE = frozenset(
+    {"_awaitee.py", "_future.py", "_bridge.py", "_stream.py", "_waker.py", "_poll.py"}
+)
 
 #: Frames that resume a task: (path suffix, function name).
 _DRIVERS = (
@@ -73,6 +73,9 @@ class Column(NamedTuple):
 
 def _library_dirs() -> tuple[str, ...]:
     """Directories whose code is not the program's: the standard library and site-packages."""
+    import site
+    import sysconfig
+
     dirs = set()
     paths = sysconfig.get_paths()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
@@ -96,13 +99,14 @@ class Recorder:
 
     def __init__(self) -> None:
         self.columns: list[Column] = []
-        self._kinds: dict[CodeType, int] = {}
+        self._kinds: dict[int, tuple[CodeType, int]] = {}
         self._library = _library_dirs()
         self._first: float | None = None
         self._driver: FrameType | None = None  # the frame resuming the open resumption
         self._started = 0.0
-        self._best: tuple[CodeType, ...] = ()  # its deepest stack so far, youngest first
-        self._best_leaf: FrameType | None = None
+        self._best: tuple[CodeType, ...] = ()  # its deepest stack so far, youngest first,
+        self._best_leaf: FrameType | None = None  # the leaf on top of it, while it waits,
+        self._best_label: str | None = None  # and the leaf's name
         self._best_score = -1
         self._pending: Any = None
 
@@ -122,10 +126,12 @@ class Recorder:
     # -- classifying frames (cached per code object)
 
     def _kind(self, code: CodeType) -> int:
-        kind = self._kinds.get(code)
-        if kind is None:
-            kind = self._kinds[code] = self._classify(code)
-        return kind
+        # Keyed by id (a code object's own hash is not cached); the entry keeps
+        # the code alive, so the id cannot be reused while it is cached.
+        entry = self._kinds.get(id(code))
+        if entry is None or entry[0] is not code:
+            entry = self._kinds[id(code)] = (code, self._classify(code))
+        return entry[1]
 
     def _classify(self, code: CodeType) -> int:
         filename = code.co_filename
@@ -155,8 +161,8 @@ class Recorder:
         elif event == "return":
             if frame is self._best_leaf and self._leaf_finished(frame, arg):
                 # A leaf that was ready: the stack as it was without it.
-                self._best = self._best[1:]
                 self._best_leaf = None
+                self._best_label = None
                 self._best_score -= 1
             elif frame is self._driver:
                 self._close()
@@ -190,7 +196,8 @@ class Recorder:
         if score > self._best_score:
             self._best_score = score
             self._best_leaf = leaf
-            self._best = (leaf.f_code, *chain) if leaf is not None else tuple(chain)
+            self._best = tuple(chain)
+            self._best_label = _leaf_name(leaf) if leaf is not None else None
 
     def _leaf_finished(self, frame: FrameType, arg: Any) -> bool:
         """Did the leaf ``frame`` complete (rather than wait) in the return just seen?"""
@@ -204,13 +211,14 @@ class Recorder:
         if self._driver is not None and self._best:
             if self._first is None:
                 self._first = self._started
-            names = [_frame_name(code) for code in self._best]
-            if self._best_leaf is not None:
-                names[0] = _leaf_name(self._best_leaf)
-            self.columns.append(Column(self._started - self._first, tuple(reversed(names))))
+            names = [_frame_name(code) for code in reversed(self._best)]
+            if self._best_label is not None:
+                names.append(self._best_label)
+            self.columns.append(Column(self._started - self._first, tuple(names)))
         self._driver = None
         self._best = ()
         self._best_leaf = None
+        self._best_label = None
         self._best_score = -1
 
 
@@ -246,6 +254,16 @@ def time_label(seconds: float, quantum_ms: int = 1) -> str:
     return f"+{steps * quantum_ms} ms"
 
 
+def _stairs(frames: Sequence[str]) -> tuple[list[str], int]:
+    """The names youngest first, and the inner width of the top box.
+
+    Each box below is one wider than the one above it; the top one is as
+    narrow as lets every name fit (with a space either side).
+    """
+    top_first = list(reversed(frames))
+    return top_first, max(len(name) + 2 - i for i, name in enumerate(top_first))
+
+
 def _box_lines(frames: Sequence[str]) -> list[str]:
     """One column's boxes, youngest on top, as equally wide lines.
 
@@ -260,9 +278,8 @@ def _box_lines(frames: Sequence[str]) -> list[str]:
          │ foo     │
          └─────────┘
     """
-    top_first = list(reversed(frames))
+    top_first, inner0 = _stairs(frames)
     n = len(top_first)
-    inner0 = max(len(name) + 2 - i for i, name in enumerate(top_first))
     width = inner0 + n + 1  # the bottom box, borders included
     lines = []
     for i, name in enumerate(top_first):
@@ -317,7 +334,7 @@ def render_text(columns: Sequence[Column], quantum_ms: int = 1) -> str:
 
 
 def _separator(row: int, rows: int) -> str:
-    """Between two columns: a break in time, ``╱╱`` and ``╲╲`` by turns (none on the label row)."""
+    """Between two columns: a break in time, ``╱╱`` and ``╲╲`` by turns (blank by the labels)."""
     if row == rows - 1:
         return " " * 6
     return "  ╱╱  " if row % 2 == 0 else "  ╲╲  "
@@ -343,14 +360,13 @@ def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
     body: list[str] = []
     breaks: list[float] = []
     for column in columns:
-        top_first = list(reversed(column.frames))
+        top_first, inner0 = _stairs(column.frames)
         n = len(top_first)
-        inner0 = max(len(name) + 2 - i for i, name in enumerate(top_first))
-        chars = inner0 + n + 1
+        chars = inner0 + n + 1  # the bottom box's width in characters
         label = time_label(column.time, quantum_ms)
         width = max(chars, len(label)) * _CHAR
         left = x + (width - chars * _CHAR) / 2
-        body.append(f'<g class="column">')
+        body.append('<g class="column">')
         for i, name in enumerate(top_first):
             bx = left + (n - 1 - i) * _CHAR
             by = base - (n - i) * _ROW
@@ -379,7 +395,7 @@ def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
         ".time,.axis{text-anchor:middle}"
         ".break,.arrow{fill:none;stroke:#888;stroke-width:1.5}"
         "</style>",
-        f'<rect width="100%" height="100%" fill="#fff"/>',
+        '<rect width="100%" height="100%" fill="#fff"/>',
         f'<path class="arrow" d="M{_MARGIN} {base + _ROW:g} V{_MARGIN} '
         f'm-4 8 l4 -8 l4 8"/>',
         f'<text class="axis" x="{_MARGIN + 10}" y="{base + 1.5 * _ROW:g}">stack</text>',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -47,8 +48,6 @@ def desugar_diagram(
     args: list[str], cwd: Path, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """Run ``desugar diagram ARGS`` in a fresh interpreter."""
-    import os
-
     environ = {**os.environ, **env}
     return subprocess.run(
         [sys.executable, "-m", "desugar", "diagram", *args],
