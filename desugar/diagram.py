@@ -356,7 +356,7 @@ def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
     from xml.sax.saxutils import escape
     tallest = max((len(c.frames) for c in columns), default=0)
     base = _MARGIN + tallest * _ROW + _ROW // 2  # the bottom of every column
-    x = _MARGIN + 3 * _CHAR  # after the axis
+    x = _MARGIN + 4 * _CHAR  # after the axis
     body: list[str] = []
     breaks: list[float] = []
     for column in columns:
@@ -382,7 +382,7 @@ def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
         )
         x += width + _GAP
         breaks.append(x - _GAP / 2)
-    total_width = x - _GAP + _MARGIN if columns else 2 * _MARGIN + 3 * _CHAR
+    total_width = x - _GAP + _MARGIN if columns else 2 * _MARGIN + 4 * _CHAR
     total_height = base + 2 * _ROW
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -396,9 +396,10 @@ def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
         ".break,.arrow{fill:none;stroke:#888;stroke-width:1.5}"
         "</style>",
         '<rect width="100%" height="100%" fill="#fff"/>',
-        f'<path class="arrow" d="M{_MARGIN} {base + _ROW:g} V{_MARGIN} '
+        f'<path class="arrow" d="M{_MARGIN + 14} {base + _ROW:g} V{_MARGIN} '
         f'm-4 8 l4 -8 l4 8"/>',
-        f'<text class="axis" x="{_MARGIN + 10}" y="{base + 1.5 * _ROW:g}">stack</text>',
+        f'<text class="axis" x="{_MARGIN + 8}" y="{(base + _ROW + _MARGIN) / 2:g}" '
+        f'transform="rotate(-90 {_MARGIN + 8} {(base + _ROW + _MARGIN) / 2:g})">Stack</text>',
     ]
     for bx in breaks[:-1]:
         points = []
