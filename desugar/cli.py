@@ -773,3 +773,6 @@ def translate_command(
 from desugar.run import run_command  # noqa: E402 - registered after the group exists
 
 main.add_command(run_command)
+from desugar.diagram import diagram_command  # noqa: E402 - registered after the group exists
+
+main.add_command(diagram_command)

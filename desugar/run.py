@@ -29,14 +29,25 @@ from desugar.errors import InternalError, TranslateError
 #: What python exits with when it cannot open the script.
 EXIT_CANNOT_OPEN = 2
 
+#: How the program's async code runs: ``"poll"``, the compiler's lowering
+#: (translated on import), or ``"native"``, CPython's own (not translated).
+#: This is the one place a new lowering of the compiler is added; `_install`
+#: and `_main_code` hand it on to the hook.
+LOWERINGS = ("poll", "native")
 
-def run_script(script: str, args: Sequence[str], include: Sequence[str] = ()) -> int:
-    """Run ``script`` (a file, or a directory with ``__main__.py``) with ``args``; the exit status."""
+
+def run_script(
+    script: str, args: Sequence[str], include: Sequence[str] = (), lowering: str = "poll"
+) -> int:
+    """Run ``script`` (a file, or a directory with ``__main__.py``) with ``args``; the exit status.
+
+    ``lowering`` is one of `LOWERINGS`.
+    """
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     if os.path.isdir(path):
         _set_path0(path)
-        hook.install(include, [path])
+        _install(include, [path], lowering)
         return _guarded(lambda: runpy.run_path(path, run_name="__main__"))
     try:
         with open(path, "rb") as file:
@@ -48,11 +59,9 @@ def run_script(script: str, args: Sequence[str], include: Sequence[str] = ()) ->
         return EXIT_CANNOT_OPEN
     directory = os.path.dirname(os.path.realpath(path))
     _set_path0(directory)
-    hook.install(include, [directory])
+    _install(include, [directory], lowering)
     try:
-        code = hook.translated_code(source, path)
-        if code is None:
-            code = compile(source, path, "exec", dont_inherit=True)
+        code = _main_code(source, path, lowering)
     except TranslateError as error:
         _err(str(error))
         return 1
@@ -75,15 +84,33 @@ def run_script(script: str, args: Sequence[str], include: Sequence[str] = ()) ->
     return _guarded(lambda: exec(code, main.__dict__))
 
 
-def run_module(module: str, args: Sequence[str], include: Sequence[str] = ()) -> int:
+def run_module(
+    module: str, args: Sequence[str], include: Sequence[str] = (), lowering: str = "poll"
+) -> int:
     """Run ``module`` as ``python -m`` does, with ``args``; the exit status."""
     cwd = os.getcwd()
     sys.argv = [module, *args]  # runpy sets sys.argv[0] to the module's file
     _set_path0(cwd)
-    hook.install([module.partition(".")[0], *include], [cwd])
+    _install([module.partition(".")[0], *include], [cwd], lowering)
     return _guarded(
         lambda: runpy.run_module(module, run_name="__main__", alter_sys=True)
     )
+
+
+def _install(packages: Sequence[str], paths: Sequence[str], lowering: str) -> None:
+    """Translate the program's modules as they are imported (not when running natively)."""
+    if lowering not in LOWERINGS:
+        raise ValueError(f"unknown lowering {lowering!r}; expected one of {', '.join(LOWERINGS)}")
+    if lowering != "native":
+        hook.install(packages, paths)
+
+
+def _main_code(source: bytes, path: str, lowering: str) -> types.CodeType:
+    """The main script's code: translated (through the hook's cache), or compiled natively."""
+    code = hook.translated_code(source, path) if lowering != "native" else None
+    if code is None:
+        code = compile(source, path, "exec", dont_inherit=True)
+    return code
 
 
 def _set_path0(directory: str) -> None:
