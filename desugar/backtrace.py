@@ -277,8 +277,8 @@ def _runtime_leaf(chain: _Chain, live: list[FrameType]) -> None:
     """What a chain that ends in one of the runtime's Futures awaits, and its branches."""
     executor = sys.modules.get("desugar.runtime._executor")
     leaf = chain.leaf
-    if leaf is None or executor is None:
-        return
+    if executor is None or not isinstance(leaf, executor.Future):
+        return  # (not one of the runtime's futures)
     kind = type(leaf)
     if kind is executor.JoinHandle:
         chain.awaiting = "awaiting a JoinHandle"
@@ -403,8 +403,12 @@ def _describe(obj: Any) -> str:
     """``obj`` by its own repr, else by its type (``module::Type``)."""
     kind = type(obj)
     if kind.__repr__ is not object.__repr__:
-        text = repr(obj)
-        return text if len(text) <= 100 else text[:97] + "..."
+        try:
+            text = repr(obj)
+        except Exception:  # (a broken repr: the type will do)
+            text = None
+        if text is not None:
+            return text if len(text) <= 100 else text[:97] + "..."
     module = kind.__module__
     if module == "__main__":
         main = getattr(sys.modules.get("__main__"), "__file__", None)

@@ -209,14 +209,22 @@ def dump_on_hang(seconds: float) -> None:
 
 def _dump_on_signal(number: int, _frame: object) -> None:
     _err(f"desugar run: {signal.Signals(number).name}: the program's tasks:")
-    backtrace.dump_tasks()
+    _dump()
+
+
+def _dump() -> None:
+    """Print the tasks; a failure of the dump is reported, never raised into the program."""
+    try:
+        backtrace.dump_tasks()
+    except Exception as error:  # a bug of ours, or an object that cannot be read
+        _err(f"desugar run: the task dump failed: {type(error).__name__}: {error}")
 
 
 def _dump_on_hang(seconds: float) -> Callable[[int, object], None]:
     def dump(_number: int, _frame: object) -> None:
         faulthandler.cancel_dump_traceback_later()
         _err(f"desugar run: still running after {seconds:g} s (--dump-on-hang), its tasks:")
-        backtrace.dump_tasks()
+        _dump()
         _err(f"desugar run: exiting with status {EXIT_HUNG}")
         for stream in (sys.stdout, sys.stderr):
             try:
