@@ -569,7 +569,10 @@ def test_the_calling_task_is_shown_running_at_the_call(
     block_on(namespace["main"](Event(), dumps))
     (dump,) = dumps
     lines = dump.splitlines()
-    assert lines[:2] == ["desugar executor on thread MainThread: 2 tasks", "task 1 caller::main, running"]
+    assert lines[:2] == [
+        "desugar executor on thread MainThread: 2 tasks",
+        "task 1 caller::main, running",
+    ]
     shown = [re.sub(r"^\s+\d+: ", "", line) for line in lines[2:4]]
     where = "caller.py"
     assert shown == [
@@ -668,3 +671,19 @@ def test_the_hung_example_under_asyncio_has_the_same_tree() -> None:
         "  └─ select() future 1, awaiting sleep(3600)",
     ]
     assert "task 2 'Task-2' hung::fetch (awaited)" in result.stderr  # as the README says
+
+
+def test_a_task_not_started_yet_is_shown_at_its_first_line() -> None:
+    async def later() -> None:
+        await asyncio.sleep(1)
+
+    async def main() -> str:
+        task = asyncio.create_task(later(), name="later")
+        dump = backtrace.format_tasks()
+        task.cancel()
+        return dump
+
+    lines = asyncio.run(main()).splitlines()
+    assert re.fullmatch(r"task 2 'later' test_dump::\S*later, not started", lines[3]), lines
+    first = later.__code__.co_firstlineno
+    assert re.fullmatch(rf"    0: test_dump::\S*later at \S*test_dump.py:{first}", lines[4]), lines
