@@ -10,15 +10,35 @@ whole await chain. :func:`format_backtrace` prints it as Rust does with
        4: ex::blow_up
                  at ex.py:27
        ...
+
+A suspended task has no traceback, but its await chain is still there to walk,
+as debuggers walk rustc's ``__awaitee`` fields: each suspended coroutine's
+``cr_await`` (a generator's ``gi_yieldfrom``) is what it awaits, a translated
+one's is its `Awaitee`, whose ``_it`` is what that awaits. :func:`dump_tasks`
+walks the chain of every task of the executor, asyncio loop or trio run of
+this thread when it is called, innermost first, and nests a task under the
+task that awaits it (``JoinHandle``, ``gather``, ``TaskGroup``, a nursery)::
+
+    desugar executor on thread MainThread: 2 tasks
+    task 1 app::main, awaiting join() of 2 futures
+         1: app::main at app.py:18
+      ├─ join() future 0, awaiting app::Event
+      ...
+
+Nothing is recorded while the program runs: the dump costs nothing until it is
+made.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import re
 import sys
+import threading
 import traceback
-from types import FrameType, TracebackType
-from typing import IO, Iterator
+from types import AsyncGeneratorType, CoroutineType, FrameType, GeneratorType, TracebackType
+from typing import IO, Any, Iterator
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -78,3 +98,374 @@ def format_backtrace(error: BaseException) -> str:
 def print_backtrace(error: BaseException, file: IO[str] | None = None) -> None:
     """Print :func:`format_backtrace` of ``error`` (to stderr by default)."""
     print(format_backtrace(error), end="", file=file if file is not None else sys.stderr)
+
+
+# --- task dumps --------------------------------------------------------------
+
+
+def dump_tasks(file: IO[str] | None = None) -> None:
+    """Print :func:`format_tasks` (to stderr by default)."""
+    print(format_tasks(), end="", file=file if file is not None else sys.stderr)
+
+
+def format_tasks() -> str:
+    """Every task of the executor, asyncio loop and trio run of this thread, as a tree.
+
+    Each task is shown with what it awaits and its await chain, innermost
+    frame first (``N: module::function at file:line``, runtime frames hidden
+    with their numbers kept); a task that others await through a `JoinHandle`,
+    ``gather``, a ``TaskGroup`` or a nursery is nested under its awaiter, and
+    the futures that `join`, `select` and `timeout` poll are nested under
+    their task. Only what the objects hold now is read: the suspended frames'
+    lines, ``cr_await``/``gi_yieldfrom`` links and the awaitees' ``_it``.
+    The task that calls it is shown "running", with the frames on the stack.
+    """
+    live = []
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        live.append(frame)
+        frame = frame.f_back
+    thread = threading.current_thread().name
+    lines = []
+    for driver, tasks in _sections(live):
+        count = sum(1 for node in tasks.values() if not node.hidden)
+        lines.append(f"{driver} on thread {thread}: {count} task{'' if count == 1 else 's'}")
+        _render_tasks(tasks, lines)
+    if not lines:
+        lines.append(
+            f"no desugar executor, asyncio loop or trio run is running on thread {thread}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+class _Node:
+    """One task, or one future a combinator of a task polls, as the dump shows it."""
+
+    __slots__ = ("title", "frames", "awaiting", "edges", "state", "task", "hidden", "number")
+
+    def __init__(self, title: str, chain: _Chain, task: bool = True, hidden: bool = False) -> None:
+        self.title = title
+        self.task = task  # (else a branch)
+        self.frames = chain.frames
+        self.awaiting = chain.awaiting
+        self.edges = chain.edges  # (relation, the task's key or a branch's _Node)
+        self.state = chain.state
+        self.hidden = hidden  # a driver's own task: its children are shown in its place
+        self.number = 0  # the task's number, once printed
+
+
+class _Chain:
+    """An await chain: its frames (outermost first), what it awaits, who it awaits."""
+
+    __slots__ = ("frames", "leaf", "state", "awaiting", "edges")
+
+    def __init__(self) -> None:
+        self.frames: list[tuple[FrameType, int]] = []
+        self.leaf: Any = None  # what the innermost frame awaits, if it is not a frame
+        self.state = ""  # "running" or "not started", or "" (suspended)
+        self.awaiting: str | None = None
+        self.edges: list[tuple[str, Any]] = []
+
+
+def _walk(obj: Any, live: list[FrameType]) -> _Chain:
+    """Follow the awaitee links from ``obj`` (a coroutine, an awaitee, a future) inwards."""
+    chain = _Chain()
+    awaitee = sys.modules.get("desugar.runtime._awaitee")
+    awaitees = (awaitee.PyAwaitee, awaitee.Awaitee) if awaitee is not None else ()
+    leaf_code = getattr(sys.modules.get("desugar.runtime._future"), "poll_leaf", None)
+    leaf_code = getattr(leaf_code, "__code__", None)
+    seen = set()
+    while obj is not None and id(obj) not in seen:
+        seen.add(id(obj))
+        kind = type(obj)
+        if kind in awaitees:
+            obj = obj._it
+            continue
+        if kind is CoroutineType:
+            frame, inner, running = obj.cr_frame, obj.cr_await, obj.cr_running
+        elif kind is GeneratorType:
+            frame, inner, running = obj.gi_frame, obj.gi_yieldfrom, obj.gi_running
+        elif kind is AsyncGeneratorType:
+            frame, inner, running = obj.ag_frame, obj.ag_await, obj.ag_running
+        else:
+            wrapped = _unwrapped(obj)
+            if wrapped is None:
+                chain.leaf = obj
+                break
+            obj = wrapped
+            continue
+        if frame is None:  # finished
+            break
+        if running:  # (the caller's own chain) the rest is on the stack
+            chain.state = "running"
+            start = next((i for i, f in enumerate(live) if f is frame), 0)
+            chain.frames.extend((f, f.f_lineno) for f in reversed(live[: start + 1]))
+            break
+        if not chain.frames and inner is None and not _started(obj, frame):
+            chain.state = "not started"
+        chain.frames.append((frame, frame.f_lineno))
+        if frame.f_code is leaf_code:  # awaiting one of the runtime's Futures
+            chain.leaf = frame.f_locals.get("future")
+            break
+        if inner is None and frame.f_code.co_name == "__await__":
+            inner = frame.f_locals.get("self")  # (the pure-Python asyncio Future's)
+        obj = inner
+    return chain
+
+
+_SUSPENDED_FLAG = sys.version_info >= (3, 11)
+
+
+def _started(obj: Any, frame: FrameType) -> bool:
+    """Has the coroutine or generator ``obj`` (not running) started?"""
+    if _SUSPENDED_FLAG:
+        return bool(getattr(obj, "cr_suspended", getattr(obj, "gi_suspended", True)))
+    return frame.f_lasti >= 0
+
+
+def _unwrapped(obj: Any) -> Any:
+    """What an awaiting wrapper stands for: an async generator step's generator, a
+    ``coro.__await__()`` wrapper's coroutine, an asyncio future iterator's future."""
+    name = type(obj).__name__
+    if name in ("async_generator_asend", "async_generator_athrow"):
+        wanted = AsyncGeneratorType
+    elif name == "coroutine_wrapper":
+        wanted = CoroutineType
+    elif name == "FutureIter" and "asyncio" in sys.modules:
+        wanted = sys.modules["asyncio"].Future
+    else:
+        return None
+    for referent in gc.get_referents(obj):
+        if isinstance(referent, wanted):
+            return referent
+    return None
+
+
+def _sections(live: list[FrameType]) -> list[tuple[str, dict[int, _Node]]]:
+    """(driver, its tasks by id) for each driver running on this thread (none imported, none)."""
+    sections = []
+    executor_module = sys.modules.get("desugar.runtime._executor")
+    executor = getattr(getattr(executor_module, "_local", None), "executor", None)
+    if executor is not None:
+        sections.append(("desugar executor", _executor_tasks(executor, live)))
+    asyncio = sys.modules.get("asyncio")
+    loop = asyncio._get_running_loop() if asyncio is not None else None
+    if loop is not None:
+        sections.append(("asyncio loop", _asyncio_tasks(asyncio, loop, live)))
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            root = trio.lowlevel.current_root_task()
+        except RuntimeError:  # no trio run on this thread
+            root = None
+        if root is not None:
+            sections.append(("trio run", _trio_tasks(root, live)))
+    return sections
+
+
+def _executor_tasks(executor: Any, live: list[FrameType]) -> dict[int, _Node]:
+    tasks = {}
+    for task in executor._tasks:
+        if not task.done:
+            chain = _walk(task.future, live)
+            _runtime_leaf(chain, live)
+            tasks[id(task)] = _Node(_chain_name(chain, task.future), chain)
+    return tasks
+
+
+def _runtime_leaf(chain: _Chain, live: list[FrameType]) -> None:
+    """What a chain that ends in one of the runtime's Futures awaits, and its branches."""
+    executor = sys.modules.get("desugar.runtime._executor")
+    leaf = chain.leaf
+    if executor is None or not isinstance(leaf, executor.Future):
+        return  # (not one of the runtime's futures)
+    kind = type(leaf)
+    if kind is executor.JoinHandle:
+        chain.awaiting = "awaiting a JoinHandle"
+        chain.edges.append(("awaited through its JoinHandle", id(leaf._task)))
+    elif kind is executor._Join or kind is executor._Select:
+        what = "join()" if kind is executor._Join else "select()"
+        futures = leaf._futures
+        pending = [(i, f) for i, f in enumerate(futures) if f is not None]
+        chain.awaiting = f"awaiting {what} of {len(futures)} futures"
+        if len(pending) != len(futures):
+            chain.awaiting += f", {len(pending)} pending"
+        for i, future in pending:
+            chain.edges.append(("", _branch(f"{what} future {i}", future, live)))
+    elif kind is executor._Timeout:
+        chain.awaiting = f"awaiting timeout(..., {leaf._seconds!r})"
+        chain.edges.append(("", _branch("timeout() future", leaf._future, live)))
+    else:
+        chain.awaiting = f"awaiting {_describe(leaf)}"
+
+
+def _branch(title: str, future: Any, live: list[FrameType]) -> _Node:
+    chain = _walk(future, live)
+    _runtime_leaf(chain, live)
+    _asyncio_leaf(chain)
+    return _Node(title, chain, task=False)
+
+
+def _asyncio_tasks(asyncio: Any, loop: Any, live: list[FrameType]) -> dict[int, _Node]:
+    tasks = {}
+    for task in sorted(asyncio.all_tasks(loop), key=_task_order):
+        chain = _walk(task.get_coro(), live)
+        _runtime_leaf(chain, live)
+        _asyncio_leaf(chain)
+        title = f"{task.get_name()!r} {_chain_name(chain, task.get_coro())}"
+        tasks[id(task)] = _Node(title, chain)
+    return tasks
+
+
+def _task_order(task: Any) -> tuple[int, int, str]:
+    """asyncio's default names count up (``Task-7``); others sort after them, by name."""
+    name = task.get_name()
+    match = re.fullmatch(r"Task-(\d+)", name)
+    return (0, int(match[1]), "") if match else (1, 0, name)
+
+
+def _asyncio_leaf(chain: _Chain) -> None:
+    """What an asyncio task awaits: a task, ``gather``'s tasks, its ``TaskGroup``'s tasks."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return
+    group = _task_group(asyncio, chain)
+    leaf = chain.leaf
+    if group is not None:
+        children = sorted(group._tasks, key=_task_order)
+        chain.awaiting = f"awaiting its TaskGroup's {len(children)} tasks"
+        chain.edges.extend(("in its TaskGroup", id(t)) for t in children)
+    elif isinstance(leaf, asyncio.Task):
+        chain.awaiting = f"awaiting task {leaf.get_name()!r}"
+        chain.edges.append(("awaited", id(leaf)))
+    elif isinstance(leaf, asyncio.Future) and isinstance(getattr(leaf, "_children", None), list):
+        children = leaf._children  # gather()'s future
+        what = "tasks" if all(isinstance(t, asyncio.Task) for t in children) else "futures"
+        chain.awaiting = f"awaiting gather() of {len(children)} {what}"
+        chain.edges.extend(
+            ("awaited through gather()", id(t)) for t in children if isinstance(t, asyncio.Task)
+        )
+    elif isinstance(leaf, asyncio.Future):
+        chain.awaiting = f"awaiting an asyncio {type(leaf).__name__}"
+
+
+def _task_group(asyncio: Any, chain: _Chain) -> Any:
+    """The ``TaskGroup`` whose ``__aexit__`` (waiting for its tasks) is in ``chain``, if any."""
+    task_group = getattr(asyncio, "TaskGroup", None)  # (3.11+)
+    if task_group is None:
+        return None
+    filename = sys.modules["asyncio.taskgroups"].__file__
+    for frame, _ in reversed(chain.frames):
+        if frame.f_code.co_filename == filename and frame.f_code.co_name in ("__aexit__", "_aexit"):
+            group = frame.f_locals.get("self")
+            if isinstance(group, task_group):
+                return group
+    return None
+
+
+def _trio_tasks(root: Any, live: list[FrameType]) -> dict[int, _Node]:
+    """The run's tasks from its root down; the run's own tasks are hidden (their children shown)."""
+    trio_dir = os.path.dirname(os.path.abspath(sys.modules["trio"].__file__)) + os.sep
+    tasks = {}
+    pending = [(root, True)]
+    while pending:
+        task, system = pending.pop()
+        chain = _walk(task.coro, live)
+        _runtime_leaf(chain, live)
+        children = sorted(
+            (child for nursery in task.child_nurseries for child in nursery.child_tasks),
+            key=lambda t: getattr(t, "_counter", 0),
+        )
+        if children and any(
+            f.f_code.co_name == "__aexit__" and f.f_code.co_filename.startswith(trio_dir)
+            for f, _ in chain.frames
+        ):
+            chain.awaiting = f"awaiting its nursery's {len(children)} tasks"
+        chain.edges.extend(("in its nursery", id(child)) for child in children)
+        outermost = chain.frames[0][0].f_code.co_filename if chain.frames else ""
+        hidden = system and (
+            task is root or outermost.startswith(trio_dir) or outermost.startswith(_PACKAGE_DIR)
+        )
+        tasks[id(task)] = _Node(repr(task.name), chain, hidden=hidden)
+        pending.extend((child, task is root) for child in reversed(children))
+    return tasks
+
+
+def _chain_name(chain: _Chain, obj: Any) -> str:
+    """A task's name from its outermost frame (or what it polls, if it has none)."""
+    for frame, _ in chain.frames:
+        if not is_runtime_frame(frame):
+            return _function_name(frame)
+    return _describe(obj)
+
+
+def _describe(obj: Any) -> str:
+    """``obj`` by its own repr, else by its type (``module::Type``)."""
+    kind = type(obj)
+    if kind.__repr__ is not object.__repr__:
+        try:
+            text = repr(obj)
+        except Exception:  # (a broken repr: the type will do)
+            text = None
+        if text is not None:
+            return text if len(text) <= 100 else text[:97] + "..."
+    module = kind.__module__
+    if module == "__main__":
+        main = getattr(sys.modules.get("__main__"), "__file__", None)
+        module = os.path.splitext(os.path.basename(main))[0] if main else module
+    return "::".join([module, *kind.__qualname__.split(".")])
+
+
+def _render_tasks(tasks: dict[int, _Node], lines: list[str]) -> None:
+    """Each task that no other awaits with its subtree, then any left (an await cycle)."""
+    awaited = set()
+    pending = [node for node in tasks.values() if not node.hidden]
+    while pending:
+        for _, target in pending.pop().edges:
+            if isinstance(target, _Node):
+                pending.append(target)  # a branch: the tasks it awaits are awaited
+            else:
+                awaited.add(target)
+    counter = [0]
+    for key, node in tasks.items():
+        if key not in awaited and not node.hidden:
+            _render(node, "", "", "", tasks, counter, lines)
+    for node in tasks.values():
+        if not node.number and not node.hidden:
+            _render(node, "", "", "", tasks, counter, lines)
+
+
+def _render(
+    node: _Node, relation: str, head: str, body: str,
+    tasks: dict[int, _Node], counter: list[int], lines: list[str],
+) -> None:
+    """``node`` under the prefixes ``head`` (its first line) and ``body`` (the rest)."""
+    if node.task and node.number:
+        lines.append(f"{head}task {node.number} {node.title} ({relation}), shown above")
+        return
+    title = node.title
+    if node.task:
+        counter[0] += 1
+        node.number = counter[0]
+        title = f"task {node.number} {title}"
+    if relation:
+        title += f" ({relation})"
+    for part in (node.state, node.awaiting):
+        if part:
+            title += f", {part}"
+    lines.append(head + title)
+    for index, (frame, lineno) in enumerate(reversed(node.frames)):
+        if not is_runtime_frame(frame):
+            where = f"{_display_path(frame.f_code.co_filename)}:{lineno}"
+            lines.append(f"{body} {index:>4}: {_function_name(frame)} at {where}")
+    children = [
+        (relation, target if isinstance(target, _Node) else tasks[target])
+        for relation, target in node.edges
+        if isinstance(target, _Node) or target in tasks
+    ]
+    for k, (relation, child) in enumerate(children):
+        last = k == len(children) - 1
+        _render(
+            child, relation, body + ("  └─ " if last else "  ├─ "),
+            body + ("     " if last else "  │  "), tasks, counter, lines,
+        )

@@ -8,14 +8,28 @@ so it is compiled here (through the hook's cache) and executed in a fresh
 those ``python`` gives; an uncaught exception prints Python's traceback, then
 the async backtrace (`desugar.backtrace`), and exits with status 1.
 
+``--dump-on SIGNAL`` prints the program's tasks (`desugar.backtrace.dump_tasks`)
+to stderr each time SIGNAL arrives, and the program goes on. ``--dump-on-hang
+SECONDS`` arms a SIGALRM timer: if the program is still running then, its
+tasks are printed and the process exits at once with status 124 (as
+``timeout(1)`` does), running no ``finally`` blocks or atexit handlers, which a
+hung program might never reach. Both handlers run in the main thread, between
+two bytecodes of whatever it was doing (a wait in ``select``, a lock, a
+sleep), so the chains they walk are those of its executor, asyncio loop or trio
+run, at rest. Should the main thread not run Python code by then (stuck in C
+code that does not return on a signal), faulthandler prints every thread's
+stack `HANG_GRACE` seconds later and exits with status 1.
+
 As with ``python``, nothing is undone afterwards: the process is the program's.
 """
 
 from __future__ import annotations
 
 import builtins
+import faulthandler
 import os
 import runpy
+import signal
 import sys
 import types
 from types import TracebackType
@@ -28,6 +42,10 @@ from desugar.errors import InternalError, TranslateError
 
 #: What python exits with when it cannot open the script.
 EXIT_CANNOT_OPEN = 2
+#: What ``--dump-on-hang`` exits with (``timeout(1)``'s status).
+EXIT_HUNG = 124
+#: Seconds after ``--dump-on-hang``'s deadline at which faulthandler takes over.
+HANG_GRACE = 2.0
 
 #: How the program's async code runs: ``"poll"``, the compiler's lowering
 #: (translated on import), or ``"native"``, CPython's own (not translated).
@@ -37,17 +55,23 @@ LOWERINGS = ("poll", "native")
 
 
 def run_script(
-    script: str, args: Sequence[str], include: Sequence[str] = (), lowering: str = "poll"
+    script: str,
+    args: Sequence[str],
+    include: Sequence[str] = (),
+    lowering: str = "poll",
+    starting: Callable[[], object] = lambda: None,
 ) -> int:
     """Run ``script`` (a file, or a directory with ``__main__.py``) with ``args``; the exit status.
 
-    ``lowering`` is one of `LOWERINGS`.
+    ``lowering`` is one of `LOWERINGS`. ``starting`` is called as the program
+    starts (after its script is compiled).
     """
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     if os.path.isdir(path):
         _set_path0(path)
         _install(include, [path], lowering)
+        starting()
         return _guarded(lambda: runpy.run_path(path, run_name="__main__"))
     try:
         with open(path, "rb") as file:
@@ -81,17 +105,27 @@ def run_script(
         __builtins__=builtins,
     )
     sys.modules["__main__"] = main
+    starting()
     return _guarded(lambda: exec(code, main.__dict__))
 
 
 def run_module(
-    module: str, args: Sequence[str], include: Sequence[str] = (), lowering: str = "poll"
+    module: str,
+    args: Sequence[str],
+    include: Sequence[str] = (),
+    lowering: str = "poll",
+    starting: Callable[[], object] = lambda: None,
 ) -> int:
-    """Run ``module`` as ``python -m`` does, with ``args``; the exit status."""
+    """Run ``module`` as ``python -m`` does, with ``args``; the exit status.
+
+    ``lowering`` is one of `LOWERINGS`. ``starting`` is called before the
+    module is looked up and run.
+    """
     cwd = os.getcwd()
     sys.argv = [module, *args]  # runpy sets sys.argv[0] to the module's file
     _set_path0(cwd)
     _install([module.partition(".")[0], *include], [cwd], lowering)
+    starting()
     return _guarded(
         lambda: runpy.run_module(module, run_name="__main__", alter_sys=True)
     )
@@ -164,6 +198,69 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def _signal_number(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> list[signal.Signals]:
+    """``SIGUSR1``, ``USR1`` or ``10`` as a signal that a handler can catch."""
+    numbers = []
+    for value in values:
+        name = value.upper()
+        try:
+            number = signal.Signals(int(value)) if value.isdigit() else signal.Signals[
+                name if name.startswith("SIG") else "SIG" + name
+            ]
+        except (KeyError, ValueError):
+            raise click.BadParameter(f"{value!r} is not a signal (try SIGUSR1)") from None
+        if number in (signal.SIGKILL, signal.SIGSTOP, signal.SIGALRM):
+            why = "is what --dump-on-hang uses" if number == signal.SIGALRM else "cannot be caught"
+            raise click.BadParameter(f"{number.name} {why}")
+        numbers.append(number)
+    return numbers
+
+
+def dump_on_signals(signals: Sequence[signal.Signals]) -> None:
+    """Print the tasks (to stderr) each time one of ``signals`` arrives."""
+    for number in signals:
+        signal.signal(number, _dump_on_signal)
+
+
+def dump_on_hang(seconds: float) -> None:
+    """Print the tasks and exit with `EXIT_HUNG` if the process still runs ``seconds`` from now."""
+    signal.signal(signal.SIGALRM, _dump_on_hang(seconds))
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    faulthandler.dump_traceback_later(seconds + HANG_GRACE, exit=True)
+
+
+def _dump_on_signal(number: int, _frame: object) -> None:
+    _err(f"desugar run: {signal.Signals(number).name}: the program's tasks:")
+    _dump()
+
+
+def _dump() -> None:
+    """Print the tasks; a failure of the dump is reported, never raised into the program."""
+    try:
+        backtrace.dump_tasks()
+    except Exception as error:  # a bug of ours, or an object that cannot be read
+        _err(f"desugar run: the task dump failed: {type(error).__name__}: {error}")
+
+
+def _dump_on_hang(seconds: float) -> Callable[[int, object], None]:
+    def dump(_number: int, _frame: object) -> None:
+        faulthandler.cancel_dump_traceback_later()
+        _err(f"desugar run: still running after {seconds:g} s (--dump-on-hang), its tasks:")
+        _dump()
+        _err(f"desugar run: exiting with status {EXIT_HUNG}")
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):  # closed or broken: nothing more to save
+                pass
+        os._exit(EXIT_HUNG)
+
+    return dump
+
+
 @click.command(
     "run",
     context_settings={
@@ -184,10 +281,32 @@ def _err(message: str) -> None:
     metavar="PKG",
     help="Translate the modules of package PKG too (repeatable).",
 )
+@click.option(
+    "--dump-on",
+    "dump_on",
+    multiple=True,
+    metavar="SIGNAL",
+    callback=_signal_number,
+    help="On SIGNAL (e.g. SIGUSR1) print every suspended task's await chain to stderr, "
+    "then go on (repeatable).",
+)
+@click.option(
+    "--dump-on-hang",
+    "dump_on_hang_seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="If the program is still running SECONDS after it started, print its tasks to stderr and "
+    f"exit at once with status {EXIT_HUNG} (no cleanup runs; uses SIGALRM).",
+)
 @click.argument("target")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run_command(
-    as_module: bool, include: tuple[str, ...], target: str, args: tuple[str, ...]
+    as_module: bool,
+    include: tuple[str, ...],
+    dump_on: list[signal.Signals],
+    dump_on_hang_seconds: float | None,
+    target: str,
+    args: tuple[str, ...],
 ) -> None:
     """Run the script TARGET (or, with -m, the module) with async code translated on import.
 
@@ -195,9 +314,20 @@ def run_command(
     imported (cached in __pycache__). ARGS go to the program as sys.argv[1:];
     the exit status is the program's. An uncaught exception prints Python's
     traceback and then the async backtrace, and exits with status 1.
+
+    A task dump (--dump-on, --dump-on-hang) shows each task of the executor,
+    asyncio loop or trio run of the main thread: what it awaits and its await
+    chain, innermost frame first, tasks nested under the tasks awaiting them.
     """
+    dump_on_signals(dump_on)
+    hang = dump_on_hang_seconds
+
+    def starting() -> None:
+        if hang is not None:  # the time the program takes, not its translation
+            dump_on_hang(hang)
+
     if as_module:
-        status = run_module(target, args, include)
+        status = run_module(target, args, include, starting=starting)
     else:
-        status = run_script(target, args, include)
+        status = run_script(target, args, include, starting=starting)
     sys.exit(status)
