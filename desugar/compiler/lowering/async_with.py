@@ -20,8 +20,8 @@ class AsyncWithLowering(LoweringBase):
         item = stmt.items[0]
         pre, mgr_expr = self.expr(item.item)
         self.labels += 1
-        mgr, aexit, aenter, hit, value = (
-            f"{PREFIX}{w}{self.labels}" for w in ("mgr", "aexit", "aenter", "hit", "value")
+        mgr, aexit, aenter, hit, value, error = (
+            f"{PREFIX}{w}{self.labels}" for w in ("mgr", "aexit", "aenter", "hit", "value", "error")
         )
         lookup = assign(
             cst.Tuple([cst.Element(name(aexit)), cst.Element(name(aenter))], lpar=[], rpar=[]),
@@ -42,8 +42,8 @@ class AsyncWithLowering(LoweringBase):
         if item.asname is not None:
             self.reset()
             stores = self.store(item.asname.name, name(value))
-        exc_args = [cst.Arg(name(mgr)), cst.Arg(cst.Call(func=rt("exc_info")), star="*")]
-        exit_with_exc = cst.Call(func=name(aexit), args=exc_args)
+        # (`aexit(mgr, error)` passes what `sys.exc_info()` is in the handler)
+        exit_with_exc = cst.Call(func=name(aexit), args=[cst.Arg(name(mgr)), cst.Arg(name(error))])
         none3 = [cst.Arg(name("None"))] * 3
         exit_clean = cst.Call(func=name(aexit), args=[cst.Arg(name(mgr)), *none3])
         handler_body: Stmts = [
@@ -71,7 +71,11 @@ class AsyncWithLowering(LoweringBase):
         out.append(
             cst.Try(
                 body=block([*stores, *inner]),
-                handlers=[cst.ExceptHandler(body=block(handler_body), type=name("BaseException"))],
+                handlers=[
+                    cst.ExceptHandler(
+                        body=block(handler_body), type=name("BaseException"), name=cst.AsName(name=name(error))
+                    )
+                ],
                 finalbody=cst.Finally(body=block(final_body)),
             )
         )

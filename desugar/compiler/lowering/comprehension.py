@@ -18,6 +18,9 @@ from desugar.compiler.lowering.common import walrus_targets
 from desugar.compiler.lowering.expr import ExpressionLowering
 from desugar.compiler.names import PREFIX
 
+EMPTY_SET = cst.Set([cst.StarredElement(cst.Tuple([]))])
+"""``{*()}``: an empty set, with no name a module could shadow (``set()``)."""
+
 
 class ComprehensionLowering(ExpressionLowering):
     """List, set, dict comprehensions and generator expressions that await."""
@@ -69,7 +72,7 @@ class ComprehensionLowering(ExpressionLowering):
         if not isinstance(node, cst.GeneratorExp):
             empty: cst.BaseExpression = {
                 cst.ListComp: cst.List([]),
-                cst.SetComp: cst.Call(func=rt("set")),
+                cst.SetComp: EMPTY_SET,
                 cst.DictComp: cst.Dict([]),
             }[type(node)]
             body = [assign(result, empty), *body, simple(cst.Return(name(result)))]
@@ -95,7 +98,7 @@ class ComprehensionLowering(ExpressionLowering):
         )
         lowered = self.lower_nested(fdef)
         pre[:0] = binding
-        get_iter = rt("aiter") if first.asynchronous is not None else rt("iter")
+        get_iter = rt("aiter") if first.asynchronous is not None else rt("into_iter")
         call = cst.Call(func=name(fname), args=[cst.Arg(cst.Call(func=get_iter, args=[cst.Arg(iterable)]))])
         stmts: Stmts = [lowered, *pre]
         if isinstance(node, cst.GeneratorExp):

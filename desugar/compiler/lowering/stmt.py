@@ -355,7 +355,7 @@ class StatementLowering(LoweringBase):
                 chain = body
                 continue
             pre, kind = self.expr(handler.type)
-            test = cst.Call(func=rt("isinstance"), args=[cst.Arg(name(caught)), cst.Arg(kind)])
+            test = cst.Call(func=rt("exception_matches"), args=[cst.Arg(name(caught)), cst.Arg(kind)])
             chain = [*pre, cst.If(test=test, body=block(body), orelse=cst.Else(body=block(chain)))]
         return cst.ExceptHandler(
             body=block(chain),
