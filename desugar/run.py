@@ -30,13 +30,15 @@ from desugar.errors import InternalError, TranslateError
 EXIT_CANNOT_OPEN = 2
 
 
-def run_script(script: str, args: Sequence[str], include: Sequence[str] = ()) -> int:
+def run_script(
+    script: str, args: Sequence[str], include: Sequence[str] = (), style: str | None = None
+) -> int:
     """Run ``script`` (a file, or a directory with ``__main__.py``) with ``args``; the exit status."""
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     if os.path.isdir(path):
         _set_path0(path)
-        hook.install(include, [path])
+        hook.install(include, [path], style)
         return _guarded(lambda: runpy.run_path(path, run_name="__main__"))
     try:
         with open(path, "rb") as file:
@@ -48,9 +50,9 @@ def run_script(script: str, args: Sequence[str], include: Sequence[str] = ()) ->
         return EXIT_CANNOT_OPEN
     directory = os.path.dirname(os.path.realpath(path))
     _set_path0(directory)
-    hook.install(include, [directory])
+    hook.install(include, [directory], style)
     try:
-        code = hook.translated_code(source, path)
+        code = hook.translated_code(source, path, style)
         if code is None:
             code = compile(source, path, "exec", dont_inherit=True)
     except TranslateError as error:
@@ -75,12 +77,14 @@ def run_script(script: str, args: Sequence[str], include: Sequence[str] = ()) ->
     return _guarded(lambda: exec(code, main.__dict__))
 
 
-def run_module(module: str, args: Sequence[str], include: Sequence[str] = ()) -> int:
+def run_module(
+    module: str, args: Sequence[str], include: Sequence[str] = (), style: str | None = None
+) -> int:
     """Run ``module`` as ``python -m`` does, with ``args``; the exit status."""
     cwd = os.getcwd()
     sys.argv = [module, *args]  # runpy sets sys.argv[0] to the module's file
     _set_path0(cwd)
-    hook.install([module.partition(".")[0], *include], [cwd])
+    hook.install([module.partition(".")[0], *include], [cwd], style)
     return _guarded(
         lambda: runpy.run_module(module, run_name="__main__", alter_sys=True)
     )
@@ -157,10 +161,16 @@ def _err(message: str) -> None:
     metavar="PKG",
     help="Translate the modules of package PKG too (repeatable).",
 )
+@click.option(
+    "--style",
+    type=click.Choice(hook.style_names()),
+    default=None,
+    help="Output style of the translation: poll (the default) or hir (the seed article's HIR).",
+)
 @click.argument("target")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run_command(
-    as_module: bool, include: tuple[str, ...], target: str, args: tuple[str, ...]
+    as_module: bool, include: tuple[str, ...], style: str | None, target: str, args: tuple[str, ...]
 ) -> None:
     """Run the script TARGET (or, with -m, the module) with async code translated on import.
 
@@ -170,7 +180,7 @@ def run_command(
     traceback and then the async backtrace, and exits with status 1.
     """
     if as_module:
-        status = run_module(target, args, include)
+        status = run_module(target, args, include, style)
     else:
-        status = run_script(target, args, include)
+        status = run_script(target, args, include, style)
     sys.exit(status)

@@ -21,6 +21,7 @@ from desugar.runtime._awaitee import Awaitee as GenFuture
 from desugar.runtime._awaitee import async_fn as async_fn
 from desugar.runtime._awaitee import into_future as into_future
 from desugar.runtime._awaitee import is_translated as is_translated
+from desugar.runtime._awaitee import poll_with_tls_context as poll_with_tls_context
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:  # (this package is imported to check a style's name: libcst only when lowering)
+    import libcst as cst
 
-if TYPE_CHECKING:
     from desugar.compiler.lowering.function import FunctionLowering
 
-Stmts = list[cst.BaseStatement]
+    Stmts = list[cst.BaseStatement]
 
 DEFAULT = "poll"
 """The style of `desugar.translate` and the CLI when none is asked for."""
@@ -95,13 +95,19 @@ def names() -> list[str]:
     return sorted(found, key=lambda n: n != DEFAULT)
 
 
+def check(name: str | None) -> str:
+    """``name`` (None: the default) if there is a style of that name; else ValueError."""
+    name = name or DEFAULT
+    if name not in _loaded and (not isinstance(name, str) or name not in names()):
+        raise ValueError(f"unknown style {name!r}: the styles are {', '.join(names())}")
+    return name
+
+
 def get(name: str | None = None) -> Style:
     """The style called ``name`` (None: the default); ValueError for one that does not exist."""
-    name = name or DEFAULT
+    name = check(name)
     style = _loaded.get(name)
     if style is None:
-        if not name.isidentifier() or name not in names():
-            raise ValueError(f"unknown style {name!r}: the styles are {', '.join(names())}")
         import importlib
 
         style = _loaded[name] = importlib.import_module(f"{__name__}.{name}").STYLE

@@ -102,13 +102,15 @@ class PollStyle(Style):
         if isinstance(awaited, cst.Await):
             statements += self.poll_loop(awaited.expression, async_gen)
             awaited = RESULT
-        first = (
-            simple(cst.Assign(targets=[cst.AssignTarget(name(AWAITEE))], value=awaited))
-            if awaitee
-            else into_future(awaited)
-        )
-        statements += [first, *(ASYNC_GEN_POLL if async_gen else POLL)]
+        statements += [self.awaitee(awaited, awaitee), *(ASYNC_GEN_POLL if async_gen else POLL)]
         return statements
+
+    @staticmethod
+    def awaitee(awaited: cst.BaseExpression, ready: bool = False) -> cst.SimpleStatementLine:
+        """``_ds_awaitee = _ds_rt.into_future(awaited)`` (``= awaited`` if it is an awaitee already)."""
+        if ready:
+            return simple(cst.Assign(targets=[cst.AssignTarget(name(AWAITEE))], value=awaited))
+        return into_future(awaited)
 
     def async_def(self, function, node: cst.FunctionDef, body: Stmts) -> cst.FunctionDef:
         if function.async_gen:  # a native async generator: its items are yielded as natively
