@@ -116,10 +116,11 @@ EXPLICIT_POLL = "if _ds_awaitee.poll_with_tls_context() is not _ds_rt.Ready:"
 """The poll loop's other form (same runtime, same semantics), measured against the default."""
 
 
-def load(source: str, translated: bool, checkpoint: object, explicit: bool = False) -> types.ModuleType:
+def load(source: str, translated: bool, checkpoint: object, explicit: bool = False,
+         style: str | None = None) -> types.ModuleType:
     module = types.ModuleType("bench_program")
     module.checkpoint = checkpoint  # type: ignore[attr-defined]
-    code = desugar.translate(source, format=False) if translated else source
+    code = desugar.translate(source, format=False, style=style) if translated else source
     if explicit:
         code = code.replace("for _ds_poll in _ds_awaitee:", EXPLICIT_POLL)
     exec(compile(code, f"<{'translated' if translated else 'native'}>", "exec"), module.__dict__)
@@ -145,9 +146,9 @@ def best_pair(repeats: int, native, ours) -> tuple[float, float]:
 
 
 def runtime_ratio(name: str, source: str, rounds: int, depth: int, repeats: int,
-                  explicit: bool = False) -> dict:
+                  explicit: bool = False, style: str | None = None) -> dict:
     native = load(source, False, lambda: asyncio.sleep(0))
-    ours = load(source, True, rt.yield_now, explicit)
+    ours = load(source, True, rt.yield_now, explicit, style)
     expected = asyncio.run(native.main(rounds, depth))
     got = rt.block_on(ours.main(rounds, depth))
     assert got == expected, (got, expected)
@@ -214,6 +215,8 @@ def worker(quick: bool) -> dict:
         "await_heavy": runtime_ratio("await_heavy", AWAIT_HEAVY, 20000 // scale, 12, repeats),
         "await_heavy_if": runtime_ratio("await_heavy_if", AWAIT_HEAVY, 20000 // scale, 12, repeats,
                                         explicit=True),
+        "await_heavy_hir": runtime_ratio("await_heavy_hir", AWAIT_HEAVY, 20000 // scale, 12, repeats,
+                                         style="hir"),
         "suspend_heavy": runtime_ratio("suspend_heavy", SUSPEND_HEAVY, 100000 // scale, 20, repeats),
         "async_iter": asyncio_ratio("async_iter", ASYNC_ITER, 2000 // scale, 50, repeats),
         "task_heavy": asyncio_ratio("task_heavy", TASK_HEAVY, 10000 // scale, 10, repeats),
@@ -257,6 +260,10 @@ def main() -> None:
               f"{rp['translated_s']*1000:7.1f}ms {rp['ratio']:5.2f}x {target:6.1f}x")
     rc, rp = c["rows"]["await_heavy_if"], py["rows"]["await_heavy_if"]
     print(f"{'  the same, poll loop written `' + EXPLICIT_POLL[:34] + '...`':<72} {rc['native_s']*1000:7.1f}ms "
+          f"{rc['translated_s']*1000:7.1f}ms {rc['ratio']:5.2f}x "
+          f"{rp['translated_s']*1000:7.1f}ms {rp['ratio']:5.2f}x")
+    rc, rp = c["rows"]["await_heavy_hir"], py["rows"]["await_heavy_hir"]
+    print(f"{'  the same, --style hir (match on each poll, Pin.new_unchecked)':<72} {rc['native_s']*1000:7.1f}ms "
           f"{rc['translated_s']*1000:7.1f}ms {rc['ratio']:5.2f}x "
           f"{rp['translated_s']*1000:7.1f}ms {rp['ratio']:5.2f}x")
     files = sorted(glob.glob(os.path.join(os.path.dirname(asyncio.__file__), "*.py")))

@@ -17,32 +17,38 @@ if TYPE_CHECKING:
 del TYPE_CHECKING
 
 
-def translate(source: str, filename: str = "<string>", *, format: bool = True) -> str:
+def translate(
+    source: str, filename: str = "<string>", *, format: bool = True, style: str | None = None
+) -> str:
     """Translate Python source, returning the new source.
 
     A module with no ``async`` construct comes back unchanged. Output is
-    formatted with black unless ``format`` is false. Bad input raises
+    formatted with black unless ``format`` is false. ``style`` is the output
+    style: ``"poll"`` (the default) or ``"hir"`` (the seed article's HIR, with
+    ``Pin`` and a ``match`` on each poll; see README). Bad input raises
     :class:`TranslateError` located at ``filename:line:col``.
     """
     from desugar.compiler import translate_module
 
-    return translate_module(source, filename, format=format)
+    return translate_module(source, filename, format=format, style=style)
 
 
 # The import hook is imported when first used: `import desugar` stays light.
 
 
 def install(
-    packages: Iterable[str] = (), paths: Iterable[str | os.PathLike[str]] = ()
+    packages: Iterable[str] = (),
+    paths: Iterable[str | os.PathLike[str]] = (),
+    style: str | None = None,
 ) -> Handle:
     """Translate the modules of ``packages``, and those below ``paths``, as they are imported.
 
-    Returns a handle whose ``uninstall()`` removes the hook (also a context
-    manager). See `desugar.hook`.
+    ``style`` is the output style, as for `translate`. Returns a handle whose
+    ``uninstall()`` removes the hook (also a context manager). See `desugar.hook`.
     """
     from desugar.hook import install as install_hook
 
-    return install_hook(packages, paths)
+    return install_hook(packages, paths, style)
 
 
 def uninstall(handle: Handle | None = None) -> None:

@@ -528,6 +528,12 @@ def _is_input(
 # The translate command
 
 
+def _style_names() -> list[str]:
+    from desugar.hook import style_names
+
+    return style_names()
+
+
 @main.command("translate")
 # readable=False: an unreadable input is reported as any file that cannot be
 # read is, inside a directory or not (exit 123), not as a usage error (2).
@@ -562,6 +568,12 @@ def _is_input(
     is_flag=True,
     help="Do not run black over the translated code.",
 )
+@click.option(
+    "--style",
+    type=click.Choice(_style_names()),
+    default=None,
+    help="Output style: poll (the default, chosen by measurement) or hir (the seed article's HIR).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
 @click.option(
     "-v",
@@ -578,6 +590,7 @@ def translate_command(
     check: bool,
     diff: bool,
     no_format: bool,
+    style: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -678,7 +691,7 @@ def translate_command(
             decoded = decode(_read_bytes(source), source.name)
             try:
                 new_text = desugar.translate(
-                    decoded.text, source.name, format=not no_format
+                    decoded.text, source.name, format=not no_format, style=style
                 )
             except TranslateError as exc:
                 if exc.filename != source.name or not exc.source_line:

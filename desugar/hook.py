@@ -119,8 +119,12 @@ class DesugarFinder(importlib.abc.MetaPathFinder):
     """
 
     def __init__(
-        self, packages: Iterable[str] = (), paths: Iterable[str | os.PathLike[str]] = ()
+        self,
+        packages: Iterable[str] = (),
+        paths: Iterable[str | os.PathLike[str]] = (),
+        style: str | None = None,
     ) -> None:
+        self.style = style  # the output style (None: the default)
         self.packages = tuple(p for p in packages if not _is_desugar(p))
         self._prefixes = tuple(p + "." for p in self.packages)
         dirs: list[str] = []
@@ -202,7 +206,9 @@ class DesugarFinder(importlib.abc.MetaPathFinder):
             return None
         if not named and not self._in_paths(origin):
             return None
-        spec.loader = DesugarLoader(fullname, origin)
+        loader = DesugarLoader(fullname, origin)
+        loader.style = self.style
+        spec.loader = loader
         return spec
 
     def invalidate_caches(self) -> None:
@@ -223,56 +229,61 @@ class DesugarFinder(importlib.abc.MetaPathFinder):
 # The loader and its cache
 
 
-_settings_hash: bytes | None = None
+_settings_hashes: dict[str | None, bytes] = {}
 
 
 def compiler_version() -> str:
     """desugar's version and a fingerprint of the compiler's files (so edits invalidate the cache)."""
     parts = [desugar.__version__]
     try:
-        for name in sorted(os.listdir(_COMPILER_DIR)):
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(_COMPILER_DIR, name))
-                parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+        for directory, subdirs, names in os.walk(_COMPILER_DIR):  # (its packages too)
+            subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+            for name in sorted(names):
+                if name.endswith(".py"):
+                    path = os.path.join(directory, name)
+                    st = os.stat(path)
+                    parts.append(f"{os.path.relpath(path, _COMPILER_DIR)}:{st.st_size}:{st.st_mtime_ns}")
     except OSError:
         pass
     return " ".join(parts)
 
 
-def _settings() -> bytes:
+def _settings(style: str | None = None) -> bytes:
     """The hash of everything but the source that the compiled code depends on."""
-    global _settings_hash
-    if _settings_hash is None:
-        text = f"desugar {compiler_version()}; optimize {sys.flags.optimize}"
-        _settings_hash = source_hash(text.encode("utf-8"))
-    return _settings_hash
+    settings = _settings_hashes.get(style)
+    if settings is None:
+        text = f"desugar {compiler_version()}; optimize {sys.flags.optimize}; style {style or 'default'}"
+        settings = _settings_hashes[style] = source_hash(text.encode("utf-8"))
+    return settings
 
 
-def cache_path(source_path: str) -> str | None:
+def cache_path(source_path: str, style: str | None = None) -> str | None:
     """Where the translated code of ``source_path`` is cached (None: nowhere).
 
     ``importlib.util.cache_from_source`` gives the directory (``__pycache__``
     or below ``sys.pycache_prefix``) and CPython's name, to which desugar's tag
-    is added: ``mod.cpython-311.pyc`` -> ``mod.cpython-311.desugar-0.1.0.pyc``.
+    is added: ``mod.cpython-311.pyc`` -> ``mod.cpython-311.desugar-0.1.0.pyc``
+    (``...desugar-0.1.0.hir.pyc`` in the ``hir`` style).
     """
     try:
         pyc = cache_from_source(source_path)
     except (NotImplementedError, ValueError):  # no cache_tag, or an odd path
         return None
-    return f"{pyc[:-4]}.desugar-{desugar.__version__}.pyc"
+    tag = "" if style is None else f".{style}"
+    return f"{pyc[:-4]}.desugar-{desugar.__version__}{tag}.pyc"
 
 
-def _header(source: bytes, payload: bytes | memoryview) -> bytes:
+def _header(source: bytes, payload: bytes | memoryview, style: str | None = None) -> bytes:
     return (
         CACHE_MAGIC
         + MAGIC_NUMBER
-        + _settings()
+        + _settings(style)
         + source_hash(source)
         + zlib.crc32(payload).to_bytes(4, "little")
     )
 
 
-def read_cache(pyc: str, source: bytes) -> CodeType | None:
+def read_cache(pyc: str, source: bytes, style: str | None = None) -> CodeType | None:
     """The cached code for ``source``, or None when the entry is missing, stale or damaged."""
     try:
         with FileIO(pyc, "r") as file:  # as CPython reads its pycs: no buffering layer
@@ -280,7 +291,7 @@ def read_cache(pyc: str, source: bytes) -> CodeType | None:
     except OSError:
         return None
     payload = memoryview(data)[_HEADER_SIZE:]
-    if len(data) <= _HEADER_SIZE or data[:_HEADER_SIZE] != _header(source, payload):
+    if len(data) <= _HEADER_SIZE or data[:_HEADER_SIZE] != _header(source, payload, style):
         return None
     try:
         code = marshal.loads(payload)
@@ -289,10 +300,10 @@ def read_cache(pyc: str, source: bytes) -> CodeType | None:
     return code if isinstance(code, CodeType) else None
 
 
-def write_cache(pyc: str, source: bytes, code: CodeType) -> bool:
+def write_cache(pyc: str, source: bytes, code: CodeType, style: str | None = None) -> bool:
     """Write the entry atomically (``{pyc}.{pid}``, then ``os.replace``); False if it failed."""
     payload = marshal.dumps(code)
-    return write_atomically(pyc, _header(source, payload) + payload)
+    return write_atomically(pyc, _header(source, payload, style) + payload)
 
 
 def write_atomically(path: str, data: bytes) -> bool:
@@ -317,8 +328,8 @@ def _could_be_async(source: bytes) -> bool:
     return b"async" in source or b"await" in source
 
 
-def translated_code(source: bytes, source_path: str) -> CodeType | None:
-    """Translated code for a module's source bytes, from the cache or the compiler.
+def translated_code(source: bytes, source_path: str, style: str | None = None) -> CodeType | None:
+    """Translated code for a module's source bytes (in ``style``), from the cache or the compiler.
 
     None if the source has no ``async``/``await`` at all (compile it as usual).
     Bad input raises `desugar.TranslateError`, or CPython's own SyntaxError
@@ -326,21 +337,21 @@ def translated_code(source: bytes, source_path: str) -> CodeType | None:
     """
     if not _could_be_async(source):
         return None
-    pyc = cache_path(source_path)
+    pyc = cache_path(source_path, style)
     if pyc is not None:
-        code = read_cache(pyc, source)
+        code = read_cache(pyc, source, style)
         if code is not None:
             stats.cache_hits += 1
             _fix_co_filename(code, source_path)
             return code
-    code = _compile(source, source_path)
+    code = _compile(source, source_path, style)
     stats.translations += 1
     if pyc is not None and not sys.dont_write_bytecode:
-        write_cache(pyc, source, code)
+        write_cache(pyc, source, code, style)
     return code
 
 
-def _compile(source: bytes, source_path: str) -> CodeType:
+def _compile(source: bytes, source_path: str, style: str | None = None) -> CodeType:
     """Translate and compile; errors as CPython gives them, with nothing chained to them.
 
     Source that CPython rejects (invalid UTF-8, a bad coding cookie, a syntax
@@ -368,7 +379,7 @@ def _compile(source: bytes, source_path: str) -> CodeType:
             assert failure is not None
             raise failure
     try:
-        return compile_module(text, source_path)
+        return compile_module(text, source_path, style)
     except desugar.TranslateError as error:
         failure = error
     except (SyntaxError, ValueError) as error:  # from compiling the translation
@@ -432,10 +443,12 @@ def _fix_co_filename(code: CodeType, source_path: str) -> None:
 class DesugarLoader(SourceFileLoader):
     """A source file loader whose code is translated (see `translated_code`)."""
 
+    style: str | None = None  # the output style (None: the default)
+
     def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
         source_path = self.get_filename(fullname)
         source = self.get_data(source_path)
-        code = translated_code(source, source_path)
+        code = translated_code(source, source_path, self.style)
         if code is None:  # nothing async: CPython's own pyc and compile
             return super().get_code(fullname)  # type: ignore[return-value]
         return code
@@ -470,10 +483,30 @@ class Handle:
         return f"<desugar.hook.Handle {state} {self.finder!r}>"
 
 
+def style_names() -> list[str]:
+    """The output styles (the modules of ``desugar/compiler/styles``), the default first.
+
+    Read from the directory, not imported: a cache hit imports none of the compiler.
+    """
+    try:
+        names = sorted(
+            n[:-3] for n in os.listdir(os.path.join(_COMPILER_DIR, "styles"))
+            if n.endswith(".py") and not n.startswith("_")
+        )
+    except OSError:
+        names = []
+    return sorted(names, key=lambda n: n != "poll")
+
+
 def install(
-    packages: Iterable[str] = (), paths: Iterable[str | os.PathLike[str]] = ()
+    packages: Iterable[str] = (),
+    paths: Iterable[str | os.PathLike[str]] = (),
+    style: str | None = None,
 ) -> Handle:
     """Translate, from now on, the modules of ``packages`` and the files below ``paths``.
+
+    ``style`` is the output style (see `desugar.translate`); each style has its
+    own cache entries.
 
     The finder goes to the front of ``sys.meta_path``. Modules it would have
     translated that are imported already get an `ImportedBeforeHookWarning`:
@@ -483,7 +516,9 @@ def install(
         packages = [packages]
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    finder = DesugarFinder(packages, paths)
+    if style is not None and style not in style_names():
+        raise ValueError(f"unknown style {style!r}: the styles are {', '.join(style_names())}")
+    finder = DesugarFinder(packages, paths, style)
     sys.meta_path.insert(0, finder)
     _warn_imported(finder)
     return Handle(finder)

@@ -60,17 +60,19 @@ def run_script(
     include: Sequence[str] = (),
     lowering: str = "poll",
     starting: Callable[[], object] = lambda: None,
+    style: str | None = None,
 ) -> int:
     """Run ``script`` (a file, or a directory with ``__main__.py``) with ``args``; the exit status.
 
-    ``lowering`` is one of `LOWERINGS`. ``starting`` is called as the program
-    starts (after its script is compiled).
+    ``lowering`` is one of `LOWERINGS`, ``style`` the output style (None: the
+    default). ``starting`` is called as the program starts (after its script
+    is compiled).
     """
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     if os.path.isdir(path):
         _set_path0(path)
-        _install(include, [path], lowering)
+        _install(include, [path], lowering, style)
         starting()
         return _guarded(lambda: runpy.run_path(path, run_name="__main__"))
     try:
@@ -83,9 +85,9 @@ def run_script(
         return EXIT_CANNOT_OPEN
     directory = os.path.dirname(os.path.realpath(path))
     _set_path0(directory)
-    _install(include, [directory], lowering)
+    _install(include, [directory], lowering, style)
     try:
-        code = _main_code(source, path, lowering)
+        code = _main_code(source, path, lowering, style)
     except TranslateError as error:
         _err(str(error))
         return 1
@@ -115,33 +117,38 @@ def run_module(
     include: Sequence[str] = (),
     lowering: str = "poll",
     starting: Callable[[], object] = lambda: None,
+    style: str | None = None,
 ) -> int:
     """Run ``module`` as ``python -m`` does, with ``args``; the exit status.
 
-    ``lowering`` is one of `LOWERINGS`. ``starting`` is called before the
-    module is looked up and run.
+    ``lowering`` is one of `LOWERINGS`, ``style`` the output style (None: the
+    default). ``starting`` is called before the module is looked up and run.
     """
     cwd = os.getcwd()
     sys.argv = [module, *args]  # runpy sets sys.argv[0] to the module's file
     _set_path0(cwd)
-    _install([module.partition(".")[0], *include], [cwd], lowering)
+    _install([module.partition(".")[0], *include], [cwd], lowering, style)
     starting()
     return _guarded(
         lambda: runpy.run_module(module, run_name="__main__", alter_sys=True)
     )
 
 
-def _install(packages: Sequence[str], paths: Sequence[str], lowering: str) -> None:
+def _install(
+    packages: Sequence[str], paths: Sequence[str], lowering: str, style: str | None = None
+) -> None:
     """Translate the program's modules as they are imported (not when running natively)."""
     if lowering not in LOWERINGS:
         raise ValueError(f"unknown lowering {lowering!r}; expected one of {', '.join(LOWERINGS)}")
     if lowering != "native":
-        hook.install(packages, paths)
+        hook.install(packages, paths, style)
 
 
-def _main_code(source: bytes, path: str, lowering: str) -> types.CodeType:
+def _main_code(
+    source: bytes, path: str, lowering: str, style: str | None = None
+) -> types.CodeType:
     """The main script's code: translated (through the hook's cache), or compiled natively."""
-    code = hook.translated_code(source, path) if lowering != "native" else None
+    code = hook.translated_code(source, path, style) if lowering != "native" else None
     if code is None:
         code = compile(source, path, "exec", dont_inherit=True)
     return code
@@ -282,6 +289,12 @@ def _dump_on_hang(seconds: float) -> Callable[[int, object], None]:
     help="Translate the modules of package PKG too (repeatable).",
 )
 @click.option(
+    "--style",
+    type=click.Choice(hook.style_names()),
+    default=None,
+    help="Output style of the translation: poll (the default) or hir (the seed article's HIR).",
+)
+@click.option(
     "--dump-on",
     "dump_on",
     multiple=True,
@@ -303,6 +316,7 @@ def _dump_on_hang(seconds: float) -> Callable[[int, object], None]:
 def run_command(
     as_module: bool,
     include: tuple[str, ...],
+    style: str | None,
     dump_on: list[signal.Signals],
     dump_on_hang_seconds: float | None,
     target: str,
@@ -327,7 +341,7 @@ def run_command(
             dump_on_hang(hang)
 
     if as_module:
-        status = run_module(target, args, include, starting=starting)
+        status = run_module(target, args, include, starting=starting, style=style)
     else:
-        status = run_script(target, args, include, starting=starting)
+        status = run_script(target, args, include, starting=starting, style=style)
     sys.exit(status)

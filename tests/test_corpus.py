@@ -27,15 +27,17 @@ def test_corpus_is_large_enough() -> None:
     assert len(PROGRAMS) >= 100, f"only {len(PROGRAMS)} programs in {CORPUS}"
 
 
+@pytest.mark.parametrize("style", ["poll", "hir"])
 @pytest.mark.parametrize("path", program_params(PROGRAMS))
-def test_translated_matches_native(path: pathlib.Path) -> None:
+def test_translated_matches_native(path: pathlib.Path, style: str) -> None:
+    """Each program in each output style (``hir``: the seed article's HIR, see README)."""
     stem = path.stem
     source = path.read_text(encoding="utf-8")
     native = run(source, translated=False, name=stem)
     assert native.strip(), f"{stem} printed nothing natively"
     failed = [line for line in native.splitlines() if line.startswith("!! ")]
     assert not failed, f"{stem} failed natively (programs must catch their own errors):\n{native}"
-    ours = run(source, translated=True, name=stem)
+    ours = run(source, translated=True, name=stem, style=style)
     assert ours == native, f"native:\n{native}\ntranslated:\n{ours}"
 
 

@@ -1061,3 +1061,38 @@ def test_run_directory_runs_its_main_translated(tmp_path: Path) -> None:
     result = python(["-m", "desugar", "run", "app", "z"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "__main__ ['z'] True True 42\n"
+
+
+def _names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def test_the_hook_translates_in_the_style_asked_and_caches_each_style_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "styled.py").write_text(
+        "async def inner():\n    return 20\n\n\nasync def outer():\n    return await inner() + 1\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    results = {}
+    for style in ("hir", None, "hir"):
+        sys.modules.pop("styled", None)
+        desugar.hook.stats.reset()
+        with desugar.install(paths=[tmp_path], style=style):
+            import styled
+        assert asyncio.run(styled.outer()) == 21
+        names = _names(styled.outer.__code__)
+        results.setdefault(style, []).append(desugar.hook.stats.cache_hits)
+        assert ("poll_with_tls_context" in names and "Pin" in names) == (style == "hir"), names
+    sys.modules.pop("styled", None)
+    assert results == {"hir": [0, 1], None: [0]}  # the default's entry did not replace hir's
+    entries = sorted(p.name for p in (tmp_path / "__pycache__").iterdir() if "desugar" in p.name)
+    assert len(entries) == 2 and sum(".hir.pyc" in e for e in entries) == 1, entries
+    with pytest.raises(ValueError, match="unknown style 'bogus'"):
+        desugar.install(paths=[tmp_path], style="bogus")

@@ -3358,14 +3358,42 @@ def test_star_import_binds_the_public_names_and_shadows_no_builtin() -> None:
     exec("from desugar.runtime import *", namespace)
     namespace.pop("__builtins__")
     assert sorted(namespace) == sorted(EXPECTED_ALL)
-    # the builtins the generated code calls through the runtime stay out of it
+    # the generated code takes no builtin from the runtime: it has none of their names
     import builtins
 
-    for name in ("set", "iter", "isinstance"):
+    for name in ("set", "iter", "isinstance", "exc_info", "type"):
         assert name not in namespace
-        assert getattr(rt, name) is getattr(builtins, name)
-    assert "exc_info" not in namespace
-    assert rt.exc_info is sys.exc_info
+        assert not hasattr(rt, name), name
+    # (but `async for`'s own steps, with CPython's checks and errors: not the builtins)
+    same_names = sorted(name for name in vars(rt) if not name.startswith("_") and hasattr(builtins, name))
+    assert same_names == ["aiter", "anext"]
+    assert rt.aiter is not getattr(builtins, "aiter", None) and rt.anext is not getattr(builtins, "anext", None)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [ValueError, Exception, KeyError, (KeyError, ValueError), (), ((ValueError,),), int, (ValueError, 3)],
+    ids=repr,
+)
+def test_exception_matches_is_the_test_of_a_native_except_clause(kind: Any) -> None:
+    def native() -> str:
+        try:
+            try:
+                raise ValueError("v")
+            except kind:
+                return "caught"
+        except ValueError:
+            return "not caught"
+        except TypeError as error:
+            return f"TypeError: {error}"
+
+    def ours() -> str:
+        try:
+            return "caught" if rt.exception_matches(ValueError("v"), kind) else "not caught"
+        except TypeError as error:
+            return f"TypeError: {error}"
+
+    assert ours() == native()
 
 
 # --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any, Callable, TypeVar
 
-from desugar.compiler import validate
+from desugar.compiler import styles, validate
 from desugar.errors import InternalError, TranslateError
 
 
@@ -93,10 +93,13 @@ def needs_translation(source: str) -> bool:
     return "async" in source or "await" in source
 
 
-def translate_module(source: str, filename: str = "<string>", *, format: bool = True) -> str:
+def translate_module(
+    source: str, filename: str = "<string>", *, format: bool = True, style: str | None = None
+) -> str:
     """Translate a module's source; see `desugar.translate`."""
+    style = styles.check(style)
     _parse(source, filename)
-    return with_stack(_translate_module, source, filename, format)
+    return with_stack(_translate_module, source, filename, format, style)
 
 
 def _parse(source: str, filename: str) -> None:
@@ -105,8 +108,8 @@ def _parse(source: str, filename: str) -> None:
     validate.parse_checked(source, filename, tree=False)
 
 
-def _translate_module(source: str, filename: str, format: bool) -> str:
-    pieces = _translate(source, filename)
+def _translate_module(source: str, filename: str, format: bool, style: str) -> str:
+    pieces = _translate(source, filename, style=style)
     if pieces is None:
         return source
     code = "".join(piece.text for piece in pieces)
@@ -116,19 +119,22 @@ def _translate_module(source: str, filename: str, format: bool) -> str:
     return code
 
 
-def translate_with_lines(source: str, filename: str = "<string>") -> tuple[str, list[int]] | None:
+def translate_with_lines(
+    source: str, filename: str = "<string>", style: str | None = None
+) -> tuple[str, list[int]] | None:
     """The unformatted translation and, for each of its lines, the original line.
 
     None if the module has nothing to translate. Lines of generated code take
     the line of the original code they stand for (a poll loop, the line of its
     ``await``).
     """
+    style = styles.check(style)
     _parse(source, filename)
-    return with_stack(_translate_with_lines, source, filename)
+    return with_stack(_translate_with_lines, source, filename, style)
 
 
-def _translate_with_lines(source: str, filename: str) -> tuple[str, list[int]] | None:
-    pieces = _translate(source, filename, with_lines=True)
+def _translate_with_lines(source: str, filename: str, style: str) -> tuple[str, list[int]] | None:
+    pieces = _translate(source, filename, with_lines=True, style=style)
     if pieces is None:
         return None
     lines: list[int] = []
@@ -138,17 +144,18 @@ def _translate_with_lines(source: str, filename: str) -> tuple[str, list[int]] |
     return "".join(piece.text for piece in pieces), lines
 
 
-def compile_module(source: str, filename: str) -> CodeType:
+def compile_module(source: str, filename: str, style: str | None = None) -> CodeType:
     """Compile ``source`` translated, with the original line numbers (for the import hook).
 
     A module with nothing to translate is compiled as it is.
     """
+    style = styles.check(style)
     _parse(source, filename)
-    return with_stack(_compile_module, source, filename)
+    return with_stack(_compile_module, source, filename, style)
 
 
-def _compile_module(source: str, filename: str) -> CodeType:
-    translated = _translate_with_lines(source, filename)
+def _compile_module(source: str, filename: str, style: str) -> CodeType:
+    translated = _translate_with_lines(source, filename, style)
     if translated is None:
         return compile(source, filename, "exec", dont_inherit=True)
     from desugar.compiler.lines import renumber
@@ -170,7 +177,9 @@ class Piece:
     lines: list[int] | None = None  # the original line of each of its lines (with_lines)
 
 
-def _translate(source: str, filename: str, *, with_lines: bool = False) -> list[Piece] | None:
+def _translate(
+    source: str, filename: str, *, with_lines: bool = False, style: str | None = None
+) -> list[Piece] | None:
     """The translation, piece by piece (its text is theirs joined), or None if nothing changes.
 
     Each segment of the module (whole top-level statements) that holds an
@@ -198,8 +207,9 @@ def _translate(source: str, filename: str, *, with_lines: bool = False) -> list[
         indent = default_indent(tree, source)
         lines = iter(list(async_def_lines(tree)))
         del tree  # only the libcst tree of one segment at a time is alive below
+        chosen = styles.get(style)
         walker = StatementWalker(
-            lambda node: lower_async_def(node, next(lines), filename, source)
+            lambda node: lower_async_def(node, next(lines), filename, source, chosen)
         )
         pieces: list[Piece] = []
         last = 1  # the original line of the code above the next piece

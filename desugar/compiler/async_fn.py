@@ -2,7 +2,7 @@
 
 The generator receives the task Context as the value of each ``yield`` (the
 resume argument, ``_ds_task_context``) and polls what it awaits in explicit
-loops (see `desugar.compiler.await_`). Calling the wrapped function returns a
+loops (see `desugar.compiler.styles`). Calling the wrapped function returns a
 `GenFuture`, as calling an ``async fn`` returns an ``impl Future`` in Rust.
 """
 
@@ -14,12 +14,14 @@ import libcst as cst
 from desugar.compiler.lines import positions, start_lines
 from desugar.compiler.lowering import Context, is_docstring, lower_function
 from desugar.compiler.names import RUNTIME
+from desugar.compiler.styles import Style
 from desugar.errors import TranslateError
 
+
 def lower_async_def(
-    node: cst.FunctionDef, def_line: int, filename: str, source: str
+    node: cst.FunctionDef, def_line: int, filename: str, source: str, style: Style | None = None
 ) -> cst.FunctionDef:
-    """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line``."""
+    """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line`` (in ``style``)."""
     module = cst.Module(body=[node])
     starts = start_lines(module)
     offset = def_line - starts[node.name]
@@ -34,7 +36,7 @@ def lower_async_def(
         col = position.start.column + 1 if position else 1
         return TranslateError(message, line=at_line, col=col).located(filename, source)
 
-    return lower_function(Context(line, fail), node)
+    return lower_function(Context(line, fail, style), node)
 
 
 def import_runtime(module: cst.Module) -> cst.Module:

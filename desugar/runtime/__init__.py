@@ -12,7 +12,6 @@ from desugar.runtime._executor import block_on as block_on
 from desugar.runtime._executor import join as join
 from desugar.runtime._executor import select as select
 from desugar.runtime._executor import spawn as spawn
-from desugar.runtime._executor import timeout as timeout
 from desugar.runtime._executor import yield_now as yield_now
 from desugar.runtime._future import Future as Future
 from desugar.runtime._future import Pin as Pin
@@ -22,6 +21,7 @@ from desugar.runtime._awaitee import Awaitee as GenFuture
 from desugar.runtime._awaitee import async_fn as async_fn
 from desugar.runtime._awaitee import into_future as into_future
 from desugar.runtime._awaitee import is_translated as is_translated
+from desugar.runtime._awaitee import poll_with_tls_context as poll_with_tls_context
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready
@@ -30,12 +30,11 @@ from desugar.runtime._stream import aiter as aiter
 from desugar.runtime._stream import anext as anext
 from desugar.runtime._stream import async_for as async_for
 from desugar.runtime._stream import async_with as async_with
-from desugar.runtime._stream import exc_info as exc_info
-from desugar.runtime._stream import isinstance as isinstance
-from desugar.runtime._stream import iter as iter
-from desugar.runtime._stream import set as set
+from desugar.runtime._stream import exception_matches as exception_matches
+from desugar.runtime._stream import into_iter as into_iter
 from desugar.runtime._timers import Sleep as Sleep
 from desugar.runtime._timers import sleep as sleep
+from desugar.runtime._timers import timeout as timeout
 from desugar.runtime._waker import Context as Context
 from desugar.runtime._waker import Waker as Waker
 from desugar.runtime._waker import current_context as current_context

@@ -449,6 +449,20 @@ if _speedups is not None:  # the C `into_future` takes coroutines, and hands the
     into_future = _speedups.into_future  # noqa: F811
 
 
+def poll_with_tls_context(pinned: Any) -> Poll:
+    """``future::poll_with_tls_context(pin)``, as the ``hir`` style's loop matches it.
+
+    The first call is the awaitee's first poll (`Awaitee.poll_with_tls_context`):
+    `Pending` if what is awaited waits, and the loop then suspends in ``yield
+    from`` the awaitee, which polls it at each resumption until it completes;
+    the next call is `Ready`. The output stays in the awaitee, read once as its
+    ``value``: the `Ready` holds the awaitee.
+    """
+    if pinned._it is None or pinned.poll_with_tls_context() is Ready:
+        return Ready(pinned)
+    return Pending
+
+
 def _checked_await(it: Any) -> Any:
     """What ``__await__`` returned, checked as CPython checks it."""
     t = type(it)

@@ -373,33 +373,3 @@ def select(*futures: Any) -> Future:
     The others are dropped (closed).
     """
     return _Select(futures)
-
-
-class _Timeout(Future):
-    __slots__ = ("_future", "_sleep", "_seconds")
-
-    def __init__(self, future: Any, seconds: float) -> None:
-        from desugar.runtime._timers import sleep
-
-        self._future = as_future(future)
-        self._sleep = sleep(seconds)
-        self._seconds = seconds
-
-    def poll(self, cx: Context) -> Poll:
-        poll = self._future.poll(cx)
-        if poll is not Pending:
-            return poll
-        if self._sleep.poll(cx) is not Pending:
-            _drop(self._future)
-            raise TimeoutError(f"future timed out after {self._seconds} s")
-        return Pending
-
-    def close(self) -> None:
-        _drop(self._future)
-
-
-def timeout(future: Any, seconds: float) -> Future:
-    """Ready with ``future``'s output, or raise ``TimeoutError`` after ``seconds`` (dropping it)."""
-    return _Timeout(future, seconds)
-
-

@@ -77,9 +77,9 @@ class Pin:
     """Rust's ``Pin``: the promise that a future is not moved while it is polled.
 
     Python objects never move, so pinning costs nothing: ``Pin.new_unchecked``
-    returns the future itself. Translated code leaves it out for speed; it is
-    here for hand-written futures that poll other futures and want to read as
-    Rust does.
+    returns the future itself. The default output style leaves it out for
+    speed; the ``hir`` style pins each awaitee, as the seed article's HIR does,
+    and hand-written futures that poll other futures may, to read as Rust does.
     """
 
     __slots__ = ()

@@ -7,6 +7,7 @@ class Ready:
     """`Poll::Ready(value)`: the future has completed with ``value``."""
 
     __slots__ = ("value",)
+    __match_args__ = ("value",)  # `case Ready(value):`
 
     def __init__(self, value: object) -> None:
         self.value = value

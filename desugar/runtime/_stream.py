@@ -262,8 +262,10 @@ if _speedups is not None:  # the C stream steps async generators' frames itself
 def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
     """``async with``'s first step: look up ``__aenter__``/``__aexit__`` on the type, call ``__aenter__``.
 
-    Returns ``(exit, awaitee of type(mgr).__aenter__(mgr))``; ``exit(mgr, *exc_info)``
-    calls ``__aexit__`` and gives the awaitee of its result.
+    Returns ``(exit, awaitee of type(mgr).__aenter__(mgr))``; ``exit(mgr, None, None,
+    None)`` calls ``__aexit__`` so (the body completed) and gives the awaitee of its
+    result; ``exit(mgr, error)``, in the handler of the body's exception ``error``,
+    passes ``type(error), error, error.__traceback__``: what ``sys.exc_info()`` is there.
     """
     cls = type(mgr)
     aenter = getattr(cls, "__aenter__", _MISSING)  # (None is a value: calling it fails later)
@@ -276,6 +278,10 @@ def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
     )
 
     def exit_(manager: Any, *exc_info: Any) -> Awaitee:
+        if len(exc_info) == 1:
+            error = exc_info[0]
+            exc_info = (type(error), error, error.__traceback__)
+            del error
         return _awaitable(
             aexit(manager, *exc_info),
             "'async with' received an object from __aexit__ that does not implement __await__: {}",
@@ -285,6 +291,45 @@ def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
 
 
 _MISSING = object()
+
+
+into_iter = iter
+"""``IntoIterator::into_iter``: the iterator a ``for`` takes of its iterable, ``iter(obj)``.
+
+A comprehension's first iterable is turned into its iterator where the
+comprehension stands, before its body runs (in a nested function, for an async
+comprehension), as natively. (The builtin itself, bound here where no module
+shadows it: no frame of ours in the traceback of a non-iterable.)
+"""
+
+
+def exception_matches(error: BaseException, kind: Any) -> bool:
+    """Does ``except kind:`` catch ``error``? CPython's test, and its TypeError.
+
+    ``kind`` must be an exception class or a tuple of them; the match follows
+    the classes' MROs, as natively: no ``__instancecheck__`` or
+    ``__subclasscheck__`` hook is called.
+    """
+    if _type_subclass(tuple, type(kind)):
+        for element in kind:
+            if not _is_exception_class(element):
+                raise TypeError(_NOT_AN_EXCEPTION)
+        cls = type(error)
+        for element in kind:
+            if _type_subclass(element, cls):
+                return True
+        return False
+    if not _is_exception_class(kind):
+        raise TypeError(_NOT_AN_EXCEPTION)
+    return _type_subclass(kind, type(error))
+
+
+_NOT_AN_EXCEPTION = "catching classes that do not inherit from BaseException is not allowed"
+_type_subclass = type.__subclasscheck__  # (the MRO test, bypassing metaclass hooks)
+
+
+def _is_exception_class(obj: Any) -> bool:
+    return _type_subclass(type, type(obj)) and _type_subclass(BaseException, obj)
 
 
 def _not_a_manager(cls: type, has_aenter: bool) -> BaseException:
@@ -315,12 +360,3 @@ def _awaitable(obj: Any, message: str) -> Awaitee:
 
 __all__ = ["Stream", "aiter", "anext", "async_with", "Ready", "Pending", "_checked_await"]
 
-
-# Builtins the generated code calls, safe from the module shadowing them.
-import builtins as _builtins
-import sys as _sys
-
-exc_info = _sys.exc_info
-isinstance = _builtins.isinstance
-iter = _builtins.iter
-set = _builtins.set

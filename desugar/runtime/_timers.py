@@ -1,10 +1,15 @@
-"""`sleep`: a leaf future backed by the executor's timer heap."""
+"""`sleep`, a leaf future backed by the executor's timer heap, and `timeout`, which races one."""
 
 from __future__ import annotations
 
 import time
 
-from desugar.runtime._executor import current_executor
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (import cost)
+    from typing import Any
+
+from desugar.runtime._awaitee import as_future
+from desugar.runtime._executor import _drop, current_executor
 from desugar.runtime._future import Future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context, Waker
@@ -49,3 +54,29 @@ class Sleep(Future):
 def sleep(seconds: float) -> Sleep:
     """A future that is ready after ``seconds`` (timed from its first poll)."""
     return Sleep(seconds)
+
+
+class _Timeout(Future):
+    __slots__ = ("_future", "_sleep", "_seconds")
+
+    def __init__(self, future: Any, seconds: float) -> None:
+        self._future = as_future(future)
+        self._sleep = sleep(seconds)
+        self._seconds = seconds
+
+    def poll(self, cx: Context) -> Poll:
+        poll = self._future.poll(cx)
+        if poll is not Pending:
+            return poll
+        if self._sleep.poll(cx) is not Pending:
+            _drop(self._future)
+            raise TimeoutError(f"future timed out after {self._seconds} s")
+        return Pending
+
+    def close(self) -> None:
+        _drop(self._future)
+
+
+def timeout(future: Any, seconds: float) -> Future:
+    """Ready with ``future``'s output, or raise ``TimeoutError`` after ``seconds`` (dropping it)."""
+    return _Timeout(future, seconds)

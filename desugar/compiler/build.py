@@ -1,0 +1,79 @@
+"""Small libcst builders every lowering uses: names, runtime attributes, assignments, blocks.
+
+No knowledge of what an ``await`` becomes lives here (that is a style's, see
+`desugar.compiler.styles`), only how generated code is spelled in libcst nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+
+from desugar.compiler.names import RUNTIME
+
+Stmts = list[cst.BaseStatement]
+_CODEGEN = cst.Module(body=[])
+
+
+def code_for(node: cst.CSTNode) -> str:
+    """The source text of ``node``, as libcst generates it."""
+    return _CODEGEN.code_for_node(node)
+
+
+def one_line(node: cst.CSTNode, limit: int = 70) -> str:
+    """``node``'s code on one line, cut to ``limit`` characters (for comments and messages)."""
+    text = " ".join(_CODEGEN.code_for_node(node).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def name(value: str) -> cst.Name:
+    return cst.Name(value)
+
+
+def rt(attr: str) -> cst.Attribute:
+    return cst.Attribute(value=name(RUNTIME), attr=name(attr))
+
+
+_LOOSE = (
+    cst.Tuple, cst.NamedExpr, cst.BooleanOperation, cst.IfExp, cst.Lambda, cst.Comparison,
+    cst.UnaryOperation, cst.BinaryOperation, cst.Yield, cst.Await,
+)
+
+
+def atom(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``node`` in parentheses if it binds looser than an operand or argument."""
+    if isinstance(node, _LOOSE) and not node.lpar:
+        return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return node
+
+
+def negate(node: cst.BaseExpression) -> cst.UnaryOperation:
+    return cst.UnaryOperation(operator=cst.Not(), expression=atom(node))
+
+
+def assign(target: cst.BaseAssignTargetExpression | str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
+    if isinstance(target, str):
+        target = name(target)
+    if isinstance(value, (cst.NamedExpr, cst.Yield)) and not value.lpar:
+        value = atom(value)
+    return simple(cst.Assign(targets=[cst.AssignTarget(target)], value=value))
+
+
+def block(stmts: Sequence[cst.BaseStatement]) -> cst.IndentedBlock:
+    return cst.IndentedBlock(body=list(stmts) or [simple(cst.Pass())])
+
+
+def simple(*small: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
+    return cst.SimpleStatementLine(body=list(small))
+
+
+def release(*names: str) -> cst.SimpleStatementLine:
+    """``del a, b``: drop generated temporaries as soon as the value is used."""
+    targets = [
+        cst.Element(name(n), comma=cst.MaybeSentinel.DEFAULT) for n in names
+    ]
+    target: cst.BaseDelTarget = name(names[0]) if len(names) == 1 else cst.Tuple(
+        elements=targets, lpar=[], rpar=[]
+    )
+    return simple(cst.Del(target=target))

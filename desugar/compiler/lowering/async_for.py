@@ -1,0 +1,130 @@
+"""``async for`` (rustc's ``for await``): a ``for`` over a stream of items, or a loop awaiting ``__anext__``."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from desugar.compiler.build import Stmts, assign, block, name, one_line, release, rt, simple
+from desugar.compiler.lowering.base import LoweringBase
+from desugar.compiler.lowering.common import statements_of
+from desugar.compiler.names import PREFIX
+
+
+class AsyncForLowering(LoweringBase):
+    """``async for``: called by the ``for`` statement's lowering once its parts are lowered."""
+
+    def async_for(self, stmt: cst.For, iterable, target, body) -> Stmts:
+        """``async for``: each round, ``type(it).__anext__(it)`` polled until ``StopAsyncIteration``.
+
+        The styles whose `streams` is set (the default, ``poll``) write a ``for``
+        over the stream of items `_ds_rt.async_for` makes::
+
+            _ds_iter1 = _ds_rt.async_for(iterable)
+            try:
+                for _ds_item2 in _ds_iter1:        # a step: poll type(it).__anext__(it)
+                    if _ds_item2 is _ds_iter1:     # Pending: the step waits
+                        yield from _ds_iter1       # hand the wait over, until the step ends
+                        continue
+                    target = _ds_item2
+                    del _ds_item2
+                    ...
+            finally:
+                del _ds_iter1
+
+        A step that waits returns the stream itself (which no iterator yields
+        as an item); see `desugar.runtime._stream.AsyncFor`. The others write
+        a loop that awaits ``_ds_rt.anext(it)`` each round, as they spell an
+        await, until it raises ``StopAsyncIteration``.
+
+        The iterator lives in a local that is deleted however the loop ends, as
+        natively it lives on the stack: an async generator left by ``break`` or
+        by an exception is dropped (and finalized) when the loop is left.
+        """
+        if self.style.streams:
+            return self._stream_for(stmt, iterable, target, body)
+        it = self.label("iter")
+        source = iterable
+        if not (isinstance(iterable, cst.Name) and iterable.value == f"{PREFIX}iter"):
+            # (an async comprehension's first iterator arrives already from __aiter__)
+            source = cst.Call(func=rt("aiter"), args=[cst.Arg(iterable)])
+        out: Stmts = [assign(it, source)]
+        comment = self.comment(stmt.iter)
+        if comment is not None:
+            text = f"# line {self.ctx.positions(stmt.iter)}: async for ... in {one_line(stmt.iter)}"
+            out[0] = out[0].with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(text))])
+        flag = self.label("exhausted") if stmt.orelse is not None else None
+        if flag:
+            out.append(assign(flag, name("False")))
+        end: Stmts = [simple(cst.Break())]
+        if flag:
+            end.insert(0, assign(flag, name("True")))
+        step = cst.Call(func=rt("anext"), args=[cst.Arg(name(it))])
+        loop = [
+            cst.Try(  # (`__anext__()` itself may raise StopAsyncIteration, too)
+                body=block(self.emit_await(step, None, awaitee=True)),
+                handlers=[cst.ExceptHandler(type=name("StopAsyncIteration"), body=block(end))],
+            ),
+            assign(target, self.style.result),  # type: ignore[arg-type]
+            self.style.release,
+        ]
+        inner = statements_of(body)
+        out.append(
+            cst.Try(
+                body=block([cst.While(test=name("True"), body=block([*loop, *inner]))]),
+                finalbody=cst.Finally(body=block([release(it)])),
+            )
+        )
+        if flag:
+            out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
+        return out
+
+    def _stream_for(self, stmt: cst.For, iterable, target, body) -> Stmts:
+        it = self.label("iter")
+        item = self.label("item")
+        source = iterable
+        if not (isinstance(iterable, cst.Name) and iterable.value == f"{PREFIX}iter"):
+            # (an async comprehension's first iterator arrives already as a stream)
+            source = cst.Call(func=rt("async_for"), args=[cst.Arg(iterable)])
+        out: Stmts = [assign(it, source)]
+        comment = self.comment(stmt.iter)
+        if comment is not None:
+            text = f"# line {self.ctx.positions(stmt.iter)}: async for ... in {one_line(stmt.iter)}"
+            out[0] = out[0].with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(text))])
+        flag = self.label("exhausted") if stmt.orelse is not None else None
+        if flag:
+            out.append(assign(flag, name("False")))
+        self.polls += 1
+        hand_over = (
+            cst.Await(expression=name(it)) if self.async_gen else cst.Yield(value=cst.From(item=name(it)))
+        )
+        wait = cst.If(
+            test=cst.Comparison(
+                left=name(item),
+                comparisons=[cst.ComparisonTarget(operator=cst.Is(), comparator=name(it))],
+            ),
+            body=cst.IndentedBlock(
+                body=[simple(cst.Expr(hand_over)), simple(cst.Continue())],
+                header=cst.TrailingWhitespace(
+                    whitespace=cst.SimpleWhitespace("  "),
+                    comment=cst.Comment("# Pending: the step waits"),
+                ),
+            ),
+        )
+        loop = [wait, assign(target, name(item)), release(item)]
+        inner = statements_of(body)
+        out.append(
+            cst.Try(
+                body=block([
+                    cst.For(
+                        target=name(item),
+                        iter=name(it),
+                        body=block([*loop, *inner]),
+                        orelse=cst.Else(body=block([assign(flag, name("True"))])) if flag else None,
+                    )
+                ]),
+                finalbody=cst.Finally(body=block([release(it)])),
+            )
+        )
+        if flag:
+            out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
+        return out

@@ -1,0 +1,191 @@
+"""The state of one function's lowering: what suspends, temporaries, comments, releases.
+
+`LoweringBase` is what every category of the lowering (`expr`, `stmt`,
+`comprehension`, `async_for`, `async_with`, `item`) builds on; `function`
+joins them into `FunctionLowering`. An await is emitted by `emit_await`,
+which hands it to the module's style (`desugar.compiler.styles`).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+import libcst as cst
+
+from desugar.compiler.build import Stmts, assign, name, one_line, release
+from desugar.compiler.lowering.common import Context, declarations, is_constant
+from desugar.compiler.names import PREFIX
+from desugar.compiler.styles import AwaitSite
+
+_LEAVES = frozenset(
+    {cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis,
+     cst.Pass, cst.Break, cst.Continue, cst.Comment, cst.Newline, cst.SimpleWhitespace,
+     cst.EmptyLine, cst.TrailingWhitespace, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal}
+)
+
+
+class LoweringBase:
+    """Lower the body of one ``async def``: the state and helpers its categories share."""
+
+    def __init__(self, ctx: Context, node: cst.FunctionDef) -> None:
+        self.ctx = ctx
+        self.node = node  # the function being lowered
+        self.style = ctx.style
+        found = declarations(node.body)  # one scan: yields, globals, nonlocals
+        self.async_gen = found.yields
+        self.globals = found.globals
+        self.nonlocals = found.nonlocals
+        self.memo: dict[int, bool] = {}
+        self.keep: list[cst.CSTNode] = []  # keep memo keys alive
+        self.temps = 0  # expression temporaries: reset for each statement
+        self.branches = 0  # > 0 while lowering code that runs only on some paths
+        self.unconditional: list[str] = []  # temporaries every path of the statement assigns
+        self.awaited = False  # an await ran on every path of the statement
+        self.labels = 0  # long-lived temporaries (managers, iterators, flags)
+        self.polls = 0  # poll loops emitted (each suspends, making the function a generator)
+
+    # ------------------------------------------------------------------
+    # What suspends
+    def suspends(self, node: cst.CSTNode | None) -> bool:
+        """Does evaluating ``node`` (in this function's scope) reach an await?
+
+        A walk with its own stack, not recursion: a deep expression must not
+        meet the interpreter's C recursion limit (1500 levels on 3.12).
+        """
+        memo, keep = self.memo, self.keep
+        stack: list[tuple[cst.CSTNode | None, Iterator[cst.CSTNode | None]]] = [(None, iter((node,)))]
+        while stack:
+            parent, parts = stack[-1]
+            for part in parts:
+                if part is None or type(part) in _LEAVES:
+                    continue
+                hit = memo.get(id(part))
+                if hit is None:
+                    hit = self._suspends_at_once(part)
+                    if hit is None:  # its parts decide: walk them first
+                        stack.append((part, iter(self._evaluated_parts(part))))
+                        break
+                    memo[id(part)] = hit
+                    keep.append(part)
+                if hit:  # so does every node on the stack
+                    for above, _ in stack[1:]:
+                        memo[id(above)] = True
+                        keep.append(above)
+                    return True
+            else:  # no part of `parent` awaits
+                stack.pop()
+                if parent is not None:
+                    memo[id(parent)] = False
+                    keep.append(parent)
+        return False
+
+    @staticmethod
+    def _suspends_at_once(node: cst.CSTNode) -> bool | None:
+        """True when ``node`` itself awaits; None when its parts decide."""
+        if isinstance(node, cst.Await):
+            return True
+        if isinstance(node, cst.CompFor) and node.asynchronous is not None:
+            return True
+        return None
+
+    def _evaluated_parts(self, node: cst.CSTNode) -> Sequence[cst.CSTNode | None]:
+        """The parts of ``node`` evaluated where it stands."""
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return self._def_header(node)
+        if isinstance(node, cst.Lambda):
+            return [p.default for p in self._params(node.params)]
+        return node.children
+
+    @staticmethod
+    def _params(params: cst.Parameters) -> list[cst.Param]:
+        out = [*params.posonly_params, *params.params]
+        out += list(params.kwonly_params)
+        return out
+
+    def _def_header(self, node: cst.FunctionDef | cst.ClassDef) -> list[cst.CSTNode]:
+        """The parts of a definition evaluated where it stands, in CPython's order."""
+        parts: list[cst.CSTNode] = [d.decorator for d in node.decorators]
+        if isinstance(node, cst.ClassDef):
+            parts += [a.value for a in node.bases] + [k.value for k in node.keywords]
+            return parts
+        params = node.params
+        parts += [p.default for p in [*params.posonly_params, *params.params] if p.default]
+        parts += [p.default for p in params.kwonly_params if p.default]
+        annotated = [*params.posonly_params, *params.params]
+        if isinstance(params.star_arg, cst.Param):
+            annotated.append(params.star_arg)
+        annotated += list(params.kwonly_params)
+        if params.star_kwarg is not None:
+            annotated.append(params.star_kwarg)
+        parts += [p.annotation.annotation for p in annotated if p.annotation]
+        if node.returns is not None:
+            parts.append(node.returns.annotation)
+        return parts
+
+    # ------------------------------------------------------------------
+    # Temporaries
+    def reset(self) -> None:
+        """Start a new statement: its temporaries are numbered from 1 again."""
+        self.temps = 0
+        self.unconditional = []
+        self.awaited = False
+
+    def temp(self) -> str:
+        self.temps += 1
+        t = f"{PREFIX}t{self.temps}"
+        if not self.branches:
+            self.unconditional.append(t)
+        return t
+
+    def branch(self, lower: Callable[[], tuple[Stmts, cst.BaseExpression]]) -> tuple[Stmts, cst.BaseExpression]:
+        """Lower code that runs only on some paths (its temporaries are not released)."""
+        self.branches += 1
+        try:
+            return lower()
+        finally:
+            self.branches -= 1
+
+    def label(self, what: str) -> str:
+        self.labels += 1
+        return f"{PREFIX}{what}{self.labels}"
+
+    def spill(self, value: cst.BaseExpression, stmts: Stmts, kind: str | None = None) -> cst.BaseExpression:
+        """Evaluate ``value`` now into a temporary (unless it is constant)."""
+        if kind == "*":
+            value = cst.List([cst.StarredElement(value)])
+        elif kind == "**":
+            value = cst.Dict([cst.StarredDictElement(value)])
+        elif is_constant(value):
+            return value
+        t = self.temp()
+        stmts.append(assign(t, value))
+        return name(t)
+
+    # ------------------------------------------------------------------
+    # Awaits and their comments
+    def emit_await(self, awaited: cst.BaseExpression, origin: cst.CSTNode | None, *, awaitee: bool = False) -> Stmts:
+        """The statements that await ``awaited`` (in the module's style); its value is then ``style.result``."""
+        self.polls += 1
+        return self.style.await_(AwaitSite(awaited, self.async_gen, origin, self, awaitee))  # type: ignore[arg-type]
+
+    def comment(self, origin: cst.CSTNode | None) -> cst.EmptyLine | None:
+        if origin is None:
+            return None
+        line = self.ctx.positions(origin)
+        if line is None:
+            return None
+        return cst.EmptyLine(comment=cst.Comment(f"# line {line}: {one_line(origin)}"))
+
+    def release(self) -> Stmts:
+        """``del`` what the statement left in generated locals, so values die when natively they would."""
+        names = list(self.unconditional)
+        if self.awaited:
+            names += self.style.temporaries
+        return [release(*names)] if names else []
+
+    def with_comment(self, stmts: Stmts, origin: cst.CSTNode) -> Stmts:
+        comment = self.comment(origin)
+        if comment is not None:
+            stmts[0] = stmts[0].with_changes(leading_lines=[comment])
+        return stmts
+

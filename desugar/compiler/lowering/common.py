@@ -1,0 +1,146 @@
+"""What every part of the lowering shares: the module's `Context`, and facts about nodes.
+
+Facts: which values no await can change (`is_constant`), what a function's
+own scope declares (`declarations`), a suite's statements, docstrings; and
+`replace`, which swaps nodes by identity.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import libcst as cst
+
+from desugar.compiler.build import Stmts, block
+from desugar.compiler.names import PREFIX
+from desugar.errors import TranslateError
+
+if TYPE_CHECKING:
+    from desugar.compiler.styles import Style
+
+_CONSTANT_NAMES = frozenset({"None", "True", "False"})
+
+
+def split_with(stmt: cst.With, items: Sequence[cst.WithItem], at: int) -> cst.With:
+    """``with a, b: body`` -> ``with a: with b: body`` (b is evaluated inside a)."""
+    def bare(part: Sequence[cst.WithItem]) -> list[cst.WithItem]:
+        return [*part[:-1], part[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+
+    inner = stmt.with_changes(items=bare(items[at:]), leading_lines=[], lpar=cst.MaybeSentinel.DEFAULT, rpar=cst.MaybeSentinel.DEFAULT)
+    return stmt.with_changes(items=bare(items[:at]), body=block([inner]), lpar=cst.MaybeSentinel.DEFAULT, rpar=cst.MaybeSentinel.DEFAULT)
+
+
+def statements_of(suite: cst.BaseSuite) -> Stmts:
+    """The statements of a suite, a one-line suite becoming one line."""
+    if isinstance(suite, cst.IndentedBlock):
+        return list(suite.body)
+    return [cst.SimpleStatementLine(body=list(suite.body))]  # type: ignore[attr-defined]
+
+
+def is_docstring(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) >= 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def is_constant(node: cst.BaseExpression) -> bool:
+    """True for values that no await can change (literals, ``None``, our temporaries)."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in _CONSTANT_NAMES or (
+            node.value.startswith(PREFIX + "t") and node.value[len(PREFIX) + 1 :].isdigit()
+        )
+    if isinstance(node, cst.ConcatenatedString):
+        return is_constant(node.left) and is_constant(node.right)  # type: ignore[arg-type]
+    return False
+
+
+class _Replace(cst.CSTTransformer):
+    """Replace nodes by identity, without descending into the replaced ones."""
+
+    def __init__(self, mapping: dict[int, cst.CSTNode]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return id(node) not in self.mapping
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
+        return self.mapping.get(id(original_node), updated_node)
+
+
+def replace(node: cst.CSTNode, mapping: dict[int, cst.CSTNode]):
+    if not mapping:
+        return node
+    if id(node) in mapping:
+        return mapping[id(node)]
+    return node.visit(_Replace(mapping))
+
+
+class _Declarations(cst.CSTVisitor):
+    """What a function's own scope declares: globals, nonlocals, walrus targets, yields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()
+        self.walrus: list[str] = []
+        self.yields = False
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.yields = True
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.globals.update(n.name.value for n in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.nonlocals.update(n.name.value for n in node.names)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value not in self.walrus:
+            self.walrus.append(node.target.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def declarations(node: cst.CSTNode) -> _Declarations:
+    found = _Declarations()
+    node.visit(found)
+    return found
+
+
+def walrus_targets(node: cst.CSTNode) -> list[str]:
+    return declarations(node).walrus
+
+
+class Context:
+    """What the lowering of one module shares: positions, errors, the style, counters."""
+
+    def __init__(
+        self,
+        positions: Callable[[cst.CSTNode], int | None],
+        fail: Callable[[cst.CSTNode, str], TranslateError],
+        style: Style | None = None,
+    ) -> None:
+        self.positions = positions
+        self.fail = fail
+        if style is None:
+            from desugar.compiler.styles import get
+
+            style = get()
+        self.style = style  # what an await and an async def become
+        self.comprehensions = 0
+        self.depth = 0  # lower_function calls in progress (nested definitions)
+        self.kept: set[int] = set()  # ids of statements kept as written
+

@@ -1,0 +1,134 @@
+"""Async comprehensions: a nested ``async def`` called at once, so their variables stay local.
+
+A comprehension that awaits (``async for`` clauses, or an ``await`` in any
+part but the first iterable) becomes a nested ``async def`` over its first
+iterator, lowered like any other, and awaited where it stood (a generator
+expression: called, its async generator the value). A comprehension whose
+only await is in the first iterable keeps its form: that iterable is
+evaluated first, as natively.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from desugar.compiler import layout
+from desugar.compiler.build import Stmts, assign, block, name, rt, simple
+from desugar.compiler.lowering.common import walrus_targets
+from desugar.compiler.lowering.expr import ExpressionLowering
+from desugar.compiler.names import PREFIX
+
+EMPTY_SET = cst.Set([cst.StarredElement(cst.Tuple([]))])
+"""``{*()}``: an empty set, with no name a module could shadow (``set()``)."""
+
+
+class ComprehensionLowering(ExpressionLowering):
+    """List, set, dict comprehensions and generator expressions that await."""
+
+    # --- comprehensions --------------------------------------------------
+    def _comprehension(self, node: cst.BaseComp) -> tuple[Stmts, cst.BaseExpression]:
+        first = node.for_in
+        if not self._comprehension_is_async(node):
+            # Only the first iterable awaits: it is evaluated here, the rest stays as written.
+            return self.ordered(node, [(first.iter, None)])
+        pre, iterable = self.expr(first.iter)
+        self.ctx.comprehensions += 1
+        kind = {cst.ListComp: "listcomp", cst.SetComp: "setcomp", cst.DictComp: "dictcomp"}.get(
+            type(node), "genexp"
+        )
+        fname = f"{PREFIX}{kind}{self.ctx.comprehensions}"
+        arg = f"{PREFIX}iter"
+        result = f"{PREFIX}result"
+        if isinstance(node, cst.GeneratorExp):
+            innermost: Stmts = [simple(cst.Expr(cst.Yield(value=node.elt)))]
+        elif isinstance(node, cst.DictComp):  # the key is evaluated before the value
+            key = f"{PREFIX}key"
+            innermost = [
+                assign(key, node.key),
+                assign(cst.Subscript(value=name(result), slice=[cst.SubscriptElement(cst.Index(name(key)))]), node.value),
+            ]
+        else:
+            method = "append" if isinstance(node, cst.ListComp) else "add"
+            call = cst.Call(func=cst.Attribute(value=name(result), attr=name(method)), args=[cst.Arg(node.elt)])
+            innermost = [simple(cst.Expr(call))]
+        clauses: list[cst.CompFor] = []
+        clause: cst.CompFor | None = first
+        while clause is not None:
+            clauses.append(clause)
+            clause = clause.inner_for_in
+        body = innermost
+        for i, clause in reversed(list(enumerate(clauses))):
+            for cond in reversed(clause.ifs):
+                body = [cst.If(test=cond.test, body=block(body))]
+            source = name(arg) if i == 0 else clause.iter
+            body = [
+                cst.For(
+                    target=clause.target,
+                    iter=source,
+                    body=block(body),
+                    asynchronous=clause.asynchronous,
+                )
+            ]
+        if not isinstance(node, cst.GeneratorExp):
+            empty: cst.BaseExpression = {
+                cst.ListComp: cst.List([]),
+                cst.SetComp: EMPTY_SET,
+                cst.DictComp: cst.Dict([]),
+            }[type(node)]
+            body = [assign(result, empty), *body, simple(cst.Return(name(result)))]
+        # `:=` inside a comprehension binds in the enclosing function (PEP 572).
+        bound = walrus_targets(node)
+        declare: Stmts = []
+        for kind_, names_ in (("global", [n for n in bound if n in self.globals]),
+                              ("nonlocal", [n for n in bound if n not in self.globals])):
+            if names_:
+                decl = cst.Global if kind_ == "global" else cst.Nonlocal
+                declare.append(simple(decl(names=[cst.NameItem(name(n)) for n in names_])))
+        binding = [
+            simple(cst.AnnAssign(target=name(n), annotation=cst.Annotation(cst.SimpleString('"bound in a comprehension"'))))
+            for n in bound
+            if n not in self.globals and n not in self.nonlocals
+        ]
+        fdef = cst.FunctionDef(
+            name=name(fname),
+            params=cst.Parameters(params=[cst.Param(name(arg))]),
+            # (the clauses and the element leave the comprehension's brackets)
+            body=block(layout.statements([*declare, *body], set())),
+            asynchronous=cst.Asynchronous(),
+        )
+        lowered = self.lower_nested(fdef)
+        pre[:0] = binding
+        get_iter = (
+            rt("async_for" if self.style.streams else "aiter")
+            if first.asynchronous is not None
+            else rt("into_iter")
+        )
+        call = cst.Call(func=name(fname), args=[cst.Arg(cst.Call(func=get_iter, args=[cst.Arg(iterable)]))])
+        stmts: Stmts = [lowered, *pre]
+        if isinstance(node, cst.GeneratorExp):
+            return stmts, call
+        if not self.branches:
+            self.awaited = True
+        return stmts + self.emit_await(call, node), self.style.result
+
+    _expr_ListComp = _expr_SetComp = _expr_DictComp = _expr_GeneratorExp = _comprehension
+
+    def _comprehension_is_async(self, node: cst.BaseComp) -> bool:
+        parts: list[cst.CSTNode] = []
+        if isinstance(node, cst.DictComp):
+            parts += [node.key, node.value]
+        else:
+            parts.append(node.elt)  # type: ignore[attr-defined]
+        clause: cst.CompFor | None = node.for_in
+        first = True
+        while clause is not None:
+            if clause.asynchronous is not None:
+                return True
+            if not first:
+                parts.append(clause.iter)
+            parts += [c.test for c in clause.ifs]
+            parts.append(clause.target)
+            first = False
+            clause = clause.inner_for_in
+        return any(self.suspends(p) for p in parts)
+

@@ -1,0 +1,278 @@
+"""Expressions (rustc's ``expr.rs``): an expression that awaits, exploded in CPython's order.
+
+An ``await`` may stand anywhere an expression may. Where it does, the
+expression is *exploded*: every operand Python evaluates before the await is
+evaluated before it, once, into a temporary (``_ds_t1``...), then the await
+is emitted (in the module's style, see `desugar.compiler.styles`), then the
+rest of the expression is evaluated as written. ``and``/``or``, ``x if c else
+y`` and chained comparisons become ``if`` statements so that short-circuiting
+is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+
+from desugar.compiler.build import Stmts, assign, block, code_for, name, negate, simple
+from desugar.compiler.lowering.base import LoweringBase
+from desugar.compiler.lowering.common import is_constant, replace
+
+_NESTED_LINKS = 4  # comparison chains with more awaiting links than this are lowered flat
+
+
+class ExpressionLowering(LoweringBase):
+    """``expr``: statements to run first, and the expression that then gives the value."""
+
+    # ------------------------------------------------------------------
+    # Expressions
+    def expr(self, node: cst.BaseExpression) -> tuple[Stmts, cst.BaseExpression]:
+        """Statements to run first, and the expression that then gives ``node``'s value."""
+        if not self.suspends(node):
+            return [], node
+        method = getattr(self, f"_expr_{type(node).__name__}", None)
+        if method is not None:
+            return method(node)
+        return self.ordered(node, self.operands(node))
+
+    def operands(self, node: cst.CSTNode) -> list[tuple[cst.CSTNode, str | None]]:
+        """The sub-expressions of ``node`` in the order CPython evaluates them."""
+        if isinstance(node, cst.Call):
+            positional = [a for a in node.args if a.keyword is None and a.star != "**"]
+            keywords = [a for a in node.args if a.keyword is not None or a.star == "**"]
+            return [(node.func, None)] + [
+                (a.value, a.star or None) for a in [*positional, *keywords]
+            ]
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            return [
+                (e.value, "*" if isinstance(e, cst.StarredElement) else None)
+                for e in node.elements
+            ]
+        if isinstance(node, cst.Dict):
+            out: list[tuple[cst.CSTNode, str | None]] = []
+            for e in node.elements:
+                if isinstance(e, cst.StarredDictElement):
+                    out.append((e.value, "**"))
+                else:
+                    out += [(e.key, None), (e.value, None)]
+            return out
+        if isinstance(node, cst.Subscript):
+            out = [(node.value, None)]
+            for element in node.slice:
+                s = element.slice
+                if isinstance(s, cst.Index):
+                    out.append((s.value, "*" if s.star else None))
+                else:
+                    out += [(p, None) for p in (s.lower, s.upper, s.step) if p is not None]
+            return out
+        if isinstance(node, cst.FormattedString):
+            return [
+                (p, "f") for p in node.parts if isinstance(p, cst.FormattedStringExpression)
+            ]
+        if isinstance(node, cst.FormattedStringExpression):
+            out = [(node.expression, None)]
+            for p in node.format_spec or ():
+                if isinstance(p, cst.FormattedStringExpression):
+                    out.append((p, "f"))
+            return out
+        if isinstance(node, cst.IfExp):
+            return [(node.test, None)]
+        if isinstance(node, cst.BooleanOperation):
+            return [(node.left, None)]
+        if isinstance(node, cst.Comparison):
+            return [(node.left, None)] + [(c.comparator, None) for c in node.comparisons]
+        return [(c, None) for c in node.children if isinstance(c, cst.BaseExpression)]
+
+    def ordered(
+        self,
+        node: cst.CSTNode,
+        operands: Sequence[tuple[cst.CSTNode, str | None]],
+        fstring: cst.FormattedString | None = None,
+    ):
+        """Lower ``node`` whose ``operands`` are evaluated in order, some of them suspending."""
+        stmts: Stmts = []
+        mapping: dict[int, cst.CSTNode] = {}
+        last = max((i for i, (c, _) in enumerate(operands) if self.suspends(c)), default=-1)
+        if isinstance(node, cst.FormattedString):
+            fstring = node
+        for i, (child, kind) in enumerate(operands[: last + 1]):
+            if kind == "f":
+                pre, low = self.ordered(child, self.operands(child), fstring)
+                stmts += pre
+                parts = [low]
+                equal = getattr(child, "equal", None)
+                if equal is not None and low is not child:
+                    # `{expr=}` shows expr's source text, which must not become ours.
+                    text = (
+                        child.whitespace_before_expression.value  # type: ignore[attr-defined]
+                        + code_for(child.expression)  # type: ignore[attr-defined]
+                        + child.whitespace_after_expression.value  # type: ignore[attr-defined]
+                        + code_for(equal.whitespace_before)
+                        + "="
+                        + code_for(equal.whitespace_after)
+                    )
+                    conversion = child.conversion or (None if child.format_spec else "r")  # type: ignore[attr-defined]
+                    parts = [
+                        cst.FormattedStringText(text.replace("{", "{{").replace("}", "}}")),
+                        low.with_changes(equal=None, conversion=conversion),
+                    ]
+                    low = cst.FlattenSentinel(parts)
+                if i < last:
+                    assert fstring is not None
+                    text_ = cst.FormattedString(parts=parts, start=fstring.start, end=fstring.end)
+                    low = cst.FormattedStringExpression(expression=self.spill(text_, stmts))
+            else:
+                pre, low = self.expr(child)  # type: ignore[arg-type]
+                stmts += pre
+                if i < last:
+                    low = self.spill(low, stmts, kind)  # `*a`/`**a`: unpacked now, as natively
+            if low is not child:
+                mapping[id(child)] = low
+        return stmts, replace(node, mapping)
+
+    def _expr_Await(self, node: cst.Await) -> tuple[Stmts, cst.BaseExpression]:
+        pre, inner = self.expr(node.expression)
+        if not self.branches:
+            self.awaited = True
+        return pre + self.emit_await(inner, node), self.style.result
+
+    def _expr_Yield(self, node: cst.Yield) -> tuple[Stmts, cst.BaseExpression]:
+        if isinstance(node.value, cst.From):
+            raise self.ctx.fail(node, "'yield from' inside async function")
+        return self.ordered(node, self.operands(node))
+
+    def _expr_NamedExpr(self, node: cst.NamedExpr) -> tuple[Stmts, cst.BaseExpression]:
+        pre, value = self.expr(node.value)
+        return pre, node.with_changes(value=value)
+
+    def _expr_BooleanOperation(self, node: cst.BooleanOperation) -> tuple[Stmts, cst.BaseExpression]:
+        if not self.suspends(node.right):
+            return self.ordered(node, [(node.left, None)])
+        pre, left = self.expr(node.left)
+        result = self.temp()
+        pre.append(assign(result, left))
+        body, right = self.branch(lambda: self.expr(node.right))
+        body.append(assign(result, right))
+        test: cst.BaseExpression = name(result)
+        if isinstance(node.operator, cst.Or):
+            test = negate(test)
+        pre.append(cst.If(test=test, body=block(body)))
+        return pre, name(result)
+
+    def _expr_IfExp(self, node: cst.IfExp) -> tuple[Stmts, cst.BaseExpression]:
+        if not (self.suspends(node.body) or self.suspends(node.orelse)):
+            return self.ordered(node, [(node.test, None)])
+        pre, test = self.expr(node.test)
+        result = self.temp()
+        # `a if c else b if d else e`: one `if`/`elif`/`else`, however long the chain.
+        arms: list[tuple[cst.BaseExpression, Stmts]] = []
+        current = node
+        while True:
+            body, yes = self.branch(lambda: self.expr(current.body))
+            arms.append((test, [*body, assign(result, yes)]))
+            rest = current.orelse
+            if (
+                isinstance(rest, cst.IfExp)
+                and (self.suspends(rest.body) or self.suspends(rest.orelse))
+                and not self.suspends(rest.test)
+            ):
+                test, current = rest.test, rest
+                continue
+            other, no = self.branch(lambda: self.expr(rest))
+            chain: cst.If | cst.Else = cst.Else(body=block([*other, assign(result, no)]))
+            break
+        for arm_test, stmts in reversed(arms):
+            chain = cst.If(test=arm_test, body=block(stmts), orelse=chain)
+        pre.append(chain)  # type: ignore[arg-type]
+        return pre, name(result)
+
+    def _expr_Comparison(self, node: cst.Comparison) -> tuple[Stmts, cst.BaseExpression]:
+        comps = node.comparisons
+        if not any(self.suspends(c.comparator) for c in comps[1:]):
+            return self.ordered(node, self.operands(node))
+        # `a < b < c` is `a < b and b < c` with b evaluated once: a branch per link.
+        pre, left = self.expr(node.left)
+        left = self.spill(left, pre)
+        result = self.temp()
+
+        def link(prev: cst.BaseExpression, rest: Sequence[cst.ComparisonTarget]):
+            # One comparison per awaiting operand: the links up to the next one
+            # that awaits stay one chain, its last operand kept for the next link
+            # by `:=` where the chain reaches it.
+            head = rest[0]
+            stmts, right = self.expr(head.comparator)
+            size = 1
+            while size < len(rest) and not self.suspends(rest[size].comparator):
+                size += 1
+            group = [head.with_changes(comparator=right), *rest[1:size]]
+            tail = rest[size:]
+            if tail:
+                if size == 1:
+                    right = self.spill(right, stmts)
+                    group[0] = head.with_changes(comparator=right)
+                else:
+                    last = group[-1]
+                    if not is_constant(last.comparator):
+                        self.branches += 1  # (assigned only if the chain gets that far)
+                        right = name(self.temp())
+                        self.branches -= 1
+                        group[-1] = last.with_changes(
+                            comparator=cst.NamedExpr(
+                                target=right,
+                                value=last.comparator,
+                                lpar=[cst.LeftParen()],
+                                rpar=[cst.RightParen()],
+                            )
+                        )
+                    else:
+                        right = last.comparator
+            stmts.append(assign(result, cst.Comparison(left=prev, comparisons=group)))
+            return stmts, right, tail
+
+        steps: list[Stmts] = []
+        prev, rest = left, list(comps)
+        while rest:
+            if steps:
+                self.branches += 1  # (the links after the first run only if it holds)
+            try:
+                stmts, prev, rest = link(prev, rest)
+            finally:
+                if steps:
+                    self.branches -= 1
+            steps.append(stmts)
+        if len(steps) <= _NESTED_LINKS:  # each link inside the `if` of the one before
+            body = steps[-1]
+            for stmts in reversed(steps[:-1]):
+                body = [*stmts, cst.If(test=name(result), body=block(body))]
+            return pre + body, name(result)
+        # Many links that await: one flat block, left at the first false link
+        # (nesting an `if` per link would exceed Python's 100 indentation levels).
+        flat: Stmts = []
+        for stmts in steps[:-1]:
+            flat += [*stmts, cst.If(test=negate(name(result)), body=block([simple(cst.Break())]))]
+        flat += [*steps[-1], simple(cst.Break())]
+        return pre + [cst.While(test=name("True"), body=block(flat))], name(result)
+
+    def _expr_ConcatenatedString(self, node: cst.ConcatenatedString) -> tuple[Stmts, cst.BaseExpression]:
+        # `'a' f'{await x()}'` is one string built from its parts in order: their
+        # sum (exact `str`s, so `+` is concatenation), each part evaluated in turn.
+        parts: list[cst.BaseExpression] = []
+        gaps: list[cst.BaseParenthesizableWhitespace] = []
+        part: cst.BaseExpression = node
+        while isinstance(part, cst.ConcatenatedString):
+            parts.append(part.left)
+            gaps.append(part.whitespace_between)
+            part = part.right
+        parts.append(part)
+        total = parts[0]
+        for gap, nxt in zip(gaps, parts[1:]):
+            total = cst.BinaryOperation(
+                left=total, operator=cst.Add(whitespace_before=gap), right=nxt
+            )
+        total = total.with_changes(lpar=node.lpar or [cst.LeftParen()], rpar=node.rpar or [cst.RightParen()])
+        return self.expr(total)
+
+    def _expr_Lambda(self, node: cst.Lambda) -> tuple[Stmts, cst.BaseExpression]:
+        return self.ordered(node, [(p.default, None) for p in self._params(node.params) if p.default])
+

@@ -1,0 +1,406 @@
+"""Statements and blocks (rustc's ``block.rs``): simple and compound statements that await.
+
+Each statement is lowered on its own (its temporaries numbered from 1), in
+the order CPython runs its parts: assignment targets after values (but
+augmented targets read first), ``elif`` tests only after the tests before,
+``while`` tests before each round, ``except`` types and ``match`` guards only
+when reached. Statements that do not await are kept as written.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+
+from desugar.compiler.build import Stmts, assign, block, name, negate, one_line, rt, simple
+from desugar.compiler.lowering.base import LoweringBase
+from desugar.compiler.lowering.common import split_with, statements_of
+from desugar.compiler.names import AUG_KEY, AUG_TARGET, AUG_VALUE, PREFIX
+
+
+class StatementLowering(LoweringBase):
+    """Blocks, suites, simple statements, and ``if``/``while``/``for``/``with``/``try``/``match``."""
+
+    # ------------------------------------------------------------------
+    # Statements
+    def block(self, stmts: Sequence[cst.BaseStatement]) -> Stmts:
+        out: Stmts = []
+        for stmt in stmts:
+            out += self.statement(stmt)
+        return out
+
+    def suite(self, suite: cst.BaseSuite) -> cst.BaseSuite:
+        if isinstance(suite, cst.IndentedBlock):
+            body = self.block(suite.body)
+            return suite.with_changes(body=body)
+        assert isinstance(suite, cst.SimpleStatementSuite)
+        lowered = self.small_statements(suite.body)
+        if lowered is None:
+            return suite
+        return cst.IndentedBlock(body=lowered, header=suite.trailing_whitespace)
+
+    def statement(self, stmt: cst.BaseStatement) -> Stmts:
+        self.reset()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out = self.small_statements(stmt.body)
+            if out is None:
+                self.ctx.kept.add(id(stmt))
+                return [stmt]
+            if not out:
+                out = [simple(cst.Pass())]
+            first = out[0]
+            out[0] = first.with_changes(
+                leading_lines=[*stmt.leading_lines, *first.leading_lines],
+                **({"trailing_whitespace": stmt.trailing_whitespace} if isinstance(first, cst.SimpleStatementLine) else {}),
+            )
+            return out
+        # Comments and blank lines above a compound statement go above whatever it becomes.
+        lines = stmt.leading_lines  # type: ignore[attr-defined]
+        method = getattr(self, f"_stmt_{type(stmt).__name__}")
+        out = method(stmt.with_changes(leading_lines=[]))
+        if lines:
+            out[0] = out[0].with_changes(leading_lines=[*lines, *out[0].leading_lines])
+        return out
+
+    def small_statements(self, small: Sequence[cst.BaseSmallStatement]) -> Stmts | None:
+        out: Stmts = []
+        pending: list[cst.BaseSmallStatement] = []
+        lowered_any = False
+        for stmt in small:
+            self.reset()
+            lowered = self.small(stmt)
+            if lowered is None:
+                pending.append(stmt.with_changes(semicolon=cst.MaybeSentinel.DEFAULT))
+                continue
+            lowered_any = True
+            if pending:
+                out.append(cst.SimpleStatementLine(body=pending))
+                pending = []
+            out.extend(lowered)
+        if not lowered_any:
+            return None
+        if pending:
+            out.append(cst.SimpleStatementLine(body=pending))
+        return out
+
+    def small(self, stmt: cst.BaseSmallStatement) -> Stmts | None:
+        """Statements for one small statement that suspends, or None if it does not."""
+        if not self.suspends(stmt):
+            return None
+        value = getattr(stmt, "value", None)
+        # The statement forms whose whole value is awaited read as rustc's output.
+        if isinstance(value, cst.Await) and not self.suspends(value.expression):
+            if isinstance(stmt, cst.Expr):
+                return self.with_comment([*self.emit_await(value.expression, None), self.style.release], value)
+            if isinstance(stmt, cst.Return):
+                return self.with_comment(
+                    [*self.emit_await(value.expression, None), simple(stmt.with_changes(value=self.style.result))],
+                    value,
+                )
+            if isinstance(stmt, cst.Assign) and not any(self.suspends(t.target) for t in stmt.targets):
+                return self.with_comment(
+                    [
+                        *self.emit_await(value.expression, None),
+                        simple(stmt.with_changes(value=self.style.result)),
+                        self.style.release,
+                    ],
+                    value,
+                )
+        method = getattr(self, f"_small_{type(stmt).__name__}", None)
+        if method is None:
+            raise self.ctx.fail(stmt, f"`await` in {type(stmt).__name__} is not supported")
+        return method(stmt)
+
+    def _small_Expr(self, stmt: cst.Expr) -> Stmts:
+        pre, value = self.expr(stmt.value)
+        if value is self.style.result or isinstance(value, cst.Name) and value.value.startswith(PREFIX):
+            return pre + self.release()
+        return pre + [simple(stmt.with_changes(value=value))] + self.release()
+
+    def _small_Return(self, stmt: cst.Return) -> Stmts:
+        pre, value = self.expr(stmt.value)  # type: ignore[arg-type]
+        return pre + [simple(stmt.with_changes(value=value))]
+
+    def _small_Raise(self, stmt: cst.Raise) -> Stmts:
+        parts = [(stmt.exc, None)] + ([(stmt.cause.item, None)] if stmt.cause else [])
+        pre, low = self.ordered(stmt, parts)
+        return pre + [simple(low)]
+
+    def _small_Assert(self, stmt: cst.Assert) -> Stmts:
+        pre, test = self.expr(stmt.test)
+        fail, msg = self.branch(lambda: self.expr(stmt.msg)) if stmt.msg is not None else ([], None)
+        fail.append(simple(cst.Assert(test=name("False"), msg=msg)))
+        check = cst.If(
+            test=negate(test), body=block(fail)
+        )
+        return [cst.If(test=name("__debug__"), body=block([*pre, check]))]
+
+    def _small_Assign(self, stmt: cst.Assign) -> Stmts:
+        pre, value = self.expr(stmt.value)
+        if not any(self.suspends(t.target) for t in stmt.targets):
+            return pre + [simple(stmt.with_changes(value=value))] + self.release()
+        value = self.spill(value, pre)
+        for target in stmt.targets:
+            pre += self.store(target.target, value)
+        return pre + self.release()
+
+    def _small_AnnAssign(self, stmt: cst.AnnAssign) -> Stmts:
+        # In a function, annotations of assignment targets are never evaluated:
+        # one that awaits is kept as text (a bare name stays a local).
+        if self.suspends(stmt.annotation.annotation):
+            text = cst.SimpleString(repr(one_line(stmt.annotation.annotation, 1000)))
+            stmt = stmt.with_changes(annotation=stmt.annotation.with_changes(annotation=text))
+            if stmt.value is None or not self.suspends(stmt):
+                return [simple(stmt)]
+        if stmt.value is None:
+            pre, place = self.target_parts(stmt.target)
+            return pre + [simple(stmt.with_changes(target=place))] + self.release()
+        pre, value = self.expr(stmt.value)
+        if not self.suspends(stmt.target):
+            return pre + [simple(stmt.with_changes(value=value))] + self.release()
+        value = self.spill(value, pre)
+        return pre + self.store(stmt.target, value) + self.release()
+
+    def target_parts(self, target: cst.BaseExpression) -> tuple[Stmts, cst.BaseExpression]:
+        """Evaluate the sub-expressions of an assignment target; the target to store to."""
+        if isinstance(target, cst.Attribute):
+            pre, obj = self.expr(target.value)
+            return pre, target.with_changes(value=obj)
+        if isinstance(target, cst.Subscript):
+            return self.ordered(target, self.operands(target))
+        return [], target
+
+    def store(self, target: cst.BaseExpression, value: cst.BaseExpression) -> Stmts:
+        """Assign ``value`` to ``target`` as ``target = value`` does, awaits inside the target included."""
+        if isinstance(target, (cst.Tuple, cst.List)) and self.suspends(target):
+            temps: list[cst.BaseElement] = []
+            names: list[tuple[cst.BaseExpression, str]] = []
+            for element in target.elements:
+                t = self.temp()
+                if isinstance(element, cst.StarredElement):
+                    temps.append(cst.StarredElement(name(t)))
+                else:
+                    temps.append(cst.Element(name(t)))
+                names.append((element.value, t))
+            stmts: Stmts = [assign(cst.Tuple(temps, lpar=[], rpar=[]), value)]
+            for element_target, t in names:
+                stmts += self.store(element_target, name(t))
+            return stmts
+        pre, place = self.target_parts(target)
+        return pre + [assign(place, value)]  # type: ignore[arg-type]
+
+    def _small_AugAssign(self, stmt: cst.AugAssign) -> Stmts:
+        # Python reads the target before it evaluates the right-hand side:
+        # `t[k] += await f()` loads t, k and t[k], then awaits.
+        target = stmt.target
+        before: Stmts = []
+        temps = [AUG_VALUE]
+        if isinstance(target, cst.Name):
+            place: cst.BaseAssignTargetExpression = target
+        elif isinstance(target, cst.Attribute):
+            pre, obj = self.expr(target.value)
+            before += pre + [assign(AUG_TARGET, obj)]
+            place = target.with_changes(value=name(AUG_TARGET), lpar=[], rpar=[])
+            temps.insert(0, AUG_TARGET)
+        else:
+            assert isinstance(target, cst.Subscript)
+            pre, obj = self.expr(target.value)
+            before += pre
+            key_pre, key = self.subscript_key(target.slice)
+            if key_pre:
+                obj = self.spill(obj, before)
+            before += key_pre + [assign(AUG_TARGET, obj), assign(AUG_KEY, key)]
+            place = cst.Subscript(
+                value=name(AUG_TARGET), slice=[cst.SubscriptElement(cst.Index(name(AUG_KEY)))]
+            )
+            temps[:0] = [AUG_TARGET, AUG_KEY]
+        before.append(assign(AUG_VALUE, place))
+        pre, value = self.expr(stmt.value)
+        after = [
+            simple(stmt.with_changes(target=name(AUG_VALUE), value=value)),
+            assign(place, name(AUG_VALUE)),
+        ]
+        self.unconditional[:0] = temps
+        return [*before, *pre, *after] + self.release()
+
+    def subscript_key(self, slice_: Sequence[cst.SubscriptElement]) -> tuple[Stmts, cst.BaseExpression]:
+        """The key ``a[...]`` passes to ``__getitem__``, evaluated once, in order."""
+        if len(slice_) == 1 and slice_[0].comma is cst.MaybeSentinel.DEFAULT:
+            only = slice_[0].slice
+            if isinstance(only, cst.Index) and only.star is None:
+                return self.expr(only.value)
+        key = cst.Subscript(value=rt("subscript_key"), slice=slice_)
+        return self.ordered(key, self.operands(key)[1:])
+
+    def _small_Del(self, stmt: cst.Del) -> Stmts:
+        # `del a[k1], b[k2]` deletes one target after the other.
+        target = stmt.target
+        targets = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else [target]
+        out: Stmts = []
+        for one in targets:
+            pre, place = self.target_parts(one)
+            out += pre + [simple(cst.Del(target=place))]  # type: ignore[arg-type]
+        return out + self.release()
+
+    # --- compound statements -----------------------------------------------
+    def _stmt_If(self, stmt: cst.If) -> Stmts:
+        pre, test = self.expr(stmt.test)
+        orelse = stmt.orelse
+        if isinstance(orelse, cst.If):
+            if self.suspends(orelse.test):  # `elif await c():` runs only if the tests before failed
+                orelse = cst.Else(body=block(self.statement(orelse)))
+            else:
+                orelse = self._stmt_If(orelse)[0]  # type: ignore[assignment]
+        elif isinstance(orelse, cst.Else):
+            orelse = orelse.with_changes(body=self.suite(orelse.body))
+        return pre + [stmt.with_changes(test=test, body=self.suite(stmt.body), orelse=orelse)]
+
+    def _else(self, orelse: cst.Else | None) -> cst.Else | None:
+        return None if orelse is None else orelse.with_changes(body=self.suite(orelse.body))
+
+    def _stmt_While(self, stmt: cst.While) -> Stmts:
+        body = self.suite(stmt.body)
+        if not self.suspends(stmt.test):
+            return [stmt.with_changes(body=body, orelse=self._else(stmt.orelse))]
+        # The test is evaluated before every iteration: it moves into the loop.
+        pre, test = self.expr(stmt.test)
+        exit_: Stmts = [simple(cst.Break())]
+        out: Stmts = []
+        flag = None
+        if stmt.orelse is not None:
+            flag = self.label("exhausted")
+            out.append(assign(flag, name("False")))
+            exit_.insert(0, assign(flag, name("True")))
+        check = cst.If(test=negate(test), body=block(exit_))
+        inner = statements_of(body)
+        out.append(cst.While(test=name("True"), body=block([*pre, check, *inner])))
+        if flag is not None:
+            out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
+        return out
+
+    def _stmt_For(self, stmt: cst.For) -> Stmts:
+        pre, iterable = self.expr(stmt.iter)
+        body = self.suite(stmt.body)
+        target = stmt.target
+        if self.suspends(target):
+            t = self.label("item")
+            self.reset()
+            stores = self.store(target, name(t))
+            inner = statements_of(body)
+            body = block([*stores, *inner])
+            target = name(t)
+        if stmt.asynchronous is not None:
+            return pre + self.async_for(stmt, iterable, target, body)
+        return pre + [stmt.with_changes(iter=iterable, target=target, body=body, orelse=self._else(stmt.orelse))]
+
+    def _stmt_With(self, stmt: cst.With) -> Stmts:
+        items = list(stmt.items)
+        if stmt.asynchronous is not None:
+            return self.async_with(stmt, items)
+        split = next((i for i, item in enumerate(items) if i > 0 and self.suspends(item)), None)
+        if split is not None:  # later items are evaluated inside the earlier ones
+            return self._stmt_With(split_with(stmt, items, split))
+        item = items[0]
+        pre, ctx_expr = self.expr(item.item)
+        body = self.suite(stmt.body)
+        new_item = item.with_changes(item=ctx_expr)
+        if item.asname is not None and self.suspends(item.asname.name):
+            t = self.label("value")
+            self.reset()
+            stores = self.store(item.asname.name, name(t))
+            inner = statements_of(body)
+            body = block([*stores, *inner])
+            new_item = new_item.with_changes(asname=item.asname.with_changes(name=name(t)))
+        return pre + [stmt.with_changes(items=[new_item, *items[1:]], body=body)]
+
+    def _stmt_Try(self, stmt: cst.Try) -> Stmts:
+        handlers = list(stmt.handlers)
+        split = next((i for i, h in enumerate(handlers) if self.suspends(h.type)), None)
+        if split is not None and isinstance(stmt, cst.TryStar):
+            raise self.ctx.fail(handlers[split], "`await` in the exception type of an `except*` clause is not supported")
+        kept = [h.with_changes(body=self.suite(h.body)) for h in handlers[: split if split is not None else len(handlers)]]
+        if split is not None:
+            kept.append(self.except_chain(handlers[split:]))
+        return [
+            stmt.with_changes(
+                body=self.suite(stmt.body),
+                handlers=kept,
+                orelse=self._else(stmt.orelse),
+                finalbody=None if stmt.finalbody is None else stmt.finalbody.with_changes(body=self.suite(stmt.finalbody.body)),
+            )
+        ]
+
+    def except_chain(self, handlers: Sequence[cst.ExceptHandler]) -> cst.ExceptHandler:
+        """``except`` clauses whose types await: one handler that tests them in order.
+
+        A clause's type is evaluated only when the clauses before it did not match;
+        when none matches, the exception propagates unchanged (a bare ``raise``).
+        """
+        caught = self.label("exception")
+        chain: Stmts = [simple(cst.Raise())]
+        for handler in reversed(handlers):
+            self.reset()
+            body = statements_of(self.suite(handler.body))
+            if handler.name is not None:
+                target = handler.name.name
+                body = [
+                    assign(target, name(caught)),  # type: ignore[arg-type]
+                    cst.Try(
+                        body=block(body),
+                        finalbody=cst.Finally(body=block([assign(target, name("None")), simple(cst.Del(target=target))])),  # type: ignore[arg-type]
+                    ),
+                ]
+            if handler.type is None:
+                chain = body
+                continue
+            pre, kind = self.expr(handler.type)
+            test = cst.Call(func=rt("exception_matches"), args=[cst.Arg(name(caught)), cst.Arg(kind)])
+            chain = [*pre, cst.If(test=test, body=block(body), orelse=cst.Else(body=block(chain)))]
+        return cst.ExceptHandler(
+            body=block(chain),
+            type=name("BaseException"),
+            name=cst.AsName(name=name(caught)),
+        )
+
+    _stmt_TryStar = _stmt_Try
+
+    def _stmt_Match(self, stmt: cst.Match) -> Stmts:
+        pre, subject = self.expr(stmt.subject)
+        cases = list(stmt.cases)
+        split = next((i for i, c in enumerate(cases) if self.suspends(c.guard)), None)
+        if split is None:
+            return pre + [stmt.with_changes(subject=subject, cases=[c.with_changes(body=self.suite(c.body)) for c in cases])]
+        # A guard that awaits: match up to its case, evaluate the guard in the
+        # case's body, and fall through to a second match for the later cases.
+        subject_name = self.label("subject")
+        matched = f"{PREFIX}matched{self.labels}"
+        out: Stmts = [*pre, assign(subject_name, subject), assign(matched, name("True"))]
+        first_cases = []
+        for c in cases[:split]:
+            first_cases.append(c.with_changes(body=self.suite(c.body)))
+        guarded = cases[split]
+        self.reset()
+        gpre, guard = self.expr(guarded.guard)  # type: ignore[arg-type]
+        body = self.suite(guarded.body)
+        inner = statements_of(body)
+        guarded_body = [
+            *gpre,
+            cst.If(
+                test=guard,
+                body=block(inner),
+                orelse=cst.Else(body=block([assign(matched, name("False"))])),
+            ),
+        ]
+        first_cases.append(guarded.with_changes(guard=None, whitespace_before_if=cst.SimpleWhitespace(""), whitespace_after_if=cst.SimpleWhitespace(""), body=block(guarded_body)))
+        rest = cases[split + 1 :]
+        if rest:
+            first_cases.append(
+                cst.MatchCase(pattern=cst.MatchAs(), body=block([assign(matched, name("False"))]))
+            )
+        out.append(stmt.with_changes(subject=name(subject_name), cases=first_cases))
+        if rest:
+            second = stmt.with_changes(subject=name(subject_name), cases=rest, leading_lines=[])
+            out.append(cst.If(test=negate(name(matched)), body=block(self._stmt_Match(second))))
+        return out
+
