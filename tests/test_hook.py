@@ -704,6 +704,11 @@ def test_compiler_version_covers_the_compiler_s_files() -> None:
     assert "lowering.py:" in version
 
 
+def without_stat(entry: bytes) -> bytes:
+    """A cache entry but for the source's stat and when it was taken (which a rewrite renews)."""
+    return entry[:24] + entry[64:]
+
+
 DAMAGES = {
     "empty": lambda data: b"",
     "header_only": lambda data: data[:10],
@@ -733,7 +738,7 @@ def test_damaged_cache_entry_is_ignored_and_rewritten(
     result = probe(package, USE_PACKAGE)
     assert result.output.splitlines()[0] == "total 27"
     assert result.stats["translations"] == 1
-    assert entry.read_bytes() == good
+    assert without_stat(entry.read_bytes()) == without_stat(good)
     assert probe(package, USE_PACKAGE).stats["translations"] == 0
 
 
