@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
-_LINE_END = re.compile(r"\r\n|\r|\n")
-
 
 def source_lines(source: str) -> list[str]:
     """The lines of ``source`` as CPython numbers them.
@@ -15,7 +11,7 @@ def source_lines(source: str) -> list[str]:
     ``\\x1c``-``\\x1e``, ``\\x85``, U+2028 and U+2029, which would put every
     later line number, and the line shown with it, off.
     """
-    return _LINE_END.split(source)
+    return source.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # (no regex: `re` is costly to import)
 
 
 def _shown(line: str) -> str:

@@ -47,13 +47,12 @@ A cache hit imports neither the compiler nor libcst. A module without
 from __future__ import annotations
 
 import _imp
+import _thread
 import importlib.abc
 import marshal
 import os
-import threading
 import sys
 import time
-import warnings
 import zlib
 from io import FileIO, open_code
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
@@ -284,7 +283,35 @@ def cache_path(source_path: str) -> str | None:
     ``importlib.util.cache_from_source`` gives the directory (``__pycache__``
     or below ``sys.pycache_prefix``) and CPython's name, to which desugar's tag
     is added: ``mod.cpython-311.pyc`` -> ``mod.cpython-311.desugar-0.1.0.pyc``.
+    Without a ``pycache_prefix`` (the name then depends on nothing but the
+    path), it is asked once per directory, and the rest is the file's name.
     """
+    head, sep, tail = source_path.rpartition(os.sep)
+    if not (
+        sep
+        and len(tail) > 3
+        and tail.endswith(".py")
+        and sys.pycache_prefix is None
+        and not (os.altsep and os.altsep in tail)
+    ):
+        return _cache_path(source_path)
+    known = _cache_dirs.get(head)
+    if known is None:
+        probe = _cache_path(head + sep + "_.py")
+        if probe is None:
+            return None
+        directory, sep, name = probe.rpartition(os.sep)
+        if not name.startswith("_."):
+            return _cache_path(source_path)
+        known = _cache_dirs[head] = (directory + sep, name[1:])
+    return known[0] + tail[:-3] + known[1]
+
+
+#: Source directory -> its cache directory (with a separator) and the end of a cache name.
+_cache_dirs: dict[str, tuple[str, str]] = {}
+
+
+def _cache_path(source_path: str) -> str | None:
     try:
         pyc = cache_from_source(source_path)
     except (NotImplementedError, ValueError):  # no cache_tag, or an odd path
@@ -294,10 +321,12 @@ def cache_path(source_path: str) -> str | None:
 
 def _stat_bytes(st: os.stat_result) -> bytes:
     """The stat fields an entry records of its source: size, mtime, ctime, inode."""
-    return b"".join(
-        (n & _MASK).to_bytes(8, "little")
-        for n in (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-    )
+    return (
+        (st.st_size & _MASK)
+        | (st.st_mtime_ns & _MASK) << 64
+        | (st.st_ctime_ns & _MASK) << 128
+        | (st.st_ino & _MASK) << 192
+    ).to_bytes(32, "little")
 
 
 def _checked_stat(st: os.stat_result | None, checked: int) -> bytes:
@@ -388,7 +417,7 @@ def write_cache(
 
 def write_atomically(path: str, data: bytes) -> bool:
     """Write ``data`` to a temporary file beside ``path``, then rename it; False on any OSError."""
-    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}"
+    temporary = f"{path}.{os.getpid()}.{_thread.get_ident()}"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temporary, "wb") as file:
@@ -749,6 +778,8 @@ def _warn_imported(finder: DesugarFinder) -> None:
         shown = ", ".join(names[:10]) + (
             f" and {len(names) - 10} more" if len(names) > 10 else ""
         )
+        import warnings
+
         warnings.warn(
             f"desugar: {shown} {'was' if len(names) == 1 else 'were'} imported before the "
             "import hook was installed and will not be translated; install the hook "
