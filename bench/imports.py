@@ -279,7 +279,9 @@ def main() -> None:
         }
         for samples in (times, cpu_times)
     )
-    p, h, pp, hp, ap = (median[n] for n in ("plain", "hooked", "plain_pre", "hooked_pre", "ahead_pre"))
+    p, h, pp, hp, ap = (
+        median[n] for n in ("plain", "hooked", "plain_pre", "hooked_pre", "ahead_pre")
+    )
     c, m = best(cold), best(machinery)
     kloc = lines / 1000
     ms = 1000
@@ -287,13 +289,14 @@ def main() -> None:
     def spread(name: str) -> str:
         low, mid, high = ratios[name]
         cpu_low, cpu_mid, cpu_high = cpu_ratios[name]
-        return f"{mid:6.2f}x {f'({low:.2f}-{high:.2f})':>11}  {cpu_mid:5.2f}x ({cpu_low:.2f}-{cpu_high:.2f})"
+        wall = f"{mid:6.2f}x {f'({low:.2f}-{high:.2f})':>11}"
+        return f"{wall}  {cpu_mid:5.2f}x ({cpu_low:.2f}-{cpu_high:.2f})"
 
     print(
         f"package: {MODULES} modules + __init__ + base, {lines} lines; Python {sys.version.split()[0]}"
     )
     print(
-        f"{warm_repeats} rounds of fresh interpreters (warm; medians, ratio quartiles in brackets), "
+        f"{warm_repeats} rounds of fresh interpreters (warm: medians, the ratios' quartiles), "
         f"best of {cold_repeats} (cold); import timed inside the child"
     )
     print()

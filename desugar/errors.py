@@ -11,7 +11,8 @@ def source_lines(source: str) -> list[str]:
     ``\\x1c``-``\\x1e``, ``\\x85``, U+2028 and U+2029, which would put every
     later line number, and the line shown with it, off.
     """
-    return source.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # (no regex: `re` is costly to import)
+    # (Not a regular expression: `re` is costly to import.)
+    return source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _shown(line: str) -> str:

@@ -548,7 +548,7 @@ def flag_coroutines(code: CodeType, source: bytes) -> CodeType:
     blocks = (ast.stmt, ast.excepthandler, ast.match_case)
 
     def visit(node: ast.AST, scope: tuple[str, ...]) -> None:
-        for child in ast.iter_child_nodes(node):  # statements only: no def is in an expression
+        for child in ast.iter_child_nodes(node):  # (statements only: no def is in an expression)
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 inner = (*scope, child.name)
                 if isinstance(child, ast.AsyncFunctionDef):
