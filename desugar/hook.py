@@ -460,7 +460,12 @@ def translated_code(source: bytes | None, source_path: str) -> CodeType | None:
     data = _read_entry(pyc) if pyc is not None else None
     if data is not None:
         assert pyc is not None
-        code = _cached(data, pyc, source, source_path, st, checked)
+        if st is not None and _vouched(data, st):
+            code = _entry_code(data)
+        else:
+            if source is None:
+                source = _read(source_path)
+            code = _hashed(data, pyc, source, st, checked)
         if code is not None:
             stats.cache_hits += 1
             _fix_co_filename(code, source_path)
@@ -476,34 +481,28 @@ def translated_code(source: bytes | None, source_path: str) -> CodeType | None:
     return code
 
 
-def _cached(
-    data: bytes,
-    pyc: str,
-    source: bytes | None,
-    source_path: str,
-    st: os.stat_result | None,
-    checked: int,
-) -> CodeType | None:
-    """The code of entry ``data`` if it is the translation of the source, else None.
+def _vouched(data: bytes, st: os.stat_result) -> bool:
+    """Does the source's stat ``st`` vouch for entry ``data`` (see the module's docstring)?"""
+    return data[_SOURCE_STAT] == _stat_bytes(st) and _settled(
+        st, int.from_bytes(data[_CHECKED], "little")
+    )
 
-    The source is read (if ``source`` is None) and hashed unless the entry's
-    stat vouches for it (see the module's docstring); an entry the hash
-    confirms gets the source's stat ``st`` now, once the source is settled.
+
+def _hashed(
+    data: bytes, pyc: str, source: bytes, st: os.stat_result | None, checked: int
+) -> CodeType | None:
+    """The code of entry ``data`` if it is the translation of ``source`` (by hash), else None.
+
+    A confirmed entry gets the source's stat ``st`` (taken at ``checked``,
+    before ``source`` was read), once the source is settled, so that the next
+    import need not read it.
     """
-    if st is not None and data[_SOURCE_STAT] == _stat_bytes(st):
-        if _settled(st, int.from_bytes(data[_CHECKED], "little")):
-            return _entry_code(data)
-    if source is None:
-        source = _read(source_path)
     if data[_SOURCE_HASH] != source_hash(source):
         return None
     code = _entry_code(data)
-    if (
-        code is not None
-        and st is not None
-        and _settled(st, checked)
-        and not sys.dont_write_bytecode
-    ):
+    renew = st is not None and _settled(st, checked) and not sys.dont_write_bytecode
+    if code is not None and renew:
+        assert st is not None
         stat = _checked_stat(st, checked)
         if data[_SOURCE_STAT.start : _CHECKED.stop] != stat:
             write_atomically(pyc, data[: _SOURCE_STAT.start] + stat + data[_CHECKED.stop :])
