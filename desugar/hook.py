@@ -27,14 +27,16 @@ soon after the last one it is made. The source's hash decides; its stat only
 saves reading it: an entry whose recorded stat is the source's stat now, taken
 when the source had not changed for `RACY_NS` (so that any later write, even
 one that puts the mtime back, changed its ctime), is used without reading the
-source, as git trusts a clean index entry. Otherwise the source is read and
-hashed, and an entry that still matches gets the new stat (a rewritten
-header). An entry whose header or checksum does not match is ignored and
-rewritten. Entries are written to ``{pyc}.{pid}`` and
-renamed over the old one, so two processes never see half a file; any
-``OSError`` (a read-only directory, ``__pycache__`` being a file, a full disk)
-only means no cache. ``sys.dont_write_bytecode`` (``PYTHONDONTWRITEBYTECODE``)
-stops writes, and ``sys.pycache_prefix`` moves them, as for CPython's pycs.
+source, as git trusts a clean index entry. (Where the ctime is the creation
+time, as on Windows, an edit that puts the mtime back goes unseen, as it does
+for CPython's own pycs.) Otherwise the source is read and hashed, and an entry
+that still matches gets the new stat (a rewritten header). An entry whose
+header or checksum does not match is ignored and rewritten. Entries are
+written to ``{pyc}.{pid}`` and renamed over the old one, so two processes
+never see half a file; any ``OSError`` (a read-only directory, ``__pycache__``
+being a file, a full disk) only means no cache. ``sys.dont_write_bytecode``
+(``PYTHONDONTWRITEBYTECODE``) stops writes, and ``sys.pycache_prefix`` moves
+them, as for CPython's pycs.
 
 The cached code of a translated ``async def`` is already flagged as a
 coroutine's (see `flag_coroutines`), so the ``@_ds_rt.async_fn`` that runs
@@ -369,14 +371,8 @@ def _read_entry(pyc: str) -> bytes | None:
     return data
 
 
-_prefix: bytes | None = None
-
-
 def _header_prefix() -> bytes:
-    global _prefix
-    if _prefix is None:
-        _prefix = CACHE_MAGIC + MAGIC_NUMBER + _settings()
-    return _prefix
+    return CACHE_MAGIC + MAGIC_NUMBER + _settings()
 
 
 def _entry_code(data: bytes) -> CodeType | None:
