@@ -1,8 +1,8 @@
 """Import benchmark: a package of 50 generated modules, translated by the import hook vs plain.
 
-Run ``python bench/imports.py`` (``--quick`` for fewer repeats). Every figure
-is the best of several fresh interpreters, timed inside the child around the
-import (``time.perf_counter``), with bytecode writes on in the child:
+Run ``python bench/imports.py`` (``--quick`` for fewer rounds, ``--rounds N``,
+``--json OUT``). Every figure comes from fresh interpreters, timed inside the
+child around the import (``time.perf_counter``), with bytecode writes on:
 
 - plain: ``import bpkg`` with no hook, from CPython's own (warm) pycs;
 - translated, warm: ``desugar.install(["bpkg"])`` then ``import bpkg``, from
@@ -16,21 +16,32 @@ import (``time.perf_counter``), with bytecode writes on in the child:
 - translated, cold: desugar's cache entries deleted first, so every module is
   translated (libcst and the compiler are imported on the way).
 
-Ratios are translated / plain. The package is the same source both ways: the
-plain import runs the ``async def`` natively.
+The warm cases are run in rounds, one child each per round, in an order that
+turns from round to round, so that the load of the (shared) machine falls on
+all of them alike. A ratio is translated / plain *within a round*; the figure
+is the median of the rounds' ratios, with the quartiles of those ratios as its
+spread, by wall time and by CPU time (``time.process_time``); *bests* is the
+ratio of the best times. Times are the medians of the rounds. The sources are
+left unchanged for longer than `desugar.hook.RACY_NS` before the caches are
+written, as a source that is not being edited is (the cache is then used
+without reading the source: see `desugar.hook`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import desugar
+import desugar.hook
 
 MODULES = 50
 PACKAGE = "bpkg"
@@ -121,14 +132,14 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def timed(root: Path, before: str, measured: str) -> float:
-    """Seconds ``measured`` takes in a fresh interpreter, after ``before`` ran."""
+def timed_both(root: Path, before: str, measured: str) -> tuple[float, float]:
+    """Seconds ``measured`` takes in a fresh interpreter, after ``before`` ran: wall and CPU."""
     code = (
         "import time\n"
         f"{before}\n"
-        "start = time.perf_counter()\n"
+        "start, cpu = time.perf_counter(), time.process_time()\n"
         f"{measured}\n"
-        "print(time.perf_counter() - start)\n"
+        "print(time.perf_counter() - start, time.process_time() - cpu)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -138,7 +149,13 @@ def timed(root: Path, before: str, measured: str) -> float:
         text=True,
         check=True,
     )
-    return float(result.stdout.split()[-1])
+    wall, cpu = result.stdout.split()[-2:]
+    return float(wall), float(cpu)
+
+
+def timed(root: Path, before: str, measured: str) -> float:
+    """Seconds (wall) ``measured`` takes in a fresh interpreter, after ``before`` ran."""
+    return timed_both(root, before, measured)[0]
 
 
 HOOKED = f"import desugar\ndesugar.install([{PACKAGE!r}])\nimport {PACKAGE}"
@@ -179,11 +196,51 @@ def best(samples: list[float]) -> float:
     return min(samples)
 
 
+def quartiles(samples: list[float]) -> tuple[float, float, float]:
+    """The lower quartile, the median and the upper quartile of ``samples``."""
+    if len(samples) < 2:
+        return samples[0], samples[0], samples[0]
+    low, median, high = statistics.quantiles(samples, n=4, method="inclusive")
+    return low, median, high
+
+
+#: The warm cases: (name, directory below the root, run first, timed).
+WARM = [
+    ("plain", ".", "", PLAIN),
+    ("hooked", ".", "", HOOKED),
+    ("plain_pre", ".", PRELOAD, PLAIN),
+    ("hooked_pre", ".", PRELOAD, HOOKED),
+    ("ahead_pre", "ahead", PRELOAD, PLAIN),
+]
+
+#: The ratios reported: (name, translated case, plain case).
+RATIOS = [
+    ("end_to_end", "hooked", "plain"),
+    ("modules_only", "hooked_pre", "plain_pre"),
+    ("ahead_of_time", "ahead_pre", "plain_pre"),
+]
+
+
+def warm_rounds(root: Path, rounds: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU seconds of each warm case: one child per case and round, the order turning."""
+    wall: dict[str, list[float]] = {name: [] for name, *_ in WARM}
+    cpu: dict[str, list[float]] = {name: [] for name, *_ in WARM}
+    for index in range(rounds):
+        turn = index % len(WARM)
+        for name, directory, before, measured in WARM[turn:] + WARM[:turn]:
+            w, c = timed_both(root / directory, before, measured)
+            wall[name].append(w)
+            cpu[name].append(c)
+    return wall, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--rounds", type=int, help="warm rounds (default 40, --quick 10)")
+    parser.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
     args = parser.parse_args()
-    warm_repeats = 5 if args.quick else 15
+    warm_repeats = args.rounds or (10 if args.quick else 40)
     cold_repeats = 2 if args.quick else 5
 
     root = Path(tempfile.mkdtemp(prefix="desugar-bench-imports-"))
@@ -191,19 +248,13 @@ def main() -> None:
         lines = generate(root)
         ahead = root / "ahead"
         generate(ahead, translated=True)
+        time.sleep(desugar.hook.RACY_NS / 1e9)  # the sources settle before any cache is written
         check(root)  # also warms both caches (and the pycs of desugar itself)
         for _ in range(2):
-            timed(root, "", PLAIN)
-            timed(root, "", HOOKED)
-            timed(ahead, PRELOAD, PLAIN)
+            for _name, directory, before, measured in WARM:
+                timed(root / directory, before, measured)
 
-        plain, hooked, plain_pre, hooked_pre, ahead_pre = [], [], [], [], []
-        for _ in range(warm_repeats):  # interleaved, so load changes hit every case
-            plain.append(timed(root, "", PLAIN))
-            hooked.append(timed(root, "", HOOKED))
-            plain_pre.append(timed(root, PRELOAD, PLAIN))
-            hooked_pre.append(timed(root, PRELOAD, HOOKED))
-            ahead_pre.append(timed(ahead, PRELOAD, PLAIN))
+        times, cpu_times = warm_rounds(root, warm_repeats)
 
         cold = []
         for _ in range(cold_repeats):
@@ -221,26 +272,43 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    p, h, pp, hp, ap, c, m = map(
-        best, (plain, hooked, plain_pre, hooked_pre, ahead_pre, cold, machinery)
+    median = {name: statistics.median(samples) for name, samples in times.items()}
+    ratios, cpu_ratios = (
+        {
+            name: quartiles([t / p for t, p in zip(samples[translated], samples[plain])])
+            for name, translated, plain in RATIOS
+        }
+        for samples in (times, cpu_times)
     )
+    p, h, pp, hp, ap = (
+        median[n] for n in ("plain", "hooked", "plain_pre", "hooked_pre", "ahead_pre")
+    )
+    c, m = best(cold), best(machinery)
     kloc = lines / 1000
     ms = 1000
+
+    def spread(name: str) -> str:
+        low, mid, high = ratios[name]
+        cpu_low, cpu_mid, cpu_high = cpu_ratios[name]
+        wall = f"{mid:6.2f}x {f'({low:.2f}-{high:.2f})':>11}"
+        translated, plain = next((t, p) for n, t, p in RATIOS if n == name)
+        bests = best(times[translated]) / best(times[plain])
+        return f"{wall}  {cpu_mid:5.2f}x ({cpu_low:.2f}-{cpu_high:.2f})  {bests:5.2f}x"
+
     print(
         f"package: {MODULES} modules + __init__ + base, {lines} lines; Python {sys.version.split()[0]}"
     )
     print(
-        f"best of {warm_repeats} (warm) / {cold_repeats} (cold) fresh interpreters, import timed inside the child"
+        f"{warm_repeats} rounds of fresh interpreters (warm: medians, the ratios' quartiles), "
+        f"best of {cold_repeats} (cold); import timed inside the child"
     )
     print()
-    print(f"{'':44} {'time':>9} {'ratio':>7}")
+    print(f"{'':44} {'time':>9} {'ratio':>7} {'quartiles':>11}  {'CPU time ratio':>5}  {'bests':>6}")
     print(f"{'plain import (CPython pycs)':44} {p * ms:7.2f}ms {'1.00x':>7}")
-    print(f"{'translated, warm cache, end to end':44} {h * ms:7.2f}ms {h / p:6.2f}x")
+    print(f"{'translated, warm cache, end to end':44} {h * ms:7.2f}ms {spread('end_to_end')}")
     print(f"{'plain import, desugar preloaded':44} {pp * ms:7.2f}ms {'1.00x':>7}")
-    print(
-        f"{'translated, warm cache, modules only':44} {hp * ms:7.2f}ms {hp / pp:6.2f}x"
-    )
-    print(f"{'translated ahead of time, no hook':44} {ap * ms:7.2f}ms {ap / pp:6.2f}x")
+    print(f"{'translated, warm cache, modules only':44} {hp * ms:7.2f}ms {spread('modules_only')}")
+    print(f"{'translated ahead of time, no hook':44} {ap * ms:7.2f}ms {spread('ahead_of_time')}")
     print(
         f"{'translated, cold (every module translated)':44} {c * ms:7.2f}ms {c / p:6.2f}x"
     )
@@ -260,6 +328,23 @@ def main() -> None:
         f"  translation alone: {max(c - h - m, 0) / kloc * ms:.1f}ms per 1000 lines "
         f"({lines / max(c - h - m, 1e-9):,.0f} lines/s)"
     )
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "python": sys.version.split()[0],
+                    "rounds": warm_repeats,
+                    "median_s": median,
+                    "ratio_quartiles": ratios,
+                    "cpu_ratio_quartiles": cpu_ratios,
+                    "best_s": {name: best(samples) for name, samples in times.items()},
+                    "cold_s": c,
+                    "machinery_s": m,
+                    "lines": lines,
+                },
+                f,
+                indent=2,
+            )
 
 
 if __name__ == "__main__":

@@ -12,21 +12,35 @@ own tag::
 
     __pycache__/mod.cpython-311.desugar-0.1.0.pyc
 
-        4 bytes   b"DSG\\x01"
+        4 bytes   b"DSG\\x02"
         4 bytes   importlib.util.MAGIC_NUMBER (the interpreter's bytecode)
         8 bytes   hash of desugar's version, the compiler's files and the options
         8 bytes   hash of the source bytes
+       32 bytes   the source's size, mtime, ctime and inode when it was hashed
+        8 bytes   when that was (nanoseconds since the epoch)
         4 bytes   CRC-32 of what follows
         ...       marshal.dumps(code)
 
 Hashes are ``importlib.util.source_hash``, the one CPython uses for hash-based
 pycs (PEP 552): it needs no import, and an edit invalidates the entry however
-soon after the last one it is made. An entry whose header or checksum does not
-match is ignored and rewritten. Entries are written to ``{pyc}.{pid}`` and
-renamed over the old one, so two processes never see half a file; any
-``OSError`` (a read-only directory, ``__pycache__`` being a file, a full disk)
-only means no cache. ``sys.dont_write_bytecode`` (``PYTHONDONTWRITEBYTECODE``)
-stops writes, and ``sys.pycache_prefix`` moves them, as for CPython's pycs.
+soon after the last one it is made. The source's hash decides; its stat only
+saves reading it: an entry whose recorded stat is the source's stat now, taken
+when the source had not changed for `RACY_NS` (so that any later write, even
+one that puts the mtime back, changed its ctime), is used without reading the
+source, as git trusts a clean index entry. (Where the ctime is the creation
+time, as on Windows, an edit that puts the mtime back goes unseen, as it does
+for CPython's own pycs.) Otherwise the source is read and hashed, and an entry
+that still matches gets the new stat (a rewritten header). An entry whose
+header or checksum does not match is ignored and rewritten. Entries are
+written to ``{pyc}.{pid}`` and renamed over the old one, so two processes
+never see half a file; any ``OSError`` (a read-only directory, ``__pycache__``
+being a file, a full disk) only means no cache. ``sys.dont_write_bytecode``
+(``PYTHONDONTWRITEBYTECODE``) stops writes, and ``sys.pycache_prefix`` moves
+them, as for CPython's pycs.
+
+The cached code of a translated ``async def`` is already flagged as a
+coroutine's (see `flag_coroutines`), so the ``@_ds_rt.async_fn`` that runs
+for each one as the module is imported has nothing left to do.
 
 A cache hit imports neither the compiler nor libcst. A module without
 ``async``/``await`` is left to CPython's own loader and pyc.
@@ -35,22 +49,24 @@ A cache hit imports neither the compiler nor libcst. A module without
 from __future__ import annotations
 
 import _imp
+import _thread
 import importlib.abc
 import marshal
 import os
-import threading
 import sys
-import warnings
+import time
 import zlib
-from io import FileIO
+from io import FileIO, open_code
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, decode_source, source_hash
 from types import CodeType, ModuleType
-from typing import TYPE_CHECKING, Iterable
 
 import desugar
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (import cost)
+    from typing import Iterable
+
     from typing_extensions import Self
 
 __all__ = [
@@ -63,9 +79,22 @@ __all__ = [
     "uninstall",
 ]
 
-#: The first bytes of every cache entry.
-CACHE_MAGIC = b"DSG\x01"
-_HEADER_SIZE = len(CACHE_MAGIC) + len(MAGIC_NUMBER) + 8 + 8 + 4
+#: The first bytes of every cache entry (its last byte: the layout's version).
+CACHE_MAGIC = b"DSG\x02"
+# The header's fields (see the module's docstring), as slices of an entry.
+_PREFIX = slice(0, 16)  # CACHE_MAGIC, MAGIC_NUMBER, the settings' hash
+_SOURCE_HASH = slice(16, 24)
+_SOURCE_STAT = slice(24, 56)
+_CHECKED = slice(56, 64)
+_CRC = slice(64, 68)
+_HEADER_SIZE = 68
+
+#: How long a source must have been left unchanged when it was hashed for its
+#: stat to stand for its hash: more than a file system's timestamp step (2 s on FAT).
+RACY_NS = 3_000_000_000
+
+_NO_STAT = bytes(40)  # no stat, checked at the epoch: the entry is always checked by hash
+_MASK = (1 << 64) - 1
 
 _DESUGAR_DIR = os.path.dirname(os.path.abspath(__file__))
 _COMPILER_DIR = os.path.join(_DESUGAR_DIR, "compiler")
@@ -175,6 +204,8 @@ class DesugarFinder(importlib.abc.MetaPathFinder):
         return entries[: last + 1] if last >= 0 else None
 
     def _in_paths(self, origin: str) -> bool:
+        if not self.paths:
+            return False
         origin = os.path.abspath(origin)
         for directory in self.paths:
             if _under(origin, directory):
@@ -264,7 +295,35 @@ def cache_path(source_path: str, style: str | None = None) -> str | None:
     or below ``sys.pycache_prefix``) and CPython's name, to which desugar's tag
     is added: ``mod.cpython-311.pyc`` -> ``mod.cpython-311.desugar-0.1.0.pyc``
     (``...desugar-0.1.0.hir.pyc`` in the ``hir`` style).
+    Without a ``pycache_prefix`` (the name then depends on nothing but the
+    path), it is asked once per directory, and the rest is the file's name.
     """
+    head, sep, tail = source_path.rpartition(os.sep)
+    if not (
+        sep
+        and len(tail) > 3
+        and tail.endswith(".py")
+        and sys.pycache_prefix is None
+        and not (os.altsep and os.altsep in tail)
+    ):
+        return _cache_path(source_path, style)
+    known = _cache_dirs.get((head, style))
+    if known is None:
+        probe = _cache_path(head + sep + "_.py", style)
+        if probe is None:
+            return None
+        directory, sep, name = probe.rpartition(os.sep)
+        if not name.startswith("_."):
+            return _cache_path(source_path, style)
+        known = _cache_dirs[head, style] = (directory + sep, name[1:])
+    return known[0] + tail[:-3] + known[1]
+
+
+#: (Source directory, style) -> its cache directory (with a separator) and the end of a cache name.
+_cache_dirs: dict[tuple[str, str | None], tuple[str, str]] = {}
+
+
+def _cache_path(source_path: str, style: str | None) -> str | None:
     try:
         pyc = cache_from_source(source_path)
     except (NotImplementedError, ValueError):  # no cache_tag, or an odd path
@@ -273,25 +332,66 @@ def cache_path(source_path: str, style: str | None = None) -> str | None:
     return f"{pyc[:-4]}.desugar-{desugar.__version__}{tag}.pyc"
 
 
-def _header(source: bytes, payload: bytes | memoryview, style: str | None = None) -> bytes:
+def _stat_bytes(st: os.stat_result) -> bytes:
+    """The stat fields an entry records of its source: size, mtime, ctime, inode."""
+    return (
+        (st.st_size & _MASK)
+        | (st.st_mtime_ns & _MASK) << 64
+        | (st.st_ctime_ns & _MASK) << 128
+        | (st.st_ino & _MASK) << 192
+    ).to_bytes(32, "little")
+
+
+def _checked_stat(st: os.stat_result | None, checked: int) -> bytes:
+    """The stat and time fields of an entry whose source had stat ``st`` at ``checked``."""
+    if st is None:
+        return _NO_STAT
+    return _stat_bytes(st) + (checked & _MASK).to_bytes(8, "little")
+
+
+def _settled(st: os.stat_result, checked: int) -> bool:
+    """Had the source with stat ``st`` been left alone for `RACY_NS` at time ``checked``?
+
+    Then any later write to it changes its ctime (which no call sets back),
+    so an unchanged stat means unchanged bytes. (mtime too, for systems where
+    ctime is the creation time.)
+    """
+    return max(st.st_mtime_ns, st.st_ctime_ns) < checked - RACY_NS
+
+
+def _header(
+    source: bytes, payload: bytes | memoryview, stat: bytes = _NO_STAT, style: str | None = None
+) -> bytes:
     return (
         CACHE_MAGIC
         + MAGIC_NUMBER
         + _settings(style)
         + source_hash(source)
+        + stat
         + zlib.crc32(payload).to_bytes(4, "little")
     )
 
 
-def read_cache(pyc: str, source: bytes, style: str | None = None) -> CodeType | None:
-    """The cached code for ``source``, or None when the entry is missing, stale or damaged."""
+def _read_entry(pyc: str, style: str | None = None) -> bytes | None:
+    """The entry's bytes if it is one of ours for these settings (its header's prefix matches)."""
     try:
         with FileIO(pyc, "r") as file:  # as CPython reads its pycs: no buffering layer
             data = file.readall()
     except OSError:
         return None
+    if len(data) <= _HEADER_SIZE or data[_PREFIX] != _header_prefix(style):
+        return None
+    return data
+
+
+def _header_prefix(style: str | None = None) -> bytes:
+    return CACHE_MAGIC + MAGIC_NUMBER + _settings(style)
+
+
+def _entry_code(data: bytes) -> CodeType | None:
+    """The code of an entry whose header was matched, or None if its payload is damaged."""
     payload = memoryview(data)[_HEADER_SIZE:]
-    if len(data) <= _HEADER_SIZE or data[:_HEADER_SIZE] != _header(source, payload, style):
+    if data[_CRC] != zlib.crc32(payload).to_bytes(4, "little"):
         return None
     try:
         code = marshal.loads(payload)
@@ -300,15 +400,35 @@ def read_cache(pyc: str, source: bytes, style: str | None = None) -> CodeType | 
     return code if isinstance(code, CodeType) else None
 
 
-def write_cache(pyc: str, source: bytes, code: CodeType, style: str | None = None) -> bool:
-    """Write the entry atomically (``{pyc}.{pid}``, then ``os.replace``); False if it failed."""
+def read_cache(pyc: str, source: bytes, style: str | None = None) -> CodeType | None:
+    """The cached code for ``source``, or None when the entry is missing, stale or damaged."""
+    data = _read_entry(pyc, style)
+    if data is None or data[_SOURCE_HASH] != source_hash(source):
+        return None
+    return _entry_code(data)
+
+
+def write_cache(
+    pyc: str,
+    source: bytes,
+    code: CodeType,
+    st: os.stat_result | None = None,
+    checked: int = 0,
+    style: str | None = None,
+) -> bool:
+    """Write the entry atomically (``{pyc}.{pid}``, then ``os.replace``); False if it failed.
+
+    ``st`` is the source's stat taken at time ``checked`` (`time.time_ns`),
+    before ``source`` was read; without it the entry is always checked by hash.
+    """
     payload = marshal.dumps(code)
-    return write_atomically(pyc, _header(source, payload, style) + payload)
+    header = _header(source, payload, _checked_stat(st, checked), style)
+    return write_atomically(pyc, header + payload)
 
 
 def write_atomically(path: str, data: bytes) -> bool:
     """Write ``data`` to a temporary file beside ``path``, then rename it; False on any OSError."""
-    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}"
+    temporary = f"{path}.{os.getpid()}.{_thread.get_ident()}"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temporary, "wb") as file:
@@ -328,27 +448,184 @@ def _could_be_async(source: bytes) -> bool:
     return b"async" in source or b"await" in source
 
 
-def translated_code(source: bytes, source_path: str, style: str | None = None) -> CodeType | None:
-    """Translated code for a module's source bytes (in ``style``), from the cache or the compiler.
+def translated_code(
+    source: bytes | None, source_path: str, style: str | None = None
+) -> CodeType | None:
+    """Translated code for a module (in ``style``), from the cache or the compiler.
 
-    None if the source has no ``async``/``await`` at all (compile it as usual).
-    Bad input raises `desugar.TranslateError`, or CPython's own SyntaxError
-    when the source is not valid Python.
+    ``source`` is the module's bytes; None means the file at ``source_path``,
+    read only if the cache entry's stat does not vouch for it (as the loader
+    does). The result is None if the source has no ``async``/``await`` at all
+    (compile it as usual). Bad input raises `desugar.TranslateError`, or
+    CPython's own SyntaxError when the source is not valid Python.
     """
-    if not _could_be_async(source):
+    st: os.stat_result | None = None
+    checked = 0
+    if source is None:
+        try:
+            st = os.stat(source_path)
+            checked = time.time_ns()
+        except OSError:
+            source = _read(source_path)  # raises as CPython's loader does
+    elif not _could_be_async(source):
         return None
     pyc = cache_path(source_path, style)
-    if pyc is not None:
-        code = read_cache(pyc, source, style)
+    data = _read_entry(pyc, style) if pyc is not None else None
+    if data is not None:
+        assert pyc is not None
+        if st is not None and _vouched(data, st):
+            code = _entry_code(data)
+        else:
+            if source is None:
+                source = _read(source_path)
+            code = _hashed(data, pyc, source, st, checked)
         if code is not None:
             stats.cache_hits += 1
             _fix_co_filename(code, source_path)
             return code
+    if source is None:
+        source = _read(source_path)
+    if not _could_be_async(source):
+        return None
     code = _compile(source, source_path, style)
+    if style in _ASYNC_FN_STYLES:
+        code = flag_coroutines(code, source)
     stats.translations += 1
     if pyc is not None and not sys.dont_write_bytecode:
-        write_cache(pyc, source, code, style)
+        write_cache(pyc, source, code, st, checked, style)
     return code
+
+
+_ASYNC_FN_STYLES = (None, "poll", "hir")
+"""The styles whose ``async def`` becomes a generator function decorated ``@_ds_rt.async_fn``."""
+
+
+def _vouched(data: bytes, st: os.stat_result) -> bool:
+    """Does the source's stat ``st`` vouch for entry ``data`` (see the module's docstring)?"""
+    return data[_SOURCE_STAT] == _stat_bytes(st) and _settled(
+        st, int.from_bytes(data[_CHECKED], "little")
+    )
+
+
+def _hashed(
+    data: bytes, pyc: str, source: bytes, st: os.stat_result | None, checked: int
+) -> CodeType | None:
+    """The code of entry ``data`` if it is the translation of ``source`` (by hash), else None.
+
+    A confirmed entry gets the source's stat ``st`` (taken at ``checked``,
+    before ``source`` was read), once the source is settled, so that the next
+    import need not read it.
+    """
+    if data[_SOURCE_HASH] != source_hash(source):
+        return None
+    code = _entry_code(data)
+    renew = st is not None and _settled(st, checked) and not sys.dont_write_bytecode
+    if code is not None and renew:
+        assert st is not None
+        stat = _checked_stat(st, checked)
+        if data[_SOURCE_STAT.start : _CHECKED.stop] != stat:
+            write_atomically(pyc, data[: _SOURCE_STAT.start] + stat + data[_CHECKED.stop :])
+    return code
+
+
+def _read(source_path: str) -> bytes:
+    """The source file's bytes, read as CPython's loader reads them (``io.open_code``)."""
+    with open_code(source_path) as file:
+        return file.read()
+
+
+def flag_coroutines(code: CodeType, source: bytes) -> CodeType:
+    """``code`` with each translated ``async def``'s code flagged as `async_fn` flags it.
+
+    A translated ``async def`` is a generator function decorated
+    ``@_ds_rt.async_fn``, which makes a coroutine function of it at run time
+    by copying its code with a coroutine's flags. Done here once, before the
+    code is cached, that leaves `async_fn` nothing to do (it returns a
+    function whose code is flagged already as it is). Which code objects are
+    those of an ``async def`` is read off the source: a generator's code
+    whose name, the names of the functions and classes around it, and first
+    line (the first decorator's) are those of an ``async def`` of the source
+    (async generators stay async generators, and are left alone). A name and
+    line that two code objects share is left alone too.
+    """
+    import ast
+
+    from desugar.runtime._awaitee import (
+        CO_ASYNC_GENERATOR,
+        CO_COROUTINE,
+        CO_GENERATOR,
+        CO_ITERABLE_COROUTINE,
+        as_coroutine_code,
+    )
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code  # (bytes only CPython's tokenizer skips, or nesting too deep here)
+    wanted: set[tuple[tuple[str, ...], int]] = set()
+    blocks = (ast.stmt, ast.excepthandler, ast.match_case)
+
+    def visit(node: ast.AST, scope: tuple[str, ...]) -> None:
+        for child in ast.iter_child_nodes(node):  # (statements only: no def is in an expression)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                inner = (*scope, child.name)
+                if isinstance(child, ast.AsyncFunctionDef):
+                    first = child.decorator_list[0] if child.decorator_list else child
+                    wanted.add((inner, first.lineno))
+                visit(child, inner)
+            elif isinstance(child, blocks):
+                visit(child, scope)
+
+    visit(tree, ())
+    if not wanted:
+        return code
+    found: dict[tuple[tuple[str, ...], int], int] = {}
+    other_kinds = CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
+
+    def key(c: CodeType, scope: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
+        return ((*scope, c.co_name), c.co_firstlineno)
+
+    def count(c: CodeType, scope: tuple[str, ...]) -> None:
+        for const in c.co_consts:
+            if isinstance(const, CodeType):
+                if const.co_flags & CO_GENERATOR and not const.co_flags & other_kinds:
+                    k = key(const, scope)
+                    found[k] = found.get(k, 0) + 1
+                count(const, _scope(const, scope))
+
+    def flagged(c: CodeType, scope: tuple[str, ...]) -> CodeType:
+        consts = []
+        for const in c.co_consts:
+            if isinstance(const, CodeType):
+                new = flagged(const, _scope(const, scope))
+                if (
+                    new.co_flags & CO_GENERATOR
+                    and not new.co_flags & other_kinds
+                    and found.get(key(new, scope)) == 1
+                    and key(new, scope) in wanted
+                ):
+                    new = as_coroutine_code(new)
+                const = new
+            consts.append(const)
+        consts_tuple = tuple(consts)
+        if all(a is b for a, b in zip(consts_tuple, c.co_consts)):
+            return c
+        return c.replace(co_consts=consts_tuple)
+
+    try:
+        count(code, ())
+        return flagged(code, ())
+    except RecursionError:  # lambdas nested too deeply for this walk: async_fn flags them
+        return code
+
+
+def _scope(code: CodeType, scope: tuple[str, ...]) -> tuple[str, ...]:
+    """The scope names of the code inside ``code``: its name added, but for CPython's own scopes.
+
+    (``<genexpr>``, ``<lambda>``, comprehensions and 3.12's ``<generic parameters of f>``
+    hold no ``def`` of the source, or, for the last, hold the function itself.)
+    """
+    return scope if code.co_name.startswith("<") else (*scope, code.co_name)
 
 
 def _compile(source: bytes, source_path: str, style: str | None = None) -> CodeType:
@@ -447,8 +724,7 @@ class DesugarLoader(SourceFileLoader):
 
     def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
         source_path = self.get_filename(fullname)
-        source = self.get_data(source_path)
-        code = translated_code(source, source_path, self.style)
+        code = translated_code(None, source_path, self.style)
         if code is None:  # nothing async: CPython's own pyc and compile
             return super().get_code(fullname)  # type: ignore[return-value]
         return code
@@ -544,6 +820,8 @@ def _warn_imported(finder: DesugarFinder) -> None:
         shown = ", ".join(names[:10]) + (
             f" and {len(names) - 10} more" if len(names) > 10 else ""
         )
+        import warnings
+
         warnings.warn(
             f"desugar: {shown} {'was' if len(names) == 1 else 'were'} imported before the "
             "import hook was installed and will not be translated; install the hook "

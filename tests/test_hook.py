@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import importlib
+import inspect
 import json
 import os
 import subprocess
@@ -25,7 +26,7 @@ import pytest
 import desugar
 import desugar.hook
 from desugar.hook import DesugarFinder, ImportedBeforeHookWarning
-from desugar.runtime import is_translated
+from desugar.runtime import block_on, is_translated
 
 TAG = f"desugar-{desugar.__version__}"
 
@@ -646,6 +647,285 @@ def test_edit_within_the_same_second_invalidates_the_cache(package: Path) -> Non
     assert result.stats["cache_hits"] == IMPORTED_ASYNC_MODULES - 1
 
 
+#: A probe's ``setup``: the sources count as settled at once (see `desugar.hook.RACY_NS`).
+SETTLED = "import desugar.hook as _h\n_h.RACY_NS = 0\n"
+#: ... or as written a moment ago, however long the probe took to start.
+UNSETTLED = "import desugar.hook as _h\n_h.RACY_NS = 10**18\n"
+
+#: A probe's ``setup``: the source files the hook reads are listed; `READS` prints them.
+COUNT_READS = """
+import os as _os
+import desugar.hook as _h
+_reads = []
+_real_read = _h._read
+def _counting_read(path):
+    _reads.append(_os.path.relpath(path).replace(_os.sep, "/"))
+    return _real_read(path)
+_h._read = _counting_read
+"""
+READS = '\nprint("READS", sorted(_reads))'
+
+#: The modules of PACKAGE without async code: read by the hook to see that.
+PLAIN_READS = "READS ['hkpkg/__init__.py', 'hkpkg/sub/__init__.py', 'hkpkg/util.py']"
+ALL_READS = (
+    "READS ['hkpkg/__init__.py', 'hkpkg/core.py', 'hkpkg/ping.py', 'hkpkg/pong.py', "
+    "'hkpkg/sub/__init__.py', 'hkpkg/sub/deep.py', 'hkpkg/util.py']"
+)
+
+
+def test_a_settled_source_s_entry_is_used_without_reading_the_source(package: Path) -> None:
+    first = probe(package, USE_PACKAGE + READS, setup=SETTLED + COUNT_READS)
+    assert first.stats["translations"] == IMPORTED_ASYNC_MODULES
+    assert first.output.splitlines()[-1] == ALL_READS
+    second = probe(package, USE_PACKAGE + READS, setup=SETTLED + COUNT_READS)
+    assert second.output == first.output.replace(ALL_READS, PLAIN_READS)
+    assert second.stats["cache_hits"] == IMPORTED_ASYNC_MODULES
+    assert second.stats["translations"] == 0
+
+
+def test_a_source_just_written_is_checked_by_hash_until_it_has_settled(package: Path) -> None:
+    probe(package, USE_PACKAGE, setup=UNSETTLED)
+    entries = {name: (package / name).read_bytes() for name in cache_files(package)}
+    # Written a moment ago: its stat cannot yet stand for its content.
+    second = probe(package, USE_PACKAGE + READS, setup=UNSETTLED + COUNT_READS)
+    assert second.output.splitlines()[-1] == ALL_READS
+    assert second.stats["cache_hits"] == IMPORTED_ASYNC_MODULES
+    assert {name: (package / name).read_bytes() for name in cache_files(package)} == entries
+    # Once it has settled, the stat the entries recorded when they were written does.
+    third = probe(package, USE_PACKAGE + READS, setup=SETTLED + COUNT_READS)
+    assert third.output.splitlines()[-1] == PLAIN_READS
+    assert third.stats["cache_hits"] == IMPORTED_ASYNC_MODULES
+
+
+def test_a_touched_source_is_hashed_once_and_its_entry_gets_the_new_stat(package: Path) -> None:
+    probe(package, USE_PACKAGE, setup=SETTLED)
+    core = package / "hkpkg" / "core.py"
+    entry = package / "hkpkg" / "__pycache__" / f"core.{sys.implementation.cache_tag}.{TAG}.pyc"
+    before = entry.read_bytes()
+    os.utime(core, ns=(10**18, 10**18))
+    second = probe(package, USE_PACKAGE + READS, setup=SETTLED + COUNT_READS)
+    assert second.output.splitlines()[-1] == PLAIN_READS.replace(
+        "'hkpkg/__init__.py', ", "'hkpkg/__init__.py', 'hkpkg/core.py', "
+    )
+    assert second.stats == {**second.stats, "translations": 0, "cache_hits": IMPORTED_ASYNC_MODULES}
+    after = entry.read_bytes()
+    assert after != before
+    assert without_stat(after) == without_stat(before)
+    third = probe(package, USE_PACKAGE + READS, setup=SETTLED + COUNT_READS)
+    assert third.output.splitlines()[-1] == PLAIN_READS
+    assert entry.read_bytes() == after
+
+
+def test_edit_keeping_size_and_mtime_of_a_settled_source_invalidates_the_cache(
+    package: Path,
+) -> None:
+    deep = package / "hkpkg" / "sub" / "deep.py"
+    assert probe(package, USE_PACKAGE, setup=SETTLED).output.splitlines()[0] == "total 27"
+    before = os.stat(deep)
+    deep.write_text(deep.read_text().replace("util.double(1)", "util.double(2)"))
+    os.utime(deep, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(deep).st_size == before.st_size
+    result = probe(package, USE_PACKAGE, setup=SETTLED)  # the ctime says it changed
+    assert result.output.splitlines()[0] == "total 39"
+    assert result.stats["translations"] == 1
+
+
+def test_an_entry_written_from_given_source_bytes_is_always_checked_by_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (as `desugar run` compiles its script: the bytes were read before any stat)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(desugar.hook, "RACY_NS", 0)
+    script = tmp_path / "script.py"
+    script.write_bytes(b"async def main():\n    return 1\n")
+    desugar.hook.translated_code(script.read_bytes(), str(script))
+    reads: list[str] = []
+    real_read = desugar.hook._read
+    monkeypatch.setattr(desugar.hook, "_read", lambda path: reads.append(path) or real_read(path))
+    hits = desugar.hook.stats.cache_hits
+    assert desugar.hook.translated_code(None, str(script)) is not None
+    assert desugar.hook.stats.cache_hits == hits + 1
+    assert reads == [str(script)]
+
+
+def test_cache_path_is_cpython_s_pyc_name_with_desugar_s_tag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    tag = sys.implementation.cache_tag
+    for source, entry in [
+        (tmp_path / "mod.py", tmp_path / "__pycache__" / f"mod.{tag}.{TAG}.pyc"),
+        (tmp_path / "other.py", tmp_path / "__pycache__" / f"other.{tag}.{TAG}.pyc"),
+        (tmp_path / "a.b.py", tmp_path / "__pycache__" / f"a.b.{tag}.{TAG}.pyc"),
+        (tmp_path / "sub" / "mod.py", tmp_path / "sub" / "__pycache__" / f"mod.{tag}.{TAG}.pyc"),
+        (tmp_path / "mod.pyw", tmp_path / "__pycache__" / f"mod.{tag}.{TAG}.pyc"),
+    ]:
+        assert desugar.hook.cache_path(str(source)) == str(entry)
+    assert desugar.hook.cache_path("mod.py") == os.path.join("__pycache__", f"mod.{tag}.{TAG}.pyc")
+    # A directory seen already: a prefix set since moves its entries all the same.
+    prefix = tmp_path / "prefix"
+    monkeypatch.setattr(sys, "pycache_prefix", str(prefix))
+    moved = desugar.hook.cache_path(str(tmp_path / "mod.py"))
+    assert moved is not None and moved.startswith(str(prefix) + os.sep)
+    assert moved.endswith(f"{os.sep}mod.{tag}.{TAG}.pyc")
+
+
+#: Async defs beside generators that share their names, lines or scopes.
+FLAGGED_SOURCE = """\
+FLAG = True
+
+
+def gen():
+    yield 1
+
+
+if FLAG:
+    async def twin():
+        return 1
+else:
+    def twin():
+        yield 2
+
+
+def deco(*args):
+    return lambda f: f
+
+
+@deco(x for x in ())
+async def decorated():
+    return 2
+
+
+class Outer:
+    async def method(self):
+        return 3
+
+    async def agen(self):
+        yield 4
+
+    def sync_gen(self):
+        yield 5
+
+    class Inner:
+        async def method(self):
+            return 6
+
+
+def factory():
+    async def inner():
+        return 7
+
+    def inner_gen():
+        yield 8
+
+    return inner, inner_gen
+
+
+def declares_global():
+    global made_global
+
+    async def made_global():
+        return 9
+
+
+async def no_await():
+    return 10
+
+
+lam = lambda: (yield)
+"""
+
+GENERIC_SOURCE = """\
+
+
+async def generic[T](x: T) -> T:
+    return x
+
+
+class Box[T]:
+    async def get(self):
+        return 12
+"""
+
+
+def code_objects(code: types.CodeType) -> list[types.CodeType]:
+    found = []
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found += [const, *code_objects(const)]
+    return found
+
+
+def test_the_code_of_translated_async_defs_is_cached_flagged_as_a_coroutine_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source = FLAGGED_SOURCE + (GENERIC_SOURCE if sys.version_info >= (3, 12) else "")
+    native = code_objects(compile(source, "flagged.py", "exec"))
+    # Exactly the code objects that are coroutines' natively are flagged.
+    flagged = {(c.co_name, c.co_firstlineno) for c in native if c.co_flags & 0x80}
+    generators = {(c.co_name, c.co_firstlineno) for c in native if c.co_flags & 0x20}
+    assert len(flagged) == (9 if sys.version_info >= (3, 12) else 7)
+    assert len(generators) == 6
+    path = tmp_path / "flagged.py"
+    path.write_text(source)
+    hits = desugar.hook.stats.cache_hits
+    for _ in range(2):  # translated, then from the cache
+        code = desugar.hook.translated_code(None, str(path))
+        assert code is not None
+        codes = code_objects(code)
+        assert {(c.co_name, c.co_firstlineno) for c in codes if is_translated(c)} == flagged
+        assert generators <= {(c.co_name, c.co_firstlineno) for c in codes if c.co_flags & 0x20}
+    assert desugar.hook.stats.cache_hits == hits + 1
+    module = types.ModuleType("flagged")
+    module.__file__ = str(path)
+    exec(code, module.__dict__)
+    ns = module.__dict__
+    # async_fn had nothing to do: each function runs the very code in the module's constants.
+    made = [
+        ns["twin"], ns["decorated"], ns["Outer"].method, ns["Outer"].Inner.method,
+        ns["factory"]()[0], ns["no_await"],
+    ]  # fmt: skip
+    ns["declares_global"]()
+    made.append(ns["made_global"])
+    if sys.version_info >= (3, 12):
+        made += [ns["generic"], ns["Box"].get]
+    for fn in made:
+        assert fn.__code__ in codes
+        assert inspect.iscoroutinefunction(fn)
+    results = [
+        block_on(ns["twin"]()), block_on(ns["decorated"]()),
+        block_on(ns["Outer"]().method()), block_on(ns["Outer"].Inner().method()),
+        block_on(ns["factory"]()[0]()), block_on(ns["made_global"]()), block_on(ns["no_await"]()),
+    ]  # fmt: skip
+    assert results == [1, 2, 3, 6, 7, 9, 10]
+    assert inspect.isasyncgenfunction(ns["Outer"].agen)
+    for generator in (ns["gen"](), ns["Outer"]().sync_gen(), ns["factory"]()[1](), ns["lam"]()):
+        assert inspect.isgenerator(generator)
+    assert list(ns["gen"]()) == [1]
+
+
+def test_a_name_and_line_that_two_generators_share_are_left_to_async_fn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    path = tmp_path / "shared.py"
+    path.write_text("async def f():\n    return 1\n")
+    code = desugar.hook.translated_code(None, str(path))
+    assert code is not None
+    consts = list(code.co_consts)
+    (at,) = [i for i, c in enumerate(consts) if isinstance(c, types.CodeType)]
+    flagged = consts[at]
+    assert is_translated(flagged)
+    generator = flagged.replace(co_flags=(flagged.co_flags & ~0x180) | 0x20)  # as compiled
+    once = code.replace(co_consts=(*consts[:at], generator, *consts[at + 1 :]))
+    assert desugar.hook.flag_coroutines(once, path.read_bytes()).co_consts[at] == flagged
+    # Two generators of that name and line: which one is the async def's is not known.
+    twice = code.replace(co_consts=(*consts[:at], generator, *consts[at + 1 :], generator))
+    result = desugar.hook.flag_coroutines(twice, path.read_bytes())
+    assert not any(is_translated(c) for c in result.co_consts if isinstance(c, types.CodeType))
+
+
 def test_dont_write_bytecode_writes_no_cache(package: Path) -> None:
     for _ in range(2):
         result = probe(package, USE_PACKAGE, PYTHONDONTWRITEBYTECODE="1")
@@ -701,7 +981,13 @@ def test_cache_written_by_an_older_compiler_version_is_ignored_and_rewritten(
 def test_compiler_version_covers_the_compiler_s_files() -> None:
     version = desugar.hook.compiler_version()
     assert version.startswith(desugar.__version__ + " ")
-    assert "lowering.py:" in version
+    assert os.path.join("lowering", "stmt.py") + ":" in version  # (its packages too)
+    assert os.path.join("styles", "poll.py") + ":" in version
+
+
+def without_stat(entry: bytes) -> bytes:
+    """A cache entry but for the source's stat and when it was taken (which a rewrite renews)."""
+    return entry[:24] + entry[64:]
 
 
 DAMAGES = {
@@ -733,7 +1019,7 @@ def test_damaged_cache_entry_is_ignored_and_rewritten(
     result = probe(package, USE_PACKAGE)
     assert result.output.splitlines()[0] == "total 27"
     assert result.stats["translations"] == 1
-    assert entry.read_bytes() == good
+    assert without_stat(entry.read_bytes()) == without_stat(good)
     assert probe(package, USE_PACKAGE).stats["translations"] == 0
 
 

@@ -19,7 +19,6 @@ stack, so an exception raised in the leaf shows every async caller.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import sys
 import threading
@@ -113,13 +112,19 @@ class Executor:
 
     def add_timer(self, deadline: float, waker: Waker) -> None:
         """Wake ``waker`` once ``time.monotonic()`` reaches ``deadline``."""
-        heapq.heappush(self._timers, (deadline, next(self._seq), waker))
+        from heapq import heappush  # (imported when first needed: it costs a C module's load)
+
+        heappush(self._timers, (deadline, next(self._seq), waker))
 
     def _fire_timers(self) -> None:
         timers = self._timers
+        if not timers:
+            return
+        from heapq import heappop
+
         now = time.monotonic()
         while timers and timers[0][0] <= now:
-            heapq.heappop(timers)[2].wake()
+            heappop(timers)[2].wake()
 
     def _poll(self, task: _Task) -> None:
         slot.cx = cx = task.cx  # the task's Context, for the leaf futures its chain polls
