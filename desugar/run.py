@@ -31,14 +31,15 @@ EXIT_CANNOT_OPEN = 2
 
 
 def run_script(
-    script: str, args: Sequence[str], include: Sequence[str] = (), style: str | None = None
+    script: str, args: Sequence[str], include: Sequence[str] = (), style: str | None = None,
+    lowering: str | None = None,
 ) -> int:
     """Run ``script`` (a file, or a directory with ``__main__.py``) with ``args``; the exit status."""
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     if os.path.isdir(path):
         _set_path0(path)
-        hook.install(include, [path], style)
+        hook.install(include, [path], style, lowering)
         return _guarded(lambda: runpy.run_path(path, run_name="__main__"))
     try:
         with open(path, "rb") as file:
@@ -50,9 +51,9 @@ def run_script(
         return EXIT_CANNOT_OPEN
     directory = os.path.dirname(os.path.realpath(path))
     _set_path0(directory)
-    hook.install(include, [directory], style)
+    hook.install(include, [directory], style, lowering)
     try:
-        code = hook.translated_code(source, path, style)
+        code = hook.translated_code(source, path, hook.strategy(lowering, style))
         if code is None:
             code = compile(source, path, "exec", dont_inherit=True)
     except TranslateError as error:
@@ -78,13 +79,14 @@ def run_script(
 
 
 def run_module(
-    module: str, args: Sequence[str], include: Sequence[str] = (), style: str | None = None
+    module: str, args: Sequence[str], include: Sequence[str] = (), style: str | None = None,
+    lowering: str | None = None,
 ) -> int:
     """Run ``module`` as ``python -m`` does, with ``args``; the exit status."""
     cwd = os.getcwd()
     sys.argv = [module, *args]  # runpy sets sys.argv[0] to the module's file
     _set_path0(cwd)
-    hook.install([module.partition(".")[0], *include], [cwd], style)
+    hook.install([module.partition(".")[0], *include], [cwd], style, lowering)
     return _guarded(
         lambda: runpy.run_module(module, run_name="__main__", alter_sys=True)
     )
@@ -112,6 +114,11 @@ def _guarded(run: Callable[[], object]) -> int:
             return 1
         error.__traceback__ = tb
         _print_exception(error)
+        stack = error.__dict__.get("__desugar_async_stack__") if hasattr(error, "__dict__") else None
+        if stack and sys.version_info < (3, 11):  # (3.11+: the traceback prints it, as a note)
+            from desugar.runtime._callback import format_async_stack
+
+            _err(format_async_stack(stack))
         backtrace.print_backtrace(error)
         return 130 if isinstance(error, KeyboardInterrupt) else 1
     return 0
@@ -165,12 +172,23 @@ def _err(message: str) -> None:
     "--style",
     type=click.Choice(hook.style_names()),
     default=None,
-    help="Output style of the translation: poll (the default) or hir (the seed article's HIR).",
+    help="Output style of the poll lowering: poll (the default) or hir (the seed article's HIR).",
+)
+@click.option(
+    "--lowering",
+    type=click.Choice(hook.LOWERINGS),
+    default=None,
+    help=(
+        "The async model: poll (the default: every async caller below its callee), callback "
+        "(a promise trampoline: only the youngest frame on the stack) or callback-async-stacks "
+        "(callback, capturing the async stack at each await)."
+    ),
 )
 @click.argument("target")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run_command(
-    as_module: bool, include: tuple[str, ...], style: str | None, target: str, args: tuple[str, ...]
+    as_module: bool, include: tuple[str, ...], style: str | None, lowering: str | None,
+    target: str, args: tuple[str, ...],
 ) -> None:
     """Run the script TARGET (or, with -m, the module) with async code translated on import.
 
@@ -179,8 +197,12 @@ def run_command(
     the exit status is the program's. An uncaught exception prints Python's
     traceback and then the async backtrace, and exits with status 1.
     """
+    try:
+        hook.strategy(lowering, style)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     if as_module:
-        status = run_module(target, args, include, style)
+        status = run_module(target, args, include, style, lowering)
     else:
-        status = run_script(target, args, include, style)
+        status = run_script(target, args, include, style, lowering)
     sys.exit(status)
