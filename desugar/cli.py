@@ -800,3 +800,7 @@ def translate_command(
 from desugar.run import run_command  # noqa: E402 - registered after the group exists
 
 main.add_command(run_command)
+
+from desugar.compare import compare_command  # noqa: E402 - registered after the group exists
+
+main.add_command(compare_command)

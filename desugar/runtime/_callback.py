@@ -17,8 +17,10 @@ bound at the call, as natively), so asyncio, trio, ``inspect`` and native
 promise: it settles once, with a value or an error, and has at most one
 awaiter, since a coroutine is awaited once) and runs a queue of callbacks:
 
-* a job awaiting another callback-lowered coroutine *adopts* it: the callee
-  becomes a job of its own, started from the queue, and the awaiter waits for
+* a job awaiting another callback-lowered coroutine *adopts* it: it starts
+  the coroutine with a per-thread flag set, and the callee's runner, seeing it,
+  returns the callee's generator at once (so that coroutine is done, and
+  awaiting it again fails as natively); the callee becomes a job of its own, started from the queue, and the awaiter waits for
   the callee's settlement, which queues the callback that resumes it. So
   when a job runs, the runner's frames are below it and no other program
   frame is: in the article's example, ``blow_up`` raises with ``foo`` and
@@ -124,12 +126,11 @@ def callback_await(awaited: Any) -> Any:
 class Job:
     """One activation of a callback-lowered function: its generator and its promise."""
 
-    __slots__ = ("gen", "awaiter", "coro", "outer", "stack", "async_stacks")
+    __slots__ = ("gen", "awaiter", "outer", "stack", "async_stacks")
 
-    def __init__(self, gen: Any, awaiter: Job | None, coro: Any, outer: Any, async_stacks: bool) -> None:
+    def __init__(self, gen: Any, awaiter: Job | None, outer: Any, async_stacks: bool) -> None:
         self.gen = gen
         self.awaiter = awaiter  # the job resumed when this one settles (None: the root)
-        self.coro = coro  # the adopted coroutine, closed when the job settles
         self.outer = outer  # the exception its awaiters handle (its steps run inside it)
         self.stack: tuple = ()  # the captured async stack of its awaiters, youngest first
         self.async_stacks = async_stacks
@@ -216,18 +217,20 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
     stack = _capture(job) if job.async_stacks else None
     if type(request) is _CoroutineType and request.cr_code.co_filename == _FILE:
         # Another callback-lowered coroutine: adopt its generator as a job of its own.
-        if _suspended(request):
+        if (request.cr_suspended if _NOTES else _suspended(request)):
             loop.queue.append((job, None, RuntimeError("coroutine is being awaited already")))
             return
         _state.adopting = True
         try:
-            adopted = request.send(None)
+            request.send(None)
+        except StopIteration as handed:
+            adopted = handed.value
         except BaseException as refused:  # (awaited already: "cannot reuse already awaited coroutine")
             loop.queue.append((job, None, refused))
             return
         finally:
             _state.adopting = False
-        callee = Job(adopted, job, request, outer, job.async_stacks)
+        callee = Job(adopted, job, outer, job.async_stacks)
         if stack is not None:
             callee.stack = stack
         loop.queue.append((callee, None, None))
@@ -247,10 +250,6 @@ def _inside(outer: BaseException, gen: Any, value: Any, error: BaseException | N
 
 def _settle(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> None:
     """``job``'s promise settles: queue its awaiter's resumption (the root: the loop is done)."""
-    coro = job.coro
-    if coro is not None:
-        job.coro = None
-        coro.close()  # (the adopted coroutine, suspended in its runner, ends quietly)
     awaiter = job.awaiter
     if awaiter is None:
         loop.done = True
@@ -261,16 +260,12 @@ def _settle(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> N
 
 def _run(gen: Any) -> Any:
     """The runner a callback-lowered coroutine drives: its generator's job and the queue."""
-    if _state.adopting:  # awaited by a job: hand the generator over, and end when closed
+    if _state.adopting:  # awaited by a job: hand the generator over (the coroutine completes)
         _state.adopting = False
-        try:
-            yield gen
-        except GeneratorExit:
-            return
-        raise RuntimeError("an adopted callback coroutine was resumed")  # (never: closed instead)
+        return gen
     loop = _Loop()
     async_stacks = _ASYNC_STACKS.get(gen.gi_code, False)
-    loop.queue.append((Job(gen, None, None, None, async_stacks), None, None))
+    loop.queue.append((Job(gen, None, None, async_stacks), None, None))
     queue = loop.queue
     while True:
         while queue:
@@ -333,10 +328,6 @@ def _close_chain(job: Job | None) -> None:
             error = None
         except BaseException as raised:
             error = raised
-        coro = job.coro
-        if coro is not None:
-            job.coro = None
-            coro.close()
         job = job.awaiter
     if error is not None and type(error) is not GeneratorExit:
         raise error
