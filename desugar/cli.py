@@ -704,8 +704,8 @@ def translate_command(
             decoded = decode(_read_bytes(source), source.name)
             try:
                 new_text = desugar.translate(
-                    decoded.text, source.name, format=not no_format, style=style,
-                    lowering=lowering,
+                    decoded.text, source.name, format=not no_format,
+                    **{k: v for k, v in (("style", style), ("lowering", lowering)) if v is not None},
                 )
             except TranslateError as exc:
                 if exc.filename != source.name or not exc.source_line:
