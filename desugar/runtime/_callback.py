@@ -44,6 +44,14 @@ traceback printed at the top grows through every awaiter again (with runner
 frames between); the stack *at the moment of the failure* holds only the
 youngest frame, which is what ``desugar compare`` records.
 
+One difference remains (no corpus program shows it): ``generator.throw``
+sets the thrown error's ``__context__`` to the exception the generator itself
+handles, where a native ``await`` leaves the context the error got where it
+was raised. So an error thrown into an awaiter that awaits inside an
+``except`` block gets that block's exception as its context, even if it was
+raised with another one (``except A: await f()``, where ``f`` raises ``C``
+while handling ``B``: natively ``C.__context__`` is ``B``; here it is ``A``).
+
 With ``async_stacks`` (``callback-async-stacks``), each await captures the
 awaiter's async stack, as SpiderMonkey does when an async operation begins:
 the awaiter's ``(qualname, file, line)`` and, below it, its own captured
