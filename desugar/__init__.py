@@ -18,19 +18,29 @@ del TYPE_CHECKING
 
 
 def translate(
-    source: str, filename: str = "<string>", *, format: bool = True, style: str | None = None
+    source: str,
+    filename: str = "<string>",
+    *,
+    format: bool = True,
+    style: str | None = None,
+    lowering: str | None = None,
 ) -> str:
     """Translate Python source, returning the new source.
 
     A module with no ``async`` construct comes back unchanged. Output is
     formatted with black unless ``format`` is false. ``style`` is the output
     style: ``"poll"`` (the default) or ``"hir"`` (the seed article's HIR, with
-    ``Pin`` and a ``match`` on each poll; see README). Bad input raises
-    :class:`TranslateError` located at ``filename:line:col``.
+    ``Pin`` and a ``match`` on each poll; see README). ``lowering`` is the
+    async model: ``"poll"`` (the default: Rust's, every async caller below its
+    callee), ``"callback"`` (JavaScript's: a promise trampoline, only the
+    youngest frame on the stack) or ``"callback-async-stacks"`` (callback, with
+    async stacks captured at each await); ``style`` spells the poll lowering
+    only. Bad input raises :class:`TranslateError` located at
+    ``filename:line:col``.
     """
-    from desugar.compiler import translate_module
+    from desugar.compiler import styles, translate_module
 
-    return translate_module(source, filename, format=format, style=style)
+    return translate_module(source, filename, format=format, style=styles.strategy(lowering, style))
 
 
 # The import hook is imported when first used: `import desugar` stays light.
@@ -40,15 +50,16 @@ def install(
     packages: Iterable[str] = (),
     paths: Iterable[str | os.PathLike[str]] = (),
     style: str | None = None,
+    lowering: str | None = None,
 ) -> Handle:
     """Translate the modules of ``packages``, and those below ``paths``, as they are imported.
 
-    ``style`` is the output style, as for `translate`. Returns a handle whose
+    ``style`` and ``lowering`` are as for `translate`. Returns a handle whose
     ``uninstall()`` removes the hook (also a context manager). See `desugar.hook`.
     """
     from desugar.hook import install as install_hook
 
-    return install_hook(packages, paths, style)
+    return install_hook(packages, paths, style, lowering)
 
 
 def uninstall(handle: Handle | None = None) -> None:

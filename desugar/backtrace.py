@@ -80,6 +80,10 @@ def format_backtrace(error: BaseException) -> str:
     """
     frames = list(_frames(error.__traceback__))[::-1]
     message = "".join(traceback.format_exception_only(type(error), error)).strip()
+    notes = getattr(error, "__notes__", None)  # (a captured async stack's note: printed apart)
+    if isinstance(notes, (list, tuple)) and notes:
+        count = sum(len(str(note).splitlines()) for note in notes)
+        message = "\n".join(message.splitlines()[:-count] or [message])
     lines = []
     shown = [(i, f, n) for i, (f, n) in enumerate(frames) if not is_runtime_frame(f)]
     if shown:

@@ -574,6 +574,16 @@ def _style_names() -> list[str]:
     default=None,
     help="Output style: poll (the default, chosen by measurement) or hir (the seed article's HIR).",
 )
+@click.option(
+    "--lowering",
+    type=click.Choice(["poll", "callback", "callback-async-stacks"]),
+    default=None,
+    help=(
+        "The async model: poll (the default: Rust's, every async caller below its callee), "
+        "callback (JavaScript's promise trampoline: only the youngest frame on the stack) or "
+        "callback-async-stacks (callback, capturing the async stack at each await)."
+    ),
+)
 @click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
 @click.option(
     "-v",
@@ -591,10 +601,13 @@ def translate_command(
     diff: bool,
     no_format: bool,
     style: str | None,
+    lowering: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Translate files (the default command)."""
+    if style is not None and lowering not in (None, "poll"):
+        raise click.UsageError(f"--style spells the poll lowering; it does not apply to --lowering {lowering}.")
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose cannot be combined.")
     if in_place and output is not None:
@@ -691,7 +704,8 @@ def translate_command(
             decoded = decode(_read_bytes(source), source.name)
             try:
                 new_text = desugar.translate(
-                    decoded.text, source.name, format=not no_format, style=style
+                    decoded.text, source.name, format=not no_format,
+                    **{k: v for k, v in (("style", style), ("lowering", lowering)) if v is not None},
                 )
             except TranslateError as exc:
                 if exc.filename != source.name or not exc.source_line:
@@ -789,3 +803,7 @@ main.add_command(run_command)
 from desugar.diagram import diagram_command  # noqa: E402 - registered after the group exists
 
 main.add_command(diagram_command)
+
+from desugar.compare import compare_command  # noqa: E402 - registered after the group exists
+
+main.add_command(compare_command)

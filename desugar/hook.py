@@ -767,22 +767,45 @@ def style_names() -> list[str]:
     try:
         names = sorted(
             n[:-3] for n in os.listdir(os.path.join(_COMPILER_DIR, "styles"))
-            if n.endswith(".py") and not n.startswith("_")
+            if n.endswith(".py") and not n.startswith("_") and n[:-3] not in _LOWERING_MODULES
         )
     except OSError:
         names = []
     return sorted(names, key=lambda n: n != "poll")
 
 
+LOWERINGS = ("poll", "callback", "callback-async-stacks")
+"""The lowerings (as `desugar.compiler.styles.LOWERINGS`, without importing the compiler)."""
+
+_LOWERING_MODULES = {"callback"}  # modules of the styles package that are lowerings
+
+
+def strategy(lowering: str | None, style: str | None) -> str | None:
+    """The compiler's one name for ``lowering`` in ``style``: the style for poll, else the lowering.
+
+    ValueError for an unknown style or lowering, or a style with a lowering other than poll.
+    """
+    if style is not None and style not in style_names():
+        raise ValueError(f"unknown style {style!r}: the styles are {', '.join(style_names())}")
+    if lowering is None or lowering == "poll":
+        return style
+    if lowering not in LOWERINGS:
+        raise ValueError(f"unknown lowering {lowering!r}: the lowerings are {', '.join(LOWERINGS)}")
+    if style is not None:
+        raise ValueError(f"a style ({style!r}) spells the poll lowering; it does not apply to {lowering!r}")
+    return lowering
+
+
 def install(
     packages: Iterable[str] = (),
     paths: Iterable[str | os.PathLike[str]] = (),
     style: str | None = None,
+    lowering: str | None = None,
 ) -> Handle:
     """Translate, from now on, the modules of ``packages`` and the files below ``paths``.
 
-    ``style`` is the output style (see `desugar.translate`); each style has its
-    own cache entries.
+    ``style`` is the output style and ``lowering`` the lowering (see
+    `desugar.translate`); each (lowering, style) has its own cache entries.
 
     The finder goes to the front of ``sys.meta_path``. Modules it would have
     translated that are imported already get an `ImportedBeforeHookWarning`:
@@ -792,9 +815,7 @@ def install(
         packages = [packages]
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    if style is not None and style not in style_names():
-        raise ValueError(f"unknown style {style!r}: the styles are {', '.join(style_names())}")
-    finder = DesugarFinder(packages, paths, style)
+    finder = DesugarFinder(packages, paths, strategy(lowering, style))
     sys.meta_path.insert(0, finder)
     _warn_imported(finder)
     return Handle(finder)

@@ -47,11 +47,12 @@ EXIT_HUNG = 124
 #: Seconds after ``--dump-on-hang``'s deadline at which faulthandler takes over.
 HANG_GRACE = 2.0
 
-#: How the program's async code runs: ``"poll"``, the compiler's lowering
-#: (translated on import), or ``"native"``, CPython's own (not translated).
-#: This is the one place a new lowering of the compiler is added; `_install`
-#: and `_main_code` hand it on to the hook.
-LOWERINGS = ("poll", "native")
+#: How the program's async code runs: one of the compiler's lowerings
+#: (``"poll"``, ``"callback"``, ``"callback-async-stacks"``: translated on
+#: import), or ``"native"``, CPython's own (not translated). `_install` and
+#: `_main_code` hand it on to the hook; a new lowering of the compiler (see
+#: `desugar.compiler.styles`) appears here through `hook.LOWERINGS`.
+LOWERINGS = (*hook.LOWERINGS, "native")
 
 
 def run_script(
@@ -141,14 +142,18 @@ def _install(
     if lowering not in LOWERINGS:
         raise ValueError(f"unknown lowering {lowering!r}; expected one of {', '.join(LOWERINGS)}")
     if lowering != "native":
-        hook.install(packages, paths, style)
+        hook.install(packages, paths, style, lowering)
 
 
 def _main_code(
     source: bytes, path: str, lowering: str, style: str | None = None
 ) -> types.CodeType:
     """The main script's code: translated (through the hook's cache), or compiled natively."""
-    code = hook.translated_code(source, path, style) if lowering != "native" else None
+    code = (
+        hook.translated_code(source, path, hook.strategy(lowering, style))
+        if lowering != "native"
+        else None
+    )
     if code is None:
         code = compile(source, path, "exec", dont_inherit=True)
     return code
@@ -176,6 +181,11 @@ def _guarded(run: Callable[[], object]) -> int:
             return 1
         error.__traceback__ = tb
         _print_exception(error)
+        stack = error.__dict__.get("__desugar_async_stack__") if hasattr(error, "__dict__") else None
+        if stack and sys.version_info < (3, 11):  # (3.11+: the traceback prints it, as a note)
+            from desugar.runtime._callback import format_async_stack
+
+            _err(format_async_stack(stack))
         backtrace.print_backtrace(error)
         return 130 if isinstance(error, KeyboardInterrupt) else 1
     return 0
@@ -292,7 +302,17 @@ def _dump_on_hang(seconds: float) -> Callable[[int, object], None]:
     "--style",
     type=click.Choice(hook.style_names()),
     default=None,
-    help="Output style of the translation: poll (the default) or hir (the seed article's HIR).",
+    help="Output style of the poll lowering: poll (the default) or hir (the seed article's HIR).",
+)
+@click.option(
+    "--lowering",
+    type=click.Choice(hook.LOWERINGS),
+    default="poll",
+    help=(
+        "The async model: poll (the default: every async caller below its callee), callback "
+        "(a promise trampoline: only the youngest frame on the stack) or callback-async-stacks "
+        "(callback, capturing the async stack at each await)."
+    ),
 )
 @click.option(
     "--dump-on",
@@ -317,6 +337,7 @@ def run_command(
     as_module: bool,
     include: tuple[str, ...],
     style: str | None,
+    lowering: str,
     dump_on: list[signal.Signals],
     dump_on_hang_seconds: float | None,
     target: str,
@@ -341,7 +362,7 @@ def run_command(
             dump_on_hang(hang)
 
     if as_module:
-        status = run_module(target, args, include, starting=starting, style=style)
+        status = run_module(target, args, include, lowering, starting, style)
     else:
-        status = run_script(target, args, include, starting=starting, style=style)
+        status = run_script(target, args, include, lowering, starting, style)
     sys.exit(status)

@@ -41,6 +41,17 @@ def test_translated_matches_native(path: pathlib.Path, style: str) -> None:
     assert ours == native, f"native:\n{native}\ntranslated:\n{ours}"
 
 
+@pytest.mark.parametrize("lowering", ["callback", "callback-async-stacks"])
+@pytest.mark.parametrize("path", program_params(PROGRAMS))
+def test_lowering_matches_native(path: pathlib.Path, lowering: str) -> None:
+    """Each program under the callback lowerings: only stacks and cost differ, never results."""
+    stem = path.stem
+    source = path.read_text(encoding="utf-8")
+    native = run(source, translated=False, name=stem)
+    ours = run(source, translated=True, name=stem, lowering=lowering)
+    assert ours == native, f"native:\n{native}\n{lowering}:\n{ours}"
+
+
 @pytest.mark.parametrize("path", program_params(PROGRAMS))
 def test_narrow_black_layout_matches_native(path: pathlib.Path) -> None:
     """The same program laid out by black at line length 16: expressions split over lines."""

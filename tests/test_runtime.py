@@ -3307,6 +3307,8 @@ EXPECTED_ALL = [
     "Awaitee",
     "GenFuture",
     "async_fn",
+    "callback_fn",
+    "callback_await",
     "into_future",
     "is_translated",
     "Executor",

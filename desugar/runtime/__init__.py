@@ -3,7 +3,8 @@
 `Poll` (`Ready`/`Pending`), `Future`, `Pin`, `Context`, `Waker`, `async_fn`,
 `into_future` (the `Awaitee` an ``await`` polls; ``GenFuture`` is its older
 name), and an executor: `block_on`, `spawn` -> `JoinHandle`, `yield_now`,
-`sleep`, `join`, `select`, `timeout`.
+`sleep`, `join`, `select`, `timeout`; and the callback lowering's
+`callback_fn` and `callback_await` (a promise trampoline, see `_callback`).
 """
 
 from desugar.runtime._executor import Executor as Executor
@@ -22,6 +23,8 @@ from desugar.runtime._awaitee import async_fn as async_fn
 from desugar.runtime._awaitee import into_future as into_future
 from desugar.runtime._awaitee import is_translated as is_translated
 from desugar.runtime._awaitee import poll_with_tls_context as poll_with_tls_context
+from desugar.runtime._callback import callback_await as callback_await
+from desugar.runtime._callback import callback_fn as callback_fn
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready
@@ -45,4 +48,5 @@ __all__ = [
     "current_context", "Awaitee", "GenFuture", "async_fn", "into_future", "is_translated",
     "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
     "join", "select", "timeout", "Stream", "aiter", "anext", "async_for", "async_with",
+    "callback_fn", "callback_await",
 ]

@@ -11,6 +11,13 @@ it by the module's name, so a new lowering is one new module:
   yield from _ds_awaitee``, chosen by measurement (``bench/run.py``);
 * ``hir``: the seed article's HIR dump, line by line: ``Pin.new_unchecked``,
   a ``while True`` loop and a ``match`` on each poll's result.
+
+Those two spell the ``poll`` *lowering* (the seed article's Rust model). The
+other lowerings (``--lowering``, `LOWERINGS`) have a module each too, which
+may give several (``STYLES``, by name): ``callback`` gives ``callback`` and
+``callback-async-stacks`` (JavaScript's model, without and with async
+stacks). Inside the compiler one name says both: a style's name for the poll
+lowering, the lowering's name for the others (`strategy`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,25 @@ if TYPE_CHECKING:  # (this package is imported to check a style's name: libcst o
 
 DEFAULT = "poll"
 """The style of `desugar.translate` and the CLI when none is asked for."""
+
+LOWERINGS = ("poll", "callback", "callback-async-stacks")
+"""The lowerings (``--lowering``), the default first; ``style`` spells the first."""
+
+_LOWERING_MODULES = {"callback"}  # modules of this package that are lowerings, not poll styles
+
+
+def strategy(lowering: str | None, style: str | None) -> str | None:
+    """The compiler's one name for ``lowering`` spelled in ``style`` (None: the default).
+
+    ValueError for an unknown lowering, or a style given with a lowering other than poll.
+    """
+    if lowering is None or lowering == "poll":
+        return style
+    if lowering not in LOWERINGS:
+        raise ValueError(f"unknown lowering {lowering!r}: the lowerings are {', '.join(LOWERINGS)}")
+    if style is not None:
+        raise ValueError(f"a style ({style!r}) spells the poll lowering; it does not apply to {lowering!r}")
+    return lowering
 
 
 class AwaitSite:
@@ -96,13 +122,18 @@ def names() -> list[str]:
     """The styles there are (the modules of this package), the default first."""
     import pkgutil
 
-    found = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    found = sorted(
+        m.name for m in pkgutil.iter_modules(__path__)
+        if not m.name.startswith("_") and m.name not in _LOWERING_MODULES
+    )
     return sorted(found, key=lambda n: n != DEFAULT)
 
 
 def check(name: str | None) -> str:
     """``name`` (None: the default) if there is a style of that name; else ValueError."""
     name = name or DEFAULT
+    if name in LOWERINGS:
+        return name
     if name not in _loaded and (not isinstance(name, str) or name not in names()):
         raise ValueError(f"unknown style {name!r}: the styles are {', '.join(names())}")
     return name
@@ -115,5 +146,6 @@ def get(name: str | None = None) -> Style:
     if style is None:
         import importlib
 
-        style = _loaded[name] = importlib.import_module(f"{__name__}.{name}").STYLE
+        module = importlib.import_module(f"{__name__}.{name.partition('-')[0]}")
+        style = _loaded[name] = getattr(module, "STYLES", {}).get(name) or module.STYLE
     return style

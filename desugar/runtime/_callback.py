@@ -1,0 +1,431 @@
+"""The callback lowering's runtime: promise-like jobs on a microtask queue, as JavaScript runs them.
+
+Under ``--lowering callback`` an ``async def`` becomes a generator function
+decorated ``@_ds_rt.callback_fn`` (``callback_fn(async_stacks=True)`` under
+``--lowering callback-async-stacks``), and each ``await x`` in it becomes::
+
+    _ds_awaited = yield _ds_rt.callback_await(x)
+
+The generator yields its request to this module's trampoline and is resumed
+with the value (``send``) or the error (``throw``), as the seed article's
+JavaScript desugaring pumps a generator from promise callbacks.
+
+Calling a decorated function returns a real coroutine object (its arguments
+bound at the call, as natively), so asyncio, trio, ``inspect`` and native
+``await`` take it. What runs when that coroutine is driven is the *runner*
+(`_run`): it makes the function's generator a `Job` (a job is its own
+promise: it settles once, with a value or an error, and has at most one
+awaiter, since a coroutine is awaited once) and runs a queue of callbacks:
+
+* a job awaiting another callback-lowered coroutine *adopts* it: it starts
+  the coroutine with a per-thread flag set, and the callee's runner, seeing it,
+  returns the callee's generator at once (so that coroutine is done, and
+  awaiting it again fails as natively); the callee becomes a job of its own, started from the queue, and the awaiter waits for
+  the callee's settlement, which queues the callback that resumes it. So
+  when a job runs, the runner's frames are below it and no other program
+  frame is: in the article's example, ``blow_up`` raises with ``foo`` and
+  ``bar`` suspended, nowhere on the stack;
+* a job awaiting anything else (an asyncio or trio awaitable, a native or
+  poll-lowered coroutine, the runtime's leaf futures) leaves the queue empty:
+  the runner then drives that awaitable as the poll lowering's awaitee does
+  (``for _ds_poll in aw: yield from aw``), so its waits reach whoever drives
+  the outermost coroutine unchanged, and what that driver throws (a
+  cancellation) or closes reaches the innermost awaited object first; the
+  outcome resumes the job.
+
+Each outermost coroutine has its own queue, drained within each of its
+driver's steps, so the interleaving of side effects with other tasks is the
+native one: the driver sees a suspension exactly where a native chain would
+suspend. Exceptions keep the ``__context__`` they get natively: the exception
+an awaiter handles at its await (`callback_await` reads it in the awaiter's
+frame) is the handled exception of its callee's steps, which run inside an
+``except`` of it. A rejected job's error is thrown into its awaiter, so a
+traceback printed at the top grows through every awaiter again (with runner
+frames between); the stack *at the moment of the failure* holds only the
+youngest frame, which is what ``desugar compare`` records.
+
+One difference remains (no corpus program shows it): ``generator.throw``
+sets the thrown error's ``__context__`` to the exception the generator itself
+handles, where a native ``await`` leaves the context the error got where it
+was raised. So an error thrown into an awaiter that awaits inside an
+``except`` block gets that block's exception as its context, even if it was
+raised with another one (``except A: await f()``, where ``f`` raises ``C``
+while handling ``B``: natively ``C.__context__`` is ``B``; here it is ``A``).
+
+With ``async_stacks`` (``callback-async-stacks``), each await captures the
+awaiter's async stack, as SpiderMonkey does when an async operation begins:
+the awaiter's ``(qualname, file, line)`` and, below it, its own captured
+stack, at most `MAX_DEPTH` frames (V8's default of 10). An error raised in a
+job gets its job's captured stack as ``__desugar_async_stack__`` and, on
+Python 3.11+, as a note that the traceback prints as the async part (on 3.10
+``desugar run`` prints it). `stats` counts the captures and their bytes.
+"""
+
+from __future__ import annotations
+
+import sys
+from _thread import _local
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+from desugar.runtime._awaitee import CO_COROUTINE, TRANSLATED, _suspended, into_future
+
+MAX_DEPTH = 10
+"""Frames kept in a captured async stack (V8's ``--async-stack-trace-limit`` default)."""
+
+_FILE = __file__
+_getsizeof = sys.getsizeof
+_exception = sys.exception if sys.version_info >= (3, 11) else (lambda: sys.exc_info()[1])
+_NOTES = sys.version_info >= (3, 11)
+_QUALNAME = sys.version_info >= (3, 11)
+
+
+async def _probe() -> None:
+    pass
+
+
+_probe_coro = _probe()
+_CoroutineType = type(_probe_coro)
+_probe_coro.close()
+del _probe_coro
+
+
+class _State(_local):
+    adopting = False
+
+
+_state = _State()
+
+
+class Stats:
+    """What ``callback-async-stacks`` captured in this process: captures and their bytes."""
+
+    __slots__ = ("captures", "bytes", "awaits")
+
+    def __init__(self) -> None:
+        self.captures = 0
+        self.bytes = 0
+        self.awaits = 0
+
+
+stats = Stats()
+
+
+class _Handled:
+    """An await's request made while the awaiter handles an exception: that exception too."""
+
+    __slots__ = ("awaited", "handled")
+
+    def __init__(self, awaited: Any, handled: BaseException) -> None:
+        self.awaited = awaited
+        self.handled = handled
+
+
+def callback_await(awaited: Any) -> Any:
+    """The request an ``await awaited`` yields to the trampoline (read in the awaiter's frame)."""
+    handled = _exception()
+    if handled is None:
+        return awaited
+    return _Handled(awaited, handled)
+
+
+class Job:
+    """One activation of a callback-lowered function: its generator and its promise."""
+
+    __slots__ = ("gen", "awaiter", "outer", "stack", "async_stacks")
+
+    def __init__(self, gen: Any, awaiter: Job | None, outer: Any, async_stacks: bool) -> None:
+        self.gen = gen
+        self.awaiter = awaiter  # the job resumed when this one settles (None: the root)
+        self.outer = outer  # the exception its awaiters handle (its steps run inside it)
+        self.stack: tuple = ()  # the captured async stack of its awaiters, youngest first
+        self.async_stacks = async_stacks
+
+
+class _Loop:
+    """The microtask queue of one outermost coroutine."""
+
+    __slots__ = ("queue", "foreign", "result", "done")
+
+    def __init__(self) -> None:
+        self.queue: list = []
+        self.foreign: Any = None  # (job, awaitable, handled): the await the runner drives
+        self.result: Any = None
+        self.done = False
+
+
+def _frame_entry(job: Job) -> tuple:
+    frame = job.gen.gi_frame
+    code = frame.f_code
+    return (code.co_qualname if _QUALNAME else code.co_name, code.co_filename, frame.f_lineno)
+
+
+def _capture(job: Job) -> tuple:
+    """The async stack an await in ``job`` captures: ``job`` at its await, then its awaiters."""
+    entry = _frame_entry(job)
+    below = job.stack
+    stack = (entry, *below[: MAX_DEPTH - 1])
+    stats.captures += 1
+    stats.bytes += _getsizeof(stack) + _getsizeof(entry) + (_getsizeof(entry[2]) if entry[2] > 256 else 0)
+    return stack
+
+
+def format_async_stack(stack: tuple) -> str:
+    """A captured stack in the traceback's layout, youngest first."""
+    lines = ["async stack (captured at the awaits; youngest first):"]
+    for qualname, filename, line in stack:
+        lines.append(f'  File "{filename}", line {line}, in {qualname}')
+    return "\n".join(lines)
+
+
+def _attach(error: BaseException, job: Job) -> None:
+    """Give ``error``, raised in ``job``, the job's captured stack (once: the youngest job's)."""
+    try:
+        if "__desugar_async_stack__" in error.__dict__:
+            return
+        error.__desugar_async_stack__ = job.stack  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        return
+    if _NOTES and job.stack:
+        error.add_note(format_async_stack(job.stack))
+
+
+_STOP_MESSAGE = "generator raised StopIteration"
+
+
+def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> None:
+    """Resume ``job`` with ``value`` (or ``error`` thrown in) and handle what it yields next."""
+    gen = job.gen
+    try:
+        outer = job.outer
+        if outer is None:
+            request = gen.send(value) if error is None else gen.throw(error)
+        else:
+            request = _inside(outer, gen, value, error)
+    except StopIteration as stop:
+        _settle(loop, job, stop.value, None)
+        return
+    except BaseException as raised:
+        if type(raised) is RuntimeError and raised.args == (_STOP_MESSAGE,):
+            raised.args = ("coroutine raised StopIteration",)  # (as the native coroutine says)
+        if job.async_stacks:
+            _attach(raised, job)
+        _settle(loop, job, None, raised)
+        return
+    finally:
+        del error
+    handled = None
+    if type(request) is _Handled:
+        handled = request.handled
+        request = request.awaited
+    outer = handled if handled is not None else job.outer
+    stats.awaits += 1
+    stack = _capture(job) if job.async_stacks else None
+    if type(request) is _CoroutineType and request.cr_code.co_filename == _FILE:
+        # Another callback-lowered coroutine: adopt its generator as a job of its own.
+        if (request.cr_suspended if _NOTES else _suspended(request)):
+            loop.queue.append((job, None, RuntimeError("coroutine is being awaited already")))
+            return
+        _state.adopting = True
+        try:
+            request.send(None)
+        except StopIteration as handed:
+            adopted = handed.value
+        except BaseException as refused:  # (awaited already: "cannot reuse already awaited coroutine")
+            loop.queue.append((job, None, refused))
+            return
+        finally:
+            _state.adopting = False
+        callee = Job(adopted, job, outer, job.async_stacks)
+        if stack is not None:
+            callee.stack = stack
+        loop.queue.append((callee, None, None))
+        return
+    loop.foreign = (job, request, outer)
+
+
+def _inside(outer: BaseException, gen: Any, value: Any, error: BaseException | None) -> Any:
+    """``gen``'s resumption inside an ``except`` of ``outer``, as natively above its awaiter."""
+    saved = outer.__traceback__, outer.__context__, outer.__suppress_context__
+    try:
+        raise outer
+    except BaseException:
+        outer.__traceback__, outer.__context__, outer.__suppress_context__ = saved
+        return gen.send(value) if error is None else gen.throw(error)
+
+
+def _settle(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> None:
+    """``job``'s promise settles: queue its awaiter's resumption (the root: the loop is done)."""
+    awaiter = job.awaiter
+    if awaiter is None:
+        loop.done = True
+        loop.result = (value, error)
+    else:
+        loop.queue.append((awaiter, value, error))
+
+
+def _run(gen: Any) -> Any:
+    """The runner a callback-lowered coroutine drives: its generator's job and the queue."""
+    if _state.adopting:  # awaited by a job: hand the generator over (the coroutine completes)
+        _state.adopting = False
+        return gen
+    loop = _Loop()
+    async_stacks = _ASYNC_STACKS.get(gen.gi_code, False)
+    loop.queue.append((Job(gen, None, None, async_stacks), None, None))
+    queue = loop.queue
+    while True:
+        while queue:
+            job, value, error = queue.pop(0)
+            _step(loop, job, value, error)
+            del job, value, error
+        if loop.done:
+            value, error = loop.result
+            loop.result = None
+            if error is not None:
+                context = error.__context__  # (a raise here would chain it to the driver's)
+                try:
+                    raise error
+                finally:
+                    error.__context__ = context
+                    del error, context
+            return value
+        if loop.foreign is None:
+            raise RuntimeError("a callback job waits on nothing")  # (never)
+        job, awaited, outer = loop.foreign
+        loop.foreign = None
+        try:
+            awaitee = into_future(awaited)
+            del awaited
+            if outer is None:
+                for _ds_poll in awaitee:
+                    yield from awaitee
+            else:
+                saved = outer.__traceback__, outer.__context__, outer.__suppress_context__
+                try:
+                    raise outer
+                except BaseException:
+                    outer.__traceback__, outer.__context__, outer.__suppress_context__ = saved
+                    del saved
+                    for _ds_poll in awaitee:
+                        yield from awaitee
+            value = awaitee.value
+        except GeneratorExit:
+            _close_chain(job)
+            raise
+        except BaseException as failed:
+            queue.append((job, None, failed))
+            del failed
+        else:
+            queue.append((job, value, None))
+        del job, outer
+
+
+def _close_chain(job: Job | None) -> None:
+    """Close the suspended jobs from ``job`` to the root, youngest first, as ``close`` does natively."""
+    error: BaseException | None = None
+    while job is not None:
+        gen = job.gen
+        try:
+            if error is None:
+                gen.close()
+            else:
+                gen.throw(error)
+        except StopIteration:
+            error = None
+        except BaseException as raised:
+            error = raised
+        job = job.awaiter
+    if error is not None and type(error) is not GeneratorExit:
+        raise error
+
+
+_ASYNC_STACKS: dict = {}  # generator code -> capture async stacks (``callback-async-stacks``)
+_entries: dict = {}  # id(generator code) -> (that code, its entry's code)
+
+# The entry of a callback-lowered async def: return (yield from _run(gen(*args, **kwargs)))
+_ENTRY_FIRST_LINE = sys._getframe().f_lineno - 2  # (its frames show the line above)
+
+
+def _entry_code(code: Any) -> Any:
+    """A coroutine function's code with ``code``'s signature: ``return (yield from _run(gen(...)))``."""
+    CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
+    names = code.co_varnames
+    positional = code.co_argcount
+    posonly = code.co_posonlyargcount
+    kwonly = code.co_kwonlyargcount
+    params: list[str] = []
+    args: list[str] = []
+    for i in range(positional):
+        params.append(names[i])
+        args.append(names[i])
+        if i + 1 == posonly:
+            params.append("/")
+    at = positional + kwonly
+    if code.co_flags & CO_VARARGS:
+        params.append("*" + names[at])
+        args.append("*" + names[at])
+        at += 1
+    elif kwonly:
+        params.append("*")
+    for i in range(positional, positional + kwonly):
+        params.append(names[i])
+        args.append(f"{names[i]}={names[i]}")
+    if code.co_flags & CO_VARKEYWORDS:
+        params.append("**" + names[at])
+        args.append("**" + names[at])
+    source = "\n" * (_ENTRY_FIRST_LINE - 1) + (
+        f"def _ds_entry({', '.join(params)}):\n"
+        f"    return (yield from _ds_run(_ds_gen({', '.join(args)})))\n"
+    )
+    namespace: dict = {}
+    exec(compile(source, _FILE, "exec"), namespace)
+    entry = namespace["_ds_entry"].__code__
+    flags = (entry.co_flags & ~0x20) | CO_COROUTINE | TRANSLATED
+    replace = {"co_flags": flags, "co_name": code.co_name}
+    if _QUALNAME:
+        replace["co_qualname"] = code.co_qualname
+    return entry.replace(**replace)
+
+
+_FunctionType = type(_entry_code)
+
+
+def _decorate(fn: Callable[..., Any], async_stacks: bool) -> Callable[..., Any]:
+    code = fn.__code__
+    cached = _entries.get(id(code))
+    if cached is None or cached[0] is not code:
+        cached = _entries[id(code)] = (code, _entry_code(code))
+        _ASYNC_STACKS[code] = async_stacks
+    new = _FunctionType(cached[1], {"_ds_run": _run, "_ds_gen": fn, "__name__": __name__},
+                        fn.__name__, fn.__defaults__, None)
+    new.__qualname__ = fn.__qualname__
+    new.__module__ = fn.__module__
+    new.__doc__ = fn.__doc__
+    new.__kwdefaults__ = fn.__kwdefaults__
+    new.__annotations__ = fn.__annotations__
+    if sys.version_info >= (3, 12):
+        new.__type_params__ = fn.__type_params__
+    if fn.__dict__:
+        new.__dict__.update(fn.__dict__)
+    return new
+
+
+def callback_fn(fn: Any = None, *, async_stacks: bool = False) -> Any:
+    """Decorator for a callback-lowered ``async def`` (its generator function).
+
+    The result is a coroutine function with ``fn``'s name, signature, defaults
+    and attributes, whose call binds the arguments, makes ``fn``'s generator
+    and returns a real coroutine that runs it through `_run`.
+    ``callback_fn(async_stacks=True)`` makes one whose awaits capture async
+    stacks.
+    """
+    if fn is None:
+        return lambda f: _decorate(f, async_stacks)
+    return _decorate(fn, async_stacks)
+
+
+def is_callback_code(code: Any) -> bool:
+    """True for the code of a callback-lowered function's generator (its frames are the program's)."""
+    return code in _ASYNC_STACKS
