@@ -273,12 +273,32 @@ def test_a_program_without_tasks_draws_nothing(tmp_path: Path) -> None:
     assert result.stderr == "desugar diagram: no task was resumed; nothing to draw\n"
 
 
+CALLBACK_FIGURE = """\
+                ╱╱           ╱╱           ╱╱
+  ^    ┌─────┐  ╲╲  ┌─────┐  ╲╲  ┌─────┐  ╲╲  ┌─────┐
+  │    │ foo │  ╱╱  │ foo │  ╱╱  │ bar │  ╱╱  │ baz │
+Stack  └─────┘  ╲╲  └─────┘  ╲╲  └─────┘  ╲╲  └─────┘
+  │             ╱╱           ╱╱           ╱╱
+  │     +0 ms       +100 ms      +200 ms      +300 ms
+"""
+"""The example under the callback lowering: each resumption runs one frame alone."""
+
+
+def test_example_figure_under_the_callback_lowering_shows_lonely_frames(example: Path) -> None:
+    # A callback resumes the youngest awaiter from the queue's runner: the
+    # frames that await it are suspended generators, not on the stack.
+    for lowering in ("callback", "callback-async-stacks"):
+        result = desugar_diagram(
+            ["--lowering", lowering, "--quantum", "100", str(example)], example.parent
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "done\n" + CALLBACK_FIGURE
+
+
 def test_unknown_lowering_is_a_usage_error(tmp_path: Path) -> None:
-    result = desugar_diagram(["--lowering", "callback", "x.py"], tmp_path)
+    result = desugar_diagram(["--lowering", "threads", "x.py"], tmp_path)
     assert result.returncode == 2
-    assert "Invalid value for '--lowering': 'callback' is not one of 'poll', 'native'." in (
-        result.stderr
-    )
+    assert "Invalid value for '--lowering': 'threads' is not one of" in result.stderr
 
 
 def test_recording_stops_with_the_program() -> None:
