@@ -296,7 +296,7 @@ def _runtime_leaf(chain: _Chain, live: list[FrameType]) -> None:
             chain.awaiting += f", {len(pending)} pending"
         for i, future in pending:
             chain.edges.append(("", _branch(f"{what} future {i}", future, live)))
-    elif kind is executor._Timeout:
+    elif kind is getattr(sys.modules.get("desugar.runtime._timers"), "_Timeout", None):
         chain.awaiting = f"awaiting timeout(..., {leaf._seconds!r})"
         chain.edges.append(("", _branch("timeout() future", leaf._future, live)))
     else:
