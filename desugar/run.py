@@ -354,6 +354,10 @@ def run_command(
     asyncio loop or trio run of the main thread: what it awaits and its await
     chain, innermost frame first, tasks nested under the tasks awaiting them.
     """
+    try:
+        hook.strategy(lowering, style)
+    except ValueError as error:  # (a style with a lowering it does not spell)
+        raise click.UsageError(str(error)) from None
     dump_on_signals(dump_on)
     hang = dump_on_hang_seconds
 

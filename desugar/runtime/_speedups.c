@@ -966,7 +966,10 @@ async_for_iternext(AsyncForObject *self)
         return Py_NewRef(self);
     }
     AwaiteeObject *aw = (AwaiteeObject *)anext_(NULL, it);
-    if (aw == NULL) {
+    if (aw == NULL) {  /* `__anext__()` itself may end the loop, too */
+        if (is_end()) {
+            self->state = AF_DONE;
+        }
         return NULL;
     }
     if (!PyObject_TypeCheck(aw, &AwaiteeType) || aw->state != FRESH) {

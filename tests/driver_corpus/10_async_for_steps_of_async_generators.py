@@ -151,7 +151,34 @@ def hooks():
     asyncio.run(main())
     print("hooks", calls)
 
+class Countdown:
+    """An async iterator whose __anext__ itself raises (no awaitable) at the end, or fails."""
+    def __init__(self, n, fail=False):
+        self.n, self.fail = n, fail
+    def __aiter__(self):
+        return self
+    def __anext__(self):
+        if self.n == 0:
+            if self.fail:
+                raise KeyError("from __anext__")
+            raise StopAsyncIteration
+        self.n -= 1
+        return asyncio.sleep(0, self.n)
+
+async def iterators():
+    print("countdown", [x async for x in Countdown(3)])
+    async for x in Countdown(0):
+        print("never")
+    else:
+        print("countdown else")
+    try:
+        async for x in Countdown(2, fail=True):
+            log.append(("countdown", x))
+    except KeyError as e:
+        print("countdown failed", e)
+
 async def main():
+    await iterators()
     print("plain", await consumer_of(counted(4)), await consumer_of(counted(4, wait=True)))
     total = 0
     async for x in counted(5, wait=True):
