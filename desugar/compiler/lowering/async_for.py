@@ -42,19 +42,7 @@ class AsyncForLowering(LoweringBase):
         """
         if self.style.streams:
             return self._stream_for(stmt, iterable, target, body)
-        it = self.label("iter")
-        source = iterable
-        if not (isinstance(iterable, cst.Name) and iterable.value == f"{PREFIX}iter"):
-            # (an async comprehension's first iterator arrives already from __aiter__)
-            source = cst.Call(func=rt("aiter"), args=[cst.Arg(iterable)])
-        out: Stmts = [assign(it, source)]
-        comment = self.comment(stmt.iter)
-        if comment is not None:
-            text = f"# line {self.ctx.positions(stmt.iter)}: async for ... in {one_line(stmt.iter)}"
-            out[0] = out[0].with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(text))])
-        flag = self.label("exhausted") if stmt.orelse is not None else None
-        if flag:
-            out.append(assign(flag, name("False")))
+        it, out, flag = self._loop_head(stmt, iterable, "aiter")
         end: Stmts = [simple(cst.Break())]
         if flag:
             end.insert(0, assign(flag, name("True")))
@@ -78,13 +66,14 @@ class AsyncForLowering(LoweringBase):
             out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
         return out
 
-    def _stream_for(self, stmt: cst.For, iterable, target, body) -> Stmts:
+    def _loop_head(self, stmt: cst.For, iterable, first_step: str) -> tuple[str, Stmts, str | None]:
+        """The iterator's local, ``it = _ds_rt.<first_step>(iterable)`` under its comment,
+        and the flag an ``else`` clause needs (None without one), set to False."""
         it = self.label("iter")
-        item = self.label("item")
         source = iterable
         if not (isinstance(iterable, cst.Name) and iterable.value == f"{PREFIX}iter"):
-            # (an async comprehension's first iterator arrives already as a stream)
-            source = cst.Call(func=rt("async_for"), args=[cst.Arg(iterable)])
+            # (an async comprehension's first iterator arrives already made)
+            source = cst.Call(func=rt(first_step), args=[cst.Arg(iterable)])
         out: Stmts = [assign(it, source)]
         comment = self.comment(stmt.iter)
         if comment is not None:
@@ -93,6 +82,11 @@ class AsyncForLowering(LoweringBase):
         flag = self.label("exhausted") if stmt.orelse is not None else None
         if flag:
             out.append(assign(flag, name("False")))
+        return it, out, flag
+
+    def _stream_for(self, stmt: cst.For, iterable, target, body) -> Stmts:
+        it, out, flag = self._loop_head(stmt, iterable, "async_for")
+        item = self.label("item")
         self.polls += 1
         hand_over = (
             cst.Await(expression=name(it)) if self.async_gen else cst.Yield(value=cst.From(item=name(it)))
