@@ -433,26 +433,8 @@ def record(run_program: Callable[[], object]) -> tuple[list[Column], SystemExit 
     return columns, exit_
 
 
-@click.command(
-    "diagram",
-    context_settings={
-        "ignore_unknown_options": True,
-        "allow_interspersed_args": False,
-        "help_option_names": ["-h", "--help"],
-    },
-)
-@click.option(
-    "-m",
-    "as_module",
-    is_flag=True,
-    help="Run TARGET as a module, like python -m (its top-level package is translated).",
-)
-@click.option(
-    "--include",
-    multiple=True,
-    metavar="PKG",
-    help="Translate the modules of package PKG too (repeatable).",
-)
+@click.command("diagram", context_settings=run.PROGRAM_COMMAND)
+@run.program_options
 @click.option(
     "--lowering",
     type=click.Choice(run.LOWERINGS),

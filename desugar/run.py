@@ -33,7 +33,7 @@ import signal
 import sys
 import types
 from types import TracebackType
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import click
 
@@ -278,26 +278,32 @@ def _dump_on_hang(seconds: float) -> Callable[[int, object], None]:
     return dump
 
 
-@click.command(
-    "run",
-    context_settings={
-        "ignore_unknown_options": True,
-        "allow_interspersed_args": False,
-        "help_option_names": ["-h", "--help"],
-    },
-)
-@click.option(
-    "-m",
-    "as_module",
-    is_flag=True,
-    help="Run TARGET as a module, like python -m (its top-level package is translated).",
-)
-@click.option(
-    "--include",
-    multiple=True,
-    metavar="PKG",
-    help="Translate the modules of package PKG too (repeatable).",
-)
+PROGRAM_COMMAND = {
+    "ignore_unknown_options": True,
+    "allow_interspersed_args": False,
+    "help_option_names": ["-h", "--help"],
+}
+"""The context settings of a command that runs a program: what follows TARGET is the program's."""
+
+
+def program_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options a command that runs a program takes: ``-m`` and ``--include``."""
+    command = click.option(
+        "--include",
+        multiple=True,
+        metavar="PKG",
+        help="Translate the modules of package PKG too (repeatable).",
+    )(command)
+    return click.option(
+        "-m",
+        "as_module",
+        is_flag=True,
+        help="Run TARGET as a module, like python -m (its top-level package is translated).",
+    )(command)
+
+
+@click.command("run", context_settings=PROGRAM_COMMAND)
+@program_options
 @click.option(
     "--style",
     type=click.Choice(hook.style_names()),
