@@ -3370,6 +3370,21 @@ def test_star_import_binds_the_public_names_and_shadows_no_builtin() -> None:
     same_names = sorted(name for name in vars(rt) if not name.startswith("_") and hasattr(builtins, name))
     assert same_names == ["aiter", "anext"]
     assert rt.aiter is not getattr(builtins, "aiter", None) and rt.anext is not getattr(builtins, "anext", None)
+    # no builtin object under another name either
+    exported = {id(getattr(rt, name)) for name in vars(rt) if not name.startswith("_")}
+    assert not exported & {id(v) for v in vars(builtins).values()}
+
+
+def test_into_iter_is_iter_with_its_errors() -> None:
+    items = [1, 2]
+    it = rt.into_iter(items)
+    assert type(it) is type(iter(items)) and list(it) == items
+    with pytest.raises(TypeError) as caught:
+        rt.into_iter(3)
+    assert str(caught.value) == "'int' object is not iterable"
+    if sys.version_info >= (3, 11):  # (3.10's bare `raise` keeps the pure one's frame)
+        frames = [f.name for f in traceback.extract_tb(caught.value.__traceback__)]
+        assert frames == ["test_into_iter_is_iter_with_its_errors"]
 
 
 @pytest.mark.parametrize(

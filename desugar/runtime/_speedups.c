@@ -1258,6 +1258,13 @@ async_for(PyObject *Py_UNUSED(module), PyObject *obj)
     return (PyObject *)self;
 }
 
+/* `IntoIterator::into_iter`: `iter(obj)`, with no frame of ours in a traceback. */
+static PyObject *
+into_iter(PyObject *Py_UNUSED(module), PyObject *obj)
+{
+    return PyObject_GetIter(obj);
+}
+
 static PyObject *
 set_aiter(PyObject *Py_UNUSED(module), PyObject *fn)
 {
@@ -1363,6 +1370,7 @@ static PyMethodDef module_methods[] = {
     {"anext", anext_, METH_O, "`async for`'s step: the awaitee of `type(it).__anext__(it)`."},
     {"set_anext", set_anext, METH_O, "set_anext(anext): the reference `anext`, for the rest."},
     {"async_for", async_for, METH_O, "`async for`'s first step: the stream of `type(obj).__aiter__(obj)`."},
+    {"into_iter", into_iter, METH_O, "`IntoIterator::into_iter`: the iterator a `for` takes of its iterable."},
     {"set_aiter", set_aiter, METH_O, "set_aiter(aiter): the reference `aiter`, for what is not an async generator."},
     {"enable_agen_steps", enable_agen_steps, METH_VARARGS,
      "enable_agen_steps(probe1, probe2): step async generators without StopIteration, if the layout checks."},

@@ -293,14 +293,28 @@ def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
 _MISSING = object()
 
 
-into_iter = iter
-"""``IntoIterator::into_iter``: the iterator a ``for`` takes of its iterable, ``iter(obj)``.
+def into_iter(iterable: Any) -> Any:
+    """``IntoIterator::into_iter``: the iterator a ``for`` takes of its iterable, ``iter(obj)``.
 
-A comprehension's first iterable is turned into its iterator where the
-comprehension stands, before its body runs (in a nested function, for an async
-comprehension), as natively. (The builtin itself, bound here where no module
-shadows it: no frame of ours in the traceback of a non-iterable.)
-"""
+    A comprehension's first iterable is turned into its iterator where the
+    comprehension stands, before its body runs (in a nested function, for an
+    async comprehension), as natively. The C runtime's is ``PyObject_GetIter``
+    itself, with no frame of its own in the traceback of a non-iterable; this
+    one drops its frame from that traceback on 3.11+.
+    """
+    try:
+        return _iter(iterable)
+    except BaseException as error:
+        if _STRIP_OWN_FRAME:
+            _drop_entry(error, _getframe())
+        del error
+        raise
+
+
+_iter = iter
+
+if _speedups is not None:
+    into_iter = _speedups.into_iter  # noqa: F811
 
 
 def exception_matches(error: BaseException, kind: Any) -> bool:
