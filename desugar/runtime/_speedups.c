@@ -190,6 +190,43 @@ materialize(AwaiteeObject *self)
     return 0;
 }
 
+/* The first step of `__anext__()`'s awaitable of async generator `it`
+ * (hooks run), sent `arg`, with the generator's frame resumed here: its item
+ * completes (PYGEN_RETURN); its end or error is the step's (PYGEN_ERROR); if
+ * an await in it waits (PYGEN_NEXT, the wait in *presult), *pasend is the
+ * asend object, made then in the state it would be in mid-step, which takes
+ * every later step. */
+static PySendResult
+agen_step(PyObject *it, PyObject *arg, PyObject **presult, PyObject **pasend)
+{
+    PyAsyncGenObject *gen = (PyAsyncGenObject *)it;
+    PyObject *result;
+    *pasend = NULL;
+    if (gen->ag_running_async) {
+        PyErr_SetString(PyExc_RuntimeError, "anext(): asynchronous generator is already running");
+        *presult = NULL;
+        return PYGEN_ERROR;
+    }
+    gen->ag_running_async = 1;
+    PySendResult status = gen_am_send(it, arg, &result);
+    if (status != PYGEN_NEXT) {
+        return ended(gen, status, result, presult);
+    }
+    if (Py_TYPE(result) == wrapped_type) {
+        return item_of(gen, result, presult);
+    }
+    PyObject *asend = PyAsyncGen_Type.tp_as_async->am_anext(it);
+    if (asend == NULL) {
+        Py_DECREF(result);
+        *presult = NULL;
+        return PYGEN_ERROR;
+    }
+    ((ASendLayout *)asend)->ags_state = ASEND_ITER;
+    *pasend = asend;
+    *presult = result;
+    return PYGEN_NEXT;
+}
+
 /* What is awaited, sent `arg`, as PyIter_Send; an async generator's item completes. */
 static PySendResult
 send_to(AwaiteeObject *self, PyObject *arg, PyObject **presult)
@@ -197,31 +234,12 @@ send_to(AwaiteeObject *self, PyObject *arg, PyObject **presult)
     PyObject *it = self->it, *result;
     PySendResult status;
     if (Py_IS_TYPE(it, &PyAsyncGen_Type)) {  /* the first step of `__anext__()`'s awaitable */
-        PyAsyncGenObject *gen = (PyAsyncGenObject *)it;
-        if (gen->ag_running_async) {
-            PyErr_SetString(PyExc_RuntimeError, "anext(): asynchronous generator is already running");
-            *presult = NULL;
-            return PYGEN_ERROR;
+        PyObject *asend;
+        status = agen_step(it, arg, presult, &asend);
+        if (asend != NULL) {  /* an await in the generator waits: the asend takes over */
+            Py_SETREF(self->it, asend);
         }
-        gen->ag_running_async = 1;
-        status = gen_am_send(it, arg, &result);
-        if (status != PYGEN_NEXT) {
-            return ended(gen, status, result, presult);
-        }
-        if (Py_TYPE(result) == wrapped_type) {
-            return item_of(gen, result, presult);
-        }
-        /* an await in the generator waits: the asend takes over, mid-step */
-        PyObject *asend = PyAsyncGen_Type.tp_as_async->am_anext(it);
-        if (asend == NULL) {
-            Py_DECREF(result);
-            *presult = NULL;
-            return PYGEN_ERROR;
-        }
-        ((ASendLayout *)asend)->ags_state = ASEND_ITER;
-        Py_SETREF(self->it, asend);
-        *presult = result;
-        return PYGEN_NEXT;
+        return status;
     }
     ASendLayout *asend = (ASendLayout *)it;
     if (Py_TYPE(it) != asend_type || asend->ags_state != ASEND_INIT
@@ -925,34 +943,20 @@ async_for_iternext(AsyncForObject *self)
     PyObject *it = self->it, *result;
     if (Py_IS_TYPE(it, &PyAsyncGen_Type) && wrapped_type != NULL
         && ((PyAsyncGenObject *)it)->ag_hooks_inited) {
-        /* an async generator's step: its frame resumed here (as `send_to` does it) */
-        PyAsyncGenObject *gen = (PyAsyncGenObject *)it;
-        if (gen->ag_running_async) {
-            PyErr_SetString(PyExc_RuntimeError, "anext(): asynchronous generator is already running");
-            return NULL;
+        /* an async generator's step: its frame resumed here, with no awaitee */
+        PyObject *asend;
+        PySendResult status = agen_step(it, Py_None, &result, &asend);
+        if (status == PYGEN_RETURN) {
+            return result;  /* the item */
         }
-        gen->ag_running_async = 1;
-        PySendResult status = gen_am_send(it, Py_None, &result);
-        if (status == PYGEN_NEXT && Py_TYPE(result) == wrapped_type) {
-            PyObject *item;
-            item_of(gen, result, &item);
-            return item;
-        }
-        if (status != PYGEN_NEXT) {
-            ended(gen, status, result, &result);
+        if (status == PYGEN_ERROR) {
             if (is_end()) {
                 self->state = AF_DONE;
             }
             return NULL;
         }
-        /* an await in the generator waits: its asend takes over, mid-step, in an awaitee
+        /* an await in the generator waits: its asend takes over, in an awaitee
          * that keeps the wait for the hand-over */
-        PyObject *asend = PyAsyncGen_Type.tp_as_async->am_anext(it);
-        if (asend == NULL) {
-            Py_DECREF(result);
-            return NULL;
-        }
-        ((ASendLayout *)asend)->ags_state = ASEND_ITER;
         AwaiteeObject *aw = (AwaiteeObject *)awaitee_new_of(&AwaiteeType, asend);
         Py_DECREF(asend);
         if (aw == NULL) {
