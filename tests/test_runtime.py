@@ -1424,6 +1424,31 @@ def test_the_first_poll_is_ready_with_the_result_in_value_if_it_completes_at_onc
     assert stop.value.value == "at once"
 
 
+def test_the_value_is_read_once_then_the_awaitee_no_longer_holds_it() -> None:
+    import weakref
+
+    class Box:
+        pass
+
+    async def make() -> Box:
+        return Box()
+
+    awaitee = into_future(make())
+    for _ in awaitee:  # the poll loop: a coroutine that completes at once runs no step
+        raise AssertionError("completed at once: no step")
+    box = awaitee.value
+    held = weakref.ref(box)
+    del box
+    assert held() is None  # freed as natively, where the result lives on the value stack only
+    with pytest.raises(AttributeError):
+        awaitee.value
+    # other attributes are looked up as before (C: `value` alone has a fast path)
+    assert awaitee.cr_frame is None and awaitee.cr_await is None
+    assert getattr(awaitee, "value", "gone") == "gone"
+    with pytest.raises(AttributeError):
+        awaitee.no_such_attribute
+
+
 def test_the_first_poll_is_what_the_awaitable_yielded_and_yield_from_hands_it_over() -> None:
     script = Script(["a", "b", "c"])
     awaitee = into_future(script)

@@ -77,6 +77,7 @@ static int free_count = 0;
 
 static PyObject *str_throw = NULL;
 static PyObject *str_close = NULL;
+static PyObject *str_value = NULL;  /* "value", interned: the name every await's result is read by */
 
 static PyTypeObject AwaiteeType;
 
@@ -608,6 +609,18 @@ awaitee_get_value(AwaiteeObject *self, void *Py_UNUSED(closure))
     return value;
 }
 
+/* Attribute lookup: `value` first. The generated code reads it once per await,
+ * with the name the compiler interned; a getset is not specialized by the
+ * interpreter, so this saves the generic lookup (type MRO, descriptor call). */
+static PyObject *
+awaitee_getattro(AwaiteeObject *self, PyObject *name)
+{
+    if (name == str_value && Py_IS_TYPE(self, &AwaiteeType)) {
+        return awaitee_get_value(self, NULL);
+    }
+    return PyObject_GenericGetAttr((PyObject *)self, name);
+}
+
 static PyObject *
 awaitee_get__value(AwaiteeObject *self, void *Py_UNUSED(closure))
 {
@@ -806,6 +819,7 @@ static PyTypeObject AwaiteeType = {
     .tp_basicsize = sizeof(AwaiteeObject),
     .tp_dealloc = (destructor)awaitee_dealloc,
     .tp_repr = (reprfunc)awaitee_repr,
+    .tp_getattro = (getattrofunc)awaitee_getattro,
     .tp_as_async = &awaitee_as_async,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The future an `await` polls (rustc's `__awaitee`); see desugar.runtime._awaitee.",
@@ -1405,7 +1419,8 @@ PyInit__speedups(void)
     }
     str_throw = PyUnicode_InternFromString("throw");
     str_close = PyUnicode_InternFromString("close");
-    if (str_throw == NULL || str_close == NULL) {
+    str_value = PyUnicode_InternFromString("value");
+    if (str_throw == NULL || str_close == NULL || str_value == NULL) {
         return NULL;
     }
     /* coroutine.cr_suspended (3.11+): its C getter, called directly */
