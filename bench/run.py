@@ -5,9 +5,9 @@ keep the figures). Each runtime (the C one, and the pure-Python fallback
 selected by ``DESUGAR_PURE_PYTHON=1``) is measured in a child process of its
 own, which times native and translated runs of every workload alternately;
 ratios are translated / native within that child, best of nine repeats
-(three with ``--quick``) of process CPU time. Compile throughput is measured once (it does not depend on
-the runtime), libcst's parse + codegen and the translation alternately too,
-best of five of each.
+(three with ``--quick``) of process CPU time. Compile throughput is measured
+once (it does not depend on the runtime), libcst's parse + codegen and the
+translation alternately too, best of five of each.
 """
 
 from __future__ import annotations
