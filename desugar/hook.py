@@ -61,6 +61,8 @@ from importlib.util import MAGIC_NUMBER, cache_from_source, decode_source, sourc
 from types import CodeType, ModuleType
 
 import desugar
+from desugar.strategies import LOWERINGS, style_names
+from desugar.strategies import strategy as _strategy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
@@ -764,41 +766,11 @@ class Handle:
         return f"<desugar.hook.Handle {state} {self.finder!r}>"
 
 
-def style_names() -> list[str]:
-    """The output styles (the modules of ``desugar/compiler/styles``), the default first.
-
-    Read from the directory, not imported: a cache hit imports none of the compiler.
-    """
-    try:
-        names = sorted(
-            n[:-3] for n in os.listdir(os.path.join(_COMPILER_DIR, "styles"))
-            if n.endswith(".py") and not n.startswith("_") and n[:-3] not in _LOWERING_MODULES
-        )
-    except OSError:
-        names = []
-    return sorted(names, key=lambda n: n != "poll")
-
-
-LOWERINGS = ("poll", "callback", "callback-async-stacks")
-"""The lowerings (as `desugar.compiler.styles.LOWERINGS`, without importing the compiler)."""
-
-_LOWERING_MODULES = {"callback"}  # modules of the styles package that are lowerings
-
-
 def strategy(lowering: str | None, style: str | None) -> str | None:
-    """The compiler's one name for ``lowering`` in ``style``: the style for poll, else the lowering.
-
-    ValueError for an unknown style or lowering, or a style with a lowering other than poll.
-    """
+    """`desugar.strategies.strategy`, with the style's name checked too (ValueError)."""
     if style is not None and style not in style_names():
         raise ValueError(f"unknown style {style!r}: the styles are {', '.join(style_names())}")
-    if lowering is None or lowering == "poll":
-        return style
-    if lowering not in LOWERINGS:
-        raise ValueError(f"unknown lowering {lowering!r}: the lowerings are {', '.join(LOWERINGS)}")
-    if style is not None:
-        raise ValueError(f"a style ({style!r}) spells the poll lowering; it does not apply to {lowering!r}")
-    return lowering
+    return _strategy(lowering, style)
 
 
 def install(

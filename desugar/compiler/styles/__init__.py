@@ -31,27 +31,10 @@ if TYPE_CHECKING:  # (this package is imported to check a style's name: libcst o
 
     Stmts = list[cst.BaseStatement]
 
-DEFAULT = "poll"
-"""The style of `desugar.translate` and the CLI when none is asked for."""
-
-LOWERINGS = ("poll", "callback", "callback-async-stacks")
-"""The lowerings (``--lowering``), the default first; ``style`` spells the first."""
-
-_LOWERING_MODULES = {"callback"}  # modules of this package that are lowerings, not poll styles
-
-
-def strategy(lowering: str | None, style: str | None) -> str | None:
-    """The compiler's one name for ``lowering`` spelled in ``style`` (None: the default).
-
-    ValueError for an unknown lowering, or a style given with a lowering other than poll.
-    """
-    if lowering is None or lowering == "poll":
-        return style
-    if lowering not in LOWERINGS:
-        raise ValueError(f"unknown lowering {lowering!r}: the lowerings are {', '.join(LOWERINGS)}")
-    if style is not None:
-        raise ValueError(f"a style ({style!r}) spells the poll lowering; it does not apply to {lowering!r}")
-    return lowering
+from desugar.strategies import DEFAULT_STYLE as DEFAULT
+from desugar.strategies import LOWERINGS as LOWERINGS
+from desugar.strategies import strategy as strategy
+from desugar.strategies import style_names
 
 
 class AwaitSite:
@@ -120,13 +103,7 @@ _loaded: dict[str, Style] = {}
 
 def names() -> list[str]:
     """The styles there are (the modules of this package), the default first."""
-    import pkgutil
-
-    found = sorted(
-        m.name for m in pkgutil.iter_modules(__path__)
-        if not m.name.startswith("_") and m.name not in _LOWERING_MODULES
-    )
-    return sorted(found, key=lambda n: n != DEFAULT)
+    return style_names()
 
 
 def check(name: str | None) -> str:
