@@ -27,23 +27,7 @@ import libcst
 
 import desugar
 import desugar.runtime as rt
-
-AWAIT_HEAVY = '''
-async def leaf(x):
-    return x + 1
-
-async def level(n, x):
-    if n == 0:
-        return await leaf(x)
-    y = await level(n - 1, x)
-    return y
-
-async def main(rounds, depth):
-    total = 0
-    for i in range(rounds):
-        total += await level(depth, i)
-    return total
-'''
+from desugar.compare import AWAIT_HEAVY  # (the program `desugar compare --bench` runs too)
 
 SUSPEND_HEAVY = '''
 async def level(n, resumes):
