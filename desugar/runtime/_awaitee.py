@@ -224,8 +224,16 @@ class Awaitee:
         self._it = None
         if it is not None:
             close = getattr(it, "close", None)
+            del it
             if close is not None:
-                close()
+                try:
+                    close()
+                except BaseException as error:  # (raised at the await: no frame of ours keeps
+                    del close  # what was awaited alive, none shows in the traceback)
+                    if _STRIP_OWN_FRAME:
+                        _drop_entry(error, _getframe())
+                    del error
+                    raise
 
     # --- the Rust-level interface --------------------------------------
     def poll(self, cx: Context) -> Poll:

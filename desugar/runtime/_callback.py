@@ -147,11 +147,12 @@ class Job:
 class _Loop:
     """The microtask queue of one outermost coroutine."""
 
-    __slots__ = ("queue", "foreign", "result", "done")
+    __slots__ = ("queue", "foreign", "interrupted", "result", "done")
 
     def __init__(self) -> None:
         self.queue: list = []
         self.foreign: Any = None  # (job, awaitable, handled): the await the runner drives
+        self.interrupted: Job | None = None  # the job whose await a GeneratorExit stopped
         self.result: Any = None
         self.done = False
 
@@ -208,7 +209,7 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
         _settle(loop, job, stop.value, None)
         return
     except BaseException as raised:
-        if type(raised) is RuntimeError and raised.args == (_STOP_MESSAGE,):
+        if type(raised) is RuntimeError and raised.args == (_STOP_MESSAGE,) and _left(raised, gen):
             raised.args = ("coroutine raised StopIteration",)  # (as the native coroutine says)
         if job.async_stacks:
             _attach(raised, job)
@@ -246,6 +247,21 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
     loop.foreign = (job, request, outer)
 
 
+def _left(error: BaseException, gen: Any) -> bool:
+    """Did ``error`` start where it left ``gen`` (PEP 479's conversion there), not pass through it?
+
+    A generator's "generator raised StopIteration" that a job awaited reaches
+    the job's frame on its way out, and keeps the generator's message.
+    """
+    tb = error.__traceback__
+    code = gen.gi_code
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            return False
+        tb = tb.tb_next
+    return True
+
+
 def _inside(outer: BaseException, gen: Any, value: Any, error: BaseException | None) -> Any:
     """``gen``'s resumption inside an ``except`` of ``outer``, as natively above its awaiter."""
     saved = outer.__traceback__, outer.__context__, outer.__suppress_context__
@@ -266,14 +282,23 @@ def _settle(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> N
         loop.queue.append((awaiter, value, error))
 
 
-def _run(gen: Any) -> Any:
-    """The runner a callback-lowered coroutine drives: its generator's job and the queue."""
+def _start(gen: Any) -> _Loop:
+    """The queue of the coroutine whose function made ``gen``: its job first."""
+    loop = _Loop()
+    loop.queue.append((Job(gen, None, None, _ASYNC_STACKS.get(gen.gi_code, False)), None, None))
+    return loop
+
+
+def _run(loop: _Loop) -> Any:
+    """The runner a callback-lowered coroutine drives: the queue of its jobs.
+
+    Resumed anew (with a fresh `_run`) after a ``GeneratorExit`` reached the
+    await it drove (`_reenter`).
+    """
     if _state.adopting:  # awaited by a job: hand the generator over (the coroutine completes)
         _state.adopting = False
+        gen = loop.queue.pop()[0].gen
         return gen
-    loop = _Loop()
-    async_stacks = _ASYNC_STACKS.get(gen.gi_code, False)
-    loop.queue.append((Job(gen, None, None, async_stacks), None, None))
     queue = loop.queue
     while True:
         while queue:
@@ -312,7 +337,11 @@ def _run(gen: Any) -> Any:
                         yield from awaitee
             value = awaitee.value
         except GeneratorExit:
-            _close_chain(job)
+            # Thrown in or closed: either way CPython closed this runner (`yield from`
+            # closes what it delegates to, then raises GeneratorExit at the entry's
+            # await). The entry catches it and throws it into the job (`_reenter`),
+            # as a native await raises it in the awaiting frame.
+            loop.interrupted = job
             raise
         except BaseException as failed:
             queue.append((job, None, failed))
@@ -322,34 +351,81 @@ def _run(gen: Any) -> Any:
         del job, outer
 
 
-def _close_chain(job: Job | None) -> None:
-    """Close the suspended jobs from ``job`` to the root, youngest first, as ``close`` does natively."""
-    error: BaseException | None = None
-    while job is not None:
-        gen = job.gen
-        try:
-            if error is None:
-                gen.close()
-            else:
-                gen.throw(error)
-        except StopIteration:
-            error = None
-        except BaseException as raised:
-            error = raised
+def _reenter(loop: _Loop, exit: BaseException) -> None:
+    """After ``exit`` (a ``GeneratorExit``) stopped the runner at an await: unwind as CPython does.
+
+    CPython closed what the job awaited (``yield from`` closes what it
+    delegates to on a ``GeneratorExit``, thrown in or by ``close``). A native
+    await does the same at every level: each awaiter closes what it awaits,
+    then gets, at its await, the error that close raised or else a
+    ``GeneratorExit``. So each job between the interrupted one and the
+    coroutine's own is closed in turn, innermost first, and the coroutine's own
+    job gets the outcome thrown in; its ``except``/``finally`` run as natively
+    (if they await again, the coroutine suspends there: after ``throw``, the
+    driver gets the wait; under ``close``, CPython says the coroutine ignored
+    GeneratorExit). A ``GeneratorExit`` from anywhere else is the coroutine's
+    own ending.
+    """
+    job = loop.interrupted
+    if job is None:
+        raise exit
+    loop.interrupted = None
+    error: BaseException | None = exit
+    while job.awaiter is not None:
+        error = _close_job(job, GeneratorExit() if error is None or error is exit else error)
         job = job.awaiter
-    if error is not None and type(error) is not GeneratorExit:
-        raise error
+    loop.queue.append((job, None, exit if error is None else error))
+
+
+def _close_job(job: Job, error: BaseException) -> BaseException | None:
+    """Close an awaited job as ``close`` closes a coroutine (``error`` raised at its await).
+
+    None if it ended (``GeneratorExit`` or a return), else the error its
+    awaiter gets: what it raised, or "coroutine ignored GeneratorExit" if it
+    awaited again (what it awaited then runs to its first wait, as natively,
+    and is closed with the job).
+    """
+    gen = job.gen
+    try:
+        request = gen.throw(error)
+    except (StopIteration, GeneratorExit):
+        return None
+    except BaseException as raised:
+        return raised
+    finally:
+        del error
+    if type(request) is _Handled:
+        request = request.awaited
+    try:
+        if type(request) is _CoroutineType and request.cr_code.co_filename == _FILE:
+            request.close()  # (a callback-lowered coroutine not started: no job to run)
+        else:
+            awaitee = into_future(request)
+            for _ds_poll in awaitee:
+                break
+            gen.close()
+            awaitee.close()
+    except BaseException as raised:
+        return raised
+    return RuntimeError("coroutine ignored GeneratorExit")
 
 
 _ASYNC_STACKS: dict = {}  # generator code -> capture async stacks (``callback-async-stacks``)
 _entries: dict = {}  # id(generator code) -> (that code, its entry's code)
 
-# The entry of a callback-lowered async def: return (yield from _run(gen(*args, **kwargs)))
-_ENTRY_FIRST_LINE = sys._getframe().f_lineno - 2  # (its frames show the line above)
+# The entry of a callback-lowered async def (its frames show these lines):
+#   def entry(*args, **kwargs):
+#       loop = _start(gen(*args, **kwargs))
+#       while True:
+#           try:
+#               return (yield from _run(loop))
+#           except GeneratorExit as exit:  # thrown in (a cancellation), or closed
+#               _reenter(loop, exit)
+_ENTRY_FIRST_LINE = sys._getframe().f_lineno - 7
 
 
 def _entry_code(code: Any) -> Any:
-    """A coroutine function's code with ``code``'s signature: ``return (yield from _run(gen(...)))``."""
+    """A coroutine function's code with ``code``'s signature that runs ``gen(...)``'s jobs (`_run`)."""
     CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
     names = code.co_varnames
     positional = code.co_argcount
@@ -377,7 +453,12 @@ def _entry_code(code: Any) -> Any:
         args.append("**" + names[at])
     source = "\n" * (_ENTRY_FIRST_LINE - 1) + (
         f"def _ds_entry({', '.join(params)}):\n"
-        f"    return (yield from _ds_run(_ds_gen({', '.join(args)})))\n"
+        f"    loop = _ds_start(_ds_gen({', '.join(args)}))\n"
+        "    while True:\n"
+        "        try:\n"
+        "            return (yield from _ds_run(loop))\n"
+        "        except GeneratorExit as exit:\n"
+        "            _ds_reenter(loop, exit)\n"
     )
     namespace: dict = {}
     exec(compile(source, _FILE, "exec"), namespace)
@@ -398,7 +479,8 @@ def _decorate(fn: Callable[..., Any], async_stacks: bool) -> Callable[..., Any]:
     if cached is None or cached[0] is not code:
         cached = _entries[id(code)] = (code, _entry_code(code))
         _ASYNC_STACKS[code] = async_stacks
-    new = _FunctionType(cached[1], {"_ds_run": _run, "_ds_gen": fn, "__name__": __name__},
+    new = _FunctionType(cached[1], {"_ds_start": _start, "_ds_run": _run, "_ds_reenter": _reenter, "_ds_gen": fn,
+                         "__name__": __name__},
                         fn.__name__, fn.__defaults__, None)
     new.__qualname__ = fn.__qualname__
     new.__module__ = fn.__module__
