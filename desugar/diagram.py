@@ -24,6 +24,7 @@ on the stack; a callback lowering would show lonely frames.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from types import CodeType, FrameType
@@ -41,13 +42,13 @@ _GLUE = frozenset(
     {"_awaitee.py", "_future.py", "_bridge.py", "_stream.py", "_waker.py", "_poll.py"}
 )
 
-#: Frames that resume a task: (path suffix, function name).
+#: Frames that resume a task: (path suffix, function name, how the task is found).
 _DRIVERS = (
-    (os.path.join(_RUNTIME_DIR, "_executor.py"), "_poll"),  # Executor._poll
-    (os.sep + os.path.join("asyncio", "events.py"), "_run"),  # Handle._run
-    (os.sep + os.path.join("asyncio", "tasks.py"), "__step"),  # the pure-Python Task
-    (os.sep + os.path.join("asyncio", "tasks.py"), "__step_run_and_handle_result"),
-    (os.sep + os.path.join("trio", "_core", "_run.py"), "unrolled_run"),
+    (os.path.join(_RUNTIME_DIR, "_executor.py"), "_poll", "executor"),  # Executor._poll
+    (os.sep + os.path.join("asyncio", "events.py"), "_run", "handle"),  # Handle._run
+    (os.sep + os.path.join("asyncio", "tasks.py"), "__step", "self"),  # the pure-Python Task
+    (os.sep + os.path.join("asyncio", "tasks.py"), "__step_run_and_handle_result", "self"),
+    (os.sep + os.path.join("trio", "_core", "_run.py"), "unrolled_run", "trio"),
 )
 
 #: What a runtime leaf future is called in the figure (the function that makes it).
@@ -65,10 +66,12 @@ _PROGRAM, _DRIVER, _LEAF, _OTHER = range(4)
 
 
 class Column(NamedTuple):
-    """One resumption: its time (seconds after the first) and its stack, oldest frame first."""
+    """One resumption: its time (seconds after the first), its stack, oldest frame first,
+    and the task it resumed (its label, see `Recorder.stop`)."""
 
     time: float
     frames: tuple[str, ...]
+    task: str = ""
 
 
 def _library_dirs() -> tuple[str, ...]:
@@ -89,6 +92,52 @@ def _library_dirs() -> tuple[str, ...]:
     return tuple(os.path.abspath(d) + os.sep for d in dirs)
 
 
+_DEFAULT_ASYNCIO_NAME = re.compile(r"Task-\d+\Z")
+
+
+def _task_of(driver: FrameType, how: str) -> Any:
+    """The task the driver frame ``driver`` is resuming (None if it cannot be told)."""
+    try:
+        if how == "executor":
+            return driver.f_locals.get("task")
+        if how == "trio":
+            return driver.f_locals.get("task")
+        owner = driver.f_locals.get("self")
+        if how == "handle":  # a Task's step or wakeup, bound to it
+            return getattr(getattr(owner, "_callback", None), "__self__", None)
+        return owner
+    except Exception:  # (a frame whose locals cannot be read)
+        return None
+
+
+def _given_name(task: Any) -> str | None:
+    """The name the program gave ``task`` (asyncio's ``name=``, trio's ``name=``), if any."""
+    name = None
+    if hasattr(task, "get_name") and hasattr(task, "get_coro"):  # asyncio
+        name = task.get_name()
+        if _DEFAULT_ASYNCIO_NAME.match(name):
+            return None
+    elif hasattr(task, "coro") and hasattr(task, "child_nurseries"):  # trio
+        name = task.name
+        coro = task.coro
+        qualname = getattr(coro, "__qualname__", None)
+        if qualname and (name == qualname or name.endswith("." + qualname)):
+            return None  # trio's default: the function's module and name
+    return name if isinstance(name, str) and name else None
+
+
+class _TaskInfo:
+    """What the figure says of one task: its label and the names ``--task`` knows it by."""
+
+    __slots__ = ("task", "base", "names", "label")
+
+    def __init__(self, task: Any, base: str, names: tuple[str, ...]) -> None:
+        self.task = task  # (kept alive while recording: its id stays its own)
+        self.base = base
+        self.names = names
+        self.label = base
+
+
 class Recorder:
     """Records the program's stack at each resumption of a task (see the module docstring).
 
@@ -99,16 +148,22 @@ class Recorder:
 
     def __init__(self) -> None:
         self.columns: list[Column] = []
+        self.tasks: dict[str, _TaskInfo] = {}  # by label, once stopped
         self._kinds: dict[int, tuple[CodeType, int]] = {}
+        self._how: dict[CodeType, str] = {}  # a driver's code -> how its task is found
         self._library = _library_dirs()
         self._first: float | None = None
         self._driver: FrameType | None = None  # the frame resuming the open resumption
+        self._root: FrameType | None = None  # (trio) the frame the driver resumed
+        self._task: Any = None  # the task it resumes
         self._started = 0.0
         self._best: tuple[CodeType, ...] = ()  # its deepest stack so far, youngest first,
         self._best_leaf: FrameType | None = None  # the leaf on top of it, while it waits,
         self._best_label: str | None = None  # and the leaf's name
         self._best_score = -1
         self._pending: Any = None
+        self._infos: dict[object, _TaskInfo] = {}  # id(task) (unknown: its frame) -> its info
+        self._task_ids: list[object] = []  # each column's id(task)
 
     def start(self) -> None:
         """Record from now on (this thread)."""
@@ -118,9 +173,27 @@ class Recorder:
         sys.setprofile(self._profile)
 
     def stop(self) -> list[Column]:
-        """Stop recording; the columns recorded."""
+        """Stop recording; the columns recorded, each with its task's label.
+
+        A task is labelled with the name the program gave it, else with its
+        outermost frame's name; tasks that would share a label are told apart
+        by ``#1``, ``#2``, ... in the order they were first resumed.
+        """
         sys.setprofile(None)
         self._close()
+        infos = list(self._infos.values())  # (in order of first resumption)
+        by_base: dict[str, list[_TaskInfo]] = {}
+        for info in infos:
+            by_base.setdefault(info.base, []).append(info)
+        for same in by_base.values():
+            if len(same) > 1:
+                for k, info in enumerate(same, 1):
+                    info.label = f"{info.base}#{k}"
+        self.tasks = {info.label: info for info in infos}
+        self.columns = [
+            column._replace(task=self._infos[key].label) if key in self._infos else column
+            for column, key in zip(self.columns, self._task_ids)
+        ]
         return self.columns
 
     # -- classifying frames (cached per code object)
@@ -138,8 +211,9 @@ class Recorder:
         if filename.startswith("<"):
             return _OTHER
         path = os.path.abspath(filename)
-        for suffix, name in _DRIVERS:
+        for suffix, name, how in _DRIVERS:
             if code.co_name == name and path.endswith(suffix):
+                self._how[code] = how
                 return _DRIVER
         if path.startswith(_PACKAGE_DIR + os.sep):
             if (
@@ -179,25 +253,36 @@ class Recorder:
                 leaf = f  # the oldest one: what the program awaits
             f = f.f_back
         chain: list[CodeType] = []
+        root = None
         while f is not None:  # the program's frames, down to the driver
             k = kind(f.f_code)
             if k == _DRIVER:
                 break
             if k == _PROGRAM:
                 chain.append(f.f_code)
+            root = f
             f = f.f_back
         if f is None or not chain:  # not inside a resumption of a task
             return
         if f is not self._driver:
-            self._close()
-            self._driver = f
-            self._started = time.perf_counter()
+            self._open(f, root)
+        elif root is not self._root and self._how[f.f_code] == "trio":
+            # trio's run loop resumes a batch of tasks in one frame: a new one.
+            self._open(f, root)
         score = len(chain) + (leaf is not None)
         if score > self._best_score:
             self._best_score = score
             self._best_leaf = leaf
             self._best = tuple(chain)
             self._best_label = _leaf_name(leaf) if leaf is not None else None
+
+    def _open(self, driver: FrameType, root: FrameType | None) -> None:
+        """A new resumption, by ``driver``, of the task whose frame ``root`` it resumed."""
+        self._close()
+        self._driver = driver
+        self._root = root
+        self._task = _task_of(driver, self._how[driver.f_code])
+        self._started = time.perf_counter()
 
     def _leaf_finished(self, frame: FrameType, arg: Any) -> bool:
         """Did the leaf ``frame`` complete (rather than wait) in the return just seen?"""
@@ -214,8 +299,22 @@ class Recorder:
             names = [_frame_name(code) for code in reversed(self._best)]
             if self._best_label is not None:
                 names.append(self._best_label)
+            task = self._task
+            key = id(task) if task is not None else names[0]
+            if key not in self._infos:
+                given = _given_name(task) if task is not None else None
+                base = given or names[0]
+                aliases = {base, names[0]}
+                if task is not None and hasattr(task, "get_name"):
+                    aliases.add(task.get_name())
+                elif task is not None and isinstance(getattr(task, "name", None), str):
+                    aliases.add(task.name)
+                self._infos[key] = _TaskInfo(task, base, tuple(sorted(aliases)))
+            self._task_ids.append(key)
             self.columns.append(Column(self._started - self._first, tuple(names)))
         self._driver = None
+        self._root = None
+        self._task = None
         self._best = ()
         self._best_leaf = None
         self._best_label = None
@@ -252,6 +351,26 @@ def time_label(seconds: float, quantum_ms: int = 1) -> str:
     """``+200 ms``: ``seconds`` in milliseconds, rounded to the nearest ``quantum_ms``."""
     steps = int(seconds * 1000 / quantum_ms + 0.5)
     return f"+{steps * quantum_ms} ms"
+
+
+def gap_labels(columns: Sequence[Column], quantum_ms: int = 1) -> list[str | None]:
+    """What each column's gap says, as in the article: the time since the column before it.
+
+    The first column has no gap (None).
+    """
+    labels: list[str | None] = [None]
+    for before, after in zip(columns, columns[1:]):
+        labels.append(time_label(after.time - before.time, quantum_ms))
+    return labels[: len(columns)]
+
+
+#: The longest task label drawn (longer ones are cut, ending in "…").
+LABEL_WIDTH = 24
+
+
+def _task_label(column: Column) -> str:
+    label = column.task
+    return label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 1] + "…"
 
 
 def _stairs(frames: Sequence[str]) -> tuple[list[str], int]:
@@ -294,96 +413,218 @@ def _box_lines(frames: Sequence[str]) -> list[str]:
     return lines
 
 
-def render_text(columns: Sequence[Column], quantum_ms: int = 1) -> str:
+_AXIS = 7  # "  │    ": the axis, before the first column
+_LEAD = 2  # the first row's first column starts two further in, as in the article
+_SEP = 6  # "  ╱╱  ": a gap between two columns
+
+
+def _label_start(sep: int, label: str) -> int:
+    """Where a gap's label starts: centred under the ``╱╱`` of the gap at ``sep``, as in the article."""
+    return sep + 3 - len(label) // 2
+
+
+class _Cell(NamedTuple):
+    boxes: list[str]
+    task: str
+    gap: str | None  # the label of the gap before it (None: the figure's first column)
+    width: int
+
+
+def _cells(columns: Sequence[Column], quantum_ms: int) -> list[_Cell]:
+    cells = []
+    gaps = gap_labels(columns, quantum_ms)
+    for k, column in enumerate(columns):
+        boxes = _box_lines(column.frames)
+        task = _task_label(column)
+        width = max(len(boxes[0]), len(task))
+        after = gaps[k + 1] if k + 1 < len(columns) else None
+        if gaps[k] is not None and after is not None:  # the two gap labels must not touch
+            width = max(width, (len(gaps[k]) + 1) // 2 + len(after) // 2 + 1 - _SEP + 1)
+        cells.append(_Cell(boxes, task, gaps[k], width))
+    return cells
+
+
+def _rows(sizes: Sequence[int], width: int, first: int, later: int, sep: int) -> list[range]:
+    """Split items of ``sizes`` into rows of at most ``width`` (at least one item a row).
+
+    A row starts after ``first`` (the figure's first row) or ``later``
+    (a row that goes on from the one above); items are ``sep`` apart.
+    """
+    rows = []
+    start = 0
+    used = first
+    for k, size in enumerate(sizes):
+        if k > start and used + sep + size > width:
+            rows.append(range(start, k))
+            start = k
+            used = later + size
+        else:
+            used += (sep if k > start else 0) + size
+    if start < len(sizes):
+        rows.append(range(start, len(sizes)))
+    return rows
+
+
+def render_text(
+    columns: Sequence[Column], quantum_ms: int = 1, width: int = 100, note: str | None = None
+) -> str:
     """The figure in the article's box-drawing text: one column per resumption.
 
-    Columns stand side by side on a common bottom line, separated by ``╱╱``/``╲╲``
-    (time passes there), each labelled with its time offset.
+    Columns stand side by side on a common bottom line, each with its task's
+    label below it, separated by ``╱╱``/``╲╲`` (time passes there) with the
+    time that passed below, as in the article. Columns that would not fit in
+    ``width`` characters go on in a row below, which starts with the gap
+    before its first column. ``note`` (what was left out) ends the figure.
     """
     if not columns:
         return ""
-    cells = [_box_lines(c.frames) for c in columns]
-    labels = [time_label(c.time, quantum_ms) for c in columns]
-    widths = [max(len(cell[0]), len(label)) for cell, label in zip(cells, labels)]
-    height = max(len(cell) for cell in cells) + 2  # a row above and below the boxes
-    rows = height + 1  # and the labels
-    axis_row = (height - 1) // 2 + 1
+    cells = _cells(columns, quantum_ms)
+    rows = _rows([c.width for c in cells], width, _AXIS + _LEAD, _AXIS + _SEP, _SEP)
+    blocks = [_text_row([cells[k] for k in row]) for row in rows]
+    text = "\n\n".join("\n".join(block) for block in blocks) + "\n"
+    if note:
+        import textwrap
+
+        text += "\n" + "\n".join(textwrap.wrap(note, width)) + "\n"
+    return text
+
+
+def _text_row(cells: Sequence[_Cell]) -> list[str]:
+    """One row of the figure (see `render_text`) as lines."""
+    height = max(len(c.boxes) for c in cells)
+    rows = height + 3  # a row above the boxes, the task labels, the gap labels
+    axis_row = (height + 1) // 2 + 1
+    seps: list[int] = []  # where each gap starts
+    lefts: list[int] = []  # where each column starts
+    x = _AXIS
+    for k, cell in enumerate(cells):
+        if cell.gap is not None:
+            seps.append(x)
+            x += _SEP
+        elif k == 0:
+            x += _LEAD
+        lefts.append(x)
+        x += cell.width
     lines = []
     for row in range(rows):
         if row == 0:
-            axis = " " * 7
+            axis = " " * _AXIS
         elif row == 1:
             axis = "  ^    "
         elif row == axis_row:
             axis = "Stack  "
         else:
             axis = "  │    "
-        parts = []
-        for k, (cell, width) in enumerate(zip(cells, widths)):
-            if row == rows - 1:
-                parts.append(labels[k].center(width))
-            else:
-                index = row - (height - 1 - len(cell))
-                box = cell[index] if 0 <= index < len(cell) else ""
-                left = (width - len(cell[0])) // 2  # the boxes centred as a block
-                parts.append((" " * left + box).ljust(width))
-            if k < len(cells) - 1:
-                parts.append(_separator(row, rows))
-        lines.append((axis + "".join(parts)).rstrip())
-    return "\n".join(lines) + "\n"
-
-
-def _separator(row: int, rows: int) -> str:
-    """Between two columns: a break in time, ``╱╱`` and ``╲╲`` by turns (blank by the labels)."""
-    if row == rows - 1:
-        return " " * 6
-    return "  ╱╱  " if row % 2 == 0 else "  ╲╲  "
+        line = list(axis.ljust(x))
+        gaps = [c.gap for c in cells if c.gap is not None]
+        if row == rows - 1:
+            for sep, label in zip(seps, gaps):
+                start = _label_start(sep, label)
+                line[start : start + len(label)] = label
+        else:
+            mark = "╱╱" if row % 2 == 0 else "╲╲"
+            for sep in seps:
+                line[sep + 2 : sep + 4] = mark
+            for left, cell in zip(lefts, cells):
+                if row == rows - 2:
+                    text = cell.task.center(cell.width).rstrip()
+                else:
+                    index = row - (height - len(cell.boxes)) - 1
+                    if not 0 <= index < len(cell.boxes):
+                        continue
+                    text = " " * ((cell.width - len(cell.boxes[0])) // 2) + cell.boxes[index]
+                line[left : left + len(text)] = text
+        lines.append("".join(line).rstrip())
+    return lines
 
 
 #: SVG geometry: a character's width and a box's height, in pixels.
 _CHAR = 8
 _ROW = 26
-_GAP = 40
+_GAP = 48
 _MARGIN = 16
+_AXIS_PX = _MARGIN + 4 * _CHAR  # the first column's left edge
+
+#: The widest an SVG figure grows before its columns go on in a row below.
+SVG_WIDTH = 1200
 
 
-def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
-    """The figure as an SVG picture: the same boxes, columns and labels as `render_text`.
+def render_svg(
+    columns: Sequence[Column], quantum_ms: int = 1, width: int = SVG_WIDTH, note: str | None = None
+) -> str:
+    """The figure as an SVG picture: the same boxes, labels and rows as `render_text`.
 
     Each column is a ``<g class="column">`` holding its boxes (``<rect>`` and
-    ``<text class="frame">``, youngest first) and its ``<text class="time">``.
+    ``<text class="frame">``, youngest first) and its ``<text class="task">``;
+    each gap a zigzag with its ``<text class="gap">``. Columns that would make
+    the picture wider than ``width`` pixels go on in a row below.
     """
     from xml.sax.saxutils import escape
-    tallest = max((len(c.frames) for c in columns), default=0)
-    base = _MARGIN + tallest * _ROW + _ROW // 2  # the bottom of every column
-    x = _MARGIN + 4 * _CHAR  # after the axis
-    body: list[str] = []
-    breaks: list[float] = []
+
+    sizes = []
     for column in columns:
         top_first, inner0 = _stairs(column.frames)
-        n = len(top_first)
-        chars = inner0 + n + 1  # the bottom box's width in characters
-        label = time_label(column.time, quantum_ms)
-        width = max(chars, len(label)) * _CHAR
-        left = x + (width - chars * _CHAR) / 2
-        body.append('<g class="column">')
-        for i, name in enumerate(top_first):
-            bx = left + (n - 1 - i) * _CHAR
-            by = base - (n - i) * _ROW
-            bw = (chars - (n - 1 - i)) * _CHAR
-            body.append(
-                f'<rect x="{bx:g}" y="{by:g}" width="{bw:g}" height="{_ROW}" class="box"/>'
-                f'<text x="{bx + 1.5 * _CHAR:g}" y="{by + _ROW * 0.65:g}" class="frame">'
-                f"{escape(name)}</text>"
-            )
+        chars = inner0 + len(top_first) + 1  # the bottom box's width in characters
+        sizes.append(max(chars, len(_task_label(column)), 9) * _CHAR)
+    gaps = gap_labels(columns, quantum_ms)
+    rows = _rows(sizes, width - _MARGIN, _AXIS_PX, _AXIS_PX + _GAP, _GAP) if columns else []
+    body: list[str] = []
+    y = float(_MARGIN)
+    right = _AXIS_PX + _MARGIN
+    for row in rows:
+        tallest = max(len(columns[k].frames) for k in row)
+        base = y + tallest * _ROW + _ROW // 2  # the bottom of every column of the row
+        mid = (y + base + _ROW) / 2
         body.append(
-            f'<text x="{x + width / 2:g}" y="{base + 1.5 * _ROW:g}" class="time">'
-            f"{escape(label)}</text></g>"
+            f'<path class="arrow" d="M{_MARGIN + 14} {base + _ROW:g} V{y:g} m-4 8 l4 -8 l4 8"/>'
+            f'<text class="axis" x="{_MARGIN + 8}" y="{mid:g}" '
+            f'transform="rotate(-90 {_MARGIN + 8} {mid:g})">Stack</text>'
         )
-        x += width + _GAP
-        breaks.append(x - _GAP / 2)
-    total_width = x - _GAP + _MARGIN if columns else 2 * _MARGIN + 4 * _CHAR
-    total_height = base + 2 * _ROW
+        x = float(_AXIS_PX)
+        for k in row:
+            column = columns[k]
+            if gaps[k] is not None:
+                x += _GAP
+                bx = x - _GAP / 2
+                points = []
+                step = 0
+                yy = y
+                while yy < base + _ROW / 2:
+                    points.append(f"{bx + (4 if step % 2 else -4):g},{yy:g}")
+                    yy += 8
+                    step += 1
+                body.append(
+                    f'<polyline class="break" points="{" ".join(points)}"/>'
+                    f'<text x="{bx:g}" y="{base + 2.5 * _ROW:g}" class="gap">'
+                    f"{escape(gaps[k] or '')}</text>"
+                )
+            top_first, inner0 = _stairs(column.frames)
+            n = len(top_first)
+            chars = inner0 + n + 1
+            left = x + (sizes[k] - chars * _CHAR) / 2
+            body.append('<g class="column">')
+            for i, name in enumerate(top_first):
+                bx = left + (n - 1 - i) * _CHAR
+                by = base - (n - i) * _ROW
+                bw = (chars - (n - 1 - i)) * _CHAR
+                body.append(
+                    f'<rect x="{bx:g}" y="{by:g}" width="{bw:g}" height="{_ROW}" class="box"/>'
+                    f'<text x="{bx + 1.5 * _CHAR:g}" y="{by + _ROW * 0.65:g}" class="frame">'
+                    f"{escape(name)}</text>"
+                )
+            body.append(
+                f'<text x="{x + sizes[k] / 2:g}" y="{base + 1.3 * _ROW:g}" class="task">'
+                f"{escape(_task_label(column))}</text></g>"
+            )
+            x += sizes[k]
+            right = max(right, x + _MARGIN)
+        y = base + 3 * _ROW
+    if note:
+        body.append(f'<text x="{_MARGIN}" y="{y + _ROW / 2:g}" class="note">{escape(note)}</text>')
+        right = max(right, _MARGIN * 2 + len(note) * _CHAR)
+        y += _ROW
+    total_width = right
+    total_height = y + _MARGIN if rows else 2 * _MARGIN
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_width:g}" '
@@ -391,27 +632,15 @@ def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
         "<title>The stack over time: one column per resumption, youngest frame on top</title>",
         "<style>"
         ".box{fill:#fff;stroke:#222;stroke-width:1.5}"
-        ".frame,.time,.axis{font-family:monospace;font-size:13px;fill:#222}"
-        ".time,.axis{text-anchor:middle}"
+        ".frame,.time,.gap,.task,.axis,.note{font-family:monospace;font-size:13px;fill:#222}"
+        ".gap,.task,.axis{text-anchor:middle}"
+        ".task{fill:#666}"
         ".break,.arrow{fill:none;stroke:#888;stroke-width:1.5}"
         "</style>",
         '<rect width="100%" height="100%" fill="#fff"/>',
-        f'<path class="arrow" d="M{_MARGIN + 14} {base + _ROW:g} V{_MARGIN} '
-        f'm-4 8 l4 -8 l4 8"/>',
-        f'<text class="axis" x="{_MARGIN + 8}" y="{(base + _ROW + _MARGIN) / 2:g}" '
-        f'transform="rotate(-90 {_MARGIN + 8} {(base + _ROW + _MARGIN) / 2:g})">Stack</text>',
+        *body,
+        "</svg>",
     ]
-    for bx in breaks[:-1]:
-        points = []
-        y = float(_MARGIN)
-        step = 0
-        while y < base + _ROW / 2:
-            points.append(f"{bx + (4 if step % 2 else -4):g},{y:g}")
-            y += 8
-            step += 1
-        parts.append(f'<polyline class="break" points="{" ".join(points)}"/>')
-    parts.extend(body)
-    parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
@@ -419,9 +648,11 @@ def render_svg(columns: Sequence[Column], quantum_ms: int = 1) -> str:
 # The command
 
 
-def record(run_program: Callable[[], object]) -> tuple[list[Column], SystemExit | None]:
+def record(
+    run_program: Callable[[], object], recorder: Recorder | None = None
+) -> tuple[list[Column], SystemExit | None]:
     """Call ``run_program()`` while recording; the columns, and the SystemExit it raised if any."""
-    recorder = Recorder()
+    recorder = recorder if recorder is not None else Recorder()
     exit_: SystemExit | None = None
     recorder.start()
     try:
@@ -433,6 +664,77 @@ def record(run_program: Callable[[], object]) -> tuple[list[Column], SystemExit 
     return columns, exit_
 
 
+def select(
+    columns: Sequence[Column], tasks: dict[str, _TaskInfo], wanted: Sequence[str], limit: int
+) -> tuple[list[Column], str | None]:
+    """The columns to draw, and a note of what was left out (None: nothing was).
+
+    ``wanted`` names tasks (a label as drawn, the name the program gave a task
+    or its outermost function: all its tasks); none, every task. At most
+    ``limit`` columns are kept, the first ones.
+    """
+    kept = list(columns)
+    notes = []
+    if wanted:
+        labels = {label for label, info in tasks.items() if set(wanted) & set(info.names + (label,))}
+        kept = [c for c in columns if c.task in labels]
+        others = sorted({c.task for c in columns} - labels)
+        if others:
+            notes.append(f"{_columns(len(columns) - len(kept))} of other tasks ({', '.join(others)})")
+    if len(kept) > limit:
+        rest = kept[limit:]
+        counts: dict[str, int] = {}
+        for column in rest:
+            counts[column.task] = counts.get(column.task, 0) + 1
+        of = ", ".join(f"{n} of {task}" for task, n in counts.items())
+        notes.append(
+            f"the {_columns(len(rest))} after the first {limit} "
+            f"(from {time_label(rest[0].time)} on: {of}; --max-columns draws more)"
+        )
+        kept = kept[:limit]
+    if not notes:
+        return kept, None
+    return kept, "Left out: " + "; ".join(notes) + "."
+
+
+def _columns(n: int) -> str:
+    return f"{n} column" if n == 1 else f"{n} columns"
+
+
+def _writable(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check before the program runs that the figure can be written to ``value``."""
+    if value is None or value == "-":
+        return value
+    path = os.path.abspath(value)
+    directory = os.path.dirname(path)
+    if os.path.isdir(path):
+        raise click.BadParameter(f"{value!r} is a directory; give a file name in it.")
+    if not os.path.isdir(directory):
+        shown = os.path.dirname(value) or directory
+        raise click.BadParameter(
+            f"cannot write {value!r}: there is no directory {shown!r}. "
+            "Create it first, or give a file in an existing directory."
+        )
+    exists = os.path.exists(path)
+    if not os.access(path if exists else directory, os.W_OK):
+        where = "the file" if exists else f"the directory {os.path.dirname(value) or '.'!r}"
+        raise click.BadParameter(
+            f"cannot write {value!r}: {where} is not writable. Give another path."
+        )
+    return value
+
+
+def _write(path: str, text: str) -> bool:
+    """Write ``text`` to ``path``; on failure say so (the figure is then printed instead)."""
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as error:
+        click.echo(f"desugar diagram: cannot write {path}: {error.strerror or error}", err=True)
+        return False
+    return True
+
+
 @click.command("diagram", context_settings=run.PROGRAM_COMMAND)
 @run.program_options
 @click.option(
@@ -440,19 +742,20 @@ def record(run_program: Callable[[], object]) -> tuple[list[Column], SystemExit 
     type=click.Choice(run.LOWERINGS),
     default="poll",
     show_default=True,
-    help="How the async code runs: translated to poll loops, or native (not translated).",
+    help="How the async code runs: translated to poll loops, to callbacks, or native (not translated).",
 )
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the text figure to FILE instead of stdout.",
+    callback=_writable,
+    metavar="FILE",
+    help="Write the text figure to FILE instead of stdout (checked before the program runs).",
 )
 @click.option(
     "--svg",
-    type=click.Path(dir_okay=False, writable=True),
+    callback=_writable,
     metavar="FILE",
-    help="Also draw the figure as an SVG picture in FILE.",
+    help="Also draw the figure as an SVG picture in FILE (checked before the program runs).",
 )
 @click.option(
     "--quantum",
@@ -460,7 +763,32 @@ def record(run_program: Callable[[], object]) -> tuple[list[Column], SystemExit 
     default=10,
     show_default=True,
     metavar="MS",
-    help="Round the time offsets to the nearest MS milliseconds.",
+    help="Round the times between columns to the nearest MS milliseconds.",
+)
+@click.option(
+    "--task",
+    "tasks",
+    multiple=True,
+    metavar="NAME",
+    help="Draw only the resumptions of task NAME: its label in the figure, the name the "
+    "program gave it, or its outermost function (repeatable).",
+)
+@click.option(
+    "--max-columns",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    metavar="N",
+    help="Draw at most the first N columns; the figure notes what was left out.",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(min=40),
+    default=100,
+    show_default=True,
+    metavar="CHARS",
+    help="Wrap the text figure into rows at most CHARS wide (the SVG wraps at "
+    f"{SVG_WIDTH} pixels).",
 )
 @click.argument("target")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
@@ -471,6 +799,9 @@ def diagram_command(
     output: str | None,
     svg: str | None,
     quantum: int,
+    tasks: tuple[str, ...],
+    max_columns: int,
+    width: int,
     target: str,
     args: tuple[str, ...],
 ) -> None:
@@ -478,9 +809,9 @@ def diagram_command(
 
     At each resumption of a task (by block_on, asyncio or trio) the program's
     frames on the stack are recorded; the figure has one column per
-    resumption, youngest frame on top, the awaited leaf (sleep) above them, and
-    the time since the first resumption below. Options go before TARGET; ARGS
-    go to the program. The exit status is the program's.
+    resumption, youngest frame on top, the awaited leaf (sleep) above them and
+    the task below, and under each gap the time that passed. Options go
+    before TARGET; ARGS go to the program. The exit status is the program's.
     """
     status = 0
 
@@ -491,20 +822,25 @@ def diagram_command(
         else:
             status = run.run_script(target, args, include, lowering)
 
-    columns, exit_ = record(run_program)
+    recorder = Recorder()
+    columns, exit_ = record(run_program, recorder)
     if sys.stdout is not None:
         sys.stdout.flush()
-    text = render_text(columns, quantum)
+    drawn, note = select(columns, recorder.tasks, tasks, max_columns)
     if not columns:
         click.echo("desugar diagram: no task was resumed; nothing to draw", err=True)
-    elif output is not None:
-        with open(output, "w", encoding="utf-8") as file:
-            file.write(text)
+    elif not drawn:
+        known = ", ".join(recorder.tasks)
+        click.echo(
+            f"desugar diagram: no task named {', '.join(map(repr, tasks))}; the tasks are: {known}",
+            err=True,
+        )
     else:
-        click.echo(text, nl=False)
-    if svg is not None:
-        with open(svg, "w", encoding="utf-8") as file:
-            file.write(render_svg(columns, quantum))
+        text = render_text(drawn, quantum, width, note)
+        if output is None or not _write(output, text):
+            click.echo(text, nl=False)
+        if svg is not None:
+            _write(svg, render_svg(drawn, quantum, note=note))
     if exit_ is not None:
         raise exit_
     sys.exit(status)

@@ -22,18 +22,18 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 #: The example's figure, times rounded to 100 ms (its sleeps are 100 ms each).
 EXAMPLE_FIGURE = """\
-                   ╱╱               ╱╱                ╱╱
-  ^                ╲╲               ╲╲     ┌───────┐  ╲╲
-  │                ╱╱               ╱╱     │ sleep │  ╱╱
-  │                ╲╲    ┌───────┐  ╲╲    ┌┴───────┤  ╲╲    ┌─────┐
-  │                ╱╱    │ sleep │  ╱╱    │ baz    │  ╱╱    │ baz │
-  │     ┌───────┐  ╲╲   ┌┴───────┤  ╲╲   ┌┴────────┤  ╲╲   ┌┴─────┤
-Stack   │ sleep │  ╱╱   │ bar    │  ╱╱   │ bar     │  ╱╱   │ bar  │
-  │    ┌┴───────┤  ╲╲  ┌┴────────┤  ╲╲  ┌┴─────────┤  ╲╲  ┌┴──────┤
-  │    │ foo    │  ╱╱  │ foo     │  ╱╱  │ foo      │  ╱╱  │ foo   │
-  │    └────────┘  ╲╲  └─────────┘  ╲╲  └──────────┘  ╲╲  └───────┘
-  │                ╱╱               ╱╱                ╱╱
-  │      +0 ms           +100 ms          +200 ms          +300 ms
+                     ╱╱               ╱╱                ╱╱
+  ^                  ╲╲               ╲╲     ┌───────┐  ╲╲
+  │                  ╱╱               ╱╱     │ sleep │  ╱╱
+  │                  ╲╲    ┌───────┐  ╲╲    ┌┴───────┤  ╲╲    ┌─────┐
+  │                  ╱╱    │ sleep │  ╱╱    │ baz    │  ╱╱    │ baz │
+  │       ┌───────┐  ╲╲   ┌┴───────┤  ╲╲   ┌┴────────┤  ╲╲   ┌┴─────┤
+Stack     │ sleep │  ╱╱   │ bar    │  ╱╱   │ bar     │  ╱╱   │ bar  │
+  │      ┌┴───────┤  ╲╲  ┌┴────────┤  ╲╲  ┌┴─────────┤  ╲╲  ┌┴──────┤
+  │      │ foo    │  ╱╱  │ foo     │  ╱╱  │ foo      │  ╱╱  │ foo   │
+  │      └────────┘  ╲╲  └─────────┘  ╲╲  └──────────┘  ╲╲  └───────┘
+  │         foo      ╱╱      foo      ╱╱      foo       ╱╱     foo
+  │                +100 ms          +100 ms           +100 ms
 """
 
 EXAMPLE_STACKS = [  # youngest first, as the SVG lists them
@@ -78,21 +78,50 @@ def test_render_text_of_no_columns_is_empty() -> None:
     assert render_text([]) == ""
 
 
-def test_render_text_draws_one_frame_as_one_box() -> None:
-    assert render_text([Column(0.0, ("main",))]) == (
+def test_render_text_draws_one_frame_as_one_box_over_its_task() -> None:
+    assert render_text([Column(0.0, ("main",), "main")]) == (
         "\n"
-        "  ^    ┌──────┐\n"
-        "  │    │ main │\n"
-        "Stack  └──────┘\n"
+        "  ^      ┌──────┐\n"
+        "  │      │ main │\n"
+        "Stack    └──────┘\n"
+        "  │        main\n"
         "  │\n"
-        "  │     +0 ms\n"
     )
+
+
+def test_render_text_labels_each_gap_with_the_time_that_passed_as_the_article_does() -> None:
+    # The article's JavaScript figure, its names and its gaps (100, 200, 300 ms).
+    columns = [
+        Column(0.0, ("foo",), "foo"),
+        Column(0.1, ("foo", "bar"), "foo"),
+        Column(0.3, ("bar", "blowUp"), "foo"),
+        Column(0.6, ("blowUp",), "foo"),
+    ]
+    assert render_text(columns, 100) == (
+        "                  ╱╱            ╱╱               ╱╱\n"
+        "  ^               ╲╲   ┌─────┐  ╲╲   ┌────────┐  ╲╲\n"
+        "  │               ╱╱   │ bar │  ╱╱   │ blowUp │  ╱╱\n"
+        "  │      ┌─────┐  ╲╲  ┌┴─────┤  ╲╲  ┌┴────────┤  ╲╲  ┌────────┐\n"
+        "Stack    │ foo │  ╱╱  │ foo  │  ╱╱  │ bar     │  ╱╱  │ blowUp │\n"
+        "  │      └─────┘  ╲╲  └──────┘  ╲╲  └─────────┘  ╲╲  └────────┘\n"
+        "  │        foo    ╱╱    foo     ╱╱      foo      ╱╱     foo\n"
+        "  │             +100 ms       +200 ms          +300 ms\n"
+    )
+    # Apart from the row of task labels, the article's figure line for line.
+    article = (ROOT / "tests" / "data" / "article_js_figure.txt").read_text(encoding="utf-8")
+    drawn = render_text(columns, 100).splitlines()
+    assert drawn[:-2] + drawn[-1:] == article.splitlines()[:-2] + article.splitlines()[-1:]
+
+
+def test_gap_labels_are_the_times_between_columns() -> None:
+    columns = [Column(t, ("f",)) for t in (0.0, 0.1049, 0.3071, 0.3071)]
+    assert diagram.gap_labels(columns, 10) == [None, "+100 ms", "+200 ms", "+0 ms"]
 
 
 def test_render_text_steps_each_caller_one_column_left_under_a_wider_callee() -> None:
     # The article's Rust figure, its third column: the callee is the widest name.
     text = render_text([Column(0.2, ("foo", "bar", "blow_up", "sleep"))], 100)
-    boxes = [line[7:] for line in text.splitlines()[1:-2]]
+    boxes = [line[9:] for line in text.splitlines()[1:-2]]
     assert boxes == [
         "   ┌────────┐",
         "   │ sleep  │",
@@ -157,25 +186,67 @@ def test_example_svg_has_the_frames_in_column_order(example: Path) -> None:
     columns = [g for g in root.iter(f"{SVG}g") if g.get("class") == "column"]
     stacks = [[t.text for t in g if t.get("class") == "frame"] for g in columns]
     assert stacks == EXAMPLE_STACKS
-    times = [t.text for g in columns for t in g if t.get("class") == "time"]
-    assert times == ["+0 ms", "+100 ms", "+200 ms", "+300 ms"]
+    tasks = [t.text for g in columns for t in g if t.get("class") == "task"]
+    assert tasks == ["foo"] * 4
+    gaps = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "gap"]
+    assert gaps == ["+100 ms"] * 3
     assert [len(g.findall(f"{SVG}rect")) for g in columns] == [2, 3, 4, 3]
+
+
+#: The article's example (examples/async_stack_traces.py) under the poll
+#: lowering: the article's Rust figure, with its gaps (100, 200, 300 ms).
+ARTICLE_FIGURE = """\
+                     ╱╱               ╱╱                 ╱╱
+  ^                  ╲╲               ╲╲     ┌────────┐  ╲╲
+  │                  ╱╱               ╱╱     │ sleep  │  ╱╱
+  │                  ╲╲    ┌───────┐  ╲╲    ┌┴────────┤  ╲╲    ┌─────────┐
+  │                  ╱╱    │ sleep │  ╱╱    │ blow_up │  ╱╱    │ blow_up │
+  │       ┌───────┐  ╲╲   ┌┴───────┤  ╲╲   ┌┴─────────┤  ╲╲   ┌┴─────────┤
+Stack     │ sleep │  ╱╱   │ bar    │  ╱╱   │ bar      │  ╱╱   │ bar      │
+  │      ┌┴───────┤  ╲╲  ┌┴────────┤  ╲╲  ┌┴──────────┤  ╲╲  ┌┴──────────┤
+  │      │ foo    │  ╱╱  │ foo     │  ╱╱  │ foo       │  ╱╱  │ foo       │
+  │      └────────┘  ╲╲  └─────────┘  ╲╲  └───────────┘  ╲╲  └───────────┘
+  │         foo      ╱╱      foo      ╱╱       foo       ╱╱       foo
+  │                +100 ms          +200 ms            +300 ms
+"""
+
+
+@pytest.fixture
+def article(tmp_path: Path) -> Path:
+    """The article's example, copied where its cache files may go."""
+    source = ROOT / "examples" / "async_stack_traces.py"
+    (tmp_path / "examples").mkdir()
+    return Path(shutil.copy(source, tmp_path / "examples" / source.name))
+
+
+def readme_block(marker: str) -> tuple[list[str], str]:
+    """The command (as arguments) and the figure after ``<!-- marker -->`` in the README."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(rf"<!-- {marker} -->\s*```sh\n(.*?)\n```\s*```\n(.*?)```", readme, re.S)
+    assert match, f"README.md has no command and figure marked <!-- {marker} -->"
+    return shlex.split(match.group(1)), match.group(2)
+
+
+def test_readme_figure_is_the_articles_example(article: Path) -> None:
+    args, figure = readme_block("diagram")
+    assert figure == ARTICLE_FIGURE
+    assert args[:2] == ["desugar", "diagram"]
+    result = desugar_diagram(args[2:], article.parent.parent)
+    assert result.returncode == 1  # the example fails on purpose, and keeps its status
+    assert result.stdout == ARTICLE_FIGURE
+    assert "RuntimeError: nested async panic!\n" in result.stderr
     # The picture beside the example is this run's.
-    committed = (ROOT / "examples" / "stack_over_time.svg").read_text(encoding="utf-8")
+    svg = article.parent.parent / args[args.index("--svg") + 1]
+    committed = (ROOT / "examples" / "async_stack_traces.svg").read_text(encoding="utf-8")
     assert svg.read_text(encoding="utf-8") == committed
 
 
-def test_readme_figure_is_the_examples(example: Path) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"<!-- diagram -->\s*```sh\n(.*?)\n```\s*```\n(.*?)```", readme, re.S)
-    assert match, "README.md has no command and figure marked <!-- diagram -->"
-    command, figure = match.group(1), match.group(2)
-    assert figure == EXAMPLE_FIGURE
-    args = shlex.split(command)
-    assert args[:2] == ["desugar", "diagram"]
-    result = desugar_diagram(args[2:], example.parent.parent)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "done\n" + EXAMPLE_FIGURE
+def test_article_figure_natively_is_the_same(article: Path) -> None:
+    result = desugar_diagram(
+        ["--lowering", "native", "--quantum", "100", str(article)], article.parent
+    )
+    assert result.returncode == 1
+    assert result.stdout == ARTICLE_FIGURE
 
 
 # --------------------------------------------------------------------------
@@ -227,8 +298,10 @@ def test_foreign_drivers_show_the_whole_chain_with_their_sleep_on_top(
         ["sleep", "inner", "outer", "main"],
         ["inner", "outer", "main"],
     ]
-    times = [t.text for g in columns for t in g if t.get("class") == "time"]
-    assert times == ["+0 ms", "+100 ms", "+200 ms"]
+    gaps = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "gap"]
+    assert gaps == ["+100 ms", "+100 ms"]
+    tasks = [t.text for g in columns for t in g if t.get("class") == "task"]
+    assert tasks == ["main"] * 3
 
 
 def test_a_failing_program_is_drawn_and_keeps_its_status(tmp_path: Path) -> None:
@@ -274,12 +347,12 @@ def test_a_program_without_tasks_draws_nothing(tmp_path: Path) -> None:
 
 
 CALLBACK_FIGURE = """\
-                ╱╱           ╱╱           ╱╱
-  ^    ┌─────┐  ╲╲  ┌─────┐  ╲╲  ┌─────┐  ╲╲  ┌─────┐
-  │    │ foo │  ╱╱  │ foo │  ╱╱  │ bar │  ╱╱  │ baz │
-Stack  └─────┘  ╲╲  └─────┘  ╲╲  └─────┘  ╲╲  └─────┘
-  │             ╱╱           ╱╱           ╱╱
-  │     +0 ms       +100 ms      +200 ms      +300 ms
+                  ╱╱           ╱╱           ╱╱
+  ^      ┌─────┐  ╲╲  ┌─────┐  ╲╲  ┌─────┐  ╲╲  ┌─────┐
+  │      │ foo │  ╱╱  │ foo │  ╱╱  │ bar │  ╱╱  │ baz │
+Stack    └─────┘  ╲╲  └─────┘  ╲╲  └─────┘  ╲╲  └─────┘
+  │        foo    ╱╱    foo    ╱╱    foo    ╱╱    foo
+  │             +100 ms      +100 ms      +100 ms
 """
 """The example under the callback lowering: each resumption runs one frame alone."""
 
@@ -313,3 +386,184 @@ def test_recording_stops_with_the_program() -> None:
     # Under pytest the test's frames are the program's (not desugar's, not the library's).
     assert [c.frames for c in columns] == [("tick", "sleep"), ("tick",)]
     assert columns[0].time == 0.0 and columns[1].time > 0
+
+
+# --------------------------------------------------------------------------
+# Many tasks: one column per resumption, labelled; --task, --max-columns, rows
+
+TASKS_ASYNCIO = """\
+import asyncio
+
+async def worker(n):
+    await asyncio.sleep(0.05 * n)
+
+async def main():
+    await asyncio.gather(*(worker(n) for n in (1, 2, 3)))
+    print("all done")
+
+asyncio.run(main())
+"""
+
+TASKS_TRIO = """\
+import trio
+
+async def worker(n):
+    await trio.sleep(0.05 * n)
+
+async def main():
+    async with trio.open_nursery() as nursery:
+        for n in (1, 2, 3):
+            nursery.start_soon(worker, n)
+    print("all done")
+
+trio.run(main)
+"""
+
+
+def svg_columns(svg: Path) -> tuple[list[list[str]], list[str], list[str]]:
+    """The SVG's stacks (youngest first), task labels and gap labels, in order."""
+    root = ET.parse(svg).getroot()
+    columns = [g for g in root.iter(f"{SVG}g") if g.get("class") == "column"]
+    stacks = [[t.text for t in g if t.get("class") == "frame"] for g in columns]
+    tasks = [t.text for g in columns for t in g if t.get("class") == "task"]
+    gaps = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "gap"]
+    return stacks, tasks, gaps
+
+
+@pytest.mark.parametrize("lowering", ["poll", "native"])
+@pytest.mark.parametrize("program", [TASKS_ASYNCIO, TASKS_TRIO], ids=["asyncio", "trio"])
+def test_tasks_started_together_are_one_column_each_labelled_with_its_task(
+    tmp_path: Path, lowering: str, program: str
+) -> None:
+    # trio resumes the three workers in one pass of its run loop: still three columns.
+    (tmp_path / "prog.py").write_text(program, encoding="utf-8")
+    svg = tmp_path / "prog.svg"
+    result = desugar_diagram(
+        ["--lowering", lowering, "--quantum", "50", "--svg", str(svg), "prog.py"], tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("all done\n")
+    stacks, tasks, gaps = svg_columns(svg)
+    workers = ["worker#1", "worker#2", "worker#3"]
+    assert tasks[0] == "main" and tasks[-1] == "main"
+    assert sorted(tasks[1:4]) == workers  # each started, in the driver's order
+    assert sorted(tasks[4:7]) == workers  # each woken once, 50 ms apart
+    assert len(tasks) == 8, tasks
+    assert gaps[:3] == ["+0 ms"] * 3
+    assert gaps[3:6] == ["+50 ms"] * 3
+    assert stacks[1:4] == [["sleep", "worker"]] * 3
+    assert stacks[4:7] == [["worker"]] * 3
+    # The text figure labels the same columns.
+    text_tasks = re.findall(r"(?<!│ )(main|worker#\d)", result.stdout)
+    assert text_tasks == tasks
+
+
+def test_task_filters_the_columns_and_notes_what_was_left_out(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(TASKS_ASYNCIO, encoding="utf-8")
+    result = desugar_diagram(["--task", "worker#2", "--quantum", "50", "prog.py"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "all done\n"
+        "                     ╱╱\n"
+        "  ^       ┌───────┐  ╲╲\n"
+        "  │       │ sleep │  ╱╱\n"
+        "  │      ┌┴───────┤  ╲╲  ┌────────┐\n"
+        "Stack    │ worker │  ╱╱  │ worker │\n"
+        "  │      └────────┘  ╲╲  └────────┘\n"
+        "  │       worker#2   ╱╱   worker#2\n"
+        "  │                +100 ms\n"
+        "\n"
+        "Left out: 6 columns of other tasks (main, worker#1, worker#3).\n"
+    )
+    # A function's name picks all its tasks.
+    result = desugar_diagram(["--task", "worker", "prog.py"], tmp_path)
+    assert re.findall(r"worker#\d|main", result.stdout) == (
+        ["worker#1", "worker#2", "worker#3"] * 2 + ["main"]
+    )
+    assert result.stdout.endswith("Left out: 2 columns of other tasks (main).\n")
+
+
+def test_unknown_task_names_the_tasks_there_are(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(TASKS_ASYNCIO, encoding="utf-8")
+    result = desugar_diagram(["--task", "nope", "prog.py"], tmp_path)
+    assert result.returncode == 0  # the program's status
+    assert result.stdout == "all done\n"
+    assert result.stderr == (
+        "desugar diagram: no task named 'nope'; the tasks are: main, worker#1, worker#2, worker#3\n"
+    )
+
+
+MANY_COLUMNS = """\
+import asyncio
+
+async def client(n):
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+async def main():
+    await asyncio.gather(*(client(n) for n in range(8)))
+
+asyncio.run(main())
+"""
+
+
+def test_max_columns_keeps_the_first_and_notes_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(MANY_COLUMNS, encoding="utf-8")
+    result = desugar_diagram(["--max-columns", "5", "--width", "60", "prog.py"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"(?<!│ )(main|client#\d)", result.stdout.split("Left out")[0]) == [
+        "main", "client#1", "client#2", "client#3", "client#4"
+    ]
+    note = " ".join(result.stdout.split("\n\n")[-1].split())
+    assert re.fullmatch(
+        r"Left out: the 85 columns after the first 5 \(from \+\d+ ms on: "
+        r"11 of client#5, 11 of client#6, 11 of client#7, 11 of client#8, 10 of client#1, "
+        r"10 of client#2, 10 of client#3, 10 of client#4, 1 of main; --max-columns draws more\)\.",
+        note,
+    ), note
+    assert max(len(line) for line in result.stdout.splitlines()) <= 60  # the note wraps too
+
+
+def test_a_long_figure_wraps_into_rows_in_text_and_svg(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(MANY_COLUMNS, encoding="utf-8")
+    svg = tmp_path / "many.svg"
+    result = desugar_diagram(
+        ["--max-columns", "90", "--width", "80", "--svg", str(svg), "prog.py"], tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert sum(line.startswith("Stack") for line in lines) > 10  # one axis per row
+    assert len(re.findall(r"(?<!│ )(main|client#\d)", result.stdout)) == 90  # each column once
+    assert "Left out" not in result.stdout
+    root = ET.parse(svg).getroot()
+    assert float(root.get("width")) <= diagram.SVG_WIDTH
+    stacks, tasks, gaps = svg_columns(svg)
+    assert len(tasks) == 90 and len(gaps) == 89
+    assert float(root.get("height")) > 5 * 26  # rows below rows, not a strip
+
+
+@pytest.mark.parametrize(
+    ("option", "path", "message"),
+    [
+        ("-o", "missing/fig.txt", "Invalid value for '-o' / '--output': cannot write "
+         "'missing/fig.txt': there is no directory 'missing'. Create it first, or give a "
+         "file in an existing directory."),
+        ("--svg", "missing/fig.svg", "Invalid value for '--svg': cannot write "
+         "'missing/fig.svg': there is no directory 'missing'. Create it first, or give a "
+         "file in an existing directory."),
+        ("--svg", ".", "Invalid value for '--svg': '.' is a directory; give a file name in it."),
+    ],
+)
+def test_an_output_that_cannot_be_written_fails_before_the_program_runs(
+    tmp_path: Path, option: str, path: str, message: str
+) -> None:
+    (tmp_path / "prog.py").write_text(
+        "open('ran', 'w').close()\n" + TASKS_ASYNCIO, encoding="utf-8"
+    )
+    result = desugar_diagram([option, path, "prog.py"], tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.endswith(f"\nError: {message}\n"), result.stderr
+    assert "Try '" in result.stderr  # (the usage's hint)
+    assert not (tmp_path / "ran").exists()
