@@ -226,3 +226,120 @@ def test_stop_iteration_thrown_into_an_awaited_generator_says_generator(lowering
         "throw StopIteration: RuntimeError generator raised StopIteration\n"
         "own StopIteration: RuntimeError coroutine raised StopIteration\n"
     )
+
+
+# ---------------------------------------------------------------------------
+# cr_await: what an inspector reads of what a suspended coroutine awaits
+# ---------------------------------------------------------------------------
+
+CR_AWAIT = """
+import inspect, types
+
+@types.coroutine
+def suspend():
+    yield "w"
+    return 1
+
+class Awaitable:
+    def __await__(self):
+        return (yield "a")
+
+async def inner():
+    return await suspend()
+
+async def via_await():
+    return await Awaitable()
+
+async def outer(make):
+    return await make()
+
+def describe(value):
+    if hasattr(value, "f_code"):
+        return f"frame {value.f_code.co_name}"
+    if hasattr(value, "co_name"):
+        return f"code {value.co_name}"
+    if value is None or isinstance(value, (str, bool)):
+        return repr(value)
+    return value.__class__.__name__
+
+def show(label, coro):
+    coro.send(None)
+    a = coro.cr_await
+    print(label, a.__class__.__name__, inspect.iscoroutine(a), inspect.isgenerator(a),
+          inspect.isawaitable(a), isinstance(a, types.CoroutineType), isinstance(a, types.GeneratorType))
+    for name in ("cr_frame", "cr_await", "cr_code", "cr_running", "cr_origin", "gi_code", "gi_frame",
+                 "gi_yieldfrom", "gi_running", "__name__", "__qualname__"):
+        try:
+            print("   ", name, describe(getattr(a, name)))
+        except AttributeError as e:
+            print("   ", name, "AttributeError:", e)
+    if inspect.iscoroutine(a):
+        print("    state", inspect.getcoroutinestate(a))
+    if inspect.isgenerator(a):
+        print("    state", inspect.getgeneratorstate(a))
+    coro.close()
+
+show("coroutine awaiting a coroutine:", outer(inner))
+show("coroutine awaiting __await__:", outer(via_await))
+show("coroutine awaiting a generator:", outer(suspend))
+
+c = outer(inner)
+c.send(None)
+print("cr_await.cr_await.gi_code:", c.cr_await.cr_await.gi_code.co_name)
+print("repr:", repr(c.cr_await).split(" at ")[0])
+print("cr_await.cr_await repr:", repr(c.cr_await.cr_await).split(" at ")[0])
+c.close()
+print("after close:", c.cr_await)
+"""
+
+
+def test_cr_await_answers_every_attribute_an_inspector_reads_as_natively() -> None:
+    out = same(CR_AWAIT)
+    assert "cr_await.cr_await.gi_code: suspend" in out
+    assert "coroutine awaiting a generator: generator False True True False True" in out
+
+
+ASYNC_FOR_AWAIT = """
+import gc, types
+
+@types.coroutine
+def suspend():
+    yield "w"
+
+async def agen():
+    await suspend()
+    yield 1
+
+async def loops():
+    async for x in agen():
+        pass
+
+def walk(coro):
+    # trio's Task.iter_await_frames, as it reads an await chain
+    while coro is not None:
+        if hasattr(coro, "cr_frame"):
+            yield coro.cr_frame.f_code.co_name
+            coro = coro.cr_await
+        elif hasattr(coro, "gi_frame"):
+            yield coro.gi_frame.f_code.co_name
+            coro = coro.gi_yieldfrom
+        elif coro.__class__.__name__ in ["async_generator_athrow", "async_generator_asend"]:
+            for referent in gc.get_referents(coro):
+                if hasattr(referent, "ag_frame"):
+                    yield referent.ag_frame.f_code.co_name
+                    coro = referent.ag_await
+                    break
+            else:
+                return
+        else:
+            break
+
+c = loops()
+c.send(None)
+print(c.cr_await.__class__.__name__, list(walk(c)))
+c.close()
+"""
+
+
+def test_async_for_cr_await_is_the_step_and_walks_find_the_native_frames() -> None:
+    assert same(ASYNC_FOR_AWAIT) == "async_generator_asend ['loops', 'agen', 'suspend']\n"

@@ -666,18 +666,18 @@ def test_translated_coroutine_states_follow_inspect_as_native_ones() -> None:
         seen = [inspect.getcoroutinestate(coro)]
         coro.send(None)
         seen.append(inspect.getcoroutinestate(coro))
-        awaits[impl.name] = coro.cr_await
+        awaits[impl.name] = (inspect.isgenerator(coro.cr_await), coro.cr_await.gi_code)
         if impl is TRANSLATED:
-            # Suspended in `yield from` its awaitee, which shows what is awaited and its frame.
+            # Suspended in `yield from` its awaitee, which answers for what is awaited.
             awaitee = coro.cr_frame.f_locals["_ds_awaitee"]
-            assert isinstance(awaitee, Awaitee)
+            assert type(awaitee) is Awaitee
             assert coro.cr_await is awaitee
-            assert awaitee.cr_code is Script.__await__.__code__
-            assert awaitee.cr_frame.f_locals["self"] is script
-            assert awaitee.cr_frame.f_code is Script.__await__.__code__
-            assert awaitee.cr_await is None and not awaitee.cr_running
-        else:
-            assert coro.cr_await.gi_frame.f_code is Script.__await__.__code__
+        assert coro.cr_await.gi_code is Script.__await__.__code__
+        assert coro.cr_await.gi_frame.f_locals["self"] is script
+        assert coro.cr_await.gi_frame.f_code is Script.__await__.__code__
+        assert coro.cr_await.gi_yieldfrom is None and not coro.cr_await.gi_running
+        with pytest.raises(AttributeError, match="'generator' object has no attribute 'cr_frame'"):
+            coro.cr_await.cr_frame
         with pytest.raises(StopIteration):
             coro.send(None)
         seen.append(inspect.getcoroutinestate(coro))
@@ -689,11 +689,8 @@ def test_translated_coroutine_states_follow_inspect_as_native_ones() -> None:
         == [inspect.CORO_CREATED, inspect.CORO_SUSPENDED, inspect.CORO_CLOSED, None]
     )
     # While suspended a native coroutine's cr_await is what it awaits; a translated
-    # one's is its awaitee (the target of its `yield from`; a documented
-    # difference), whose cr_code and cr_frame are those of what it awaits.
-    assert inspect.isgenerator(awaits["native"])
-    assert awaits["native"].gi_code is Script.__await__.__code__
-    assert type(awaits["translated"]) is Awaitee
+    # one's is its awaitee (the target of its `yield from`), which answered as it.
+    assert awaits["native"] == awaits["translated"] == (True, Script.__await__.__code__)
 
 
 def await_frames(coro: Any) -> list[Any]:
@@ -990,7 +987,7 @@ def test_awaiting_a_suspended_translated_coroutine_is_refused_too(outer_impl: Im
             if inner_impl is TRANSLATED:
                 awaitee = inner.cr_frame.f_locals["_ds_awaitee"]
                 assert inner.cr_await is awaitee
-                assert awaitee.cr_frame.f_locals["self"] is script
+                assert awaitee.gi_frame.f_locals["self"] is script
             assert inspect.getcoroutinestate(inner) == inspect.CORO_SUSPENDED
             if IS_311:
                 assert inner.cr_suspended
@@ -1452,7 +1449,7 @@ def test_the_value_is_read_once_then_the_awaitee_no_longer_holds_it() -> None:
 def test_the_first_poll_is_what_the_awaitable_yielded_and_yield_from_hands_it_over() -> None:
     script = Script(["a", "b", "c"])
     awaitee = into_future(script)
-    assert repr(awaitee).startswith("<awaitee of <generator object Script.__await__")
+    assert repr(awaitee).startswith("<generator object Script.__await__")  # what it awaits
     for gone in ("sent", "thrown"):  # the intermediate protocol's reply slots
         assert not hasattr(awaitee, gone), gone
     assert awaitee.poll_with_tls_context() == "a"  # what the awaitable yielded, unchanged
@@ -1633,7 +1630,7 @@ def test_an_async_generator_suspends_with_await_of_the_awaitee() -> None:
     step = agen.__anext__()
     assert step.send(None) == "a"  # the first poll, handed over through the await
     assert agen.ag_await is awaitee  # suspended in `await` the awaitee
-    assert agen.ag_await.cr_frame.f_locals["self"] is script
+    assert agen.ag_await.gi_frame.f_locals["self"] is script
     assert step.send(1) == "b"
     with pytest.raises(StopIteration) as item:
         step.send(2)
@@ -1661,7 +1658,8 @@ def test_an_awaitee_is_its_own_iterator_for_yield_from_and_await() -> None:
         assert inspect.isawaitable(awaitee)
         for method in ("__next__", "send", "throw", "close"):
             assert callable(getattr(awaitee, method)), method
-        assert not inspect.isgenerator(awaitee) and not inspect.iscoroutine(awaitee)
+        assert inspect.isgenerator(awaitee) and not inspect.iscoroutine(awaitee)  # (as it awaits)
+        assert type(awaitee) is Awaitee
         assert not hasattr(awaitee, "__dict__")  # slots only
     finally:
         awaitee.close()
@@ -1768,7 +1766,7 @@ def test_a_leaf_awaitee_under_asyncio_yields_what_asyncio_waits_on() -> None:
         coro = lowered(leaf)
         poll = coro.send(None)  # the bridge: an asyncio future that the waker completes
         polls.append(poll)
-        frames.append(leaf.cr_frame.f_code.co_name)  # bridged: the frame of poll_leaf
+        frames.append(leaf.gi_frame.f_code.co_name)  # bridged: the frame of poll_leaf
         gate.open("opened")
         try:
             await poll

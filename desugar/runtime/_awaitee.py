@@ -21,9 +21,9 @@ level, outermost first. So every driver (asyncio, trio, a loop calling
 ``send``) sees the chain as through native ``await``; a thrown exception or a
 close reaches the innermost awaited object first, with no ``except`` clause in
 between to give it a ``__context__``; and a suspended coroutine's
-``cr_await`` is its awaitee, whose ``cr_frame``/``cr_await`` are those of what
-it awaits, so walks of the await chain (trio's ``Task.iter_await_frames``)
-find the frames they find natively. The task's `Context`, which only the
+``cr_await`` is its awaitee, which answers every attribute it lacks, its
+``__class__`` and its ``repr`` as what it awaits, so inspectors and walks of
+the await chain (trio's ``Task.iter_await_frames``) read what they read natively. The task's `Context`, which only the
 runtime's own leaf futures need, is in a per-thread slot (``task.cx``), as the
 article's ``poll_with_tls_context`` had it in thread-local storage, which leaves
 the resume argument to the driver.
@@ -279,60 +279,79 @@ class Awaitee:
 
     # --- introspection -----------------------------------------------------
     # A suspended translated coroutine's ``cr_await`` is its awaitee (the target
-    # of its ``yield from``), and the awaitee shows the frame and the await of
-    # what it awaits: walking ``cr_await`` links finds the native chain.
-    def _awaited(self) -> tuple[Any, Any, Any, bool]:
-        """(frame, what it awaits, code, running) of what is awaited, as natively read.
+    # of its ``yield from``), and the awaitee answers for what it awaits: every
+    # attribute it does not have itself (``cr_frame``, ``cr_await``, ``gi_code``,
+    # ``gi_yieldfrom``, ``__qualname__``...), ``__class__`` (so ``isinstance``
+    # and `inspect` see a coroutine, a generator...) and ``repr``. Walks of the
+    # await chain (trio's ``Task.iter_await_frames``, ``coro.cr_await.cr_await
+    # .gi_code``) read what they read natively.
+    def __getattr__(self, name: str) -> Any:
+        """What the awaited object has (only names the awaitee lacks get here)."""
+        return _inspect(self, name)
 
-        AttributeError where what is awaited has no frame (an asyncio future's
-        iterator, a plain iterator), so that ``hasattr(awaitee, "cr_frame")`` is
-        False where ``hasattr(that_object, "cr_frame")`` is: walkers stop there
-        as they would natively. An async generator's ``asend``/``athrow`` shows
-        the generator's frame, as trio's walk digs it out natively.
-        """
-        it = self._it
-        if it is None:  # done (or a leaf future of ours, polled directly): no frame
-            return None, None, None, False
-        t = type(it)
-        if t is _CoroutineType:
-            return it.cr_frame, it.cr_await, it.cr_code, it.cr_running
-        if t is _GeneratorType:
-            if it.gi_code is _POLL_LEAF and it.gi_yieldfrom is None:
-                return None, None, None, False  # a leaf future of ours, polled directly: no frame
-            return it.gi_frame, it.gi_yieldfrom, it.gi_code, it.gi_running
-        if t.__name__ in ("async_generator_asend", "async_generator_athrow"):
-            import gc
-
-            for referent in gc.get_referents(it):
-                if hasattr(referent, "ag_frame"):
-                    return referent.ag_frame, referent.ag_await, referent.ag_code, referent.ag_running
-        if isinstance(it, Awaitee):
-            return it._awaited()
-        raise AttributeError("what this awaitee awaits has no frame")
-
-    @property
-    def cr_frame(self) -> Any:
-        """The frame of what is awaited (a coroutine, a generator, an async generator's step)."""
-        return self._awaited()[0]
-
-    @property
-    def cr_await(self) -> Any:
-        """What the awaited object itself awaits (its ``cr_await``, ``gi_yieldfrom``, ``ag_await``)."""
-        return self._awaited()[1]
-
-    @property
-    def cr_code(self) -> Any:
-        return self._awaited()[2]
-
-    @property
-    def cr_running(self) -> bool:
-        return self._awaited()[3]
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: F811
+        """The class of what is awaited, as ``isinstance`` and `inspect` read it."""
+        return _inspect(self, "__class__")
 
     def __repr__(self) -> str:
         it = self._it
         if type(it) is _GeneratorType and it.gi_code is _POLL_LEAF and it.gi_frame is not None:
             it = it.gi_frame.f_locals.get("future", it)  # a leaf: show the future it polls
-        return f"<awaitee of {it!r}>"
+            return f"<awaitee of {it!r}>"
+        if it is None:
+            return "<awaitee (done)>"
+        return repr(it)
+
+
+def _awaited(awaitee: Any) -> tuple[Any, Any, Any, bool]:
+    """(frame, what it awaits, code, running) where what is awaited has no such attributes.
+
+    That is: nothing (done: no frame), a leaf future of ours (polled
+    directly: no frame), or an async generator's ``asend``/``athrow``, which
+    shows the generator's frame, as trio's walk digs it out natively.
+    """
+    it = awaitee._it
+    if it is None or _polled_leaf(it):
+        return None, None, None, False
+    import gc
+
+    for referent in gc.get_referents(it):
+        if hasattr(referent, "ag_frame"):
+            return referent.ag_frame, referent.ag_await, referent.ag_code, referent.ag_running
+    return None, None, None, False
+
+
+def _polled_leaf(it: Any) -> bool:
+    """Is ``it`` the loop that polls a leaf future of ours directly (no frame to show)?"""
+    return type(it) is _GeneratorType and it.gi_code is _POLL_LEAF and it.gi_yieldfrom is None
+
+
+_OWN = frozenset(("value", "_value", "_it", "_handover", "_state"))
+_CR = ("cr_frame", "cr_await", "cr_code", "cr_running")
+_STEPS = ("async_generator_asend", "async_generator_athrow")
+
+
+def _inspect(awaitee: Any, name: str) -> Any:
+    """``awaitee``'s attribute ``name`` that it does not have itself: what it awaits has it.
+
+    Done, or polling a leaf future of ours, it answers as a finished
+    coroutine (no frame, awaiting nothing); awaiting an async generator's
+    step, it also shows the generator's frame as ``cr_*`` (natively found
+    through ``gc``, as trio does).
+    """
+    if name in _OWN:
+        raise AttributeError(f"'awaitee' object has no attribute '{name}'")
+    it = awaitee._it
+    if it is None or _polled_leaf(it):
+        if name == "__class__":
+            return type(awaitee)
+        if name in _CR:
+            return _awaited(awaitee)[_CR.index(name)]
+        raise AttributeError(f"'awaitee' object has no attribute '{name}'")
+    if name in _CR and type(it).__name__ in _STEPS:
+        return _awaited(awaitee)[_CR.index(name)]
+    return getattr(it, name)
 
 
 PyAwaitee = Awaitee
@@ -453,7 +472,7 @@ def _suspended(coro: Any) -> bool:
 
 if _speedups is not None:  # the C `into_future` takes coroutines, and hands the rest to this one
     _speedups.setup(Ready, Pending, _EMPTY, into_future, _exception, _suspended,
-                    PyAwaitee.poll, PyAwaitee._awaited, PyAwaitee.__repr__)
+                    PyAwaitee.poll, _inspect, PyAwaitee.__repr__)
     into_future = _speedups.into_future  # noqa: F811
 
 

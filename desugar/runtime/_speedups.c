@@ -19,10 +19,10 @@
  * inside the runtime, and no Python frame of the runtime stands between the
  * frames of an await chain: one frame per await level, as natively.
  *
- * The Python class `desugar.runtime._awaitee.Awaitee` subclasses this type
- * and adds what is not on the hot path (`poll(cx)`, the `cr_*`
- * introspection, `repr`); `setup()` hands that class and the helpers written
- * in Python to this module.
+ * What is not on the hot path (`poll(cx)`, `repr`, and the introspection:
+ * every attribute the awaitee lacks, and `__class__`, are those of what it
+ * awaits) is written in Python in `_awaitee.py`; `setup()` hands those
+ * helpers to this module.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -68,7 +68,7 @@ static PyObject *py_exception = NULL;   /* `_exception(typ, val, tb)`: what thro
 static PyObject *py_suspended = NULL;   /* `_suspended(coro)` where cr_suspended is missing (3.10) */
 static getter cr_suspended = NULL;      /* the C getter of coroutine.cr_suspended (3.11+) */
 static PyObject *py_poll = NULL;        /* PyAwaitee.poll(self, cx) */
-static PyObject *py_awaited = NULL;     /* PyAwaitee._awaited(self): (frame, awaits, code, running) */
+static PyObject *py_inspect = NULL;     /* _inspect(self, name): what the awaited object answers */
 static PyObject *py_repr = NULL;        /* PyAwaitee.__repr__(self) */
 
 #define FREE_MAX 64
@@ -618,7 +618,16 @@ awaitee_getattro(AwaiteeObject *self, PyObject *name)
     if (name == str_value && Py_IS_TYPE(self, &AwaiteeType)) {
         return awaitee_get_value(self, NULL);
     }
-    return PyObject_GenericGetAttr((PyObject *)self, name);
+    PyObject *found = PyObject_GenericGetAttr((PyObject *)self, name);
+    if (found != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return found;
+    }
+    /* A name the awaitee lacks: what it awaits answers (`_awaitee._inspect`). */
+    PyErr_Clear();
+    if (materialize(self) < 0) {
+        return NULL;
+    }
+    return PyObject_CallFunctionObjArgs(py_inspect, (PyObject *)self, name, NULL);
 }
 
 static PyObject *
@@ -680,20 +689,14 @@ awaitee_set__handover(AwaiteeObject *self, PyObject *value, void *Py_UNUSED(clos
     return 0;
 }
 
-/* cr_frame, cr_await, cr_code, cr_running: from PyAwaitee._awaited (item `closure`) */
+/* __class__: the class of what is awaited (`_awaitee._inspect`), as isinstance reads it */
 static PyObject *
-awaitee_get_awaited(AwaiteeObject *self, void *closure)
+awaitee_get_class(AwaiteeObject *self, void *Py_UNUSED(closure))
 {
     if (materialize(self) < 0) {
         return NULL;
     }
-    PyObject *parts = PyObject_CallOneArg(py_awaited, (PyObject *)self);
-    if (parts == NULL) {
-        return NULL;
-    }
-    PyObject *item = PySequence_GetItem(parts, (Py_ssize_t)closure);
-    Py_DECREF(parts);
-    return item;
+    return PyObject_CallFunction(py_inspect, "Os", (PyObject *)self, "__class__");
 }
 
 static PyObject *
@@ -715,12 +718,8 @@ awaitee_repr(AwaiteeObject *self)
 }
 
 static PyGetSetDef awaitee_getset[] = {
-    {"cr_frame", (getter)awaitee_get_awaited, NULL,
-     "The frame of what is awaited (a coroutine, a generator, an async generator's step).", (void *)0},
-    {"cr_await", (getter)awaitee_get_awaited, NULL,
-     "What the awaited object itself awaits (its cr_await, gi_yieldfrom, ag_await).", (void *)1},
-    {"cr_code", (getter)awaitee_get_awaited, NULL, NULL, (void *)2},
-    {"cr_running", (getter)awaitee_get_awaited, NULL, NULL, (void *)3},
+    {"__class__", (getter)awaitee_get_class, NULL,
+     "The class of what is awaited, as isinstance and inspect read it.", NULL},
     {"value", (getter)awaitee_get_value, NULL,
      "The result, once: reading it lets the awaitee forget it.", NULL},
     {"_value", (getter)awaitee_get__value, (setter)awaitee_set__value, NULL, NULL},
@@ -1149,16 +1148,26 @@ async_for_iter(AsyncForObject *self)
     return Py_NewRef(self);
 }
 
-/* cr_frame, cr_await, cr_code, cr_running: those of the step that waits */
+/* A name the stream lacks: the waiting step's awaitee answers (for what it awaits). */
 static PyObject *
-async_for_get_awaited(AsyncForObject *self, void *closure)
+async_for_getattro(AsyncForObject *self, PyObject *name)
 {
-    static const char *names[] = {"cr_frame", "cr_await", "cr_code", "cr_running"};
-    if (self->step == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "no step of this async for waits");
-        return NULL;
+    PyObject *found = PyObject_GenericGetAttr((PyObject *)self, name);
+    if (found != NULL || self->step == NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return found;
     }
-    return PyObject_GetAttrString(self->step, names[(Py_ssize_t)closure]);
+    PyErr_Clear();
+    return PyObject_GetAttr(self->step, name);
+}
+
+/* __class__: the waiting step's (its awaitable's), or the stream's own when none waits */
+static PyObject *
+async_for_get_class(AsyncForObject *self, void *Py_UNUSED(closure))
+{
+    if (self->step == NULL) {
+        return Py_NewRef((PyObject *)Py_TYPE(self));
+    }
+    return PyObject_GetAttrString(self->step, "__class__");
 }
 
 static PyObject *
@@ -1174,10 +1183,8 @@ async_for_repr(AsyncForObject *self)
 }
 
 static PyGetSetDef async_for_getset[] = {
-    {"cr_frame", (getter)async_for_get_awaited, NULL, "The frame of what the waiting step awaits.", (void *)0},
-    {"cr_await", (getter)async_for_get_awaited, NULL, "What the waiting step's awaited object awaits.", (void *)1},
-    {"cr_code", (getter)async_for_get_awaited, NULL, NULL, (void *)2},
-    {"cr_running", (getter)async_for_get_awaited, NULL, NULL, (void *)3},
+    {"__class__", (getter)async_for_get_class, NULL,
+     "The class of the waiting step's awaitable, as isinstance and inspect read it.", NULL},
     {"iterator", (getter)async_for_get_it, NULL, "The async iterator (what `__aiter__` returned).", NULL},
     {NULL}
 };
@@ -1234,6 +1241,7 @@ static PyTypeObject AsyncForType = {
     .tp_basicsize = sizeof(AsyncForObject),
     .tp_dealloc = (destructor)async_for_dealloc,
     .tp_repr = (reprfunc)async_for_repr,
+    .tp_getattro = (getattrofunc)async_for_getattro,
     .tp_as_async = &async_for_as_async,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "`async for`'s stream of items; see desugar.runtime._stream.AsyncFor.",
@@ -1367,9 +1375,9 @@ set_async_fn(PyObject *Py_UNUSED(module), PyObject *args)
 static PyObject *
 setup(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    PyObject *ready, *pending, *empty, *into, *exception, *suspended, *poll, *awaited, *repr;
+    PyObject *ready, *pending, *empty, *into, *exception, *suspended, *poll, *inspect, *repr;
     if (!PyArg_ParseTuple(args, "OOOOOOOOO:setup", &ready, &pending, &empty, &into, &exception,
-                          &suspended, &poll, &awaited, &repr)) {
+                          &suspended, &poll, &inspect, &repr)) {
         return NULL;
     }
     Py_XSETREF(PendingMarker, Py_NewRef(pending));
@@ -1379,7 +1387,7 @@ setup(PyObject *Py_UNUSED(module), PyObject *args)
     Py_XSETREF(py_exception, Py_NewRef(exception));
     Py_XSETREF(py_suspended, Py_NewRef(suspended));
     Py_XSETREF(py_poll, Py_NewRef(poll));
-    Py_XSETREF(py_awaited, Py_NewRef(awaited));
+    Py_XSETREF(py_inspect, Py_NewRef(inspect));
     Py_XSETREF(py_repr, Py_NewRef(repr));
     Py_RETURN_NONE;
 }
@@ -1399,7 +1407,7 @@ static PyMethodDef module_methods[] = {
     {"into_future", into_future, METH_O,
      "`IntoFuture::into_future`: the awaitee that an `await obj` polls."},
     {"setup", setup, METH_VARARGS,
-     "setup(Ready, Pending, EMPTY, into_future, exception, suspended, poll, awaited, repr): the Python side."},
+     "setup(Ready, Pending, EMPTY, into_future, exception, suspended, poll, inspect, repr): the Python side."},
     {NULL}
 };
 

@@ -219,23 +219,20 @@ class AsyncFor:
         if step is not None:
             step.close()
 
-    @property
-    def cr_frame(self) -> Any:
-        """The frame of what the waiting step awaits."""
-        return self._waiting().cr_frame
+    # A coroutine suspended in the loop's `yield from` has the stream as its
+    # ``cr_await``; the stream answers for the step that waits, as that step's
+    # awaitee answers for what it awaits (``__anext__()``'s awaitable).
+    def __getattr__(self, name: str) -> Any:
+        """What the waiting step's awaitable has (only names the stream lacks get here)."""
+        if name in _OWN:
+            raise AttributeError(f"'AsyncFor' object has no attribute '{name}'")
+        return getattr(self._waiting(), name)
 
-    @property
-    def cr_await(self) -> Any:
-        """What the waiting step's awaited object awaits."""
-        return self._waiting().cr_await
-
-    @property
-    def cr_code(self) -> Any:
-        return self._waiting().cr_code
-
-    @property
-    def cr_running(self) -> Any:
-        return self._waiting().cr_running
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: F811
+        """The class of the waiting step's awaitable (the stream's own when none waits)."""
+        step = self._step
+        return type(self) if step is None else step.__class__
 
     def _waiting(self) -> Any:
         if self._step is None:
@@ -247,6 +244,7 @@ class AsyncFor:
 
 
 _NO_ITEM = object()
+_OWN = frozenset(("_it", "_step", "_item", "_state"))
 
 
 def async_for(obj: Any) -> Any:
