@@ -31,6 +31,7 @@ made.
 
 from __future__ import annotations
 
+import builtins
 import gc
 import os
 import re
@@ -47,6 +48,27 @@ def is_runtime_frame(frame: FrameType) -> bool:
     """True for frames of desugar itself (the executor, `GenFuture.poll`, wrappers)."""
     filename = os.path.abspath(frame.f_code.co_filename)
     return filename.startswith(_PACKAGE_DIR + os.sep)
+
+
+#: The drivers whose own frames a backtrace leaves out, as it does the runtime's.
+_DRIVERS = ("asyncio", "trio", "anyio", "outcome", "exceptiongroup", "sniffio")
+
+
+def _driver_dirs() -> tuple[str, ...]:
+    dirs = []
+    for name in _DRIVERS:
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if file:
+            dirs.append(os.path.dirname(os.path.abspath(file)) + os.sep)
+    return tuple(dirs)
+
+
+def _is_hidden(frame: FrameType, drivers: tuple[str, ...]) -> bool:
+    """A runtime frame, or one of a driver's (asyncio's, trio's, anyio's)."""
+    if is_runtime_frame(frame):
+        return True
+    return os.path.abspath(frame.f_code.co_filename).startswith(drivers) if drivers else False
 
 
 def _frames(tb: TracebackType | None) -> Iterator[tuple[FrameType, int]]:
@@ -72,36 +94,342 @@ def _display_path(filename: str) -> str:
     return filename if relative.startswith("..") else relative
 
 
-def format_backtrace(error: BaseException) -> str:
-    """The backtrace of ``error`` in the article's form, youngest frame first.
+def _sub_exceptions(error: BaseException) -> tuple[BaseException, ...] | None:
+    """The exceptions of an exception group (the builtin one, or the 3.10 backport's)."""
+    kinds = tuple(
+        kind
+        for kind in (
+            getattr(builtins, "BaseExceptionGroup", None),  # (3.11+)
+            getattr(sys.modules.get("exceptiongroup"), "BaseExceptionGroup", None),
+        )
+        if kind is not None
+    )
+    if kinds and isinstance(error, kinds):
+        return tuple(error.exceptions)  # type: ignore[attr-defined]
+    return None
 
-    Frames are numbered as in the full stack (runtime frames count but are not
-    shown, so the numbers have gaps, as in the article).
-    """
-    frames = list(_frames(error.__traceback__))[::-1]
-    message = "".join(traceback.format_exception_only(type(error), error)).strip()
+
+def _quoted(message: str) -> str:
+    """``message`` between the quotes Python's repr would choose (nothing escaped)."""
+    return f'"{message}"' if "'" in message and '"' not in message else f"'{message}'"
+
+
+def _message(error: BaseException) -> str:
+    """``Type: message`` as Python's traceback ends, without notes or a SyntaxError's source."""
+    lines = "".join(traceback.format_exception_only(type(error), error)).rstrip("\n").split("\n")
     notes = getattr(error, "__notes__", None)  # (a captured async stack's note: printed apart)
     if isinstance(notes, (list, tuple)) and notes:
         count = sum(len(str(note).splitlines()) for note in notes)
-        message = "\n".join(message.splitlines()[:-count] or [message])
-    lines = []
-    shown = [(i, f, n) for i, (f, n) in enumerate(frames) if not is_runtime_frame(f)]
-    if shown:
-        _, youngest, line = shown[0]
-        where = f"{_display_path(youngest.f_code.co_filename)}:{line}"
-        lines.append(f"task panicked at '{message}', {where}")
-    else:
-        lines.append(f"task panicked at '{message}'")
+        lines = lines[:-count] or lines
+    if isinstance(error, SyntaxError):
+        lines = lines[-1:]
+    return "\n".join(lines)
+
+
+def format_backtrace(error: BaseException) -> str:
+    """The backtrace of ``error`` in the article's form, youngest frame first.
+
+    Frames are numbered as in the full stack (runtime and driver frames count
+    but are not shown, so the numbers have gaps, as in the article). Where
+    ``desugar run`` tracked the program's tasks (`track_tasks`), a line after
+    a task's outermost frame names the task and where it was spawned. An
+    exception group shows, for each of its exceptions (nested groups nested),
+    the chain that raised it and its task, then the chain that received the
+    group.
+    """
+    drivers = _driver_dirs()
+    lines: list[str] = []
+    frames = _chain(error, drivers)
+    where = f", {frames[0][1]}" if frames and frames[0][0] is not None else ""
+    lines.append(f"task panicked at {_quoted(_message(error))}{where}")
+    _sub_lines(error, "", drivers, lines)
     lines.append("stack backtrace:")
-    for index, frame, lineno in shown:
-        lines.append(f"{index:>4}: {_function_name(frame)}")
-        lines.append(f"             at {_display_path(frame.f_code.co_filename)}:{lineno}")
+    lines.extend(_chain_lines(frames, ""))
     return "\n".join(lines) + "\n"
+
+
+def _chain(error: BaseException, drivers: tuple[str, ...]) -> list[tuple[int | None, str]]:
+    """``error``'s frames youngest first, as (number, text) rows; tasks as (None, text) rows.
+
+    The first row, if numbered, has the youngest shown frame's ``file:line``
+    as its text; the others are the lines to print.
+    """
+    frames = list(_frames(error.__traceback__))[::-1]
+    records = sorted(_task_records(error), key=lambda record: record[2])
+    rows: list[tuple[int | None, str]] = []
+    first = None
+    for index, (frame, lineno) in enumerate(frames):
+        while records and records[0][2] <= index:
+            rows.append((None, _task_line(records.pop(0))))
+        if _is_hidden(frame, drivers):
+            continue
+        where = f"{_display_path(frame.f_code.co_filename)}:{lineno}"
+        if first is None:
+            first = where
+        rows.append((index, f"{_function_name(frame)}\n             at {where}"))
+    rows.extend((None, _task_line(record)) for record in records)
+    return [(0, first), *rows] if first is not None else [(None, ""), *rows]
+
+
+def _chain_lines(rows: list[tuple[int | None, str]], prefix: str) -> list[str]:
+    lines = []
+    for number, text in rows[1:]:
+        if number is None:
+            lines.append(f"{prefix}      {text}")
+        else:
+            name, at = text.split("\n")
+            lines.append(f"{prefix}{number:>4}: {name}")
+            lines.append(f"{prefix}{at}")
+    return lines
+
+
+def _sub_lines(error: BaseException, prefix: str, drivers: tuple[str, ...], lines: list[str]) -> None:
+    """Each exception of the group ``error`` with its chain, under ``prefix``."""
+    subs = _sub_exceptions(error)
+    if not subs:
+        return
+    for number, sub in enumerate(subs, 1):
+        last = number == len(subs)
+        head, body = prefix + ("└─ " if last else "├─ "), prefix + ("   " if last else "│  ")
+        rows = _chain(sub, drivers)
+        where = f", at {rows[0][1]}" if rows[0][0] is not None else ""
+        lines.append(f"{head}{number} of {len(subs)}: {_message(sub)}{where}")
+        _sub_lines(sub, body, drivers, lines)
+        lines.append(f"{body}stack backtrace:")
+        lines.extend(_chain_lines(rows, body))
 
 
 def print_backtrace(error: BaseException, file: IO[str] | None = None) -> None:
     """Print :func:`format_backtrace` of ``error`` (to stderr by default)."""
     print(format_backtrace(error), end="", file=file if file is not None else sys.stderr)
+    try:
+        error.__dict__[_PRINTED] = True  # (desugar run does not print it again)
+    except AttributeError:  # (an exception without a __dict__)
+        pass
+
+
+# --- the tasks an exception failed ---------------------------------------------
+#
+# While `desugar run` asks (`track_tasks`), each task spawned by an asyncio
+# loop, a trio run or the runtime's executor gets a record: its name and where
+# it was spawned. When the task fails, the record and the length its
+# exception's traceback had then are added to the exception (re-raising it in
+# an awaiter only adds frames at the traceback's start, so the task's frames
+# are the last that many). Nothing is recorded otherwise.
+
+_TASKS = "__desugar_tasks__"
+_PRINTED = "__desugar_backtrace_printed__"
+_RECEIVED = "__desugar_received__"
+_tracking = False
+
+
+def _task_records(error: BaseException) -> list[tuple[str, str | None, int]]:
+    """The tasks ``error`` failed, innermost first (see `_failed`)."""
+    records = list(getattr(error, "__dict__", {}).get(_TASKS) or ())
+    key = _innermost(error.__traceback__)
+    for sub in _sub_exceptions(error) or ():  # (a group split or derived: its exceptions know)
+        for received, record in getattr(sub, "__dict__", {}).get(_RECEIVED) or ():
+            if received == key and record not in records:
+                records.append(record)
+    return records
+
+
+def _innermost(tb: TracebackType | None) -> int | None:
+    """The id of ``tb``'s last entry: it stays while the exception is re-raised or derived."""
+    last = None
+    for last in _tracebacks(tb):
+        pass
+    return id(last) if last is not None else None
+
+
+def _tracebacks(tb: TracebackType | None) -> Iterator[TracebackType]:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def _task_line(record: tuple[str, str | None, int]) -> str:
+    title, spawned, _ = record
+    return f"in {title}, spawned at {spawned}" if spawned else f"in {title}"
+
+
+def failed_in_task(error: BaseException) -> bool:
+    """Did ``error`` (or, for a group, one of its exceptions) fail a task that was tracked?"""
+    if _task_records(error):
+        return True
+    return any(failed_in_task(sub) for sub in _sub_exceptions(error) or ())
+
+
+def was_printed(error: BaseException) -> bool:
+    """Has `print_backtrace` printed ``error`` already?"""
+    return bool(getattr(error, "__dict__", {}).get(_PRINTED))
+
+
+def _failed(error: BaseException, title: str, spawned: str | None) -> None:
+    """Record that ``error`` failed the task ``title`` (spawned at ``spawned``).
+
+    A group that a nursery or ``except*`` splits becomes a new group with the
+    same traceback and exceptions, but not the same attributes, so a group's
+    record is kept by its exceptions too, under its traceback's last entry.
+    """
+    record = (title, spawned, sum(1 for _ in _frames(error.__traceback__)))
+    try:
+        records = error.__dict__.setdefault(_TASKS, [])
+    except AttributeError:  # (an exception without a __dict__)
+        return
+    if any(r[:2] == record[:2] for r in records):
+        return
+    records.append(record)
+    key = _innermost(error.__traceback__)
+    for sub in _sub_exceptions(error) or ():
+        try:
+            sub.__dict__.setdefault(_RECEIVED, []).append((key, record))
+        except AttributeError:
+            pass
+
+
+def _spawn_site(frame: FrameType | None) -> str | None:
+    """The program's frame at or below ``frame``: ``file:line in module::function``."""
+    drivers = _driver_dirs()
+    while frame is not None and _is_hidden(frame, drivers):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return f"{_display_path(frame.f_code.co_filename)}:{frame.f_lineno} in {_function_name(frame)}"
+
+
+def _coroutine_name(coro: Any) -> str | None:
+    """The program's function a task runs (None for a driver's wrapper: its name tells)."""
+    frame = getattr(coro, "cr_frame", None)
+    if frame is None or _is_hidden(frame, _driver_dirs()):
+        return None
+    return _function_name(frame)
+
+
+def _patch_asyncio(base_events: Any) -> None:
+    loop_class = base_events.BaseEventLoop
+    create_task = loop_class.create_task
+    if getattr(create_task, "__desugar_tracks__", False):
+        return
+
+    def tracked_create_task(self: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
+        task = create_task(self, coro, *args, **kwargs)
+        name = _coroutine_name(coro)
+        spawned = _spawn_site(sys._getframe(1))
+
+        def done(task: Any) -> None:
+            if not task.cancelled():
+                error = getattr(task, "_exception", None)  # (not exception(): that retrieves it)
+                if error is not None:  # (the name now: TaskGroup names its tasks after this)
+                    _failed(error, f"task {task.get_name()!r}" + (f" {name}" if name else ""), spawned)
+
+        task.add_done_callback(done)
+        return task
+
+    tracked_create_task.__desugar_tracks__ = True  # type: ignore[attr-defined]
+    loop_class.create_task = tracked_create_task
+
+
+def _patch_trio(run: Any) -> None:
+    runner = run.Runner
+    spawn_impl, task_exited = runner.spawn_impl, runner.task_exited
+    if getattr(spawn_impl, "__desugar_tracks__", False):
+        return
+    import weakref
+
+    records: Any = weakref.WeakKeyDictionary()
+
+    def tracked_spawn_impl(self: Any, *args: Any, **kwargs: Any) -> Any:
+        task = spawn_impl(self, *args, **kwargs)
+        if not kwargs.get("system_task", False):
+            name = _coroutine_name(task.coro) or repr(str(task.name))
+            records[task] = (f"task {name}", _spawn_site(sys._getframe(1)))
+        return task
+
+    def tracked_task_exited(self: Any, task: Any, outcome: Any) -> Any:
+        record = records.pop(task, None)
+        error = getattr(outcome, "error", None)
+        if record is not None and isinstance(error, BaseException):
+            _failed(error, *record)
+        return task_exited(self, task, outcome)
+
+    tracked_spawn_impl.__desugar_tracks__ = True  # type: ignore[attr-defined]
+    runner.spawn_impl, runner.task_exited = tracked_spawn_impl, tracked_task_exited
+
+
+def _patch_executor(executor: Any) -> None:
+    spawn, finish = executor.Executor.spawn, executor._Task.finish
+    if getattr(spawn, "__desugar_tracks__", False):
+        return
+    records: dict[int, tuple[str, str | None]] = {}
+
+    def tracked_spawn(self: Any, future: Any) -> Any:
+        task = spawn(self, future)
+        name = _coroutine_name(future)
+        records[id(task)] = (f"task {name}" if name else "task", _spawn_site(sys._getframe(1)))
+        return task
+
+    def tracked_finish(self: Any, result: Any, error: BaseException | None) -> None:
+        record = records.pop(id(self), None)
+        if record is not None and error is not None:
+            _failed(error, *record)
+        finish(self, result, error)
+
+    tracked_spawn.__desugar_tracks__ = True  # type: ignore[attr-defined]
+    executor.Executor.spawn, executor._Task.finish = tracked_spawn, tracked_finish
+
+
+_PATCHES = {
+    "asyncio.base_events": _patch_asyncio,
+    "trio._core._run": _patch_trio,
+    "desugar.runtime._executor": _patch_executor,
+}
+
+
+class _PatchOnImport:
+    """A meta path finder that patches a driver's module right after it is executed."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        patch = _PATCHES.get(fullname)
+        if patch is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        exec_module = getattr(loader, "exec_module", None)
+        if exec_module is None:
+            return spec
+
+        def exec_and_patch(module: Any) -> None:
+            exec_module(module)
+            patch(module)
+
+        loader.exec_module = exec_and_patch
+        return spec
+
+
+def track_tasks() -> None:
+    """From now on, record where tasks are spawned and which task each exception failed.
+
+    Covers asyncio loops (``BaseEventLoop.create_task``: tasks, ``gather``,
+    ``TaskGroup``, anyio on asyncio), trio runs (nurseries, anyio on trio) and
+    the runtime's executor (`spawn`, `block_on`). `format_backtrace` then
+    names each task a failure went through and where it was spawned.
+    """
+    global _tracking
+    if _tracking:
+        return
+    _tracking = True
+    for name, patch in _PATCHES.items():
+        if name in sys.modules:
+            patch(sys.modules[name])
+    sys.meta_path.insert(0, _PatchOnImport())
 
 
 # --- task dumps --------------------------------------------------------------

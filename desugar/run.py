@@ -25,6 +25,7 @@ As with ``python``, nothing is undone afterwards: the process is the program's.
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import faulthandler
 import os
@@ -74,6 +75,7 @@ def run_script(
     if os.path.isdir(path):
         _set_path0(path)
         _install(include, [path], lowering, style)
+        backtrace.track_tasks()
         starting()
         return _guarded(lambda: runpy.run_path(path, run_name="__main__"))
     try:
@@ -87,6 +89,7 @@ def run_script(
     directory = os.path.dirname(os.path.realpath(path))
     _set_path0(directory)
     _install(include, [directory], lowering, style)
+    backtrace.track_tasks()
     try:
         code = _main_code(source, path, lowering, style)
     except TranslateError as error:
@@ -96,7 +99,7 @@ def run_script(
         _err(str(error))
         return 123
     except (SyntaxError, RecursionError, MemoryError) as error:  # CPython's own, as natively
-        _print_exception(error)
+        _print_exception(error.with_traceback(None))  # (python shows no frame: none ran)
         return 1
     main = types.ModuleType("__main__")
     main.__dict__.update(
@@ -129,6 +132,7 @@ def run_module(
     sys.argv = [module, *args]  # runpy sets sys.argv[0] to the module's file
     _set_path0(cwd)
     _install([module.partition(".")[0], *include], [cwd], lowering, style)
+    backtrace.track_tasks()
     starting()
     return _guarded(
         lambda: runpy.run_module(module, run_name="__main__", alter_sys=True)
@@ -168,7 +172,15 @@ def _set_path0(directory: str) -> None:
 
 
 def _guarded(run: Callable[[], object]) -> int:
-    """Call ``run``; SystemExit passes through, any other exception is reported (status 1)."""
+    """Call ``run``; SystemExit passes through, any other exception is reported (status 1).
+
+    The report is python's traceback, without the runner's and the import
+    hook's frames; then, if the exception failed a task (`backtrace.track_tasks`)
+    and the program did not print it already, the async backtrace. A
+    KeyboardInterrupt returns `EXIT_INTERRUPTED` and marks the process to end
+    by SIGINT, as python's does (see `die_by_sigint_if_interrupted`).
+    """
+    global _interrupted
     try:
         run()
     except SystemExit:
@@ -180,15 +192,44 @@ def _guarded(run: Callable[[], object]) -> int:
             _err(f"desugar run: {error}")
             return 1
         error.__traceback__ = tb
+        _without_import_hook(error)
         _print_exception(error)
         stack = error.__dict__.get("__desugar_async_stack__") if hasattr(error, "__dict__") else None
         if stack and sys.version_info < (3, 11):  # (3.11+: the traceback prints it, as a note)
             from desugar.runtime._callback import format_async_stack
 
             _err(format_async_stack(stack))
-        backtrace.print_backtrace(error)
-        return 130 if isinstance(error, KeyboardInterrupt) else 1
+        if isinstance(error, KeyboardInterrupt):
+            _interrupted = True
+            return EXIT_INTERRUPTED
+        if backtrace.failed_in_task(error) and not backtrace.was_printed(error):
+            backtrace.print_backtrace(error)
+        return 1
     return 0
+
+
+#: What `_guarded` returns for a KeyboardInterrupt (a shell's status for a death by SIGINT).
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+_interrupted = False
+
+
+def die_by_sigint_if_interrupted() -> None:
+    """(An atexit handler) End the process by SIGINT if a KeyboardInterrupt stopped the program.
+
+    python does so, after its atexit handlers, so that a shell sees the
+    signal: registered before the program runs, this runs after the program's
+    own handlers.
+    """
+    if not _interrupted or os.name != "posix":
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def _program_frames(tb: TracebackType | None) -> TracebackType | None:
@@ -199,6 +240,59 @@ def _program_frames(tb: TracebackType | None) -> TracebackType | None:
             break
         tb = tb.tb_next
     return tb
+
+
+_IMPORTLIB = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+_HOOK_FILES = tuple(
+    os.path.join(os.path.dirname(os.path.abspath(hook.__file__)), name)
+    for name in ("hook.py", "compiler" + os.sep)
+)
+
+
+def _without_import_hook(error: BaseException) -> None:
+    """Drop the import hook's frames, and importlib's around them, from ``error``'s tracebacks.
+
+    python leaves importlib's frames out of a failed import's traceback (its
+    loader calls through ``_call_with_frames_removed``); the hook's loader
+    stands between them, so they are left out here, with the hook's own.
+    """
+    seen = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        entries = []
+        tb = current.__traceback__
+        while tb is not None:
+            entries.append(tb)
+            tb = tb.tb_next
+        hooked = [_is_hook_frame(entry) for entry in entries]
+        if any(hooked):
+            drop = set()
+            for index, is_hook in enumerate(hooked):
+                if not is_hook:
+                    continue
+                drop.add(index)
+                for step in (-1, 1):
+                    other = index + step
+                    while 0 <= other < len(entries) and (
+                        entries[other].tb_frame.f_code.co_filename in _IMPORTLIB
+                    ):
+                        drop.add(other)
+                        other += step
+            rebuilt = None
+            for index in reversed(range(len(entries))):
+                if index not in drop:
+                    entry = entries[index]
+                    rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+            current.__traceback__ = rebuilt
+        pending.extend((current.__cause__, current.__context__))
+
+
+def _is_hook_frame(entry: TracebackType) -> bool:
+    return os.path.abspath(entry.tb_frame.f_code.co_filename).startswith(_HOOK_FILES)
 
 
 def _is_runpy(filename: str) -> bool:
@@ -312,12 +406,13 @@ def program_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option(
     "--lowering",
-    type=click.Choice(hook.LOWERINGS),
+    type=click.Choice(LOWERINGS),
     default="poll",
     help=(
         "The async model: poll (the default: every async caller below its callee), callback "
-        "(a promise trampoline: only the youngest frame on the stack) or callback-async-stacks "
-        "(callback, capturing the async stack at each await)."
+        "(a promise trampoline: only the youngest frame on the stack), callback-async-stacks "
+        "(callback, capturing the async stack at each await) or native (not translated: "
+        "CPython's own)."
     ),
 )
 @click.option(
@@ -361,10 +456,15 @@ def run_command(
     chain, innermost frame first, tasks nested under the tasks awaiting them.
     """
     try:
-        hook.strategy(lowering, style)
+        if lowering == "native":
+            if style is not None:
+                raise ValueError(f"a style ({style!r}) spells the poll lowering; native runs untranslated")
+        else:
+            hook.strategy(lowering, style)
     except ValueError as error:  # (a style with a lowering it does not spell)
         raise click.UsageError(str(error)) from None
     dump_on_signals(dump_on)
+    atexit.register(die_by_sigint_if_interrupted)  # (first: it runs after the program's handlers)
     hang = dump_on_hang_seconds
 
     def starting() -> None:
@@ -375,4 +475,4 @@ def run_command(
         status = run_module(target, args, include, lowering, starting, style)
     else:
         status = run_script(target, args, include, lowering, starting, style)
-    sys.exit(status)
+    sys.exit(status)  # (after a KeyboardInterrupt, die_by_sigint_if_interrupted ends it)
