@@ -44,13 +44,15 @@ def program_params(paths: list[pathlib.Path]) -> list:
 
 def run(
     source: str, *, translated: bool, name: str = "program", style: str | None = None,
-    lowering: str | None = None,
+    lowering: str | None = None, format: bool = True,
 ) -> str:
-    """Execute ``source`` (translated first, in ``style`` and ``lowering``, if asked) as a fresh module.
+    """Execute ``source`` (translated first, in ``style`` and ``lowering``, if asked, and
+    laid out by black unless ``format`` is false) as a fresh module.
 
     Returns what it printed, followed by ``!! Type: message`` if it raised.
     """
-    code = desugar.translate(source, f"{name}.py", style=style, lowering=lowering) if translated else source
+    code = (desugar.translate(source, f"{name}.py", style=style, lowering=lowering, format=format)
+            if translated else source)
     module = types.ModuleType(name)
     module.__file__ = f"{name}.py"
     out = io.StringIO()
