@@ -205,7 +205,8 @@ def leftover_async(tree: ast.AST) -> list[tuple[str, int]]:
     with ``await _ds_awaitee`` (its ``async for`` on ``await _ds_iterN``). An async generator expression outside a
     coroutine (in a plain function, a lambda, a class body, at module level)
     is an async generator too and stays as written: the compiler lowers what
-    is inside ``async def``. Every other ``async def``, ``await``, ``async
+    is inside ``async def``; so does one inside a sync comprehension (made in
+    the comprehension's scope, which stays sync, as CPython's symtable says). Every other ``async def``, ``await``, ``async
     for``, ``async with`` and async comprehension must be gone.
     """
     found: list[tuple[str, int]] = []
@@ -231,6 +232,18 @@ def leftover_async(tree: ast.AST) -> list[tuple[str, int]]:
         elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             if any(g.is_async for g in node.generators):
                 found.append(("async comprehension", line))
+            elif in_coroutine:
+                # A sync comprehension kept as written: its first iterable is evaluated
+                # in the coroutine, the rest in its own scope, where an async generator
+                # expression is made, not awaited (CPython's symtable: it stays sync).
+                visit(node.generators[0].iter, in_coroutine, line)
+                for child in ast.iter_child_nodes(node):
+                    if child is not node.generators[0]:
+                        visit(child, False, line)
+                first = node.generators[0]
+                for child in [first.target, *first.ifs]:
+                    visit(child, False, line)
+                return
         for child in ast.iter_child_nodes(node):
             visit(child, in_coroutine, line)
 

@@ -82,14 +82,27 @@ def leftover_async(code: str) -> list[str]:
 
     An async generator stays a native ``async def`` (its items are yielded as
     natively), and its poll loops suspend with ``await _ds_awaitee`` (its
-    ``async for`` with ``await _ds_iterN``); every
-    other ``async def``, ``await``, ``async for``, ``async with`` and async
-    comprehension must be gone.
+    ``async for`` with ``await _ds_iterN``); an async generator expression
+    made inside a sync comprehension, a lambda or a plain ``def`` (in their own scope, which
+    CPython's symtable keeps sync) stays as written. Every other ``async
+    def``, ``await``, ``async for``, ``async with`` and async comprehension
+    must be gone.
     """
     import ast
 
     tree = ast.parse(code)
     kept: set[ast.AST] = set()
+    comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+    def keep_inside(node: ast.AST) -> None:  # (not inside definitions: they answer for themselves)
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (ast.Await, ast.comprehension)):
+                kept.add(n)
+            if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                stack.extend(ast.iter_child_nodes(n))
+
     for node in ast.walk(tree):
         if isinstance(node, ast.AsyncFunctionDef):
             own = [n for n in ast.walk(node) if isinstance(n, (ast.Yield, ast.YieldFrom))]
@@ -97,6 +110,20 @@ def leftover_async(code: str) -> list[str]:
                 kept.add(node)
         elif isinstance(node, ast.Await) and re.fullmatch(r"await (_ds_awaitee|_ds_iter\d+)", ast.unparse(node)):
             kept.add(node)
+        elif isinstance(node, comprehensions) and not any(g.is_async for g in node.generators):
+            first = node.generators[0]
+            for child in ast.iter_child_nodes(node):
+                if child is not first:
+                    keep_inside(child)
+            for child in [first.target, *first.ifs]:
+                keep_inside(child)
+        elif isinstance(node, ast.Lambda):
+            keep_inside(node.body)
+        elif isinstance(node, ast.FunctionDef) and not any(
+            ast.unparse(d).startswith("_ds_rt.") for d in node.decorator_list
+        ):  # a plain def's async generator expressions (its only valid async code) stay
+            for stmt in node.body:
+                keep_inside(stmt)
     return [
         f"{type(n).__name__} at line {n.lineno}"
         for n in ast.walk(tree)

@@ -72,9 +72,15 @@ def test_leftover_async_finds_what_a_translation_must_not_keep() -> None:
         "def lowered():\n"
         "    return [i async for i in y]\n"
         "    yield\n"
+        "@_ds_rt.async_fn\n"  # a sync comprehension of async generators stays sync
+        "def kept():\n"
+        "    g = ((i async for i in y(j)) for j in z)\n"
+        "    h = [(await i for i in j) for j in (await z)]\n"
+        "    yield\n"
     )
     assert codebases.leftover_async(tree) == [
         ("AsyncFunctionDef", 4),
         ("Await", 5),
         ("async comprehension", 10),
+        ("Await", 15),
     ]

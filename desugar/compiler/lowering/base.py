@@ -37,6 +37,7 @@ class LoweringBase:
         self.nonlocals = found.nonlocals
         self.memo: dict[int, bool] = {}
         self.keep: list[cst.CSTNode] = []  # keep memo keys alive
+        self.coroutines: dict[int, bool] = {}  # comprehension -> its scope awaits (symtable's rule)
         self.temps = 0  # expression temporaries: reset for each statement
         self.branches = 0  # > 0 while lowering code that runs only on some paths
         self.unconditional: list[str] = []  # temporaries every path of the statement assigns

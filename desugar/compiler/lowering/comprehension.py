@@ -14,6 +14,7 @@ import libcst as cst
 
 from desugar.compiler import layout
 from desugar.compiler.build import Stmts, assign, block, name, rt, simple
+from desugar.compiler.lowering.base import _LEAVES
 from desugar.compiler.lowering.common import walrus_targets
 from desugar.compiler.lowering.expr import ExpressionLowering
 from desugar.compiler.names import PREFIX
@@ -114,6 +115,25 @@ class ComprehensionLowering(ExpressionLowering):
     _expr_ListComp = _expr_SetComp = _expr_DictComp = _expr_GeneratorExp = _comprehension
 
     def _comprehension_is_async(self, node: cst.BaseComp) -> bool:
+        """Is ``node``'s own scope a coroutine's, as CPython's symtable decides it?
+
+        It is when a clause is ``async for``, or when the code run in its scope
+        (the element, the conditions, the targets, the iterables but the first)
+        awaits: an ``await`` there, or a list, set or dict comprehension there
+        that is itself async (it is awaited where it stands). A generator
+        expression there only makes an async generator, which awaits nothing:
+        ``((i async for i in g(j)) for j in js)`` is a sync generator of async
+        generators. What awaits in the first iterable awaits in the enclosing
+        scope.
+        """
+        memo = self.coroutines
+        hit = memo.get(id(node))
+        if hit is None:
+            hit = memo[id(node)] = self._scope_awaits(node)
+            self.keep.append(node)
+        return hit
+
+    def _scope_awaits(self, node: cst.BaseComp) -> bool:
         parts: list[cst.CSTNode] = []
         if isinstance(node, cst.DictComp):
             parts += [node.key, node.value]
@@ -130,5 +150,28 @@ class ComprehensionLowering(ExpressionLowering):
             parts.append(clause.target)
             first = False
             clause = clause.inner_for_in
-        return any(self.suspends(p) for p in parts)
+        return any(self.awaits_here(p) for p in parts)
 
+    def awaits_here(self, node: cst.CSTNode | None) -> bool:
+        """Does evaluating ``node`` await in the scope it stands in (CPython's ``ste_coroutine``)?
+
+        Unlike `suspends` (which also answers True for code holding an async
+        generator expression, which the lowering rewrites), only an ``await`` or
+        an async list, set or dict comprehension evaluated in this scope counts;
+        nested definitions and lambdas are scopes of their own, and a
+        comprehension's parts but its first iterable are evaluated in its scope.
+        """
+        stack: list[cst.CSTNode | None] = [node]
+        while stack:
+            part = stack.pop()
+            if part is None or type(part) in _LEAVES:
+                continue
+            if isinstance(part, cst.Await):
+                return True
+            if isinstance(part, cst.BaseComp):
+                if not isinstance(part, cst.GeneratorExp) and self._comprehension_is_async(part):
+                    return True
+                stack.append(part.for_in.iter)
+                continue
+            stack.extend(self._evaluated_parts(part))
+        return False

@@ -245,16 +245,76 @@ class StatementLowering(LoweringBase):
 
     # --- compound statements -----------------------------------------------
     def _stmt_If(self, stmt: cst.If) -> Stmts:
+        arms = [stmt]
+        while isinstance(arms[-1].orelse, cst.If):
+            arms.append(arms[-1].orelse)  # type: ignore[arg-type]
+        if any(self.suspends(arm.test) for arm in arms[1:]):
+            return self._if_chain(arms)
         pre, test = self.expr(stmt.test)
         orelse = stmt.orelse
         if isinstance(orelse, cst.If):
-            if self.suspends(orelse.test):  # `elif await c():` runs only if the tests before failed
-                orelse = cst.Else(body=block(self.statement(orelse)))
-            else:
-                orelse = self._stmt_If(orelse)[0]  # type: ignore[assignment]
+            orelse = self._stmt_If(orelse)[0]  # type: ignore[assignment]
         elif isinstance(orelse, cst.Else):
             orelse = orelse.with_changes(body=self.suite(orelse.body))
         return pre + [stmt.with_changes(test=test, body=self.suite(stmt.body), orelse=orelse)]
+
+    def _if_chain(self, arms: list[cst.If]) -> Stmts:
+        """``if``/``elif`` whose ``elif`` tests await: flat, however many there are.
+
+        An ``elif`` test is evaluated only if the tests before it failed; the
+        tests pick the branch, then the branch runs (no code runs in between)::
+
+            _ds_arm1 = 0                # no branch taken yet
+            ...                         # the first test (and its await)
+            if test1:
+                _ds_arm1 = 1
+            elif test2:                 # (tests that do not await stay an elif)
+                _ds_arm1 = 2
+            if not _ds_arm1:
+                ...                     # an awaiting elif test
+                if test3:
+                    _ds_arm1 = 3
+            if _ds_arm1 == 1:
+                body1
+            elif _ds_arm1 == 2:
+            ...
+            else:
+                else_body
+
+        Nesting each awaiting ``elif`` in the ``else`` of the one before would
+        nest one level per branch (past Python's 100 indentation levels).
+        """
+        arm = self.label("arm")
+        out: Stmts = [assign(arm, cst.Integer("0"))]
+        groups: list[list[tuple[int, cst.If]]] = []
+        for index, node in enumerate(arms, 1):
+            if index == 1 or self.suspends(node.test):
+                groups.append([])
+            groups[-1].append((index, node))
+        for number, group in enumerate(groups):
+            self.reset()
+            pre, test = self.expr(group[0][1].test)
+            chain: cst.If | None = None
+            for index, node in reversed(group):
+                chain = cst.If(
+                    test=test if index == group[0][0] else node.test,
+                    body=block([assign(arm, cst.Integer(str(index)))]),
+                    orelse=chain,
+                )
+            stmts: Stmts = [*pre, chain, *self.release()]  # type: ignore[list-item]
+            out += stmts if number == 0 else [cst.If(test=negate(name(arm)), body=block(stmts))]
+        final = arms[-1].orelse
+        dispatch: cst.If | cst.Else | None = (
+            final.with_changes(body=self.suite(final.body)) if isinstance(final, cst.Else) else None
+        )
+        bodies = [self.suite(node.body) for node in arms]
+        for index, node in reversed(list(enumerate(arms, 1))):
+            test = cst.Comparison(
+                left=name(arm),
+                comparisons=[cst.ComparisonTarget(operator=cst.Equal(), comparator=cst.Integer(str(index)))],
+            )
+            dispatch = node.with_changes(test=test, body=bodies[index - 1], orelse=dispatch)
+        return [*out, dispatch]  # type: ignore[list-item]
 
     def _else(self, orelse: cst.Else | None) -> cst.Else | None:
         return None if orelse is None else orelse.with_changes(body=self.suite(orelse.body))
@@ -368,39 +428,70 @@ class StatementLowering(LoweringBase):
     def _stmt_Match(self, stmt: cst.Match) -> Stmts:
         pre, subject = self.expr(stmt.subject)
         cases = list(stmt.cases)
-        split = next((i for i, c in enumerate(cases) if self.suspends(c.guard)), None)
-        if split is None:
+        if not any(self.suspends(c.guard) for c in cases):
             return pre + [stmt.with_changes(subject=subject, cases=[c.with_changes(body=self.suite(c.body)) for c in cases])]
-        # A guard that awaits: match up to its case, evaluate the guard in the
-        # case's body, and fall through to a second match for the later cases.
+        # Guards that await, flat however many there are (no nesting per guard)::
+        #
+        #     _ds_subject1 = subject
+        #     _ds_arm1 = 0                  # no case taken yet
+        #     match _ds_subject1:           # the cases up to the first awaiting guard
+        #         case p1 if g1:
+        #             _ds_arm1 = 1
+        #             body1
+        #         case p2:                  # its guard awaits: tested after the match,
+        #             _ds_arm1 = 2          # with the names the pattern bound
+        #     if _ds_arm1 == 2:
+        #         ...                       # the guard, evaluated only if p2 matched
+        #         if not guard2:
+        #             _ds_arm1 = 0          # it fails: the next cases are tried
+        #     if _ds_arm1 == 2:
+        #         body2
+        #     if not _ds_arm1:              # the next cases, the same way
+        #         match _ds_subject1:
+        #             ...
+        #
+        # Each match ends at an awaiting guard's case, so a capture or wildcard
+        # pattern there is its match's last case (never "makes remaining
+        # patterns unreachable").
         subject_name = self.label("subject")
-        matched = f"{PREFIX}matched{self.labels}"
-        out: Stmts = [*pre, assign(subject_name, subject), assign(matched, name("True"))]
-        first_cases = []
-        for c in cases[:split]:
-            first_cases.append(c.with_changes(body=self.suite(c.body)))
-        guarded = cases[split]
-        self.reset()
-        gpre, guard = self.expr(guarded.guard)  # type: ignore[arg-type]
-        body = self.suite(guarded.body)
-        inner = statements_of(body)
-        guarded_body = [
-            *gpre,
-            cst.If(
-                test=guard,
-                body=block(inner),
-                orelse=cst.Else(body=block([assign(matched, name("False"))])),
-            ),
-        ]
-        first_cases.append(guarded.with_changes(guard=None, whitespace_before_if=cst.SimpleWhitespace(""), whitespace_after_if=cst.SimpleWhitespace(""), body=block(guarded_body)))
-        rest = cases[split + 1 :]
-        if rest:
-            first_cases.append(
-                cst.MatchCase(pattern=cst.MatchAs(), body=block([assign(matched, name("False"))]))
-            )
-        out.append(stmt.with_changes(subject=name(subject_name), cases=first_cases))
-        if rest:
-            second = stmt.with_changes(subject=name(subject_name), cases=rest, leading_lines=[])
-            out.append(cst.If(test=negate(name(matched)), body=block(self._stmt_Match(second))))
-        return out
+        arm = f"{PREFIX}arm{self.labels}"
+        out: Stmts = [*pre, assign(subject_name, subject), assign(arm, cst.Integer("0"))]
+        group: list[cst.MatchCase] = []
+        first = True
 
+        def flush() -> None:
+            nonlocal first
+            if not group:
+                return
+            match = stmt.with_changes(subject=name(subject_name), cases=list(group), leading_lines=[])
+            group.clear()
+            out.append(match if first else cst.If(test=negate(name(arm)), body=block([match])))
+            first = False
+
+        def taken(index: int) -> cst.Comparison:
+            return cst.Comparison(
+                left=name(arm),
+                comparisons=[cst.ComparisonTarget(operator=cst.Equal(), comparator=cst.Integer(str(index)))],
+            )
+
+        for index, case in enumerate(cases, 1):
+            mark = assign(arm, cst.Integer(str(index)))
+            if not self.suspends(case.guard):
+                group.append(case.with_changes(body=block([mark, *statements_of(self.suite(case.body))])))
+                continue
+            group.append(
+                case.with_changes(
+                    guard=None,
+                    whitespace_before_if=cst.SimpleWhitespace(""),
+                    whitespace_after_if=cst.SimpleWhitespace(""),
+                    body=block([mark]),
+                )
+            )
+            flush()
+            self.reset()
+            gpre, guard = self.expr(case.guard)  # type: ignore[arg-type]
+            fail = cst.If(test=negate(guard), body=block([assign(arm, cst.Integer("0"))]))
+            out.append(cst.If(test=taken(index), body=block([*gpre, fail, *self.release()])))
+            out.append(cst.If(test=taken(index), body=self.suite(case.body)))
+        flush()
+        return out
