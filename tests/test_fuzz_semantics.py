@@ -515,9 +515,7 @@ CAPTURE_GUARD = program([function(0, [
 ])])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 5: an awaiting guard on a capture or wildcard "
-                   "pattern followed by more cases makes 'remaining patterns unreachable'")
-@KNOWN
+@SETTINGS
 @example(source=CAPTURE_GUARD, target=TARGETS[0])
 @given(guard_programs(irrefutable=True), targets)
 def test_awaiting_guards_on_irrefutable_patterns_run_as_natively(source: str, target) -> None:
