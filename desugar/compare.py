@@ -1,24 +1,34 @@
-"""``desugar compare SCRIPT``: one program natively and under each lowering, side by side.
+"""``desugar compare SCRIPT [-- ARGS]``: one program natively and under each lowering, side by side.
 
 The seed article's argument, measured. Each column runs SCRIPT in fresh
 subprocesses: ``native`` (plain python), ``poll`` (the default lowering: Rust's
 model), ``callback`` (JavaScript's promise trampoline) and
 ``callback-async-stacks`` (callback, with SpiderMonkey-style async stacks).
+The workers import this very desugar (its directory first on ``sys.path``,
+never the current directory's ``desugar/``), and report which runtime (C or
+pure Python) they ran; the header says so.
 
 * Frames: one run under a ``sys.settrace`` hook records, for the exception
   that fails the program (the one that escapes it), the async functions that
   were live on the stack *when it was raised* (the first ``exception`` event
   of that exception object): under native and poll, every async caller below
   its callee; under callback, the youngest alone (its awaiters are suspended,
-  resumed later by callbacks). For ``callback-async-stacks`` the async part
-  (marked ``async``) comes from the stack the runtime captured at the awaits.
-  An async function's frame is a coroutine's (native or poll-lowered) or a
-  callback-lowered generator's; the runtime's own frames are left out.
-* Cost: ``--runs`` runs each without the hook: the wall time of executing the
-  program (the translation is cached before, and interpreter start-up is not
-  counted), in separate runs the peak of memory traced by ``tracemalloc``,
-  and what ``callback-async-stacks`` captured, in bytes per await of a
-  callback-lowered function. Medians, and each as a ratio to native.
+  resumed later by callbacks). For an exception group (a task group, a
+  nursery), each exception in it is shown so, as it was raised in its task.
+  For ``callback-async-stacks`` the async part (marked ``async``) comes from
+  the stack the runtime captured at the awaits. An async function's frame is
+  a coroutine's (native or poll-lowered) or a callback-lowered generator's;
+  the runtime's own frames are left out.
+* Cost: ``--runs`` runs of each column without the hook, the columns taking
+  turns (native, poll, callback, callback-async-stacks, native, ...) so that a
+  slow moment of the machine falls on all of them: the wall time and the CPU
+  time of executing the program (the translation is cached before, and
+  interpreter start-up is not counted), in separate runs the peak of memory
+  traced by ``tracemalloc``, and what ``callback-async-stacks`` captured, in
+  bytes per await of a callback-lowered function. Each figure is the median,
+  with the spread (min-max) of the runs, and the ratio of medians to native.
+* A program that ends by ``sys.exit(N)`` ends with status N, not a failure;
+  one still running after ``--timeout`` seconds is ended, and compare says so.
 
 ``--bench`` compares the await-heavy benchmark of ``bench/run.py`` (a chain of
 awaits 12 deep, run 20000 times, nothing suspending) instead of a script.
@@ -32,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from typing import Sequence
 
 import click
 
@@ -69,6 +80,15 @@ if __name__ == "__main__":
 # ---------------------------------------------------------------------------
 # The worker: one run of the program, in a process of its own
 
+#: How a worker starts: this desugar's directory in place of the current
+#: directory at the head of ``sys.path`` (``python -m`` would put the current
+#: directory there, and a ``desugar/`` in it would win), then `_worker`.
+_BOOT = (
+    "import sys; sys.path[0] = sys.argv.pop(1); "
+    "from desugar.compare import _worker; _worker(*sys.argv[1:5], sys.argv[5:])"
+)
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def _is_async_frame(frame, runtime_dir: str, is_callback_code) -> bool:
     code = frame.f_code
@@ -77,16 +97,40 @@ def _is_async_frame(frame, runtime_dir: str, is_callback_code) -> bool:
     return bool(code.co_flags & 0x80) or is_callback_code(code)
 
 
-def _worker(mode: str, lowering: str, script: str, out: str) -> None:
+def _exit_status(code: object) -> int:
+    """The status python exits with for ``SystemExit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF if code >= 0 else code % 256
+    return 1
+
+
+def _leaves(error: BaseException, depth: int = 0) -> list[tuple[int, BaseException]]:
+    """``error``, or each exception of the group ``error`` (nested groups nested: depth)."""
+    from desugar.backtrace import _sub_exceptions
+
+    subs = _sub_exceptions(error)
+    if subs is None:
+        return [(depth, error)]
+    found = [(depth, error)]
+    for sub in subs:
+        found.extend(_leaves(sub, depth + 1))
+    return found
+
+
+def _worker(mode: str, lowering: str, script: str, out: str, args: list[str] | None = None) -> None:
     """Run ``script`` once (``mode``: frames, time or memory) and write what was seen to ``out``."""
     import builtins
     import time
     import types
 
+    import desugar
+
     path = os.path.abspath(script)
     directory = os.path.dirname(os.path.realpath(path))
     sys.path[0] = directory
-    sys.argv = [script]
+    sys.argv = [script, *(args or [])]
     with open(path, "rb") as file:
         source = file.read()
     if lowering == "native":
@@ -98,7 +142,7 @@ def _worker(mode: str, lowering: str, script: str, out: str) -> None:
         code = hook.translated_code(source, path, hook.strategy(lowering, None))
         if code is None:
             code = compile(source, path, "exec", dont_inherit=True)
-    from desugar.runtime import _callback
+    from desugar.runtime import _awaitee, _callback
 
     runtime_dir = os.path.dirname(_callback.__file__) + os.sep
     main = types.ModuleType("__main__")
@@ -121,50 +165,85 @@ def _worker(mode: str, lowering: str, script: str, out: str) -> None:
         return tracer
 
     failure = None
+    status = 0
     if mode == "memory":
         import tracemalloc
 
         tracemalloc.start()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     if mode == "frames":
         sys.settrace(tracer)
     try:
         exec(code, main.__dict__)
+    except SystemExit as exiting:  # the program's exit status, as python gives it
+        status = _exit_status(exiting.code)
     except BaseException as error:  # the program's failure
         failure = error
+        status = 1
     finally:
         sys.settrace(None)
-    elapsed = time.perf_counter() - started
-    result = {"time": elapsed, "awaits": _callback.stats.awaits, "captured": _callback.stats.bytes,
-              "captures": _callback.stats.captures}
-    if mode == "memory":
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    result = {"time": elapsed, "cpu": cpu, "status": status, "awaits": _callback.stats.awaits,
+              "captured": _callback.stats.bytes, "captures": _callback.stats.captures,
+              "runtime": _awaitee.IMPLEMENTATION, "desugar": os.path.dirname(desugar.__file__)}
+    if mode == "memory":  # (now: what follows is the comparison's, not the program's)
         import tracemalloc
 
         result["peak"] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     if failure is not None:
-        result["error"] = f"{type(failure).__name__}: {failure}".splitlines()[0]
+        result["error"] = _describe_error(failure)
         result["frames"] = first.get(id(failure), (None, []))[1]
-        stack = getattr(failure, "__dict__", {}).get("__desugar_async_stack__") or ()
-        result["async"] = [f"{name}:{line}" for name, _file, line in stack]
+        result["async"] = _async_stack(failure)
+        leaves = _leaves(failure)
+        if len(leaves) > 1:  # a group: each exception, as it was raised
+            result["leaves"] = [
+                {"depth": depth, "error": _describe_error(leaf),
+                 "frames": first.get(id(leaf), (None, []))[1], "async": _async_stack(leaf)}
+                for depth, leaf in leaves[1:]
+            ]
     sys.stdout.flush()
     with open(out, "w", encoding="utf-8") as file:
         json.dump(result, file)
 
 
+def _describe_error(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+def _async_stack(error: BaseException) -> list[str]:
+    stack = getattr(error, "__dict__", {}).get("__desugar_async_stack__") or ()
+    return [f"{name}:{line}" for name, _file, line in stack]
+
+
 # ---------------------------------------------------------------------------
 # The comparison
 
+#: Seconds a run may take before it is ended (``--timeout``'s default).
+DEFAULT_TIMEOUT = 60.0
 
-def run_once(mode: str, lowering: str, script: str) -> tuple[dict, str]:
+
+class Hung(click.ClickException):
+    """A run of the program did not end within the timeout."""
+
+    exit_code = 124  # (timeout(1)'s status)
+
+
+def run_once(
+    mode: str, lowering: str, script: str, args: Sequence[str] = (),
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> tuple[dict, str]:
     """One fresh run of ``script`` under ``lowering`` (or natively): what it saw, and its stdout."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.json")
-        env = dict(os.environ)
-        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
-        command = [sys.executable, "-m", "desugar.compare", "--worker", mode, lowering, script, out]
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        command = [sys.executable, "-c", _BOOT, PACKAGE_ROOT, mode, lowering, script, out, *args]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Hung(
+                f"{script} was still running under {lowering} after {timeout:g} s "
+                f"(--timeout): ended it; no figures"
+            ) from None
         if not os.path.exists(out):
             raise click.ClickException(
                 f"{script} could not run under {lowering}:\n{done.stderr.strip()}"
@@ -173,90 +252,180 @@ def run_once(mode: str, lowering: str, script: str) -> tuple[dict, str]:
             return json.load(file), done.stdout
 
 
-def compare(script: str, runs: int, frames: bool = True) -> dict:
-    """Every figure of the comparison, by column (``frames``: record the frames at the failure)."""
+def compare(
+    script: str, runs: int, frames: bool = True, args: Sequence[str] = (),
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> dict:
+    """Every figure of the comparison, by column (``frames``: record the frames at the failure).
+
+    The timed runs take turns column by column, as do the memory runs.
+    """
     table: dict = {}
     for column in COLUMNS:
-        seen, stdout = run_once("frames" if frames else "plain", column, script)
-        times = [run_once("time", column, script)[0]["time"] for _ in range(runs)]
-        memory = [run_once("memory", column, script)[0] for _ in range(max(1, min(runs, 3)))]
+        seen, stdout = run_once("frames" if frames else "plain", column, script, args, timeout)
         awaits = seen["awaits"]
         table[column] = {
             "error": seen.get("error"),
             "frames": seen.get("frames", []),
             "async": seen.get("async", []),
+            "leaves": seen.get("leaves"),
+            "status": seen["status"],
             "stdout": stdout,
-            "time": statistics.median(times),
-            "peak": statistics.median(m["peak"] for m in memory),
+            "runtime": seen["runtime"],
+            "desugar": seen["desugar"],
             "per_await": seen["captured"] / awaits if awaits else 0.0,
             "awaits": awaits,
+            "times": [],
+            "cpus": [],
+            "peaks": [],
         }
+    for _ in range(runs):
+        for column in COLUMNS:
+            timed = run_once("time", column, script, args, timeout)[0]
+            table[column]["times"].append(timed["time"])
+            table[column]["cpus"].append(timed["cpu"])
+    for _ in range(max(1, min(runs, 3))):
+        for column in COLUMNS:
+            table[column]["peaks"].append(run_once("memory", column, script, args, timeout)[0]["peak"])
+    for figures in table.values():
+        figures["time"] = statistics.median(figures["times"])
+        figures["cpu"] = statistics.median(figures["cpus"])
+        figures["peak"] = statistics.median(figures["peaks"])
     return table
+
+
+def _grid(rows: list[list[str]], right: bool = False, label: bool = False) -> list[str]:
+    """``rows`` as columns as wide as their widest cell, two spaces apart.
+
+    ``right``: cells right-aligned (the first kept left with ``label``).
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            left = not right or (label and i == 0)
+            cells.append(cell.ljust(widths[i]) if left else cell.rjust(widths[i]))
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _spread(values: list[float], scale: float, unit: str, digits: int) -> str:
+    """``median unit (min-max)``."""
+    def number(value: float) -> str:
+        return f"{value * scale:.{digits}f}"
+
+    median = number(statistics.median(values))
+    return f"{median} {unit} ({number(min(values))}-{number(max(values))})"
+
+
+def _status(figures: dict) -> str:
+    status = figures["status"]
+    if figures["error"]:
+        return f"{status} ({figures['error'].split(':')[0]})"
+    return str(status)
 
 
 def format_table(script: str, runs: int, table: dict) -> str:
     """The side-by-side frames and the cost table, as ``desugar compare`` prints them."""
-    from desugar.runtime import _awaitee
-
-    width = max(len(c) for c in COLUMNS) + 2
+    runtimes = sorted({table[c]["runtime"] for c in COLUMNS})
+    homes = sorted({table[c]["desugar"] for c in COLUMNS})
     lines = [
-        f"desugar compare {script}  ({runs} runs; Python {sys.version.split()[0]}, "
-        f"{_awaitee.IMPLEMENTATION} runtime)",
+        f"desugar compare {script}  ({runs} run{'' if runs == 1 else 's'} of each column, "
+        f"taking turns; Python {sys.version.split()[0]}; workers: desugar from "
+        f"{', '.join(homes)}, {' and '.join(runtimes)} runtime)",
         "",
     ]
     errors = {c: table[c]["error"] for c in COLUMNS}
-    if any(errors.values()):
-        lines.append(f"async frames live when {errors['native'] or 'the error'} was raised (youngest first):")
-        lines.append("".join(c.ljust(width) for c in COLUMNS).rstrip())
-        cells = {c: table[c]["frames"] + [f"async {f}" for f in table[c]["async"]] for c in COLUMNS}
-        for row in range(max(len(v) for v in cells.values())):
-            lines.append("".join((cells[c][row] if row < len(cells[c]) else "").ljust(width)
-                                 for c in COLUMNS).rstrip())
+    groups = [table[c]["leaves"] or [] for c in COLUMNS]
+    if any(groups):  # each exception of the group, as it was raised in its task
+        lines.append(f"the program fails with {errors['native'] or 'an exception group'}; "
+                     "its exceptions:")
+        for index in range(max(len(leaves) for leaves in groups)):
+            cells = {
+                c: leaves[index] if index < len(leaves) else {"frames": [], "async": [], "error": None}
+                for c, leaves in zip(COLUMNS, groups)
+            }
+            named = next(cell for cell in cells.values() if cell["error"])
+            indent = "  " * named["depth"]
+            if any(_is_group_entry(leaves, index) for leaves in groups):
+                lines.append(f"{indent}{named['error']} (a group: its exceptions below)")
+                continue
+            lines.append("")
+            _frames_section(lines, indent, cells, named["error"])
+    elif any(errors.values()):
+        _frames_section(lines, "", {c: table[c] for c in COLUMNS}, errors["native"])
     else:
         lines.append("the program does not fail: no frames to compare")
     lines.append("")
     native = table["native"]
-    label = 30
-    lines.append("".ljust(label) + "".join(c.rjust(width) for c in COLUMNS))
+    rows = [["", *COLUMNS]]
 
-    def row(name: str, values) -> None:
-        lines.append(name.ljust(label) + "".join(v.rjust(width) for v in values))
+    def row(name: str, values: list[str]) -> None:
+        rows.append([name, *values])
 
-    row("wall time (median)", [f"{table[c]['time'] * 1000:.1f} ms" for c in COLUMNS])
+    row("wall time, median (min-max)", [_spread(table[c]["times"], 1000, "ms", 1) for c in COLUMNS])
     row("  vs native", [f"{table[c]['time'] / native['time']:.2f}x" for c in COLUMNS])
-    row("peak memory (tracemalloc)", [f"{table[c]['peak'] / 1024:.0f} KiB" for c in COLUMNS])
+    row("CPU time, median (min-max)", [_spread(table[c]["cpus"], 1000, "ms", 1) for c in COLUMNS])
+    row("  vs native", [f"{table[c]['cpu'] / native['cpu']:.2f}x" if native["cpu"] else "-"
+                        for c in COLUMNS])
+    row("peak memory (tracemalloc)", [_spread(table[c]["peaks"], 1 / 1024, "KiB", 0) for c in COLUMNS])
     row("  vs native", [f"{table[c]['peak'] / native['peak']:.2f}x" for c in COLUMNS])
     row("captured bytes per await", [f"{table[c]['per_await']:.0f}" for c in COLUMNS])
+    row("exit status", [_status(table[c]) for c in COLUMNS])
     row("output same as native", ["yes" if table[c]["stdout"] == native["stdout"] else "NO"
                                   for c in COLUMNS])
+    lines.extend(_grid(rows, right=True, label=True))
     return "\n".join(lines) + "\n"
+
+
+def _is_group_entry(leaves: list[dict], index: int) -> bool:
+    """Is entry ``index`` a group (the entries after it are deeper)?"""
+    return index + 1 < len(leaves) and leaves[index + 1]["depth"] > leaves[index]["depth"]
+
+
+def _frames_section(lines: list[str], indent: str, cells: dict, error: str | None) -> None:
+    lines.append(f"{indent}async frames live when {error or 'the error'} was raised (youngest first):")
+    columns = {c: cells[c]["frames"] + [f"async {f}" for f in cells[c]["async"]] for c in COLUMNS}
+    depth = max(len(v) for v in columns.values())
+    grid = [list(COLUMNS)] + [
+        [columns[c][i] if i < len(columns[c]) else "" for c in COLUMNS] for i in range(depth)
+    ]
+    lines.extend(indent + line for line in _grid(grid))
 
 
 @click.command("compare", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("script", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--runs", default=5, show_default=True, type=click.IntRange(1), help="Timed runs per column.")
+@click.option(
+    "--timeout",
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="End a run still going after SECONDS, and say so (exit status 124).",
+)
 @click.option("--bench", is_flag=True, help="Compare the await-heavy benchmark instead of SCRIPT.")
-def compare_command(script: str | None, runs: int, bench: bool) -> None:
+def compare_command(
+    script: str | None, args: tuple[str, ...], runs: int, timeout: float, bench: bool
+) -> None:
     """Run SCRIPT natively and under each lowering; print the frames at its failure and the costs.
 
-    Columns: native, poll, callback, callback-async-stacks. See desugar.compare.
+    Columns: native, poll, callback, callback-async-stacks. ARGS after `--` go
+    to the program as sys.argv[1:]. See desugar.compare.
     """
     if bench == (script is not None):
         raise click.UsageError("give SCRIPT or --bench (one of them)")
     if bench:
+        if args:
+            raise click.UsageError("--bench takes no program arguments")
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "await_heavy.py")
             with open(path, "w", encoding="utf-8") as file:
                 file.write(AWAIT_HEAVY)
-            table = compare(path, runs, frames=False)  # (it does not fail: no trace needed)
+            table = compare(path, runs, frames=False, timeout=timeout)  # (no failure: no trace)
             click.echo(format_table("--bench (await_heavy)", runs, table), nl=False)
         return
     assert script is not None
-    click.echo(format_table(script, runs, compare(script, runs)), nl=False)
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--worker"]:
-        _worker(*sys.argv[2:6])
-    else:
-        compare_command()
+    click.echo(format_table(script, runs, compare(script, runs, args=args, timeout=timeout)), nl=False)
