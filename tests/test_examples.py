@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -118,3 +119,24 @@ def test_readme_test_command_is_what_ci_runs() -> None:
 @pytest.mark.parametrize("section", ["quick-start", "tests"])
 def test_readme_commands_install_the_project(section: str) -> None:
     assert readme_command(section).startswith("pip install -e ")
+
+
+@pytest.mark.skipif(
+    not hasattr(asyncio, "TaskGroup"),
+    reason="examples/task_group.py uses asyncio.TaskGroup (Python 3.11+)",
+)
+def test_readme_shows_the_real_backtrace_of_a_failing_task_group_worker() -> None:
+    command = readme_command("task-group")
+    assert command == "desugar run examples/task_group.py"
+    result = subprocess.run(
+        [sys.executable, "-m", "desugar", *command.split()[1:]], cwd=ROOT, capture_output=True,
+        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stdout == "good: 3\n"
+    # Python's traceback, then the backtrace the README shows (frame numbers aside:
+    # hidden frames are counted, and their number varies with the version and runtime).
+    traceback, found, backtrace = result.stderr.partition("task panicked at ")
+    assert traceback.endswith("    | ValueError: not a number: 'x'\n    +------------------------------------\n")
+    shown = readme_output_after("the task that received the group.")
+    assert _unnumbered((found + backtrace).splitlines()) == _unnumbered(shown), result.stderr
