@@ -11,6 +11,15 @@ whole await chain. :func:`format_backtrace` prints it as Rust does with
                  at ex.py:27
        ...
 
+An exception group (a ``TaskGroup``, a nursery, ``except*``) shows, for each
+of its exceptions, the chain that raised it: the leaf's own traceback, which
+under the poll model already holds every caller of its task. Under
+``desugar run`` (`track_tasks`), each task's spawn site is recorded as the
+task is created, and the backtrace names, after a task's outermost frame,
+the task and where it was spawned (``in task 'bad' app::load, spawned at
+app.py:31 in app::main``); a ``gather`` or ``JoinHandle`` failure so shows
+the failing task's chain below its awaiter's.
+
 A suspended task has no traceback, but its await chain is still there to walk,
 as debuggers walk rustc's ``__awaitee`` fields: each suspended coroutine's
 ``cr_await`` (a generator's ``gi_yieldfrom``) is what it awaits, a translated

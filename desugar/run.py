@@ -5,8 +5,11 @@ module's top-level package and the current directory) and any ``--include``
 packages. The main script is translated too: runpy would compile it itself,
 so it is compiled here (through the hook's cache) and executed in a fresh
 ``__main__`` module. ``sys.argv``, ``sys.path[0]`` and the exit status are
-those ``python`` gives; an uncaught exception prints Python's traceback, then
-the async backtrace (`desugar.backtrace`), and exits with status 1.
+those ``python`` gives. An uncaught exception prints what ``python`` prints
+(without the runner's or the import hook's frames) and exits with status 1;
+if it failed a task (`desugar.backtrace.track_tasks` records them while the
+program runs), the async backtrace (`desugar.backtrace`) follows. A
+KeyboardInterrupt ends the process by SIGINT, as ``python`` does.
 
 ``--dump-on SIGNAL`` prints the program's tasks (`desugar.backtrace.dump_tasks`)
 to stderr each time SIGNAL arrives, and the program goes on. ``--dump-on-hang
@@ -448,8 +451,10 @@ def run_command(
 
     The script and the modules of its directory are translated as they are
     imported (cached in __pycache__). ARGS go to the program as sys.argv[1:];
-    the exit status is the program's. An uncaught exception prints Python's
-    traceback and then the async backtrace, and exits with status 1.
+    the exit status is the program's. An uncaught exception prints what python
+    prints; if it failed a task (of asyncio, trio, anyio or desugar's executor),
+    the async backtrace follows: for each exception of a group, the chain that
+    raised it, its task and where that task was spawned.
 
     A task dump (--dump-on, --dump-on-hang) shows each task of the executor,
     asyncio loop or trio run of the main thread: what it awaits and its await
