@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import sys
 from _thread import _local
+from types import TracebackType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ MAX_DEPTH = 10
 """Frames kept in a captured async stack (V8's ``--async-stack-trace-limit`` default)."""
 
 _FILE = __file__
+_getframe = sys._getframe
 _getsizeof = sys.getsizeof
 _exception = sys.exception if sys.version_info >= (3, 11) else (lambda: sys.exc_info()[1])
 _NOTES = sys.version_info >= (3, 11)
@@ -94,6 +96,9 @@ del _probe_coro
 
 class _State(_local):
     adopting = False
+    loop: Any = None  # the queue of the job running now (in `_step`)
+    job: Any = None  # that job
+    base: Any = None  # the job its queue resumed (the oldest of those started within it)
 
 
 _state = _State()
@@ -124,11 +129,50 @@ class _Handled:
 
 
 def callback_await(awaited: Any) -> Any:
-    """The request an ``await awaited`` yields to the trampoline (read in the awaiter's frame)."""
+    """The request an ``await awaited`` yields to the trampoline (read in the awaiter's frame).
+
+    A callback-lowered coroutine not yet started starts here, as a JavaScript
+    async function called from another runs: on top of its awaiter's frame,
+    until its first suspension (`_start_callee`); the request is then its job.
+    """
     handled = _exception()
+    job = _state.job
+    if (
+        job is not None
+        and type(awaited) is _CoroutineType
+        and awaited.cr_code.co_filename == _FILE
+        and awaited.cr_frame is not None
+        and not awaited.cr_running
+        and not (awaited.cr_suspended if _NOTES else _suspended(awaited))
+        and _getframe(1) is job.gen.gi_frame  # (awaited by the job running now)
+    ):
+        return _start_callee(_state.loop, job, awaited, handled)
     if handled is None:
         return awaited
     return _Handled(awaited, handled)
+
+
+def _start_callee(loop: _Loop, job: Job, coro: Any, handled: BaseException | None) -> Job:
+    """Adopt ``coro``'s generator as a job awaited by ``job`` and run it to its first suspension.
+
+    It runs nested in ``job``'s step (``job``'s frame below it), as a
+    JavaScript async function runs when called; what it then waits for is
+    driven by the runner, and its settlement queues ``job``'s resumption,
+    which may so be queued before ``job`` yields the returned job.
+    """
+    _state.adopting = True
+    try:
+        coro.send(None)  # (its runner hands the generator over: the coroutine completes)
+    except StopIteration as handed:
+        gen = handed.value
+    finally:
+        _state.adopting = False
+    stats.awaits += 1
+    callee = Job(gen, job, handled if handled is not None else job.outer, job.async_stacks)
+    if job.async_stacks:
+        callee.stack = _capture(job)
+    _step(loop, callee, None, None)
+    return callee
 
 
 class Job:
@@ -174,10 +218,11 @@ def _capture(job: Job) -> tuple:
 
 
 def format_async_stack(stack: tuple) -> str:
-    """A captured stack in the traceback's layout, youngest first."""
+    """A captured stack in the traceback's layout, youngest first, each frame marked
+    ``async`` as Firefox marks the async part of a stack (``async*bar@file:line``)."""
     lines = ["async stack (captured at the awaits; youngest first):"]
     for qualname, filename, line in stack:
-        lines.append(f'  File "{filename}", line {line}, in {qualname}')
+        lines.append(f'  File "{filename}", line {line}, in async {qualname}')
     return "\n".join(lines)
 
 
@@ -197,8 +242,20 @@ _STOP_MESSAGE = "generator raised StopIteration"
 
 
 def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> None:
-    """Resume ``job`` with ``value`` (or ``error`` thrown in) and handle what it yields next."""
+    """Resume ``job`` with ``value`` (or ``error`` thrown in) and handle what it yields next.
+
+    An error it raises keeps the traceback it was raised with, the stack at
+    that moment (`_origin`), as a JavaScript error keeps its stack: rethrown
+    from each awaiter it passes through, it gains none of their frames.
+    """
     gen = job.gen
+    state = _state
+    saved = state.loop, state.job, state.base
+    state.loop = loop
+    state.job = job
+    if saved[1] is None:
+        state.base = job
+    thrown = error.__traceback__ if error is not None else None
     try:
         outer = job.outer
         if outer is None:
@@ -206,17 +263,26 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
         else:
             request = _inside(outer, gen, value, error)
     except StopIteration as stop:
+        state.loop, state.job, state.base = saved
         _settle(loop, job, stop.value, None)
         return
     except BaseException as raised:
-        if type(raised) is RuntimeError and raised.args == (_STOP_MESSAGE,) and _left(raised, gen):
-            raised.args = ("coroutine raised StopIteration",)  # (as the native coroutine says)
+        if raised is error:  # passed through: the traceback it was thrown in with
+            raised.__traceback__ = thrown
+        else:
+            if type(raised) is RuntimeError and raised.args == (_STOP_MESSAGE,) and _left(raised, gen):
+                raised.args = ("coroutine raised StopIteration",)  # (as the native coroutine says)
+            raised.__traceback__ = _origin(raised.__traceback__)
         if job.async_stacks:
-            _attach(raised, job)
+            _attach(raised, state.base)
+        state.loop, state.job, state.base = saved
         _settle(loop, job, None, raised)
         return
     finally:
-        del error
+        del error, thrown
+    state.loop, state.job, state.base = saved
+    if type(request) is Job:  # a callee started by `callback_await`, its awaiter set
+        return
     handled = None
     if type(request) is _Handled:
         handled = request.handled
@@ -260,6 +326,45 @@ def _left(error: BaseException, gen: Any) -> bool:
             return False
         tb = tb.tb_next
     return True
+
+
+def _origin(tb: TracebackType | None) -> TracebackType | None:
+    """The traceback of an error just raised in a job: the stack when it was raised.
+
+    That is the program's frames between the runner and the job (those a job
+    started by its awaiter runs on top of), then ``tb``'s; the runtime's own
+    frames are left out. Called in `_step`'s handler.
+    """
+    frames = []
+    f = _getframe(2)  # (above `_step`)
+    while f is not None and f.f_code is not _RUN_CODE:
+        if f.f_code.co_filename != _FILE:
+            frames.append((f, f.f_lasti, f.f_lineno))
+        f = f.f_back
+    entries = []
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename != _FILE:
+            entries.append((tb.tb_frame, tb.tb_lasti, tb.tb_lineno))
+        tb = tb.tb_next
+    if f is None:  # (not under a runner: as it was)
+        frames = []
+    result = None
+    for frame, lasti, lineno in reversed(frames[::-1] + entries):
+        result = TracebackType(result, frame, lasti, lineno)
+    return result
+
+
+def _without_runtime(tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` without the runtime's own frames."""
+    entries = []
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename != _FILE:
+            entries.append((tb.tb_frame, tb.tb_lasti, tb.tb_lineno))
+        tb = tb.tb_next
+    result = None
+    for frame, lasti, lineno in reversed(entries):
+        result = TracebackType(result, frame, lasti, lineno)
+    return result
 
 
 def _inside(outer: BaseException, gen: Any, value: Any, error: BaseException | None) -> Any:
@@ -344,11 +449,15 @@ def _run(loop: _Loop) -> Any:
             loop.interrupted = job
             raise
         except BaseException as failed:
+            failed.__traceback__ = _without_runtime(failed.__traceback__)
             queue.append((job, None, failed))
             del failed
         else:
             queue.append((job, value, None))
         del job, outer
+
+
+_RUN_CODE = _run.__code__
 
 
 def _reenter(loop: _Loop, exit: BaseException) -> None:
