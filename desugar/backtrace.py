@@ -167,17 +167,42 @@ def _chain(error: BaseException, drivers: tuple[str, ...]) -> list[tuple[int | N
     records = sorted(_task_records(error), key=lambda record: record[2])
     rows: list[tuple[int | None, str]] = []
     first = None
+    captured = _async_rows(error)  # (after the frames of the job that raised it)
     for index, (frame, lineno) in enumerate(frames):
+        hidden = _is_hidden(frame, drivers)
+        if captured and hidden and first is not None:
+            rows.extend(captured)
+            captured = []
         while records and records[0][2] <= index:
             rows.append((None, _task_line(records.pop(0))))
-        if _is_hidden(frame, drivers):
+        if hidden:
             continue
         where = f"{_display_path(frame.f_code.co_filename)}:{lineno}"
         if first is None:
             first = where
         rows.append((index, f"{_function_name(frame)}\n             at {where}"))
+    rows.extend(captured)
     rows.extend((None, _task_line(record)) for record in records)
     return [(0, first), *rows] if first is not None else [(None, ""), *rows]
+
+
+_ASYNC = -1
+"""The number of a captured async frame's row (printed unnumbered, marked ``async``)."""
+
+
+def _async_rows(error: BaseException) -> list[tuple[int | None, str]]:
+    """The async stack ``callback-async-stacks`` captured for ``error``, youngest first.
+
+    As Firefox prints a stack's async part after the frames of the job that
+    raised: ``async bar``, ``async foo``.
+    """
+    stack = error.__dict__.get("__desugar_async_stack__") if hasattr(error, "__dict__") else None
+    rows: list[tuple[int | None, str]] = []
+    for qualname, filename, line in stack or ():
+        module = os.path.splitext(os.path.basename(filename))[0]
+        name = "::".join([module, *qualname.replace(".<locals>", "").split(".")])
+        rows.append((_ASYNC, f"async {name}\n             at {_display_path(filename)}:{line}"))
+    return rows
 
 
 def _chain_lines(rows: list[tuple[int | None, str]], prefix: str) -> list[str]:
@@ -185,6 +210,10 @@ def _chain_lines(rows: list[tuple[int | None, str]], prefix: str) -> list[str]:
     for number, text in rows[1:]:
         if number is None:
             lines.append(f"{prefix}      {text}")
+        elif number == _ASYNC:
+            name, at = text.split("\n")
+            lines.append(f"{prefix}      {name}")
+            lines.append(f"{prefix}{at}")
         else:
             name, at = text.split("\n")
             lines.append(f"{prefix}{number:>4}: {name}")

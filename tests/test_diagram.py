@@ -347,25 +347,69 @@ def test_a_program_without_tasks_draws_nothing(tmp_path: Path) -> None:
 
 
 CALLBACK_FIGURE = """\
-                  ╱╱           ╱╱           ╱╱
-  ^      ┌─────┐  ╲╲  ┌─────┐  ╲╲  ┌─────┐  ╲╲  ┌─────┐
-  │      │ foo │  ╱╱  │ foo │  ╱╱  │ bar │  ╱╱  │ baz │
-Stack    └─────┘  ╲╲  └─────┘  ╲╲  └─────┘  ╲╲  └─────┘
-  │        foo    ╱╱    foo    ╱╱    foo    ╱╱    foo
-  │             +100 ms      +100 ms      +100 ms
+                  ╱╱            ╱╱                ╱╱
+  ^               ╲╲   ┌─────┐  ╲╲   ┌─────────┐  ╲╲
+  │               ╱╱   │ bar │  ╱╱   │ blow_up │  ╱╱
+  │      ┌─────┐  ╲╲  ┌┴─────┤  ╲╲  ┌┴─────────┤  ╲╲  ┌─────────┐
+Stack    │ foo │  ╱╱  │ foo  │  ╱╱  │ bar      │  ╱╱  │ blow_up │
+  │      └─────┘  ╲╲  └──────┘  ╲╲  └──────────┘  ╲╲  └─────────┘
+  │        foo    ╱╱    foo     ╱╱      foo       ╱╱      foo
+  │             +100 ms       +200 ms           +300 ms
 """
-"""The example under the callback lowering: each resumption runs one frame alone."""
+"""The article's example under the callback lowering: the article's JavaScript figure."""
 
 
-def test_example_figure_under_the_callback_lowering_shows_lonely_frames(example: Path) -> None:
-    # A callback resumes the youngest awaiter from the queue's runner: the
-    # frames that await it are suspended generators, not on the stack.
-    for lowering in ("callback", "callback-async-stacks"):
-        result = desugar_diagram(
-            ["--lowering", lowering, "--quantum", "100", str(example)], example.parent
-        )
-        assert result.returncode == 0, result.stderr
-        assert result.stdout == "done\n" + CALLBACK_FIGURE
+@pytest.mark.parametrize("lowering", ["callback", "callback-async-stacks"])
+def test_article_figure_under_the_callback_lowering_is_the_articles_javascript_figure(
+    article: Path, lowering: str
+) -> None:
+    # An awaited function starts on top of its awaiter, until it first suspends
+    # (bar over foo, blow_up over bar); a job resumed from the queue has nothing
+    # of the program's below it (blow_up alone).
+    result = desugar_diagram(
+        ["--lowering", lowering, "--quantum", "100", str(article)], article.parent
+    )
+    assert result.returncode == 1
+    assert result.stdout == CALLBACK_FIGURE
+    # The article's figure, blowUp spelled blow_up, the task row aside.
+    js = (ROOT / "tests" / "data" / "article_js_figure.txt").read_text(encoding="utf-8")
+    stacks = [["foo"], ["bar", "foo"], ["blowUp", "bar"], ["blowUp"]]
+    drawn = render_text(
+        [Column(t, tuple(reversed(s))) for t, s in zip((0, 0.1, 0.3, 0.6), stacks)], 100
+    ).splitlines()
+    assert drawn[:-2] + drawn[-1:] == js.splitlines()[:-2] + js.splitlines()[-1:]
+    assert [frames_of(line) for line in result.stdout.splitlines()] == [
+        frames_of(line.replace("blowUp", "blow_up")) for line in drawn
+    ]
+
+
+def test_callback_readme_figure_is_this_run(article: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(
+        r"```sh\n(desugar diagram --lowering callback [^\n]*)\n```\s*```\n(.*?)```", readme, re.S
+    )
+    assert match, "README.md shows no callback figure"
+    assert match.group(2) == CALLBACK_FIGURE
+    result = desugar_diagram(shlex.split(match.group(1))[2:], article.parent.parent)
+    assert result.stdout == CALLBACK_FIGURE
+
+
+def test_example_figure_under_the_callback_lowering(example: Path) -> None:
+    result = desugar_diagram(
+        ["--lowering", "callback", "--quantum", "100", str(example)], example.parent
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "done\n"
+        "                  ╱╱            ╱╱            ╱╱\n"
+        "  ^               ╲╲   ┌─────┐  ╲╲   ┌─────┐  ╲╲\n"
+        "  │               ╱╱   │ bar │  ╱╱   │ baz │  ╱╱\n"
+        "  │      ┌─────┐  ╲╲  ┌┴─────┤  ╲╲  ┌┴─────┤  ╲╲  ┌─────┐\n"
+        "Stack    │ foo │  ╱╱  │ foo  │  ╱╱  │ bar  │  ╱╱  │ baz │\n"
+        "  │      └─────┘  ╲╲  └──────┘  ╲╲  └──────┘  ╲╲  └─────┘\n"
+        "  │        foo    ╱╱    foo     ╱╱    foo     ╱╱    foo\n"
+        "  │             +100 ms       +100 ms       +100 ms\n"
+    )
 
 
 def test_unknown_lowering_is_a_usage_error(tmp_path: Path) -> None:
@@ -395,7 +439,7 @@ TASKS_ASYNCIO = """\
 import asyncio
 
 async def worker(n):
-    await asyncio.sleep(0.05 * n)
+    await asyncio.sleep(0.2 * n)
 
 async def main():
     await asyncio.gather(*(worker(n) for n in (1, 2, 3)))
@@ -408,7 +452,7 @@ TASKS_TRIO = """\
 import trio
 
 async def worker(n):
-    await trio.sleep(0.05 * n)
+    await trio.sleep(0.2 * n)
 
 async def main():
     async with trio.open_nursery() as nursery:
@@ -439,7 +483,7 @@ def test_tasks_started_together_are_one_column_each_labelled_with_its_task(
     (tmp_path / "prog.py").write_text(program, encoding="utf-8")
     svg = tmp_path / "prog.svg"
     result = desugar_diagram(
-        ["--lowering", lowering, "--quantum", "50", "--svg", str(svg), "prog.py"], tmp_path
+        ["--lowering", lowering, "--quantum", "100", "--svg", str(svg), "prog.py"], tmp_path
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("all done\n")
@@ -447,10 +491,10 @@ def test_tasks_started_together_are_one_column_each_labelled_with_its_task(
     workers = ["worker#1", "worker#2", "worker#3"]
     assert tasks[0] == "main" and tasks[-1] == "main"
     assert sorted(tasks[1:4]) == workers  # each started, in the driver's order
-    assert sorted(tasks[4:7]) == workers  # each woken once, 50 ms apart
+    assert sorted(tasks[4:7]) == workers  # each woken once, 200 ms apart
     assert len(tasks) == 8, tasks
     assert gaps[:3] == ["+0 ms"] * 3
-    assert gaps[3:6] == ["+50 ms"] * 3
+    assert gaps[3:6] == ["+200 ms"] * 3
     assert stacks[1:4] == [["sleep", "worker"]] * 3
     assert stacks[4:7] == [["worker"]] * 3
     # The text figure labels the same columns.
@@ -460,7 +504,7 @@ def test_tasks_started_together_are_one_column_each_labelled_with_its_task(
 
 def test_task_filters_the_columns_and_notes_what_was_left_out(tmp_path: Path) -> None:
     (tmp_path / "prog.py").write_text(TASKS_ASYNCIO, encoding="utf-8")
-    result = desugar_diagram(["--task", "worker#2", "--quantum", "50", "prog.py"], tmp_path)
+    result = desugar_diagram(["--task", "worker#2", "--quantum", "100", "prog.py"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "all done\n"
@@ -471,7 +515,7 @@ def test_task_filters_the_columns_and_notes_what_was_left_out(tmp_path: Path) ->
         "Stack    │ worker │  ╱╱  │ worker │\n"
         "  │      └────────┘  ╲╲  └────────┘\n"
         "  │       worker#2   ╱╱   worker#2\n"
-        "  │                +100 ms\n"
+        "  │                +400 ms\n"
         "\n"
         "Left out: 6 columns of other tasks (main, worker#1, worker#3).\n"
     )

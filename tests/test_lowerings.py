@@ -9,8 +9,11 @@ corpus runs under each lowering in ``test_corpus.py``.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +242,190 @@ def test_run_option() -> None:
         env=env, capture_output=True, text=True,
     )
     assert done.returncode == 2 and "does not apply" in done.stderr
+
+
+# --------------------------------------------------------------------------
+# The callback lowerings run as JavaScript runs (end to end, through `desugar run`)
+
+
+def desugar_run(lowering: str, script: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "desugar", "run", "--lowering", lowering, str(script)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def traceback_frames(stderr: str, script: Path) -> list[tuple[str, int]]:
+    """The script's frames in Python's traceback of ``stderr``; every other one is the runtime's."""
+    lines = stderr[stderr.index("Traceback (most recent call last):\n"):].splitlines()[1:]
+    block = "\n".join(lines[: next(i for i, line in enumerate(lines) if not line.startswith(" "))])
+    frames = []
+    for filename, line, name in re.findall(r'^  File "(.*)", line (\d+), in (.*)$', block, re.M):
+        if filename == str(script):
+            frames.append((name, int(line)))
+        else:
+            assert filename.startswith(str(ROOT / "desugar" / "runtime")), filename
+    return frames
+
+
+def backtrace_rows(stderr: str) -> list[str]:
+    """The async backtrace's frame rows (numbers as N; the task lines left out)."""
+    block = stderr[stderr.index("stack backtrace:\n") + len("stack backtrace:\n"):]
+    rows = []
+    for line in block.splitlines():
+        if not line.startswith(" "):
+            break
+        if not line.startswith("      in task"):
+            rows.append(re.sub(r"^ +\d+: ", "N: ", line))
+    return rows
+
+
+@pytest.mark.parametrize("lowering", ["callback", "callback-async-stacks"])
+def test_the_uncaught_errors_traceback_is_the_lonely_frame(tmp_path: Path, lowering: str) -> None:
+    # blow_up raises in a job resumed from the queue: foo and bar are suspended,
+    # nowhere on the stack, and rethrowing the error into them adds no frames.
+    script = Path(shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name))
+    result = desugar_run(lowering, script, tmp_path)
+    assert result.returncode == 1
+    assert traceback_frames(result.stderr, script) == [("<module>", 39), ("main", 32), ("blow_up", 27)]
+    captured = [
+        "      async async_stack_traces::bar",
+        "             at async_stack_traces.py:22",
+        "      async async_stack_traces::foo",
+        "             at async_stack_traces.py:17",
+    ]
+    assert backtrace_rows(result.stderr) == [
+        "N: async_stack_traces::blow_up",
+        "             at async_stack_traces.py:27",
+        *(captured if lowering == "callback-async-stacks" else []),
+        "N: async_stack_traces::main",
+        "             at async_stack_traces.py:32",
+    ]
+    tail = result.stderr[result.stderr.index("RuntimeError: nested async panic!\n"):]
+    if lowering == "callback":
+        assert tail == "RuntimeError: nested async panic!\n"
+    else:  # the captured stack, as Firefox prints it: the async frames marked
+        assert tail == (
+            "RuntimeError: nested async panic!\n"
+            "async stack (captured at the awaits; youngest first):\n"
+            f'  File "{script}", line 22, in async bar\n'
+            f'  File "{script}", line 17, in async foo\n'
+        )
+
+
+CAUGHT = """\
+import traceback
+from desugar.runtime import block_on, sleep
+
+async def foo():
+    try:
+        await bar()
+    except RuntimeError as error:
+        names = [f.name for f in traceback.extract_tb(error.__traceback__)]
+        print("caught", error, names)
+
+async def bar():
+    await sleep(0.01)
+    await blow_up()
+
+async def blow_up():
+    await sleep(0.01)
+    raise RuntimeError("nested")
+
+block_on(foo())
+"""
+
+
+@pytest.mark.parametrize(
+    ("lowering", "frames"),
+    [
+        ("native", ["foo", "bar", "blow_up"]),
+        ("poll", ["foo", "bar", "blow_up"]),
+        ("callback", ["foo", "blow_up"]),
+        ("callback-async-stacks", ["foo", "blow_up"]),
+    ],
+)
+def test_except_in_an_awaiter_catches_the_error_with_the_stack_it_was_raised_with(
+    tmp_path: Path, lowering: str, frames: list[str]
+) -> None:
+    (tmp_path / "caught.py").write_text(CAUGHT, encoding="utf-8")
+    result = desugar_run(lowering, tmp_path / "caught.py", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("caught nested [")
+    names = ast.literal_eval(result.stdout.split(" ", 2)[2])
+    assert [name for name in names if name in ("foo", "bar", "blow_up")] == frames
+    if lowering.startswith("callback"):  # the awaiter that caught it, and where it was raised
+        assert names == frames
+
+
+STARTS = """\
+import inspect
+from desugar.runtime import block_on, sleep
+
+def stack():
+    return [f.function for f in inspect.stack()[1:] if f.filename == __file__]
+
+async def foo():
+    print("foo starts", stack())
+    await bar()
+    print("foo resumed", stack())
+
+async def bar():
+    print("bar starts", stack())
+    await sleep(0.01)
+    print("bar resumed", stack())
+
+block_on(foo())
+"""
+
+
+@pytest.mark.parametrize("lowering", ["native", "poll", "callback", "callback-async-stacks"])
+def test_an_awaited_function_runs_on_its_awaiters_stack_until_it_first_suspends(
+    tmp_path: Path, lowering: str
+) -> None:
+    # As a JavaScript async function called from another: bar starts on top of
+    # foo; after its first suspension a job resumes it with nothing below.
+    (tmp_path / "starts.py").write_text(STARTS, encoding="utf-8")
+    result = desugar_run(lowering, tmp_path / "starts.py", tmp_path)
+    assert result.returncode == 0, result.stderr
+    callback = lowering.startswith("callback")
+    assert result.stdout == (
+        "foo starts ['foo', '<module>']\n"
+        "bar starts ['bar', 'foo', '<module>']\n"
+        + ("bar resumed ['bar', '<module>']\n" if callback else "bar resumed ['bar', 'foo', '<module>']\n")
+        + ("foo resumed ['foo', '<module>']\n")
+    )
+
+
+AT_ONCE = """\
+from desugar.runtime import block_on
+
+async def foo():
+    await bar()
+
+async def bar():
+    await blow_up()
+
+async def blow_up():
+    raise RuntimeError("at once")
+
+block_on(foo())
+"""
+
+
+@pytest.mark.parametrize("lowering", ["callback", "callback-async-stacks"])
+def test_an_error_before_the_first_suspension_has_its_callers_on_the_stack(
+    tmp_path: Path, lowering: str
+) -> None:
+    # Nothing suspended: foo, bar and blow_up ran as one synchronous call, as
+    # in JavaScript, so all three are on the stack and nothing was captured.
+    script = tmp_path / "at_once.py"
+    script.write_text(AT_ONCE, encoding="utf-8")
+    result = desugar_run(lowering, script, tmp_path)
+    assert result.returncode == 1
+    assert traceback_frames(result.stderr, script) == [
+        ("<module>", 12), ("foo", 4), ("bar", 7), ("blow_up", 10)
+    ]
+    assert "\nRuntimeError: at once\n" in result.stderr
+    assert "async stack" not in result.stderr

@@ -17,14 +17,18 @@ bound at the call, as natively), so asyncio, trio, ``inspect`` and native
 promise: it settles once, with a value or an error, and has at most one
 awaiter, since a coroutine is awaited once) and runs a queue of callbacks:
 
-* a job awaiting another callback-lowered coroutine *adopts* it: it starts
-  the coroutine with a per-thread flag set, and the callee's runner, seeing it,
-  returns the callee's generator at once (so that coroutine is done, and
-  awaiting it again fails as natively); the callee becomes a job of its own, started from the queue, and the awaiter waits for
+* a job awaiting another callback-lowered coroutine not yet started *adopts*
+  it in `callback_await`, in the awaiter's frame: it starts the coroutine with
+  a per-thread flag set, and the callee's runner, seeing it, returns the
+  callee's generator at once (so that coroutine is done, and awaiting it again
+  fails as natively); the callee becomes a job of its own and runs at once,
+  on top of its awaiter, until its first suspension, as a JavaScript async
+  function called from another runs (`_start_callee`). The awaiter waits for
   the callee's settlement, which queues the callback that resumes it. So
-  when a job runs, the runner's frames are below it and no other program
-  frame is: in the article's example, ``blow_up`` raises with ``foo`` and
-  ``bar`` suspended, nowhere on the stack;
+  when a job is resumed from the queue, the runner's frames are below it and
+  no other program frame is: in the article's example, ``blow_up`` raises
+  with ``foo`` and ``bar`` suspended, nowhere on the stack (a coroutine
+  already started, awaited elsewhere, is refused as natively);
 * a job awaiting anything else (an asyncio or trio awaitable, a native or
   poll-lowered coroutine, the runtime's leaf futures) leaves the queue empty:
   the runner then drives that awaitable as the poll lowering's awaitee does
@@ -39,10 +43,12 @@ native one: the driver sees a suspension exactly where a native chain would
 suspend. Exceptions keep the ``__context__`` they get natively: the exception
 an awaiter handles at its await (`callback_await` reads it in the awaiter's
 frame) is the handled exception of its callee's steps, which run inside an
-``except`` of it. A rejected job's error is thrown into its awaiter, so a
-traceback printed at the top grows through every awaiter again (with runner
-frames between); the stack *at the moment of the failure* holds only the
-youngest frame, which is what ``desugar compare`` records.
+``except`` of it. A rejected job's error is thrown into its awaiter (whose
+``except`` catches it), but keeps the traceback it was raised with, as a
+JavaScript error keeps its stack: the stack at that moment, the runtime's
+frames left out (`_origin`); the awaiters it passes through add no frames. So
+the uncaught error of the article's example shows the frames that ran the
+job, then ``blow_up``: the lonely frame, what ``desugar compare`` records.
 
 One difference remains (no corpus program shows it): ``generator.throw``
 sets the thrown error's ``__context__`` to the exception the generator itself
@@ -291,7 +297,7 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
     stats.awaits += 1
     stack = _capture(job) if job.async_stacks else None
     if type(request) is _CoroutineType and request.cr_code.co_filename == _FILE:
-        # Another callback-lowered coroutine: adopt its generator as a job of its own.
+        # Another callback-lowered coroutine (one `callback_await` could not start): adopt it.
         if (request.cr_suspended if _NOTES else _suspended(request)):
             loop.queue.append((job, None, RuntimeError("coroutine is being awaited already")))
             return
