@@ -43,6 +43,15 @@ from desugar.runtime._waker import Waker as Waker
 from desugar.runtime._waker import current_context as current_context
 from desugar.runtime._waker import noop_waker as noop_waker
 
+import builtins as _builtins
+
+# The builtins that generated code names (``except _ds_rt.BaseException``) are
+# read from here, so a module that binds `BaseException` or `StopAsyncIteration`
+# does not change what its translation does: natively `async with` and `async
+# for` look nothing up by name. (Not in `__all__`: a star import would shadow them.)
+BaseException = _builtins.BaseException
+StopAsyncIteration = _builtins.StopAsyncIteration
+
 __all__ = [
     "Poll", "Ready", "Pending", "Future", "Pin", "Context", "Waker", "noop_waker",
     "current_context", "Awaitee", "GenFuture", "async_fn", "into_future", "is_translated",

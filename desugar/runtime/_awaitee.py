@@ -438,8 +438,10 @@ def into_future(obj: Any) -> Awaitee:
     """``IntoFuture::into_future``: the awaitee that an ``await obj`` polls.
 
     Accepts what CPython's ``await`` accepts (coroutines, ``types.coroutine``
-    generators, objects whose ``__await__`` returns an iterator, and the
-    runtime's `Future`\\ s) and refuses the rest with CPython's errors.
+    generators, objects whose type's ``__await__`` returns an iterator, and
+    the runtime's `Future`\\ s) and refuses the rest with CPython's errors.
+    ``__await__`` is found on the type and bound as CPython's slot binds it
+    (see `lookup_special`).
     """
     t = type(obj)
     if t is _CoroutineType:
@@ -454,12 +456,89 @@ def into_future(obj: Any) -> Awaitee:
         return obj
     if t is _GeneratorType and obj.gi_code.co_flags & CO_ITERABLE_COROUTINE:
         return Awaitee(obj)
-    if isinstance(obj, Future):  # polled with the task's Context, or through the bridge
+    await_ = type_lookup(t, "__await__")
+    if await_ is _FUTURE_AWAIT:  # one of the runtime's Futures: polled with the task's Context
         return Awaitee(poll_leaf(obj))
-    await_ = getattr(t, "__await__", None)
-    if await_ is None:
-        raise TypeError(f"object {t.__name__} can't be used in 'await' expression")
-    return Awaitee(_checked_await(await_(obj)))
+    if await_ is MISSING:
+        raise TypeError(f"object {tp_name(t)} can't be used in 'await' expression")
+    return Awaitee(_checked_await(call_slot(obj, t, await_, "__await__")))
+
+
+# ---- special methods, found as CPython finds them ------------------------------
+# The protocols (`await`, `async with`, `async for`) look their methods up on the
+# type, never on the instance or the metaclass, and bind what they find as its
+# descriptor says: a function to the object, a classmethod to the type, a
+# staticmethod not at all, a slot (member descriptor) to the object's value.
+
+MISSING = object()
+"""What `type_lookup` and `lookup_special` return for a name the type does not have."""
+
+_mro_of = type.__dict__["__mro__"].__get__  # (not `cls.__mro__`: a metaclass may shadow it)
+_dict_of = type.__dict__["__dict__"].__get__
+_MethodType = types.MethodType
+_FUTURE_AWAIT = Future.__dict__["__await__"]
+_IMMUTABLETYPE = 1 << 8  # (a type made in C: static, or from a spec; never a class statement's)
+
+
+def type_lookup(cls: type, name: str) -> Any:
+    """CPython's ``_PyType_Lookup``: ``name`` in the dicts along ``cls``'s MRO, unbound, or `MISSING`."""
+    for base in _mro_of(cls):
+        value = _dict_of(base).get(name, MISSING)
+        if value is not MISSING:
+            return value
+    return MISSING
+
+
+def _bind(found: Any, obj: Any, cls: type) -> Any:
+    """``found`` (``cls``'s attribute) bound to ``obj`` by its type's ``__get__``, if it has one."""
+    kind = type(found)
+    if kind is _FunctionType:
+        return _MethodType(found, obj)
+    get = type_lookup(kind, "__get__")
+    if get is MISSING:
+        return found
+    return get(found, obj, cls)
+
+
+def lookup_special(obj: Any, name: str) -> Any:
+    """CPython's ``_PyObject_LookupSpecial``: ``type(obj)``'s ``name`` bound to ``obj``, or `MISSING`.
+
+    What ``async with`` does for ``__aenter__`` and ``__aexit__``; an error of
+    the descriptor's ``__get__`` propagates.
+    """
+    cls = type(obj)
+    found = type_lookup(cls, name)
+    if found is MISSING:
+        return found
+    return _bind(found, obj, cls)
+
+
+def call_slot(obj: Any, cls: type, found: Any, name: str) -> Any:
+    """Call ``found`` (``cls``'s ``name``) on ``obj`` as CPython's type slot does (``slot_am_await``...).
+
+    A function is called with ``obj``; anything else is bound first, and if its
+    ``__get__`` fails, the slot says the object has no such method (CPython
+    drops the descriptor's error: the new one's context is what was handled).
+    """
+    if type(found) is _FunctionType:
+        return found(obj)
+    try:
+        method = _bind(found, obj, cls)
+    except BaseException:
+        method = MISSING
+    if method is MISSING:
+        raise AttributeError(f"object {tp_name(cls, 50)} does not have {name} method")
+    return method()
+
+
+def tp_name(cls: type, limit: int = 100) -> str:
+    """The type's name as CPython's messages print it (``%.100s`` of ``tp_name``)."""
+    name = cls.__name__
+    if cls.__flags__ & _IMMUTABLETYPE:  # a C type's tp_name is dotted: `itertools.count`
+        module = cls.__module__
+        if module != "builtins":
+            name = f"{module}.{name}"
+    return name[:limit]
 
 
 def _suspended(coro: Any) -> bool:
@@ -495,8 +574,8 @@ def _checked_await(it: Any) -> Any:
     t = type(it)
     if t is _CoroutineType or (t is _GeneratorType and it.gi_code.co_flags & CO_ITERABLE_COROUTINE):
         raise TypeError("__await__() returned a coroutine")
-    if not hasattr(t, "__next__"):
-        raise TypeError(f"__await__() returned non-iterator of type '{t.__name__}'")
+    if type_lookup(t, "__next__") is MISSING:
+        raise TypeError(f"__await__() returned non-iterator of type '{tp_name(t)}'")
     return it
 
 

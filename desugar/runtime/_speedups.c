@@ -908,13 +908,14 @@ set_anext(PyObject *Py_UNUSED(module), PyObject *fn)
  * next step returns; with StopAsyncIteration, which ends the loop there
  * (its `else` runs); or with an error, raised at the `async for`. */
 
-enum { AF_IDLE = 0, AF_OFFERED, AF_WAITING, AF_ITEM, AF_ENDED, AF_DONE };
+enum { AF_IDLE = 0, AF_OFFERED, AF_WAITING, AF_ITEM, AF_ENDED, AF_DONE, AF_RAISING };
 
 typedef struct {
     PyObject_HEAD
     PyObject *it;     /* the async iterator */
     PyObject *step;   /* the awaitee of the step that waits; NULL if none */
-    PyObject *item;   /* the item a wait ended with, for the next step */
+    PyObject *item;   /* the item a wait ended with, for the next step (AF_RAISING: the
+                       * StopIteration `__anext__()` raised, for the `yield from` to raise) */
     int state;
 } AsyncForObject;
 
@@ -986,6 +987,21 @@ async_for_iternext(AsyncForObject *self)
     if (aw == NULL) {  /* `__anext__()` itself may end the loop, too */
         if (is_end()) {
             self->state = AF_DONE;
+        }
+        else if (PyErr_ExceptionMatches(PyExc_StopIteration)) {
+            /* not the end of the `for` over us: an error, which the `yield from`
+             * that follows raises at the `async for` */
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (tb != NULL) {
+                PyException_SetTraceback(value, tb);
+            }
+            Py_XDECREF(type);
+            Py_XDECREF(tb);
+            Py_XSETREF(self->item, value);
+            self->state = AF_RAISING;
+            return Py_NewRef(self);
         }
         return NULL;
     }
@@ -1141,9 +1157,24 @@ hand_over(AsyncForObject *self)
     }
 }
 
+/* ... or raises what `__anext__()` raised (AF_RAISING). */
+static PyObject *
+raise_kept(AsyncForObject *self)
+{
+    PyObject *error = self->item;
+    self->item = NULL;
+    self->state = AF_DONE;
+    PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+    Py_DECREF(error);
+    return NULL;
+}
+
 static PyObject *
 async_for_iter(AsyncForObject *self)
 {
+    if (self->state == AF_RAISING) {
+        return raise_kept(self);
+    }
     hand_over(self);
     return Py_NewRef(self);
 }
@@ -1226,6 +1257,9 @@ async_for_dealloc(AsyncForObject *self)
 static PyObject *
 async_for_await(AsyncForObject *self)
 {
+    if (self->state == AF_RAISING) {
+        return raise_kept(self);
+    }
     hand_over(self);
     return Py_NewRef(self);  /* an async generator's `async for` hands a wait over with `await` */
 }

@@ -19,8 +19,8 @@ if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any, Callable
 
 from desugar.runtime._awaitee import (
-    _NO_POLL, _STRIP_OWN_FRAME, Awaitee, _checked_await, _drop_entry, _exception, _getframe,
-    _speedups, into_future,
+    _NO_POLL, _STRIP_OWN_FRAME, MISSING, Awaitee, _CoroutineType, _checked_await, _drop_entry, _exception,
+    _getframe, _speedups, call_slot, into_future, lookup_special, tp_name, type_lookup,
 )
 from desugar.runtime._future import Future
 from desugar.runtime._poll import Pending, Poll, Ready
@@ -58,26 +58,39 @@ class _Next(Future):
 
 
 def aiter(obj: Any) -> Any:
-    """``async for``'s first step: ``type(obj).__aiter__(obj)``, checked as CPython checks it."""
-    aiter_method = getattr(type(obj), "__aiter__", None)
-    if aiter_method is None:
-        raise TypeError(
-            f"'async for' requires an object with __aiter__ method, got {type(obj).__name__}"
-        )
-    it = aiter_method(obj)
-    if getattr(type(it), "__anext__", None) is None:
+    """``async for``'s first step: ``type(obj).__aiter__`` called on ``obj``, checked as CPython checks it."""
+    cls = type(obj)
+    found = type_lookup(cls, "__aiter__")
+    if found is MISSING:
+        raise TypeError(f"'async for' requires an object with __aiter__ method, got {tp_name(cls)}")
+    it = call_slot(obj, cls, found, "__aiter__")
+    if type_lookup(type(it), "__anext__") is MISSING:
         raise TypeError(
             "'async for' received an object from __aiter__ that does not implement "
-            f"__anext__: {type(it).__name__}"
+            f"__anext__: {tp_name(type(it))}"
         )
     return it
 
 
 def anext(it: Any) -> Awaitee:
-    """``async for``'s step: the awaitee of ``type(it).__anext__(it)``."""
-    return _awaitable(
-        type(it).__anext__(it), "'async for' received an invalid object from __anext__: {}"
-    )
+    """``async for``'s step: the awaitee of ``type(it).__anext__`` called on ``it``.
+
+    What cannot be awaited (no ``__await__``, or one that fails) is a TypeError
+    whose cause is why, as CPython's ``GET_ANEXT`` says it.
+    """
+    cls = type(it)
+    found = type_lookup(cls, "__anext__")
+    if found is MISSING:
+        raise TypeError(f"'async for' requires an iterator with __anext__ method, got {tp_name(cls)}")
+    step = call_slot(it, cls, found, "__anext__")
+    if type(step) is _CoroutineType:  # (GET_ANEXT does not ask whether it is awaited already)
+        return Awaitee(step)
+    try:
+        return into_future(step)
+    except BaseException as error:
+        raise TypeError(
+            f"'async for' received an invalid object from __anext__: {tp_name(type(step))}"
+        ) from error
 
 
 if _speedups is not None:  # the C `anext` takes async generators, and hands the rest to this one
@@ -109,7 +122,7 @@ AGEN_STEPS = _speedups is not None and _enable_agen_steps()
 """Whether ``async for`` takes an async generator's items with no StopIteration (C runtime)."""
 
 
-_IDLE, _OFFERED, _WAITING, _ENDED, _DONE = range(5)
+_IDLE, _OFFERED, _WAITING, _ENDED, _DONE, _RAISING = range(6)
 
 
 class AsyncFor:
@@ -148,6 +161,13 @@ class AsyncFor:
         if self._state == _OFFERED and step is not None:  # the `yield from`: hand the wait over
             step.__iter__()
             self._state = _WAITING
+        elif self._state == _RAISING:  # the `yield from` raises what `__anext__()` raised
+            error, self._item = self._item, _NO_ITEM
+            self._state = _DONE
+            try:
+                raise error
+            finally:
+                del error
         return self
 
     __await__ = __iter__  # (an async generator's `async for` hands a wait over with `await`)
@@ -168,6 +188,13 @@ class AsyncFor:
         except StopAsyncIteration:
             self._state = _DONE
             raise StopIteration from None
+        except StopIteration as error:  # (`__anext__()` raised it: no end of the loop, an error
+            if _STRIP_OWN_FRAME:       # the `yield from` that follows raises at the `async for`)
+                _drop_entry(error, _getframe())
+            self._item = error
+            self._state = _RAISING
+            del error
+            return self
         except BaseException as error:
             if _STRIP_OWN_FRAME:
                 _drop_entry(error, _getframe())
@@ -258,37 +285,31 @@ if _speedups is not None:  # the C stream steps async generators' frames itself
 
 
 def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
-    """``async with``'s first step: look up ``__aenter__``/``__aexit__`` on the type, call ``__aenter__``.
+    """``async with``'s first step: ``__aenter__`` and ``__aexit__`` of the type, bound; call ``__aenter__``.
 
-    Returns ``(exit, awaitee of type(mgr).__aenter__(mgr))``; ``exit(mgr, None, None,
-    None)`` calls ``__aexit__`` so (the body completed) and gives the awaitee of its
-    result; ``exit(mgr, error)``, in the handler of the body's exception ``error``,
-    passes ``type(error), error, error.__traceback__``: what ``sys.exc_info()`` is there.
+    Returns ``(exit, awaitee of the __aenter__() call)``. ``exit(None, None, None)``
+    calls ``__aexit__`` so (the body completed) and gives the awaitee of its
+    result; ``exit(error)``, in the handler of the body's exception ``error``,
+    passes ``type(error), error, error.__traceback__``: what ``sys.exc_info()``
+    is there. Both methods are looked up and bound before either is called, as
+    CPython's ``BEFORE_ASYNC_WITH`` does (`lookup_special`).
     """
-    cls = type(mgr)
-    aenter = getattr(cls, "__aenter__", _MISSING)  # (None is a value: calling it fails later)
-    aexit = getattr(cls, "__aexit__", _MISSING)
-    if aenter is _MISSING or aexit is _MISSING:
-        raise _not_a_manager(cls, aenter is not _MISSING)
-    entered = _awaitable(
-        aenter(mgr),
-        "'async with' received an object from __aenter__ that does not implement __await__: {}",
-    )
+    aenter = lookup_special(mgr, "__aenter__")
+    if aenter is MISSING:
+        raise _not_a_manager(type(mgr), False)
+    aexit = lookup_special(mgr, "__aexit__")
+    if aexit is MISSING:
+        raise _not_a_manager(type(mgr), True)
+    entered = _awaitable(aenter(), "__aenter__")
 
-    def exit_(manager: Any, *exc_info: Any) -> Awaitee:
+    def exit_(*exc_info: Any) -> Awaitee:
         if len(exc_info) == 1:
             error = exc_info[0]
             exc_info = (type(error), error, error.__traceback__)
             del error
-        return _awaitable(
-            aexit(manager, *exc_info),
-            "'async with' received an object from __aexit__ that does not implement __await__: {}",
-        )
+        return _awaitable(aexit(*exc_info), "__aexit__")
 
     return exit_, entered
-
-
-_MISSING = object()
 
 
 def into_iter(iterable: Any) -> Any:
@@ -350,24 +371,28 @@ def _not_a_manager(cls: type, has_aenter: bool) -> BaseException:
 
     if sys.version_info < (3, 11):
         return AttributeError("__aexit__" if has_aenter else "__aenter__")
-    if has_aenter:
-        return TypeError(
-            f"'{cls.__name__}' object does not support the asynchronous context manager "
-            "protocol (missed __aexit__ method)"
-        )
+    missed = " (missed __aexit__ method)" if has_aenter else ""
     return TypeError(
-        f"'{cls.__name__}' object does not support the asynchronous context manager protocol"
+        f"'{tp_name(cls, 200)}' object does not support the asynchronous context manager protocol{missed}"
     )
 
 
-def _awaitable(obj: Any, message: str) -> Awaitee:
-    """``into_future(obj)``, or TypeError(message) if ``obj`` has no ``__await__``."""
+def _awaitable(obj: Any, method: str) -> Awaitee:
+    """``into_future(obj)`` of what ``method`` returned, or CPython's TypeError if its type has no ``__await__``.
+
+    That TypeError replaces the one of `into_future` (its context is what was
+    handled, as natively: the body's exception in ``__aexit__``'s case).
+    """
     try:
         return into_future(obj)
     except TypeError:
-        if isinstance(obj, Future) or hasattr(type(obj), "__await__"):
+        cls = type(obj)
+        if type_lookup(cls, "__await__") is not MISSING:
             raise
-        raise TypeError(message.format(type(obj).__name__)) from None
+    raise TypeError(
+        f"'async with' received an object from {method} that does not implement __await__: "
+        f"{tp_name(cls)}"
+    )
 
 
 __all__ = ["Stream", "aiter", "anext", "async_with", "Ready", "Pending", "_checked_await"]

@@ -1,4 +1,6 @@
-"""A module that rebinds `set`, `iter`, `isinstance`, `type` and `sys`: the translation needs none of them.
+"""A module that rebinds `set`, `iter`, `isinstance`, `type`, `sys`, `BaseException` and
+`StopAsyncIteration`: the translation needs none of them (natively `async with`, `async
+for` and `except` look nothing up by name).
 
 Also CPython's `except` test: MROs, not `__instancecheck__`/`__subclasscheck__`
 hooks, and its TypeError for a class that is no exception.
@@ -34,6 +36,13 @@ def type(obj):
 sys = None
 
 
+class BaseException(builtins.Exception):
+    """Not what `except BaseException` around an `async with` body would have to catch."""
+
+
+StopAsyncIteration = KeyError  # not what ends an `async for`
+
+
 async def value(x):
     await yield_now()
     return x
@@ -62,7 +71,53 @@ class Manager:
         return typ is KeyError
 
 
+class Countdown:
+    def __init__(self, n, fail=None):
+        self.n = n
+        self.fail = fail
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        await yield_now()
+        if self.n == 0:
+            if self.fail is not None:
+                raise self.fail
+            raise builtins.StopAsyncIteration
+        self.n -= 1
+        return self.n
+
+
+async def loops():
+    got = []
+    async for i in Countdown(3):
+        got.append(i)
+    else:
+        got.append("else")
+    print("async for over a class:", got)
+    print("async comprehension over a class:", [i async for i in Countdown(2)])
+    try:
+        async for i in Countdown(1, KeyError("not the end")):
+            print("item", i)
+        else:
+            print("else ran: a KeyError ended the loop")
+    except KeyError as error:
+        print("KeyError from __anext__ propagates:", repr(error))
+    try:
+        print([i async for i in Countdown(1, KeyError("not the end either"))])
+    except KeyError as error:
+        print("KeyError from __anext__ in a comprehension propagates:", repr(error))
+    for error in (ValueError("body"), builtins.BaseException("bare"), BaseException("module's")):
+        try:
+            async with Manager():
+                raise error
+        except builtins.BaseException as caught:
+            print("async with body raised", repr(caught))
+
+
 async def main():
+    await loops()
     s = {x async for x in numbers(3)}
     print("async set comprehension:", sorted(s), "a set:", s.__class__.__name__)
     t = {await value(x) for x in [3, 1, 2]}

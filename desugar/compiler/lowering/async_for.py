@@ -50,7 +50,7 @@ class AsyncForLowering(LoweringBase):
         loop = [
             cst.Try(  # (`__anext__()` itself may raise StopAsyncIteration, too)
                 body=block(self.emit_await(step, None, awaitee=True)),
-                handlers=[cst.ExceptHandler(type=name("StopAsyncIteration"), body=block(end))],
+                handlers=[cst.ExceptHandler(type=rt("StopAsyncIteration"), body=block(end))],
             ),
             assign(target, self.style.result),  # type: ignore[arg-type]
             self.style.release,

@@ -20,14 +20,15 @@ class AsyncWithLowering(LoweringBase):
         item = stmt.items[0]
         pre, mgr_expr = self.expr(item.item)
         self.labels += 1
-        mgr, aexit, aenter, hit, value, error = (
-            f"{PREFIX}{w}{self.labels}" for w in ("mgr", "aexit", "aenter", "hit", "value", "error")
+        aexit, aenter, hit, value, error = (
+            f"{PREFIX}{w}{self.labels}" for w in ("aexit", "aenter", "hit", "value", "error")
         )
+        # (the manager is held by its bound `__aexit__` only, as on CPython's stack)
         lookup = assign(
             cst.Tuple([cst.Element(name(aexit)), cst.Element(name(aenter))], lpar=[], rpar=[]),
-            cst.Call(func=rt("async_with"), args=[cst.Arg(name(mgr))]),
+            cst.Call(func=rt("async_with"), args=[cst.Arg(mgr_expr)]),
         )
-        out: Stmts = [*pre, assign(mgr, mgr_expr), lookup]
+        out: Stmts = [*pre, lookup]
         comment = self.comment(item.item)
         if comment is not None:
             text = f"# line {self.ctx.positions(item.item)}: async with {one_line(item.item)}"
@@ -42,10 +43,10 @@ class AsyncWithLowering(LoweringBase):
         if item.asname is not None:
             self.reset()
             stores = self.store(item.asname.name, name(value))
-        # (`aexit(mgr, error)` passes what `sys.exc_info()` is in the handler)
-        exit_with_exc = cst.Call(func=name(aexit), args=[cst.Arg(name(mgr)), cst.Arg(name(error))])
-        none3 = [cst.Arg(name("None"))] * 3
-        exit_clean = cst.Call(func=name(aexit), args=[cst.Arg(name(mgr)), *none3])
+        # (`aexit` is `__aexit__` bound as natively; `aexit(error)` passes what
+        # `sys.exc_info()` is in the handler)
+        exit_with_exc = cst.Call(func=name(aexit), args=[cst.Arg(name(error))])
+        exit_clean = cst.Call(func=name(aexit), args=[cst.Arg(name("None"))] * 3)
         handler_body: Stmts = [
             assign(hit, name("True")),
             *self.emit_await(exit_with_exc, None),
@@ -60,9 +61,9 @@ class AsyncWithLowering(LoweringBase):
                 test=negate(name(hit)),
                 body=block([*self.emit_await(exit_clean, None), self.style.release]),
             ),
-            # Natively the manager and its __aexit__ live on the stack: gone once the
-            # statement is done, as the __aenter__ value is but for the `as` target.
-            release(mgr, aexit, aenter, value, hit),
+            # Natively the bound __aexit__ lives on the stack: gone once the statement
+            # is done, as the __aenter__ value is but for the `as` target.
+            release(aexit, aenter, value, hit),
         ]
         if comment is not None:  # the exit runs at the `async with` line, as natively
             exit_comment = cst.EmptyLine(comment=cst.Comment(f"{text} (exit)"))
@@ -73,7 +74,7 @@ class AsyncWithLowering(LoweringBase):
                 body=block([*stores, *inner]),
                 handlers=[
                     cst.ExceptHandler(
-                        body=block(handler_body), type=name("BaseException"), name=cst.AsName(name=name(error))
+                        body=block(handler_body), type=rt("BaseException"), name=cst.AsName(name=name(error))
                     )
                 ],
                 finalbody=cst.Finally(body=block(final_body)),

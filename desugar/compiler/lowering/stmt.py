@@ -419,7 +419,7 @@ class StatementLowering(LoweringBase):
             chain = [*pre, cst.If(test=test, body=block(body), orelse=cst.Else(body=block(chain)))]
         return cst.ExceptHandler(
             body=block(chain),
-            type=name("BaseException"),
+            type=rt("BaseException"),  # (not a name the module may bind)
             name=cst.AsName(name=name(caught)),
         )
 
