@@ -93,7 +93,6 @@ CALLBACK_CONTEXT = (
 CALLBACK_XFAIL = {
     "async_for_invalid_anext_result_is_a_type_error_from_its_cause": CALLBACK_CONTEXT,
     "async_with_errors_keep_the_native_context": CALLBACK_CONTEXT,
-    "await_errors_and_stop_iteration_conversions": CALLBACK_CONTEXT,
 }
 
 
