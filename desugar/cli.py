@@ -34,6 +34,8 @@ import click
 import desugar
 from desugar.compiler import validate
 from desugar.errors import InternalError, TranslateError
+from desugar.mode import Mode
+from desugar.mode import options as mode_options
 
 EXIT_OK = 0
 EXIT_WOULD_CHANGE = 1
@@ -440,24 +442,24 @@ def _files(n: int) -> str:
     return f"{n} file" if n == 1 else f"{n} files"
 
 
-def _line_map(text: str, name: str, code: str) -> list[int] | None:
+def _line_map(text: str, name: str, code: str, mode: Mode) -> list[int] | None:
     """For each line of ``code``, the line of ``text`` it comes from, if ``code`` is
     the unformatted translation of ``text`` (asked only to place an internal error)."""
     from desugar.compiler import translate_with_lines
 
-    translated = translate_with_lines(text, name)
+    translated = translate_with_lines(text, name, mode=mode)
     if translated is None or translated[0] != code:
         return None
     return translated[1]
 
 
-def _uncompilable(text: str, name: str) -> InternalError | None:
+def _uncompilable(text: str, name: str, mode: Mode) -> InternalError | None:
     """After translating with black failed: the located error if the translation
     itself does not compile (what black choked on), else None."""
     from desugar.compiler import translate_with_lines
 
     try:
-        translated = translate_with_lines(text, name)
+        translated = translate_with_lines(text, name, mode=mode)
         if translated is not None:
             code, lines = translated
             validate.check_output(code, text, name, lambda: lines)
@@ -528,12 +530,6 @@ def _is_input(
 # The translate command
 
 
-def _style_names() -> list[str]:
-    from desugar.hook import style_names
-
-    return style_names()
-
-
 @main.command("translate")
 # readable=False: an unreadable input is reported as any file that cannot be
 # read is, inside a directory or not (exit 123), not as a usage error (2).
@@ -568,22 +564,7 @@ def _style_names() -> list[str]:
     is_flag=True,
     help="Do not run black over the translated code.",
 )
-@click.option(
-    "--style",
-    type=click.Choice(_style_names()),
-    default=None,
-    help="Output style: poll (the default, chosen by measurement) or hir (the seed article's HIR).",
-)
-@click.option(
-    "--lowering",
-    type=click.Choice(["poll", "callback", "callback-async-stacks"]),
-    default=None,
-    help=(
-        "The async model: poll (the default: Rust's, every async caller below its callee), "
-        "callback (JavaScript's promise trampoline: only the youngest frame on the stack) or "
-        "callback-async-stacks (callback, capturing the async stack at each await)."
-    ),
-)
+@mode_options()
 @click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
 @click.option(
     "-v",
@@ -600,14 +581,11 @@ def translate_command(
     check: bool,
     diff: bool,
     no_format: bool,
-    style: str | None,
-    lowering: str | None,
+    mode: Mode,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Translate files (the default command)."""
-    if style is not None and lowering not in (None, "poll"):
-        raise click.UsageError(f"--style spells the poll lowering; it does not apply to --lowering {lowering}.")
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose cannot be combined.")
     if in_place and output is not None:
@@ -704,8 +682,7 @@ def translate_command(
             decoded = decode(_read_bytes(source), source.name)
             try:
                 new_text = desugar.translate(
-                    decoded.text, source.name, format=not no_format,
-                    **{k: v for k, v in (("style", style), ("lowering", lowering)) if v is not None},
+                    decoded.text, source.name, format=not no_format, mode=mode
                 )
             except TranslateError as exc:
                 if exc.filename != source.name or not exc.source_line:
@@ -714,7 +691,7 @@ def translate_command(
                 failed += 1
                 continue
             except Exception as exc:  # noqa: BLE001 - any other exception is our bug
-                located = _uncompilable(decoded.text, source.name) if not no_format else None
+                located = _uncompilable(decoded.text, source.name, mode) if not no_format else None
                 _err(internal_error_message(located or exc, source.name))
                 if verbose:
                     _err("".join(traceback.format_exception(exc)).rstrip())
@@ -727,7 +704,7 @@ def translate_command(
                         new_text,
                         decoded.text,
                         source.name,
-                        lambda: _line_map(decoded.text, source.name, new_text),
+                        lambda: _line_map(decoded.text, source.name, new_text, mode),
                     )
                 except InternalError as exc:
                     _err(internal_error_message(exc, source.name))

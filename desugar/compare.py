@@ -46,7 +46,9 @@ from typing import Sequence
 
 import click
 
-COLUMNS = ("native", "poll", "callback", "callback-async-stacks")
+from desugar.mode import LOWERINGS, NATIVE, Mode
+
+COLUMNS = (NATIVE, *LOWERINGS)
 
 AWAIT_HEAVY = '''\
 """The await-heavy benchmark of bench/run.py: awaits 12 deep, 20000 rounds, nothing suspends."""
@@ -133,13 +135,14 @@ def _worker(mode: str, lowering: str, script: str, out: str, args: list[str] | N
     sys.argv = [script, *(args or [])]
     with open(path, "rb") as file:
         source = file.read()
-    if lowering == "native":
+    if lowering == NATIVE:
         code = compile(source, path, "exec", dont_inherit=True)
     else:
         from desugar import hook
 
-        hook.install([], [directory], lowering=lowering)
-        code = hook.translated_code(source, path, hook.strategy(lowering, None))
+        translated_in = Mode(lowering)
+        hook.install([], [directory], mode=translated_in)
+        code = hook.translated_code(source, path, mode=translated_in)
         if code is None:
             code = compile(source, path, "exec", dont_inherit=True)
     from desugar.runtime import _awaitee, _callback

@@ -33,6 +33,8 @@ from typing import Any, Callable, NamedTuple, Sequence
 import click
 
 from desugar import run
+from desugar.mode import Mode
+from desugar.mode import options as mode_options
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _RUNTIME_DIR = os.path.join(_PACKAGE_DIR, "runtime")
@@ -737,13 +739,7 @@ def _write(path: str, text: str) -> bool:
 
 @click.command("diagram", context_settings=run.PROGRAM_COMMAND)
 @run.program_options
-@click.option(
-    "--lowering",
-    type=click.Choice(run.LOWERINGS),
-    default="poll",
-    show_default=True,
-    help="How the async code runs: translated to poll loops, to callbacks, or native (not translated).",
-)
+@mode_options(native=True)
 @click.option(
     "-o",
     "--output",
@@ -795,7 +791,7 @@ def _write(path: str, text: str) -> bool:
 def diagram_command(
     as_module: bool,
     include: tuple[str, ...],
-    lowering: str,
+    mode: Mode | None,
     output: str | None,
     svg: str | None,
     quantum: int,
@@ -818,9 +814,9 @@ def diagram_command(
     def run_program() -> None:
         nonlocal status
         if as_module:
-            status = run.run_module(target, args, include, lowering)
+            status = run.run_module(target, args, include, mode=mode)
         else:
-            status = run.run_script(target, args, include, lowering)
+            status = run.run_script(target, args, include, mode=mode)
 
     recorder = Recorder()
     columns, exit_ = record(run_program, recorder)

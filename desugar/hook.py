@@ -14,7 +14,7 @@ own tag::
 
         4 bytes   b"DSG\\x02"
         4 bytes   importlib.util.MAGIC_NUMBER (the interpreter's bytecode)
-        8 bytes   hash of desugar's version, the compiler's files and the options
+        8 bytes   the settings' hash: `cache_key` of the mode
         8 bytes   hash of the source bytes
        32 bytes   the source's size, mtime, ctime and inode when it was hashed
         8 bytes   when that was (nanoseconds since the epoch)
@@ -61,8 +61,7 @@ from importlib.util import MAGIC_NUMBER, cache_from_source, decode_source, sourc
 from types import CodeType, ModuleType
 
 import desugar
-from desugar.strategies import LOWERINGS, style_names
-from desugar.strategies import strategy as _strategy
+from desugar.mode import DEFAULT, Mode, resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
@@ -98,7 +97,6 @@ _NO_STAT = bytes(40)  # no stat, checked at the epoch: the entry is always check
 _MASK = (1 << 64) - 1
 
 _DESUGAR_DIR = os.path.dirname(os.path.abspath(__file__))
-_COMPILER_DIR = os.path.join(_DESUGAR_DIR, "compiler")
 _THIRD_PARTY_DIRS = ("site-packages", "dist-packages")
 
 
@@ -158,9 +156,9 @@ class DesugarFinder:
         self,
         packages: Iterable[str] = (),
         paths: Iterable[str | os.PathLike[str]] = (),
-        style: str | None = None,
+        mode: Mode = DEFAULT,
     ) -> None:
-        self.style = style  # the output style (None: the default)
+        self.mode = mode  # what the code is translated in
         self.packages = tuple(p for p in packages if not _is_desugar(p))
         self._prefixes = tuple(p + "." for p in self.packages)
         dirs: list[str] = []
@@ -245,7 +243,7 @@ class DesugarFinder:
         if not named and not self._in_paths(origin):
             return None
         loader = DesugarLoader(fullname, origin)
-        loader.style = self.style
+        loader.mode = self.mode
         spec.loader = loader
         return spec
 
@@ -267,41 +265,71 @@ class DesugarFinder:
 # The loader and its cache
 
 
-_settings_hashes: dict[str | None, bytes] = {}
+SHAPING = ("compiler", "mode.py", "hook.py", os.path.join("runtime", "_awaitee.py"))
+"""What shapes the cached code, relative to desugar's directory (a directory: all of it).
+
+The compiler, the `Mode` it is given, and the code-flag rewrite
+(`flag_coroutines`, in this module, with the runtime's `as_coroutine_code`).
+"""
+
+_fingerprints: dict[tuple[str, ...], str] = {}
+_keys: dict[Mode, bytes] = {}
 
 
-def compiler_version() -> str:
-    """desugar's version and a fingerprint of the compiler's files (so edits invalidate the cache)."""
-    parts = [desugar.__version__]
-    try:
-        for directory, subdirs, names in os.walk(_COMPILER_DIR):  # (its packages too)
+def fingerprint(paths: tuple[str, ...] = SHAPING) -> str:
+    """Each ``.py`` file of ``paths`` (relative to desugar's directory; directories recursively)
+    with its size and mtime: an edit to any of them changes it."""
+    known = _fingerprints.get(paths)
+    if known is None:
+        parts = []
+        for path in _python_files(paths):
+            try:
+                st = os.stat(path)
+                stamp = f"{st.st_size}:{st.st_mtime_ns}"
+            except OSError:
+                stamp = "missing"
+            parts.append(f"{os.path.relpath(path, _DESUGAR_DIR)}:{stamp}")
+        known = _fingerprints[paths] = " ".join(parts)
+    return known
+
+
+def _python_files(paths: tuple[str, ...]) -> list[str]:
+    files = []
+    for relative in paths:
+        top = os.path.join(_DESUGAR_DIR, relative)
+        if not os.path.isdir(top):
+            files.append(top)
+            continue
+        for directory, subdirs, names in os.walk(top):
             subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
-            for name in sorted(names):
-                if name.endswith(".py"):
-                    path = os.path.join(directory, name)
-                    st = os.stat(path)
-                    parts.append(f"{os.path.relpath(path, _COMPILER_DIR)}:{st.st_size}:{st.st_mtime_ns}")
-    except OSError:
-        pass
-    return " ".join(parts)
+            files += [os.path.join(directory, n) for n in sorted(names) if n.endswith(".py")]
+    return files
 
 
-def _settings(style: str | None = None) -> bytes:
-    """The hash of everything but the source that the compiled code depends on."""
-    settings = _settings_hashes.get(style)
-    if settings is None:
-        text = f"desugar {compiler_version()}; optimize {sys.flags.optimize}; style {style or 'default'}"
-        settings = _settings_hashes[style] = source_hash(text.encode("utf-8"))
-    return settings
+def cache_key(mode: Mode = DEFAULT) -> bytes:
+    """The hash of everything but the source that cached code depends on.
+
+    ``mode`` (`Mode.get_cache_key`), desugar's version, the `fingerprint` of
+    the modules that shape the code, and the interpreter's bytecode (its magic
+    number) and optimize level (``-O`` strips asserts).
+    """
+    key = _keys.get(mode)
+    if key is None:
+        text = (
+            f"desugar {desugar.__version__}; mode {mode.get_cache_key() or 'default'}; "
+            f"{fingerprint()}; magic {MAGIC_NUMBER.hex()}; optimize {sys.flags.optimize}"
+        )
+        key = _keys[mode] = source_hash(text.encode("utf-8"))
+    return key
 
 
-def cache_path(source_path: str, style: str | None = None) -> str | None:
-    """Where the translated code of ``source_path`` is cached (None: nowhere).
+def cache_path(source_path: str, mode: Mode = DEFAULT) -> str | None:
+    """Where the translated code of ``source_path`` is cached in ``mode`` (None: nowhere).
 
     ``importlib.util.cache_from_source`` gives the directory (``__pycache__``
     or below ``sys.pycache_prefix``) and CPython's name, to which desugar's tag
     is added: ``mod.cpython-311.pyc`` -> ``mod.cpython-311.desugar-0.1.0.pyc``
-    (``...desugar-0.1.0.hir.pyc`` in the ``hir`` style).
+    (``...desugar-0.1.0.hir.pyc`` in the ``hir`` style: `Mode.get_cache_key`).
     Without a ``pycache_prefix`` (the name then depends on nothing but the
     path), it is asked once per directory, and the rest is the file's name.
     """
@@ -313,29 +341,30 @@ def cache_path(source_path: str, style: str | None = None) -> str | None:
         and sys.pycache_prefix is None
         and not (os.altsep and os.altsep in tail)
     ):
-        return _cache_path(source_path, style)
-    known = _cache_dirs.get((head, style))
+        return _cache_path(source_path, mode)
+    known = _cache_dirs.get((head, mode))
     if known is None:
-        probe = _cache_path(head + sep + "_.py", style)
+        probe = _cache_path(head + sep + "_.py", mode)
         if probe is None:
             return None
         directory, sep, name = probe.rpartition(os.sep)
         if not name.startswith("_."):
-            return _cache_path(source_path, style)
-        known = _cache_dirs[head, style] = (directory + sep, name[1:])
+            return _cache_path(source_path, mode)
+        known = _cache_dirs[head, mode] = (directory + sep, name[1:])
     return known[0] + tail[:-3] + known[1]
 
 
-#: (Source directory, style) -> its cache directory (with a separator) and the end of a cache name.
-_cache_dirs: dict[tuple[str, str | None], tuple[str, str]] = {}
+#: (Source directory, mode) -> its cache directory (with a separator) and the end of a cache name.
+_cache_dirs: dict[tuple[str, Mode], tuple[str, str]] = {}
 
 
-def _cache_path(source_path: str, style: str | None) -> str | None:
+def _cache_path(source_path: str, mode: Mode) -> str | None:
     try:
         pyc = cache_from_source(source_path)
     except (NotImplementedError, ValueError):  # no cache_tag, or an odd path
         return None
-    tag = "" if style is None else f".{style}"
+    key = mode.get_cache_key()
+    tag = f".{key}" if key else ""
     return f"{pyc[:-4]}.desugar-{desugar.__version__}{tag}.pyc"
 
 
@@ -367,32 +396,30 @@ def _settled(st: os.stat_result, checked: int) -> bool:
 
 
 def _header(
-    source: bytes, payload: bytes | memoryview, stat: bytes = _NO_STAT, style: str | None = None
+    source: bytes, payload: bytes | memoryview, stat: bytes = _NO_STAT, mode: Mode = DEFAULT
 ) -> bytes:
     return (
-        CACHE_MAGIC
-        + MAGIC_NUMBER
-        + _settings(style)
+        _header_prefix(mode)
         + source_hash(source)
         + stat
         + zlib.crc32(payload).to_bytes(4, "little")
     )
 
 
-def _read_entry(pyc: str, style: str | None = None) -> bytes | None:
+def _read_entry(pyc: str, mode: Mode = DEFAULT) -> bytes | None:
     """The entry's bytes if it is one of ours for these settings (its header's prefix matches)."""
     try:
         with FileIO(pyc, "r") as file:  # as CPython reads its pycs: no buffering layer
             data = file.readall()
     except OSError:
         return None
-    if len(data) <= _HEADER_SIZE or data[_PREFIX] != _header_prefix(style):
+    if len(data) <= _HEADER_SIZE or data[_PREFIX] != _header_prefix(mode):
         return None
     return data
 
 
-def _header_prefix(style: str | None = None) -> bytes:
-    return CACHE_MAGIC + MAGIC_NUMBER + _settings(style)
+def _header_prefix(mode: Mode = DEFAULT) -> bytes:
+    return CACHE_MAGIC + MAGIC_NUMBER + cache_key(mode)
 
 
 def _entry_code(data: bytes) -> CodeType | None:
@@ -407,21 +434,13 @@ def _entry_code(data: bytes) -> CodeType | None:
     return code if isinstance(code, CodeType) else None
 
 
-def read_cache(pyc: str, source: bytes, style: str | None = None) -> CodeType | None:
-    """The cached code for ``source``, or None when the entry is missing, stale or damaged."""
-    data = _read_entry(pyc, style)
-    if data is None or data[_SOURCE_HASH] != source_hash(source):
-        return None
-    return _entry_code(data)
-
-
 def write_cache(
     pyc: str,
     source: bytes,
     code: CodeType,
     st: os.stat_result | None = None,
     checked: int = 0,
-    style: str | None = None,
+    mode: Mode = DEFAULT,
 ) -> bool:
     """Write the entry atomically (``{pyc}.{pid}``, then ``os.replace``); False if it failed.
 
@@ -429,7 +448,7 @@ def write_cache(
     before ``source`` was read; without it the entry is always checked by hash.
     """
     payload = marshal.dumps(code)
-    header = _header(source, payload, _checked_stat(st, checked), style)
+    header = _header(source, payload, _checked_stat(st, checked), mode)
     return write_atomically(pyc, header + payload)
 
 
@@ -456,9 +475,9 @@ def _could_be_async(source: bytes) -> bool:
 
 
 def translated_code(
-    source: bytes | None, source_path: str, style: str | None = None
+    source: bytes | None, source_path: str, *, mode: Mode = DEFAULT
 ) -> CodeType | None:
-    """Translated code for a module (in ``style``), from the cache or the compiler.
+    """Translated code for a module (in ``mode``), from the cache or the compiler.
 
     ``source`` is the module's bytes; None means the file at ``source_path``,
     read only if the cache entry's stat does not vouch for it (as the loader
@@ -476,8 +495,8 @@ def translated_code(
             source = _read(source_path)  # raises as CPython's loader does
     elif not _could_be_async(source):
         return None
-    pyc = cache_path(source_path, style)
-    data = _read_entry(pyc, style) if pyc is not None else None
+    pyc = cache_path(source_path, mode)
+    data = _read_entry(pyc, mode) if pyc is not None else None
     if data is not None:
         assert pyc is not None
         if st is not None and _vouched(data, st):
@@ -494,17 +513,13 @@ def translated_code(
         source = _read(source_path)
     if not _could_be_async(source):
         return None
-    code = _compile(source, source_path, style)
-    if style in _ASYNC_FN_STYLES:
+    code = _compile(source, source_path, mode)
+    if mode.async_fn:
         code = flag_coroutines(code, source)
     stats.translations += 1
     if pyc is not None and not sys.dont_write_bytecode:
-        write_cache(pyc, source, code, st, checked, style)
+        write_cache(pyc, source, code, st, checked, mode)
     return code
-
-
-_ASYNC_FN_STYLES = (None, "poll", "hir")
-"""The styles whose ``async def`` becomes a generator function decorated ``@_ds_rt.async_fn``."""
 
 
 def _vouched(data: bytes, st: os.stat_result) -> bool:
@@ -635,7 +650,7 @@ def _scope(code: CodeType, scope: tuple[str, ...]) -> tuple[str, ...]:
     return scope if code.co_name.startswith("<") else (*scope, code.co_name)
 
 
-def _compile(source: bytes, source_path: str, style: str | None = None) -> CodeType:
+def _compile(source: bytes, source_path: str, mode: Mode = DEFAULT) -> CodeType:
     """Translate and compile; errors as CPython gives them, with nothing chained to them.
 
     Source that CPython rejects (invalid UTF-8, a bad coding cookie, a syntax
@@ -663,7 +678,7 @@ def _compile(source: bytes, source_path: str, style: str | None = None) -> CodeT
             assert failure is not None
             raise failure
     try:
-        return compile_module(text, source_path, style)
+        return compile_module(text, source_path, mode=mode)
     except desugar.TranslateError as error:
         failure = error
     except (SyntaxError, ValueError) as error:  # from compiling the translation
@@ -672,7 +687,7 @@ def _compile(source: bytes, source_path: str, style: str | None = None) -> CodeT
     if native is not None:
         raise native.with_traceback(None)
     if not isinstance(failure, desugar.TranslateError):
-        failure = _uncompilable(failure, text, source_path)
+        failure = _uncompilable(failure, text, source_path, mode)
     raise failure
 
 
@@ -694,13 +709,13 @@ def _decode_replacing(source: bytes) -> str | None:
     return io.IncrementalNewlineDecoder(None, True).decode(text, final=True)
 
 
-def _uncompilable(error: BaseException, text: str, source_path: str) -> BaseException:
+def _uncompilable(error: BaseException, text: str, source_path: str, mode: Mode) -> BaseException:
     """The `InternalError` for a translation that did not compile, at the input's line."""
     from desugar.compiler import translate_with_lines
     from desugar.compiler.validate import uncompilable
 
     try:
-        translated = translate_with_lines(text, source_path)
+        translated = translate_with_lines(text, source_path, mode=mode)
     except Exception:  # noqa: BLE001 - it translated a moment ago; the map only helps the message
         translated = None
     code, lines = translated if translated is not None else ("", None)
@@ -727,11 +742,11 @@ def _fix_co_filename(code: CodeType, source_path: str) -> None:
 class DesugarLoader(SourceFileLoader):
     """A source file loader whose code is translated (see `translated_code`)."""
 
-    style: str | None = None  # the output style (None: the default)
+    mode: Mode = DEFAULT  # what the code is translated in
 
     def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
         source_path = self.get_filename(fullname)
-        code = translated_code(None, source_path, self.style)
+        code = translated_code(None, source_path, mode=self.mode)
         if code is None:  # nothing async: CPython's own pyc and compile
             return super().get_code(fullname)  # type: ignore[return-value]
         return code
@@ -766,23 +781,18 @@ class Handle:
         return f"<desugar.hook.Handle {state} {self.finder!r}>"
 
 
-def strategy(lowering: str | None, style: str | None) -> str | None:
-    """`desugar.strategies.strategy`, with the style's name checked too (ValueError)."""
-    if style is not None and style not in style_names():
-        raise ValueError(f"unknown style {style!r}: the styles are {', '.join(style_names())}")
-    return _strategy(lowering, style)
-
-
 def install(
     packages: Iterable[str] = (),
     paths: Iterable[str | os.PathLike[str]] = (),
+    *,
+    mode: Mode | None = None,
     style: str | None = None,
     lowering: str | None = None,
 ) -> Handle:
     """Translate, from now on, the modules of ``packages`` and the files below ``paths``.
 
-    ``style`` is the output style and ``lowering`` the lowering (see
-    `desugar.translate`); each (lowering, style) has its own cache entries.
+    ``mode`` is what they are translated in (or ``lowering`` and ``style``: see
+    `desugar.translate`); each mode has its own cache entries.
 
     The finder goes to the front of ``sys.meta_path``. Modules it would have
     translated that are imported already get an `ImportedBeforeHookWarning`:
@@ -792,7 +802,7 @@ def install(
         packages = [packages]
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    finder = DesugarFinder(packages, paths, strategy(lowering, style))
+    finder = DesugarFinder(packages, paths, resolve(mode, lowering=lowering, style=style))
     sys.meta_path.insert(0, finder)
     _warn_imported(finder)
     return Handle(finder)

@@ -3,6 +3,7 @@
 Usage::
 
     pytest -p desugar.pytest_plugin --desugar PKG [--desugar PKG2] [--desugar-path DIR]
+        [--desugar-lowering L] [--desugar-style S]
 
 The named packages and directories are translated on import by
 `desugar.hook.install`. Test files and ``conftest.py`` files are imported by
@@ -67,6 +68,7 @@ from typing import Any, Sequence
 import pytest
 
 import desugar
+from desugar.mode import LOWERINGS, STYLES, Mode, ModeError
 
 __all__ = ["pytest_addoption", "pytest_load_initial_conftests", "pytest_configure"]
 
@@ -94,6 +96,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         dest="desugar_paths",
         help="translate the modules under DIR on import (repeatable)",
+    )
+    group.addoption(
+        "--desugar-lowering",
+        default=None,
+        metavar="L",
+        dest="desugar_lowering",
+        help=f"the lowering to translate to: {', '.join(LOWERINGS)} (see desugar --help)",
+    )
+    group.addoption(
+        "--desugar-style",
+        default=None,
+        metavar="S",
+        dest="desugar_style",
+        help=f"the poll lowering's output style: {', '.join(STYLES)} (see desugar --help)",
     )
 
 
@@ -131,8 +147,12 @@ def _start(config: pytest.Config, *, early: bool) -> None:
     paths = list(getattr(options, "desugar_paths", None) or [])
     if not packages and not paths:
         return
+    try:
+        mode = Mode(getattr(options, "desugar_lowering", None), getattr(options, "desugar_style", None))
+    except ModeError as error:
+        raise pytest.UsageError(str(error)) from None
     base = config.invocation_params.dir
-    state = _Desugar(config, packages, [(base / p).resolve() for p in paths])
+    state = _Desugar(config, packages, [(base / p).resolve() for p in paths], mode)
     config.stash[_STATE] = state
     config.add_cleanup(state.stop)
     # Early (before the first conftest.py), only plugins and what they imported can be
@@ -155,15 +175,18 @@ def _start(config: pytest.Config, *, early: bool) -> None:
 class _Desugar:
     """The plugin's state for one pytest `Config`."""
 
-    def __init__(self, config: pytest.Config, packages: list[str], paths: list[Path]) -> None:
+    def __init__(
+        self, config: pytest.Config, packages: list[str], paths: list[Path], mode: Mode
+    ) -> None:
         self.config = config
+        self.mode = mode  # what the code is translated in
         self.packages = packages
         self.paths = paths
         self.session: pytest.Session | None = None
         self.handle: Any = None
         self.rewriter: Any = None  # pytest's AssertionRewritingHook, if assertions are rewritten
         self.finder: _TestFileFinder | None = None
-        self.mode = "plain"
+        self.asserts = "plain"
         try:
             self.fnpats: list[str] = list(config.getini("python_files"))
         except ValueError:
@@ -177,11 +200,13 @@ class _Desugar:
         from desugar import hook  # the import hook for the packages and paths
 
         evicted = self.evict(hook) if reimport else []
-        self.handle = hook.install(packages=self.packages, paths=[str(p) for p in self.paths])
+        self.handle = hook.install(
+            packages=self.packages, paths=[str(p) for p in self.paths], mode=self.mode
+        )
         self.hide_runtime_frames()
         self.rewriter = _assertion_rewriter(self.config)
         if self.rewriter is not None:
-            self.mode = "rewrite"
+            self.asserts = "rewrite"
             original = self.rewriter.exec_module  # a bound method of pytest's hook
 
             def exec_module(module: ModuleType) -> None:
@@ -286,7 +311,7 @@ class _Desugar:
         what = ", ".join([*self.packages, *map(str, self.paths)])
         asserts = (
             "asserts rewritten by pytest"
-            if self.mode == "rewrite"
+            if self.asserts == "rewrite"
             else "plain asserts (pytest does not rewrite them: --assert=plain)"
         )
         return f"desugar: translating {what} and test files using async ({asserts})"
@@ -360,7 +385,7 @@ class _Desugar:
         text = importlib.util.decode_source(source)
         failure: desugar.TranslateError | None = None
         try:
-            translated = translate_with_lines(text, filename)
+            translated = translate_with_lines(text, filename, mode=self.mode)
         except desugar.TranslateError as error:
             failure = error
         if failure is not None:
@@ -409,6 +434,7 @@ class _Desugar:
         key = self._key.get(rewrite)
         if key is None:
             digest = hashlib.sha256(_compiler_fingerprint())
+            digest.update(self.mode.get_cache_key().encode())
             if rewrite:
                 digest.update(b"rewrite")
                 digest.update(repr(self.config.getini("enable_assertion_pass_hook")).encode())

@@ -43,6 +43,8 @@ import click
 
 from desugar import backtrace, hook
 from desugar.errors import InternalError, TranslateError
+from desugar.mode import DEFAULT, Mode
+from desugar.mode import options as mode_options
 
 #: What python exits with when it cannot open the script.
 EXIT_CANNOT_OPEN = 2
@@ -51,33 +53,25 @@ EXIT_HUNG = 124
 #: Seconds after ``--dump-on-hang``'s deadline at which faulthandler takes over.
 HANG_GRACE = 2.0
 
-#: How the program's async code runs: one of the compiler's lowerings
-#: (``"poll"``, ``"callback"``, ``"callback-async-stacks"``: translated on
-#: import), or ``"native"``, CPython's own (not translated). `_install` and
-#: `_main_code` hand it on to the hook; a new lowering of the compiler (see
-#: `desugar.compiler.styles`) appears here through `hook.LOWERINGS`.
-LOWERINGS = (*hook.LOWERINGS, "native")
-
-
 def run_script(
     script: str,
     args: Sequence[str],
     include: Sequence[str] = (),
-    lowering: str = "poll",
+    *,
+    mode: Mode | None = DEFAULT,
     starting: Callable[[], object] = lambda: None,
-    style: str | None = None,
 ) -> int:
     """Run ``script`` (a file, or a directory with ``__main__.py``) with ``args``; the exit status.
 
-    ``lowering`` is one of `LOWERINGS`, ``style`` the output style (None: the
-    default). ``starting`` is called as the program starts (after its script
-    is compiled).
+    Its async code is translated in ``mode`` as it is imported (None: it runs
+    natively). ``starting`` is called as the program starts (after its
+    script is compiled).
     """
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     if os.path.isdir(path):
         _set_path0(path)
-        _install(include, [path], lowering, style)
+        _install(include, [path], mode)
         backtrace.track_tasks()
         starting()
         return _guarded(lambda: runpy.run_path(path, run_name="__main__"))
@@ -91,10 +85,10 @@ def run_script(
         return EXIT_CANNOT_OPEN
     directory = os.path.dirname(os.path.realpath(path))
     _set_path0(directory)
-    _install(include, [directory], lowering, style)
+    _install(include, [directory], mode)
     backtrace.track_tasks()
     try:
-        code = _main_code(source, path, lowering, style)
+        code = _main_code(source, path, mode)
     except TranslateError as error:
         _err(str(error))
         return 1
@@ -122,19 +116,19 @@ def run_module(
     module: str,
     args: Sequence[str],
     include: Sequence[str] = (),
-    lowering: str = "poll",
+    *,
+    mode: Mode | None = DEFAULT,
     starting: Callable[[], object] = lambda: None,
-    style: str | None = None,
 ) -> int:
     """Run ``module`` as ``python -m`` does, with ``args``; the exit status.
 
-    ``lowering`` is one of `LOWERINGS`, ``style`` the output style (None: the
-    default). ``starting`` is called before the module is looked up and run.
+    ``mode`` is as for `run_script`. ``starting`` is called before the module
+    is looked up and run.
     """
     cwd = os.getcwd()
     sys.argv = [module, *args]  # runpy sets sys.argv[0] to the module's file
     _set_path0(cwd)
-    _install([module.partition(".")[0], *include], [cwd], lowering, style)
+    _install([module.partition(".")[0], *include], [cwd], mode)
     backtrace.track_tasks()
     starting()
     return _guarded(
@@ -142,25 +136,15 @@ def run_module(
     )
 
 
-def _install(
-    packages: Sequence[str], paths: Sequence[str], lowering: str, style: str | None = None
-) -> None:
+def _install(packages: Sequence[str], paths: Sequence[str], mode: Mode | None) -> None:
     """Translate the program's modules as they are imported (not when running natively)."""
-    if lowering not in LOWERINGS:
-        raise ValueError(f"unknown lowering {lowering!r}; expected one of {', '.join(LOWERINGS)}")
-    if lowering != "native":
-        hook.install(packages, paths, style, lowering)
+    if mode is not None:
+        hook.install(packages, paths, mode=mode)
 
 
-def _main_code(
-    source: bytes, path: str, lowering: str, style: str | None = None
-) -> types.CodeType:
+def _main_code(source: bytes, path: str, mode: Mode | None) -> types.CodeType:
     """The main script's code: translated (through the hook's cache), or compiled natively."""
-    code = (
-        hook.translated_code(source, path, hook.strategy(lowering, style))
-        if lowering != "native"
-        else None
-    )
+    code = hook.translated_code(source, path, mode=mode) if mode is not None else None
     if code is None:
         code = compile(source, path, "exec", dont_inherit=True)
     return code
@@ -401,23 +385,7 @@ def program_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.command("run", context_settings=PROGRAM_COMMAND)
 @program_options
-@click.option(
-    "--style",
-    type=click.Choice(hook.style_names()),
-    default=None,
-    help="Output style of the poll lowering: poll (the default) or hir (the seed article's HIR).",
-)
-@click.option(
-    "--lowering",
-    type=click.Choice(LOWERINGS),
-    default="poll",
-    help=(
-        "The async model: poll (the default: every async caller below its callee), callback "
-        "(a promise trampoline: only the youngest frame on the stack), callback-async-stacks "
-        "(callback, capturing the async stack at each await) or native (not translated: "
-        "CPython's own)."
-    ),
-)
+@mode_options(native=True)
 @click.option(
     "--dump-on",
     "dump_on",
@@ -440,8 +408,7 @@ def program_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def run_command(
     as_module: bool,
     include: tuple[str, ...],
-    style: str | None,
-    lowering: str,
+    mode: Mode | None,
     dump_on: list[signal.Signals],
     dump_on_hang_seconds: float | None,
     target: str,
@@ -460,14 +427,6 @@ def run_command(
     asyncio loop or trio run of the main thread: what it awaits and its await
     chain, innermost frame first, tasks nested under the tasks awaiting them.
     """
-    try:
-        if lowering == "native":
-            if style is not None:
-                raise ValueError(f"a style ({style!r}) spells the poll lowering; native runs untranslated")
-        else:
-            hook.strategy(lowering, style)
-    except ValueError as error:  # (a style with a lowering it does not spell)
-        raise click.UsageError(str(error)) from None
     dump_on_signals(dump_on)
     atexit.register(die_by_sigint_if_interrupted)  # (first: it runs after the program's handlers)
     hang = dump_on_hang_seconds
@@ -477,7 +436,7 @@ def run_command(
             dump_on_hang(hang)
 
     if as_module:
-        status = run_module(target, args, include, lowering, starting, style)
+        status = run_module(target, args, include, mode=mode, starting=starting)
     else:
-        status = run_script(target, args, include, lowering, starting, style)
+        status = run_script(target, args, include, mode=mode, starting=starting)
     sys.exit(status)  # (after a KeyboardInterrupt, die_by_sigint_if_interrupted ends it)

@@ -290,7 +290,7 @@ def test_diff_with_check_exits_1_when_there_are_changes() -> None:
 
 def test_diff_marks_a_missing_final_newline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        desugar, "translate", lambda source, filename, format=True, style=None: "y = 2"
+        desugar, "translate", lambda source, filename, format=True, mode=None: "y = 2"
     )
     write("a.py", "x = 1")
     result = invoke(["--diff", "a.py"])
@@ -314,21 +314,23 @@ def test_no_format_passes_format_false_to_translate(
 ) -> None:
     calls = []
 
-    def fake(source: str, filename: str = "<string>", *, format: bool = True, style: str | None = None) -> str:
-        calls.append((source, filename, format, style))
+    def fake(
+        source: str, filename: str = "<string>", *, format: bool = True, mode: desugar.Mode | None = None
+    ) -> str:
+        calls.append((source, filename, format, mode))
         return "translated = True\n"
 
     monkeypatch.setattr(desugar, "translate", fake)
     write("a.py", ASYNC_SRC)
     result = invoke(["--no-format", "a.py"])
     assert result.stdout == "translated = True\n"
-    assert calls == [(ASYNC_SRC, "a.py", False, None)]
+    assert calls == [(ASYNC_SRC, "a.py", False, desugar.Mode())]
     invoke(["a.py"])
-    assert calls[-1] == (ASYNC_SRC, "a.py", True, None)
+    assert calls[-1] == (ASYNC_SRC, "a.py", True, desugar.Mode())
     invoke(["--style", "hir", "a.py"])
-    assert calls[-1] == (ASYNC_SRC, "a.py", True, "hir")
+    assert calls[-1] == (ASYNC_SRC, "a.py", True, desugar.Mode(style="hir"))
     bad = invoke(["--style", "nope", "a.py"])
-    assert bad.exit_code == 2 and calls[-1][3] == "hir"
+    assert bad.exit_code == 2 and calls[-1][3] == desugar.Mode(style="hir")
 
 
 def test_verbose_reports_every_file() -> None:
@@ -440,7 +442,7 @@ def test_unwritable_output_is_reported() -> None:
 def test_unexpected_exception_is_reported_as_an_internal_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def boom(source: str, filename: str = "<string>", *, format: bool = True, style: str | None = None) -> str:
+    def boom(source: str, filename: str = "<string>", *, format: bool = True, mode: desugar.Mode | None = None) -> str:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(desugar, "translate", boom)
@@ -462,7 +464,7 @@ def test_compiler_internal_error_is_shown_once_not_wrapped_again(
         "This is a bug in desugar; please report it with the input file."
     )
 
-    def boom(source: str, filename: str = "<string>", *, format: bool = True, style: str | None = None) -> str:
+    def boom(source: str, filename: str = "<string>", *, format: bool = True, mode: desugar.Mode | None = None) -> str:
         raise InternalError(message)
 
     monkeypatch.setattr(desugar, "translate", boom)
@@ -475,7 +477,7 @@ def test_compiler_internal_error_is_shown_once_not_wrapped_again(
 def test_internal_error_traceback_is_shown_with_verbose(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def boom(source: str, filename: str = "<string>", *, format: bool = True, style: str | None = None) -> str:
+    def boom(source: str, filename: str = "<string>", *, format: bool = True, mode: desugar.Mode | None = None) -> str:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(desugar, "translate", boom)

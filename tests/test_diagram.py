@@ -415,7 +415,10 @@ def test_example_figure_under_the_callback_lowering(example: Path) -> None:
 def test_unknown_lowering_is_a_usage_error(tmp_path: Path) -> None:
     result = desugar_diagram(["--lowering", "threads", "x.py"], tmp_path)
     assert result.returncode == 2
-    assert "Invalid value for '--lowering': 'threads' is not one of" in result.stderr
+    assert (
+        "Error: Invalid value for '--lowering': unknown lowering 'threads': "
+        "the lowerings are poll, callback, callback-async-stacks, native\n"
+    ) in result.stderr
 
 
 def test_recording_stops_with_the_program() -> None:

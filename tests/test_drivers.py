@@ -71,7 +71,7 @@ def run(path: Path, *, translated: bool, lowering: str | None = None, ends_only:
     source = path.read_text()
     filename = path.name
     code = (
-        compile_module(source, filename, lowering) if translated
+        compile_module(source, filename, mode=desugar.Mode(lowering)) if translated
         else compile(source, filename, "exec", dont_inherit=True)
     )
     name = path.stem

@@ -46,7 +46,7 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 from desugar.runtime import _awaitee
-from desugar.strategies import LOWERINGS, style_names
+from desugar.mode import LOWERINGS, STYLES
 from support import run
 
 EXAMPLES = int(os.environ.get("DESUGAR_FUZZ_EXAMPLES", "15"))
@@ -63,7 +63,7 @@ SETTINGS = settings(
 KNOWN = settings(SETTINGS, phases=[Phase.explicit, Phase.generate], derandomize=True, database=None)
 
 # (lowering, style): every lowering, and the poll lowering in each of its styles.
-TARGETS = [("poll", style) for style in style_names()] + [(lowering, None) for lowering in LOWERINGS[1:]]
+TARGETS = [("poll", style) for style in STYLES] + [(lowering, None) for lowering in list(LOWERINGS)[1:]]
 
 PRELUDE = '''\
 import gc

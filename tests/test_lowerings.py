@@ -75,7 +75,7 @@ def _load(source: str, lowering: str, name: str = "prog") -> dict:
     from desugar.compiler import compile_module
 
     namespace: dict = {"__name__": name}
-    exec(compile_module(source, f"{name}.py", hook.strategy(lowering, None)), namespace)
+    exec(compile_module(source, f"{name}.py", mode=desugar.Mode(lowering)), namespace)
     return namespace
 
 
@@ -205,7 +205,8 @@ def test_hook_option_and_cache(tmp_path: Path) -> None:
     (tmp_path / "cbmod.py").write_text(
         "async def f():\n    return 1\nasync def g():\n    return await f()\n"
     )
-    assert hook.cache_path(str(tmp_path / "cbmod.py"), "callback") != hook.cache_path(str(tmp_path / "cbmod.py"))
+    callback = desugar.Mode(lowering="callback")
+    assert hook.cache_path(str(tmp_path / "cbmod.py"), callback) != hook.cache_path(str(tmp_path / "cbmod.py"))
     with pytest.raises(ValueError, match="unknown lowering"):
         desugar.install(paths=[tmp_path], lowering="nope")
     sys.path.insert(0, str(tmp_path))
@@ -221,7 +222,7 @@ def test_hook_option_and_cache(tmp_path: Path) -> None:
         handle.uninstall()
         sys.path.remove(str(tmp_path))
         sys.modules.pop("cbmod", None)
-    assert hook._settings("callback") != hook._settings(None)  # the cache keys on the lowering
+    assert hook.cache_key(callback) != hook.cache_key()  # the cache keys on the lowering
 
 
 def test_run_option() -> None:

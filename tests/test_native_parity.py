@@ -19,8 +19,8 @@ import types
 
 import pytest
 
-from desugar import hook
 from desugar.compiler import compile_module
+from desugar.mode import Mode
 from desugar.runtime import _awaitee
 
 PURE = _awaitee.IMPLEMENTATION == "python"
@@ -30,7 +30,7 @@ def run(source: str, lowering: str | None = None, *, translated: bool) -> str:
     """What ``source`` prints (and ``!! Type: message`` if it raises), as a fresh module."""
     source = textwrap.dedent(source)
     code = (
-        compile_module(source, "prog.py", hook.strategy(lowering, None)) if translated
+        compile_module(source, "prog.py", mode=Mode(lowering)) if translated
         else compile(source, "prog.py", "exec", dont_inherit=True)
     )
     module = types.ModuleType("prog")

@@ -17,6 +17,7 @@ from typing import Any, Callable, TypeVar
 
 from desugar.compiler import styles, validate
 from desugar.errors import InternalError, TranslateError
+from desugar.mode import DEFAULT, Mode
 
 
 T = TypeVar("T")
@@ -94,12 +95,11 @@ def needs_translation(source: str) -> bool:
 
 
 def translate_module(
-    source: str, filename: str = "<string>", *, format: bool = True, style: str | None = None
+    source: str, filename: str = "<string>", *, format: bool = True, mode: Mode = DEFAULT
 ) -> str:
-    """Translate a module's source; see `desugar.translate`."""
-    style = styles.check(style)
+    """Translate a module's source in ``mode``; see `desugar.translate`."""
     _parse(source, filename)
-    return with_stack(_translate_module, source, filename, format, style)
+    return with_stack(_translate_module, source, filename, format, mode)
 
 
 def _parse(source: str, filename: str) -> None:
@@ -108,8 +108,8 @@ def _parse(source: str, filename: str) -> None:
     validate.parse_checked(source, filename, tree=False)
 
 
-def _translate_module(source: str, filename: str, format: bool, style: str) -> str:
-    pieces = _translate(source, filename, style=style)
+def _translate_module(source: str, filename: str, format: bool, mode: Mode) -> str:
+    pieces = _translate(source, filename, mode=mode)
     if pieces is None:
         return source
     code = "".join(piece.text for piece in pieces)
@@ -120,7 +120,7 @@ def _translate_module(source: str, filename: str, format: bool, style: str) -> s
 
 
 def translate_with_lines(
-    source: str, filename: str = "<string>", style: str | None = None
+    source: str, filename: str = "<string>", *, mode: Mode = DEFAULT
 ) -> tuple[str, list[int]] | None:
     """The unformatted translation and, for each of its lines, the original line.
 
@@ -128,13 +128,12 @@ def translate_with_lines(
     the line of the original code they stand for (a poll loop, the line of its
     ``await``).
     """
-    style = styles.check(style)
     _parse(source, filename)
-    return with_stack(_translate_with_lines, source, filename, style)
+    return with_stack(_translate_with_lines, source, filename, mode)
 
 
-def _translate_with_lines(source: str, filename: str, style: str) -> tuple[str, list[int]] | None:
-    pieces = _translate(source, filename, with_lines=True, style=style)
+def _translate_with_lines(source: str, filename: str, mode: Mode) -> tuple[str, list[int]] | None:
+    pieces = _translate(source, filename, with_lines=True, mode=mode)
     if pieces is None:
         return None
     lines: list[int] = []
@@ -144,18 +143,17 @@ def _translate_with_lines(source: str, filename: str, style: str) -> tuple[str, 
     return "".join(piece.text for piece in pieces), lines
 
 
-def compile_module(source: str, filename: str, style: str | None = None) -> CodeType:
+def compile_module(source: str, filename: str, *, mode: Mode = DEFAULT) -> CodeType:
     """Compile ``source`` translated, with the original line numbers (for the import hook).
 
     A module with nothing to translate is compiled as it is.
     """
-    style = styles.check(style)
     _parse(source, filename)
-    return with_stack(_compile_module, source, filename, style)
+    return with_stack(_compile_module, source, filename, mode)
 
 
-def _compile_module(source: str, filename: str, style: str) -> CodeType:
-    translated = _translate_with_lines(source, filename, style)
+def _compile_module(source: str, filename: str, mode: Mode) -> CodeType:
+    translated = _translate_with_lines(source, filename, mode)
     if translated is None:
         return compile(source, filename, "exec", dont_inherit=True)
     from desugar.compiler.lines import renumber
@@ -178,7 +176,7 @@ class Piece:
 
 
 def _translate(
-    source: str, filename: str, *, with_lines: bool = False, style: str | None = None
+    source: str, filename: str, *, with_lines: bool = False, mode: Mode = DEFAULT
 ) -> list[Piece] | None:
     """The translation, piece by piece (its text is theirs joined), or None if nothing changes.
 
@@ -207,7 +205,7 @@ def _translate(
         indent = default_indent(tree, source)
         lines = iter(list(async_def_lines(tree)))
         del tree  # only the libcst tree of one segment at a time is alive below
-        chosen = styles.get(style)
+        chosen = styles.get(mode)
         walker = StatementWalker(
             lambda node: lower_async_def(node, next(lines), filename, source, chosen)
         )

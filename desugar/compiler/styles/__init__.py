@@ -3,38 +3,34 @@
 The lowering (`desugar.compiler.lowering`) decides where each ``await`` is
 evaluated (after the operands before it, into temporaries) and where its value
 goes; a style decides what the await itself is spelled as, and what an
-``async def`` becomes around its lowered body. A style is a module of this
-package that defines ``STYLE``, an instance of a `Style` subclass; `get` finds
-it by the module's name, so a new lowering is one new module:
+``async def`` becomes around its lowered body. A style is an instance of a
+`Style` subclass in a module of this package; `get` finds the one a
+`desugar.mode.Mode` names (its row in `desugar.mode.LOWERINGS` or
+`desugar.mode.STYLES`), so a new lowering or style is one row there and one
+module here:
 
 * ``poll`` (the default): the poll loop ``for _ds_poll in _ds_awaitee:
   yield from _ds_awaitee``, chosen by measurement (``bench/run.py``);
 * ``hir``: the seed article's HIR dump, line by line: ``Pin.new_unchecked``,
-  a ``while True`` loop and a ``match`` on each poll's result.
+  a ``while True`` loop and a ``match`` on each poll's result;
+* ``callback``: the ``callback`` and ``callback-async-stacks`` lowerings
+  (JavaScript's model, without and with async stacks).
 
-Those two spell the ``poll`` *lowering* (the seed article's Rust model). The
-other lowerings (``--lowering``, `LOWERINGS`) have a module each too, which
-may give several (``STYLES``, by name): ``callback`` gives ``callback`` and
-``callback-async-stacks`` (JavaScript's model, without and with async
-stacks). Inside the compiler one name says both: a style's name for the poll
-lowering, the lowering's name for the others (`strategy`).
+The first two spell the ``poll`` *lowering* (the seed article's Rust model).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # (this package is imported to check a style's name: libcst only when lowering)
+from desugar.mode import DEFAULT, Mode
+
+if TYPE_CHECKING:  # (libcst only when lowering)
     import libcst as cst
 
     from desugar.compiler.lowering.function import FunctionLowering
 
     Stmts = list[cst.BaseStatement]
-
-from desugar.strategies import DEFAULT_STYLE as DEFAULT
-from desugar.strategies import LOWERINGS as LOWERINGS
-from desugar.strategies import strategy as strategy
-from desugar.strategies import style_names
 
 
 class AwaitSite:
@@ -98,31 +94,15 @@ class Style:
         return stmts
 
 
-_loaded: dict[str, Style] = {}
+_loaded: dict[Mode, Style] = {}
 
 
-def names() -> list[str]:
-    """The styles there are (the modules of this package), the default first."""
-    return style_names()
-
-
-def check(name: str | None) -> str:
-    """``name`` (None: the default) if there is a style of that name; else ValueError."""
-    name = name or DEFAULT
-    if name in LOWERINGS:
-        return name
-    if name not in _loaded and (not isinstance(name, str) or name not in names()):
-        raise ValueError(f"unknown style {name!r}: the styles are {', '.join(names())}")
-    return name
-
-
-def get(name: str | None = None) -> Style:
-    """The style called ``name`` (None: the default); ValueError for one that does not exist."""
-    name = check(name)
-    style = _loaded.get(name)
+def get(mode: Mode = DEFAULT) -> Style:
+    """The style that emits ``mode``'s code (its row's ``module:attribute``)."""
+    style = _loaded.get(mode)
     if style is None:
         import importlib
 
-        module = importlib.import_module(f"{__name__}.{name.partition('-')[0]}")
-        style = _loaded[name] = getattr(module, "STYLES", {}).get(name) or module.STYLE
+        module, _, attribute = mode.emitter.partition(":")
+        style = _loaded[mode] = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
     return style

@@ -19,8 +19,8 @@ In an async generator (which stays a native async generator) an await is the
 poll lowering's loop, its value then moved to ``_ds_awaited``: the callback
 lowering is of coroutines only.
 
-This module gives both lowerings (`STYLES`); ``style`` (poll|hir) is the
-spelling of the poll lowering and does not apply here.
+This module gives both lowerings (`CALLBACK`, `ASYNC_STACKS`); a style
+(poll|hir) is a spelling of the poll lowering and does not apply here.
 """
 
 from __future__ import annotations
@@ -92,8 +92,5 @@ class CallbackStyle(Style):
         return function_with(node, body, [*node.decorators, self.decorator], None)
 
 
-STYLES = {
-    "callback": CallbackStyle("callback", False),
-    "callback-async-stacks": CallbackStyle("callback-async-stacks", True),
-}
-STYLE = STYLES["callback"]
+CALLBACK = CallbackStyle("callback", False)
+ASYNC_STACKS = CallbackStyle("callback-async-stacks", True)
