@@ -419,6 +419,8 @@ def test_ctrl_c_ends_desugar_run_by_sigint_as_python(tmp_path: Path, lowering: s
         child = subprocess.Popen(
             command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=env(),
+            # (a shell's background job ignores SIGINT, and its children inherit that)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         assert child.stdout is not None
         assert child.stdout.readline() == "ready\n"
