@@ -102,9 +102,9 @@ del _probe_coro
 
 class _State(_local):
     adopting = False
-    loop: Any = None  # the queue of the job running now (in `_step`)
-    job: Any = None  # that job
-    base: Any = None  # the job its queue resumed (the oldest of those started within it)
+    # (the queue of the job running now in `_step`, that job, and the job its
+    # queue resumed: the oldest of those started within it), or None
+    running: Any = None
 
 
 _state = _State()
@@ -142,23 +142,21 @@ def callback_await(awaited: Any) -> Any:
     until its first suspension (`_start_callee`); the request is then its job.
     """
     handled = _exception()
-    job = _state.job
+    running = _state.running
     if (
-        job is not None
+        running is not None
         and type(awaited) is _CoroutineType
         and awaited.cr_code.co_filename == _FILE
-        and awaited.cr_frame is not None
         and not awaited.cr_running
         and not (awaited.cr_suspended if _NOTES else _suspended(awaited))
-        and _getframe(1) is job.gen.gi_frame  # (awaited by the job running now)
-    ):
-        return _start_callee(_state.loop, job, awaited, handled)
+    ):  # (only a job's generator awaits, and only `_step` runs one, but for `_close_job`)
+        return _start_callee(running[0], running[1], awaited, handled)
     if handled is None:
         return awaited
     return _Handled(awaited, handled)
 
 
-def _start_callee(loop: _Loop, job: Job, coro: Any, handled: BaseException | None) -> Job:
+def _start_callee(loop: _Loop, job: Job, coro: Any, handled: BaseException | None) -> Any:
     """Adopt ``coro``'s generator as a job awaited by ``job`` and run it to its first suspension.
 
     It runs nested in ``job``'s step (``job``'s frame below it), as a
@@ -171,6 +169,8 @@ def _start_callee(loop: _Loop, job: Job, coro: Any, handled: BaseException | Non
         coro.send(None)  # (its runner hands the generator over: the coroutine completes)
     except StopIteration as handed:
         gen = handed.value
+    except RuntimeError:  # (done already: "cannot reuse already awaited coroutine")
+        return coro if handled is None else _Handled(coro, handled)  # (`_step` says so)
     finally:
         _state.adopting = False
     stats.awaits += 1
@@ -256,11 +256,9 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
     """
     gen = job.gen
     state = _state
-    saved = state.loop, state.job, state.base
-    state.loop = loop
-    state.job = job
-    if saved[1] is None:
-        state.base = job
+    saved = state.running
+    base = job if saved is None else saved[2]
+    state.running = (loop, job, base)
     thrown = error.__traceback__ if error is not None else None
     try:
         outer = job.outer
@@ -269,7 +267,7 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
         else:
             request = _inside(outer, gen, value, error)
     except StopIteration as stop:
-        state.loop, state.job, state.base = saved
+        state.running = saved
         _settle(loop, job, stop.value, None)
         return
     except BaseException as raised:
@@ -280,13 +278,13 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
                 raised.args = ("coroutine raised StopIteration",)  # (as the native coroutine says)
             raised.__traceback__ = _origin(raised.__traceback__)
         if job.async_stacks:
-            _attach(raised, state.base)
-        state.loop, state.job, state.base = saved
+            _attach(raised, base)
+        state.running = saved
         _settle(loop, job, None, raised)
         return
     finally:
         del error, thrown
-    state.loop, state.job, state.base = saved
+    state.running = saved
     if type(request) is Job:  # a callee started by `callback_await`, its awaiter set
         return
     handled = None
@@ -501,6 +499,8 @@ def _close_job(job: Job, error: BaseException) -> BaseException | None:
     and is closed with the job).
     """
     gen = job.gen
+    running = _state.running
+    _state.running = None  # (not a step: an await here starts nothing)
     try:
         request = gen.throw(error)
     except (StopIteration, GeneratorExit):
@@ -508,7 +508,8 @@ def _close_job(job: Job, error: BaseException) -> BaseException | None:
     except BaseException as raised:
         return raised
     finally:
-        del error
+        _state.running = running
+        del error, running
     if type(request) is _Handled:
         request = request.awaited
     try:
