@@ -14,7 +14,7 @@ own tag::
 
         4 bytes   b"DSG\\x02"
         4 bytes   importlib.util.MAGIC_NUMBER (the interpreter's bytecode)
-        8 bytes   the settings' hash: `cache_key` of the mode
+        8 bytes   `cache_key` (the mode, desugar's version and files, -O)
         8 bytes   hash of the source bytes
        32 bytes   the source's size, mtime, ctime and inode when it was hashed
         8 bytes   when that was (nanoseconds since the epoch)
@@ -41,6 +41,10 @@ them, as for CPython's pycs.
 The cached code of a translated ``async def`` is already flagged as a
 coroutine's (see `flag_coroutines`), so the ``@_ds_rt.async_fn`` that runs
 for each one as the module is imported has nothing left to do.
+
+This is desugar's one translation cache: the pytest plugin keeps its
+translated test files here too, compiled by its own `Step` (the translation,
+then pytest's assertion rewriting) under a tag and key of their own.
 
 A cache hit imports neither the compiler nor libcst. A module without
 ``async``/``await`` is left to CPython's own loader and pyc.
@@ -272,8 +276,33 @@ The compiler, the `Mode` it is given, and the code-flag rewrite
 (`flag_coroutines`, in this module, with the runtime's `as_coroutine_code`).
 """
 
+
+
+class Step:
+    """A way of compiling a translated module other than the hook's own, cached by the hook.
+
+    The pytest plugin's (`desugar.pytest_plugin`): the translation, then
+    pytest's assertion rewriting. Its entries are kept apart from the hook's
+    by `tag` (in their file names) and `key` and `shaping` (in their
+    `cache_key`).
+    """
+
+    tag = ""
+    """What is added to the names of its cache files (after the mode's tag)."""
+
+    key = ""
+    """What else its code depends on: the versions and options of what it calls."""
+
+    shaping: tuple[str, ...] = ()
+    """The files of desugar that shape its code besides `SHAPING` (as `SHAPING` names them)."""
+
+    def compile(self, source: bytes, source_path: str, mode: Mode) -> CodeType:
+        """The code of module ``source`` translated in ``mode``; errors as `translated_code`'s."""
+        raise NotImplementedError
+
+
 _fingerprints: dict[tuple[str, ...], str] = {}
-_keys: dict[Mode, bytes] = {}
+_keys: dict[tuple[Mode, str, tuple[str, ...]], bytes] = {}
 
 
 def fingerprint(paths: tuple[str, ...] = SHAPING) -> str:
@@ -306,30 +335,34 @@ def _python_files(paths: tuple[str, ...]) -> list[str]:
     return files
 
 
-def cache_key(mode: Mode = DEFAULT) -> bytes:
+def cache_key(mode: Mode = DEFAULT, step: Step | None = None) -> bytes:
     """The hash of everything but the source that cached code depends on.
 
     ``mode`` (`Mode.get_cache_key`), desugar's version, the `fingerprint` of
-    the modules that shape the code, and the interpreter's bytecode (its magic
-    number) and optimize level (``-O`` strips asserts).
+    the modules that shape the code, the interpreter's bytecode (its magic
+    number) and optimize level (``-O`` strips asserts), and the ``step`` that
+    compiles it if not the hook (its `Step.key` and `Step.shaping`).
     """
-    key = _keys.get(mode)
+    extra, shaping = (step.key, step.shaping) if step is not None else ("", ())
+    key = _keys.get((mode, extra, shaping))
     if key is None:
         text = (
             f"desugar {desugar.__version__}; mode {mode.get_cache_key() or 'default'}; "
-            f"{fingerprint()}; magic {MAGIC_NUMBER.hex()}; optimize {sys.flags.optimize}"
+            f"{fingerprint(SHAPING + shaping)}; magic {MAGIC_NUMBER.hex()}; "
+            f"optimize {sys.flags.optimize}; step {extra}"
         )
-        key = _keys[mode] = source_hash(text.encode("utf-8"))
+        key = _keys[mode, extra, shaping] = source_hash(text.encode("utf-8"))
     return key
 
 
-def cache_path(source_path: str, mode: Mode = DEFAULT) -> str | None:
+def cache_path(source_path: str, mode: Mode = DEFAULT, step: Step | None = None) -> str | None:
     """Where the translated code of ``source_path`` is cached in ``mode`` (None: nowhere).
 
     ``importlib.util.cache_from_source`` gives the directory (``__pycache__``
     or below ``sys.pycache_prefix``) and CPython's name, to which desugar's tag
     is added: ``mod.cpython-311.pyc`` -> ``mod.cpython-311.desugar-0.1.0.pyc``
-    (``...desugar-0.1.0.hir.pyc`` in the ``hir`` style: `Mode.get_cache_key`).
+    (``...desugar-0.1.0.hir.pyc`` in the ``hir`` style: `Mode.get_cache_key`;
+    a `Step`'s tag after that).
     Without a ``pycache_prefix`` (the name then depends on nothing but the
     path), it is asked once per directory, and the rest is the file's name.
     """
@@ -341,30 +374,30 @@ def cache_path(source_path: str, mode: Mode = DEFAULT) -> str | None:
         and sys.pycache_prefix is None
         and not (os.altsep and os.altsep in tail)
     ):
-        return _cache_path(source_path, mode)
-    known = _cache_dirs.get((head, mode))
+        return _cache_path(source_path, mode, step)
+    known = _cache_dirs.get((head, mode, step))
     if known is None:
-        probe = _cache_path(head + sep + "_.py", mode)
+        probe = _cache_path(head + sep + "_.py", mode, step)
         if probe is None:
             return None
         directory, sep, name = probe.rpartition(os.sep)
         if not name.startswith("_."):
-            return _cache_path(source_path, mode)
-        known = _cache_dirs[head, mode] = (directory + sep, name[1:])
+            return _cache_path(source_path, mode, step)
+        known = _cache_dirs[head, mode, step] = (directory + sep, name[1:])
     return known[0] + tail[:-3] + known[1]
 
 
-#: (Source directory, mode) -> its cache directory (with a separator) and the end of a cache name.
-_cache_dirs: dict[tuple[str, Mode], tuple[str, str]] = {}
+#: (Source directory, mode, step) -> its cache directory (with a separator) and the end of a cache name.
+_cache_dirs: dict[tuple[str, Mode, Step | None], tuple[str, str]] = {}
 
 
-def _cache_path(source_path: str, mode: Mode) -> str | None:
+def _cache_path(source_path: str, mode: Mode, step: Step | None = None) -> str | None:
     try:
         pyc = cache_from_source(source_path)
     except (NotImplementedError, ValueError):  # no cache_tag, or an odd path
         return None
-    key = mode.get_cache_key()
-    tag = f".{key}" if key else ""
+    tags = [mode.get_cache_key(), step.tag if step is not None else ""]
+    tag = "".join(f".{t}" for t in tags if t)
     return f"{pyc[:-4]}.desugar-{desugar.__version__}{tag}.pyc"
 
 
@@ -395,31 +428,29 @@ def _settled(st: os.stat_result, checked: int) -> bool:
     return max(st.st_mtime_ns, st.st_ctime_ns) < checked - RACY_NS
 
 
-def _header(
-    source: bytes, payload: bytes | memoryview, stat: bytes = _NO_STAT, mode: Mode = DEFAULT
-) -> bytes:
+def _header(prefix: bytes, source: bytes, payload: bytes | memoryview, stat: bytes = _NO_STAT) -> bytes:
     return (
-        _header_prefix(mode)
+        prefix
         + source_hash(source)
         + stat
         + zlib.crc32(payload).to_bytes(4, "little")
     )
 
 
-def _read_entry(pyc: str, mode: Mode = DEFAULT) -> bytes | None:
-    """The entry's bytes if it is one of ours for these settings (its header's prefix matches)."""
+def _read_entry(pyc: str, prefix: bytes) -> bytes | None:
+    """The entry's bytes if it is one of ours for these settings (its header starts with ``prefix``)."""
     try:
         with FileIO(pyc, "r") as file:  # as CPython reads its pycs: no buffering layer
             data = file.readall()
     except OSError:
         return None
-    if len(data) <= _HEADER_SIZE or data[_PREFIX] != _header_prefix(mode):
+    if len(data) <= _HEADER_SIZE or data[_PREFIX] != prefix:
         return None
     return data
 
 
-def _header_prefix(mode: Mode = DEFAULT) -> bytes:
-    return CACHE_MAGIC + MAGIC_NUMBER + cache_key(mode)
+def _header_prefix(mode: Mode = DEFAULT, step: Step | None = None) -> bytes:
+    return CACHE_MAGIC + MAGIC_NUMBER + cache_key(mode, step)
 
 
 def _entry_code(data: bytes) -> CodeType | None:
@@ -440,15 +471,16 @@ def write_cache(
     code: CodeType,
     st: os.stat_result | None = None,
     checked: int = 0,
-    mode: Mode = DEFAULT,
+    prefix: bytes | None = None,
 ) -> bool:
     """Write the entry atomically (``{pyc}.{pid}``, then ``os.replace``); False if it failed.
 
     ``st`` is the source's stat taken at time ``checked`` (`time.time_ns`),
     before ``source`` was read; without it the entry is always checked by hash.
+    ``prefix`` starts the header (`_header_prefix`; None: the default mode's).
     """
     payload = marshal.dumps(code)
-    header = _header(source, payload, _checked_stat(st, checked), mode)
+    header = _header(prefix or _header_prefix(), source, payload, _checked_stat(st, checked))
     return write_atomically(pyc, header + payload)
 
 
@@ -475,7 +507,7 @@ def _could_be_async(source: bytes) -> bool:
 
 
 def translated_code(
-    source: bytes | None, source_path: str, *, mode: Mode = DEFAULT
+    source: bytes | None, source_path: str, *, mode: Mode = DEFAULT, step: Step | None = None
 ) -> CodeType | None:
     """Translated code for a module (in ``mode``), from the cache or the compiler.
 
@@ -483,7 +515,8 @@ def translated_code(
     read only if the cache entry's stat does not vouch for it (as the loader
     does). The result is None if the source has no ``async``/``await`` at all
     (compile it as usual). Bad input raises `desugar.TranslateError`, or
-    CPython's own SyntaxError when the source is not valid Python.
+    CPython's own SyntaxError when the source is not valid Python. ``step``
+    compiles it instead of the hook (`Step`; its entries are its own).
     """
     st: os.stat_result | None = None
     checked = 0
@@ -495,8 +528,9 @@ def translated_code(
             source = _read(source_path)  # raises as CPython's loader does
     elif not _could_be_async(source):
         return None
-    pyc = cache_path(source_path, mode)
-    data = _read_entry(pyc, mode) if pyc is not None else None
+    pyc = cache_path(source_path, mode, step)
+    prefix = _header_prefix(mode, step)
+    data = _read_entry(pyc, prefix) if pyc is not None else None
     if data is not None:
         assert pyc is not None
         if st is not None and _vouched(data, st):
@@ -513,12 +547,12 @@ def translated_code(
         source = _read(source_path)
     if not _could_be_async(source):
         return None
-    code = _compile(source, source_path, mode)
+    code = step.compile(source, source_path, mode) if step else _compile(source, source_path, mode)
     if mode.async_fn:
         code = flag_coroutines(code, source)
     stats.translations += 1
     if pyc is not None and not sys.dont_write_bytecode:
-        write_cache(pyc, source, code, st, checked, mode)
+        write_cache(pyc, source, code, st, checked, prefix)
     return code
 
 

@@ -20,11 +20,14 @@ file. An ``assert`` whose test awaits is lowered by the compiler to
 ``if not (test): assert False``; the plugin turns it back into
 ``assert test`` (the awaited value in a local), so pytest explains it too.
 
-The code is cached in ``__pycache__`` beside pytest's own, under a tag of its
-own (``<name>.<cache tag>-pytest-<version>-desugar-<key>.pyc``, ``key`` a hash
-of the compiler's sources and the options that change the code), keyed by a
-hash of the source: a native run and a translated run of the same directory
-never share a cache entry, and a change of the compiler invalidates it.
+The code is cached by the import hook (`desugar.hook.translated_code`, with
+this plugin's compile step, `_Compile`), in ``__pycache__`` beside pytest's
+own pycs under the hook's tag and the step's
+(``<name>.<cache tag>.desugar-<version>[.<mode>].pytest-<version>.pyc``),
+keyed as the hook's entries are (the mode, the compiler's fingerprint, the
+source's hash) and by pytest's version, its assertion options and this
+module: a native run and a translated run of the same directory never share
+a cache entry, and a change of the compiler invalidates it.
 
 Other modules pytest rewrites (plugins, `pytest.register_assert_rewrite`)
 are left to pytest unless they belong to a ``--desugar`` package or path.
@@ -54,11 +57,9 @@ imported.)
 from __future__ import annotations
 
 import ast
-import hashlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
-import marshal
 import os
 import sys
 from pathlib import Path, PurePath
@@ -68,6 +69,7 @@ from typing import Any, Sequence
 import pytest
 
 import desugar
+from desugar import hook
 from desugar.mode import LOWERINGS, STYLES, Mode, ModeError
 
 __all__ = ["pytest_addoption", "pytest_load_initial_conftests", "pytest_configure"]
@@ -191,14 +193,12 @@ class _Desugar:
             self.fnpats: list[str] = list(config.getini("python_files"))
         except ValueError:
             self.fnpats = ["test_*.py", "*_test.py"]
-        self._key: dict[bool, str] = {}
+        self.steps = {rewrite: _Compile(self, rewrite) for rewrite in (False, True)}
         self.hidden: list[ModuleType] = []
 
     # -- lifetime ---------------------------------------------------------
 
     def start(self, *, reimport: bool = False) -> None:
-        from desugar import hook  # the import hook for the packages and paths
-
         evicted = self.evict(hook) if reimport else []
         self.handle = hook.install(
             packages=self.packages, paths=[str(p) for p in self.paths], mode=self.mode
@@ -360,32 +360,27 @@ class _Desugar:
         if isinstance(names, dict):
             names[module.__name__] = fn  # what pytest's get_resource_reader looks up
         code = self.code(fn, source, rewrite=True)
+        if code is None:  # (no async after all)
+            return False
         exec(code, module.__dict__)
         return True
 
-    def code(self, fn: Path, source: bytes, *, rewrite: bool) -> CodeType:
-        """The module's code, translated (and its asserts rewritten), from the cache if there."""
-        pyc = self.pyc_path(fn, rewrite)
-        digest = importlib.util.source_hash(source)
-        code = _read_pyc(pyc, digest) if pyc is not None else None
-        if code is not None:
-            import _imp
+    def code(self, fn: Path, source: bytes, *, rewrite: bool) -> CodeType | None:
+        """The module's code, translated (and its asserts rewritten), from the hook's cache if there.
 
-            _imp._fix_co_filename(code, str(fn))  # as CPython does, should the tree have moved
-        else:
-            code = self.compile(fn, source, rewrite=rewrite)
-            if pyc is not None and not sys.dont_write_bytecode:
-                _write_pyc(pyc, digest, code)
-        return code
+        None if ``source`` has no ``async``/``await`` (compile it as usual).
+        """
+        return hook.translated_code(source, str(fn), mode=self.mode, step=self.steps[rewrite])
 
-    def compile(self, fn: Path, source: bytes, *, rewrite: bool) -> CodeType:
+    def compile(self, fn: Path, source: bytes, *, rewrite: bool, mode: Mode) -> CodeType:
+        """The code of ``source``, translated in ``mode``, with pytest's asserts if ``rewrite``."""
         from desugar.compiler import translate_with_lines
 
         filename = str(fn)
         text = importlib.util.decode_source(source)
         failure: desugar.TranslateError | None = None
         try:
-            translated = translate_with_lines(text, filename, mode=self.mode)
+            translated = translate_with_lines(text, filename, mode=mode)
         except desugar.TranslateError as error:
             failure = error
         if failure is not None:
@@ -416,30 +411,31 @@ class _Desugar:
                 # pytest's rewriting changed shape: leave asserts with awaited messages lowered
             return compile(tree, filename, "exec", dont_inherit=True)
 
-    # -- the cache --------------------------------------------------------
 
-    def pyc_path(self, fn: Path, rewrite: bool) -> Path | None:
-        try:
-            directory = Path(importlib.util.cache_from_source(str(fn))).parent
-        except (NotImplementedError, ValueError):
-            return None
-        if not sys.dont_write_bytecode:
-            try:
-                directory.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                pass  # read-only: a cache entry may still be there to read
-        return directory / f"{fn.stem}.{self.tag(rewrite)}.pyc"
+class _Compile(hook.Step):
+    """The plugin's compile step, cached by the hook: the translation, then pytest's asserts."""
 
-    def tag(self, rewrite: bool) -> str:
-        key = self._key.get(rewrite)
+    shaping = (os.path.basename(__file__),)
+
+    def __init__(self, state: _Desugar, rewrite: bool) -> None:
+        self.state = state
+        self.rewrite = rewrite
+        self.tag = f"pytest-{pytest.__version__}" + ("" if rewrite else "-plain")
+
+    @property
+    def key(self) -> str:  # (read when first used, as pytest reads its ini options)
+        key = self.__dict__.get("_key")
         if key is None:
-            digest = hashlib.sha256(_compiler_fingerprint())
-            digest.update(self.mode.get_cache_key().encode())
-            if rewrite:
-                digest.update(b"rewrite")
-                digest.update(repr(self.config.getini("enable_assertion_pass_hook")).encode())
-            key = self._key[rewrite] = digest.hexdigest()[:16]
-        return f"{sys.implementation.cache_tag}-pytest-{pytest.__version__}-desugar-{key}"
+            if self.rewrite:
+                passes = self.state.config.getini("enable_assertion_pass_hook")
+                asserts = f"asserts rewritten; enable_assertion_pass_hook {passes!r}"
+            else:
+                asserts = "plain asserts"
+            key = self.__dict__["_key"] = f"pytest {pytest.__version__}; {asserts}"
+        return key
+
+    def compile(self, source: bytes, source_path: str, mode: Mode) -> CodeType:
+        return self.state.compile(Path(source_path), source, rewrite=self.rewrite, mode=mode)
 
 
 def _assertion_rewriter(config: pytest.Config) -> Any:
@@ -535,7 +531,10 @@ class _TestFileLoader(importlib.machinery.SourceFileLoader):
 
     def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
         source = self.get_data(self.path)
-        return self.state.code(Path(self.path), source, rewrite=False)
+        code = self.state.code(Path(self.path), source, rewrite=False)
+        if code is None:  # (no async after all)
+            return super().get_code(fullname)  # type: ignore[return-value]
+        return code
 
 
 # -- asserts ----------------------------------------------------------------
@@ -712,51 +711,6 @@ class _ReplacePoll(ast.NodeTransformer):
 
 
 # -- helpers ------------------------------------------------------------------
-
-_fingerprint: bytes | None = None
-
-
-def _compiler_fingerprint() -> bytes:
-    """A hash of what the translated code depends on: the compiler's and this plugin's sources."""
-    global _fingerprint
-    if _fingerprint is None:
-        import desugar.compiler
-
-        digest = hashlib.sha256(desugar.__version__.encode())
-        files = sorted(Path(desugar.compiler.__file__).parent.glob("*.py"))
-        for path in [*files, Path(__file__)]:
-            digest.update(path.name.encode() + b"\0")
-            digest.update(path.read_bytes())
-        _fingerprint = digest.digest()
-    return _fingerprint
-
-
-_MAGIC = importlib.util.MAGIC_NUMBER
-_FLAGS = (0b11).to_bytes(4, "little")  # PEP 552: hash-based, checked
-
-
-def _read_pyc(pyc: Path, digest: bytes) -> CodeType | None:
-    """The cached code if ``pyc`` is whole and made from a source with this hash."""
-    try:
-        with open(pyc, "rb") as fp:
-            data = fp.read()
-    except OSError:
-        return None
-    if len(data) < 16 or data[:4] != _MAGIC or data[4:8] != _FLAGS or data[8:16] != digest:
-        return None
-    try:
-        code = marshal.loads(data[16:])
-    except Exception:
-        return None
-    return code if isinstance(code, CodeType) else None
-
-
-def _write_pyc(pyc: Path, digest: bytes, code: CodeType) -> None:
-    """Write atomically (a temporary file, then a rename); failing to is no error."""
-    from desugar.hook import write_atomically
-
-    write_atomically(str(pyc), _MAGIC + _FLAGS + digest + marshal.dumps(code))
-
 
 def _native_syntax_error(source: bytes, filename: str) -> SyntaxError | None:
     try:
