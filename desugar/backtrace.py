@@ -47,7 +47,7 @@ import re
 import sys
 import threading
 import traceback
-from types import AsyncGeneratorType, CoroutineType, FrameType, GeneratorType, TracebackType
+from types import AsyncGeneratorType, CodeType, CoroutineType, FrameType, GeneratorType, TracebackType
 from typing import IO, Any, Iterator
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -87,10 +87,13 @@ def _frames(tb: TracebackType | None) -> Iterator[tuple[FrameType, int]]:
 
 
 def _function_name(frame: FrameType) -> str:
-    code = frame.f_code
+    return _code_name(frame.f_code, frame.f_globals.get("__name__", "?"))
+
+
+def _code_name(code: CodeType, module: str | None) -> str:
+    """``module::Class::function`` (a script's module by its file's name)."""
     qualname = getattr(code, "co_qualname", code.co_name)
-    module = frame.f_globals.get("__name__", "?")
-    if module == "__main__":
+    if module == "__main__" or module is None:
         module = os.path.splitext(os.path.basename(code.co_filename))[0]
     return "::".join([module, *qualname.replace(".<locals>", "").split(".")])
 
@@ -326,22 +329,48 @@ def _failed(error: BaseException, title: str, spawned: str | None) -> None:
             pass
 
 
-def _spawn_site(frame: FrameType | None) -> str | None:
-    """The program's frame at or below ``frame``: ``file:line in module::function``."""
-    drivers = _driver_dirs()
-    while frame is not None and _is_hidden(frame, drivers):
+#: Whether a code object is the runtime's or a driver's, as first seen (a spawn
+#: walks a few of the same frames each time; this keeps the walk cheap).
+_hidden_codes: dict[CodeType, bool] = {}
+
+#: Where a task was spawned and what it runs, as recorded (formatted on failure):
+#: (the coroutine's code and module or None, the spawning frame's code, line and module or None).
+_Spawn = tuple
+
+
+def _is_hidden_code(code: CodeType) -> bool:
+    hidden = _hidden_codes.get(code)
+    if hidden is None:
+        filename = os.path.abspath(code.co_filename)
+        drivers = _driver_dirs()
+        hidden = filename.startswith(_PACKAGE_DIR + os.sep) or bool(drivers) and filename.startswith(drivers)
+        _hidden_codes[code] = hidden
+    return hidden
+
+
+def _spawn(coro: Any, frame: FrameType | None) -> _Spawn:
+    """What a task spawned now by ``frame``'s code runs, and where (the program's frame)."""
+    while frame is not None and _is_hidden_code(frame.f_code):
         frame = frame.f_back
-    if frame is None:
+    site = (frame.f_code, frame.f_lineno, frame.f_globals.get("__name__")) if frame else None
+    runs = None
+    coro_frame = getattr(coro, "cr_frame", None)
+    if coro_frame is not None and not _is_hidden_code(coro_frame.f_code):
+        runs = (coro_frame.f_code, coro_frame.f_globals.get("__name__"))
+    return runs, site
+
+
+def _spawned_at(spawn: _Spawn) -> str | None:
+    site = spawn[1]
+    if site is None:
         return None
-    return f"{_display_path(frame.f_code.co_filename)}:{frame.f_lineno} in {_function_name(frame)}"
+    code, line, module = site
+    return f"{_display_path(code.co_filename)}:{line} in {_code_name(code, module)}"
 
 
-def _coroutine_name(coro: Any) -> str | None:
+def _runs(spawn: _Spawn) -> str | None:
     """The program's function a task runs (None for a driver's wrapper: its name tells)."""
-    frame = getattr(coro, "cr_frame", None)
-    if frame is None or _is_hidden(frame, _driver_dirs()):
-        return None
-    return _function_name(frame)
+    return _code_name(*spawn[0]) if spawn[0] is not None else None
 
 
 def _patch_asyncio(base_events: Any) -> None:
@@ -352,14 +381,15 @@ def _patch_asyncio(base_events: Any) -> None:
 
     def tracked_create_task(self: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
         task = create_task(self, coro, *args, **kwargs)
-        name = _coroutine_name(coro)
-        spawned = _spawn_site(sys._getframe(1))
+        spawn = _spawn(coro, sys._getframe(1))
 
         def done(task: Any) -> None:
             if not task.cancelled():
                 error = getattr(task, "_exception", None)  # (not exception(): that retrieves it)
                 if error is not None:  # (the name now: TaskGroup names its tasks after this)
-                    _failed(error, f"task {task.get_name()!r}" + (f" {name}" if name else ""), spawned)
+                    name = _runs(spawn)
+                    title = f"task {task.get_name()!r}" + (f" {name}" if name else "")
+                    _failed(error, title, _spawned_at(spawn))
 
         task.add_done_callback(done)
         return task
@@ -380,15 +410,14 @@ def _patch_trio(run: Any) -> None:
     def tracked_spawn_impl(self: Any, *args: Any, **kwargs: Any) -> Any:
         task = spawn_impl(self, *args, **kwargs)
         if not kwargs.get("system_task", False):
-            name = _coroutine_name(task.coro) or repr(str(task.name))
-            records[task] = (f"task {name}", _spawn_site(sys._getframe(1)))
+            records[task] = _spawn(task.coro, sys._getframe(1))
         return task
 
     def tracked_task_exited(self: Any, task: Any, outcome: Any) -> Any:
-        record = records.pop(task, None)
+        spawn = records.pop(task, None)
         error = getattr(outcome, "error", None)
-        if record is not None and isinstance(error, BaseException):
-            _failed(error, *record)
+        if spawn is not None and isinstance(error, BaseException):
+            _failed(error, f"task {_runs(spawn) or repr(str(task.name))}", _spawned_at(spawn))
         return task_exited(self, task, outcome)
 
     tracked_spawn_impl.__desugar_tracks__ = True  # type: ignore[attr-defined]
@@ -399,18 +428,18 @@ def _patch_executor(executor: Any) -> None:
     spawn, finish = executor.Executor.spawn, executor._Task.finish
     if getattr(spawn, "__desugar_tracks__", False):
         return
-    records: dict[int, tuple[str, str | None]] = {}
+    records: dict[int, _Spawn] = {}
 
     def tracked_spawn(self: Any, future: Any) -> Any:
         task = spawn(self, future)
-        name = _coroutine_name(future)
-        records[id(task)] = (f"task {name}" if name else "task", _spawn_site(sys._getframe(1)))
+        records[id(task)] = _spawn(future, sys._getframe(1))
         return task
 
     def tracked_finish(self: Any, result: Any, error: BaseException | None) -> None:
         record = records.pop(id(self), None)
         if record is not None and error is not None:
-            _failed(error, *record)
+            name = _runs(record)
+            _failed(error, f"task {name}" if name else "task", _spawned_at(record))
         finish(self, result, error)
 
     tracked_spawn.__desugar_tracks__ = True  # type: ignore[attr-defined]
