@@ -168,7 +168,9 @@ def test_columns_fit_long_frame_names(tmp_path: Path) -> None:
     heading = lines.index("async frames live when ValueError: no was raised (youngest first):")
     name = "a_function_name_longer_than_any_column_heading:5"
     assert re.split(r"  +", lines[heading + 2]) == [name, name, name, name]
-    assert re.split(r"  +", lines[heading + 3]) == ["main:9", "main:9", "async main:9"]
+    # It raises before its first suspension: under the callback lowerings too it
+    # runs on top of main, as a JavaScript async function does, so main is live.
+    assert re.split(r"  +", lines[heading + 3]) == ["main:9"] * 4
     assert lines[heading + 1].index("poll") == len(name) + 2
     assert rows_exit(result.stdout) == ["1 (ValueError)"] * 4
 
