@@ -21,6 +21,8 @@ The shapes:
   ``__aiter__``, ``__anext__``, ``__await__``) defined as a function, a
   ``staticmethod``, a ``classmethod``, a ``__slots__`` member, a callable
   object without ``__get__`` or a descriptor of the program's own;
+- errors the protocols raise (a bad result of ``__aenter__``, ``__aexit__``,
+  ``__anext__``, an ``__await__`` that raises): message, ``__context__``, ``__cause__``;
 - shadowed builtins: a module that binds ``BaseException``,
   ``StopAsyncIteration``, ``iter``, ``next`` ... (which native code never looks
   up for ``async with``/``async for``/``await``);
@@ -651,6 +653,79 @@ def test_special_methods_defined_by_any_descriptor_run_as_natively(source: str, 
 
 
 # ===========================================================================
+# Errors raised by the protocols: message, context and cause
+# ===========================================================================
+
+PROTOCOL_HEAD = '''\
+class F:
+    def __await__(self):
+        raise KeyError("in await")
+
+
+class Bad:
+    """An async context manager and iterator whose special methods return what it is given."""
+    def __init__(self, enter=None, exit=None, anext=None):
+        self.enter, self.exit, self.anext_ = enter, exit, anext
+
+    def __aenter__(self):
+        return self.enter()
+
+    def __aexit__(self, *exc):
+        return self.exit()
+
+    def __aiter__(self):
+        return self
+
+    def __anext__(self):
+        return self.anext_()
+
+
+def describe(error):
+    return "%s(%s) context=%s cause=%s" % (
+        type(error).__name__, error, type(error.__context__).__name__, type(error.__cause__).__name__)
+
+
+def stop_iteration():
+    raise StopIteration(5)
+'''
+
+PROTOCOL_CASES = {
+    "aenter returns 1": "async with Bad(enter=lambda: 1, exit=lambda: a('x')):\n    t('body')",
+    "aexit returns 1": "async with Bad(enter=lambda: a('x'), exit=lambda: 1):\n    t('body')",
+    "aexit returns 1 after an error": "async with Bad(enter=lambda: a('x'), exit=lambda: 1):\n    raise ValueError('body')",
+    "aenter's __await__ raises": "async with Bad(enter=F, exit=lambda: a('x')):\n    t('body')",
+    "anext returns 1": "async for v in Bad(anext=lambda: 1):\n    t(v)",
+    "anext's __await__ raises": "async for v in Bad(anext=F):\n    t(v)",
+    "anext raises StopIteration": "async for v in Bad(anext=stop_iteration):\n    t(v)\nelse:\n    t('else ran')",
+    "anext awaits then stops": "n = 0\nasync for v in Bad(anext=lambda: a('n', 1) if t('next', True) else None):\n"
+                               "    n += 1\n    if n > 2:\n        break",
+}
+
+
+def protocol_case(name: str) -> str:
+    return f"try:\n{block([PROTOCOL_CASES[name]])}\nexcept BaseException as e:\n    t({name!r} + ': ' + describe(e))"
+
+
+@st.composite
+def protocol_error_programs(draw: st.DrawFn) -> str:
+    names = draw(st.lists(st.sampled_from(sorted(PROTOCOL_CASES)), min_size=1, max_size=4))
+    return program([function(0, [protocol_case(name) for name in names])], head=PROTOCOL_HEAD)
+
+
+ANEXT_AWAIT_RAISES = program([function(0, [protocol_case("anext's __await__ raises")])], head=PROTOCOL_HEAD)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 3: __anext__'s awaitable raising in __await__ is not "
+                   "wrapped in 'async for' received an invalid object (its cause); the context of a bad "
+                   "__aexit__ result after a body error; a synchronous StopIteration from __anext__")
+@KNOWN
+@example(source=ANEXT_AWAIT_RAISES, target=TARGETS[0])
+@given(protocol_error_programs(), targets)
+def test_protocol_errors_carry_cpythons_message_context_and_cause(source: str, target) -> None:
+    check(source, target)
+
+
+# ===========================================================================
 # Shadowed builtins
 # ===========================================================================
 
@@ -798,7 +873,7 @@ def test_names_and_frames_in_async_comprehensions_are_native(source: str, target
 @settings(SETTINGS, max_examples=max(EXAMPLES // 3, 2))
 @given(st.one_of(
     short_circuit_programs(), del_timing_programs(), deep_nesting(),
-    special_method_programs(SPECIAL_KINDS), shadowed_programs(),
+    special_method_programs(SPECIAL_KINDS), shadowed_programs(), protocol_error_programs(),
     names_programs(NAME_PROBES + COMPREHENSION_PROBES),
 ))
 def test_the_shapes_of_the_xfail_tests_run_natively_to_their_end(source: str) -> None:
@@ -814,7 +889,7 @@ def test_the_xfail_examples_differ_today_for_the_reason_given() -> None:
     """Each explicit example above is a program that runs natively to its end;
     the shapes the generated tests must pass hold awaits in every block kind."""
     for source in (SHORT_CIRCUIT_DOUBLE_BOOL, DEL_AFTER_STATEMENT, DEEP_WITH, CAPTURE_GUARD, SLOT_ANEXT,
-                   SHADOWED_BASE_EXCEPTION, CALLER_NAME, COMPREHENSION_NAME):
+                   SHADOWED_BASE_EXCEPTION, CALLER_NAME, COMPREHENSION_NAME, ANEXT_AWAIT_RAISES):
         native = run(source, translated=False)
         assert "!! " not in native, native
         assert native.count(" -> ") == 3, native
