@@ -275,11 +275,6 @@ SUITES: list[Suite] = [
         tests=["unittests"],
         deps=["typing_extensions==4.14.1"],
         note="driven by its own send loop (unittests/utility.py), no event loop",
-        known_lost={
-            # scoped_iter's __anext__ is a __slots__ member
-            "unittests.test_itertools::test_islice_scoped_iter":
-                "issue 17 item 1: a special method found through a member_descriptor is called, not bound",
-        },
     ),
     Suite(
         name="async_lru",

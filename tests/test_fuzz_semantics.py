@@ -643,9 +643,7 @@ SLOT_ANEXT = program([function(0, ["async for v in It():\n    t(v)"])], head="\n
 ]))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 1: a special method that is a slot, staticmethod, "
-                   "classmethod or callable object is not looked up as CPython does")
-@KNOWN
+@SETTINGS
 @example(source=SLOT_ANEXT, target=TARGETS[0])
 @given(special_method_programs(SPECIAL_KINDS), targets)
 def test_special_methods_defined_by_any_descriptor_run_as_natively(source: str, target) -> None:
@@ -715,10 +713,7 @@ def protocol_error_programs(draw: st.DrawFn) -> str:
 ANEXT_AWAIT_RAISES = program([function(0, [protocol_case("anext's __await__ raises")])], head=PROTOCOL_HEAD)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 3: __anext__'s awaitable raising in __await__ is not "
-                   "wrapped in 'async for' received an invalid object (its cause); the context of a bad "
-                   "__aexit__ result after a body error; a synchronous StopIteration from __anext__")
-@KNOWN
+@SETTINGS
 @example(source=ANEXT_AWAIT_RAISES, target=TARGETS[0])
 @given(protocol_error_programs(), targets)
 def test_protocol_errors_carry_cpythons_message_context_and_cause(source: str, target) -> None:
@@ -763,9 +758,7 @@ SHADOWED_BASE_EXCEPTION = program(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 1 (hygiene): generated code names builtins "
-                   "(BaseException, StopAsyncIteration) that the module may bind")
-@KNOWN
+@SETTINGS
 @example(source=SHADOWED_BASE_EXCEPTION, target=TARGETS[0])
 @given(shadowed_programs(), targets)
 def test_shadowed_builtins_change_nothing(source: str, target) -> None:
