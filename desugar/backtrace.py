@@ -353,10 +353,12 @@ def _spawn(coro: Any, frame: FrameType | None) -> _Spawn:
     while frame is not None and _is_hidden_code(frame.f_code):
         frame = frame.f_back
     site = (frame.f_code, frame.f_lineno, frame.f_globals.get("__name__")) if frame else None
-    runs = None
+    runs: Any = None
     coro_frame = getattr(coro, "cr_frame", None)
     if coro_frame is not None and not _is_hidden_code(coro_frame.f_code):
         runs = (coro_frame.f_code, coro_frame.f_globals.get("__name__"))
+    elif coro_frame is not None and coro_frame.f_code.co_filename.startswith(_PACKAGE_DIR + os.sep):
+        runs = getattr(coro, "__qualname__", None)  # (a callback-lowered coroutine: the runtime's)
     return runs, site
 
 
@@ -370,7 +372,8 @@ def _spawned_at(spawn: _Spawn) -> str | None:
 
 def _runs(spawn: _Spawn) -> str | None:
     """The program's function a task runs (None for a driver's wrapper: its name tells)."""
-    return _code_name(*spawn[0]) if spawn[0] is not None else None
+    runs = spawn[0]
+    return runs if runs is None or isinstance(runs, str) else _code_name(*runs)
 
 
 def _patch_asyncio(base_events: Any) -> None:

@@ -433,3 +433,20 @@ def test_ctrl_c_ends_desugar_run_by_sigint_as_python(tmp_path: Path, lowering: s
     assert expected[0] == -signal.SIGINT
     ran = interrupted([sys.executable, "-m", "desugar", "run", "--lowering", lowering, "sleeper.py"])
     assert ran == expected
+
+
+@NEEDS_TASK_GROUP
+def test_under_the_callback_lowering_a_worker_shows_its_lonely_frame_and_its_task(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "tg.py", TASK_GROUP)
+    result = desugar_run(tmp_path, "tg.py", lowering="callback")
+    assert result.returncode == 1
+    lines = backtrace_of(result).splitlines()
+    assert lines[1:6] == [
+        "└─ 1 of 1: ValueError: bad record: 'a', at tg.py:6",
+        "   stack backtrace:",
+        "      0: tg::parse",  # (JavaScript's model: load and main are suspended, not on the stack)
+        "                at tg.py:6",
+        "         in task 'loader' load, spawned at tg.py:16 in tg::main",
+    ], result.stderr
