@@ -343,3 +343,282 @@ c.close()
 
 def test_async_for_cr_await_is_the_step_and_walks_find_the_native_frames() -> None:
     assert same(ASYNC_FOR_AWAIT) == "async_generator_asend ['loops', 'agen', 'suspend']\n"
+
+
+# ---------------------------------------------------------------------------
+# Set and dict displays: __hash__ and __eq__ run where CPython's steps run them
+# ---------------------------------------------------------------------------
+
+DISPLAYS = """
+import asyncio
+log = []
+class K:
+    def __init__(self, n): self.n = n
+    def __hash__(self):
+        log.append(f"hash {self.n}"); return self.n % 3
+    def __eq__(self, o):
+        log.append(f"eq {self.n} {o.n}"); return self.n == o.n
+    def __repr__(self): return f"K{self.n}"
+class M:
+    def __init__(self, *ks): self.ks = ks
+    def keys(self):
+        log.append("keys"); return [K(k) for k in self.ks]
+    def __getitem__(self, k):
+        log.append(f"getitem {k.n}"); return k.n
+def e(n):
+    log.append(f"eval {n}"); return K(n)
+async def v(x):
+    log.append(f"await {x}"); await asyncio.sleep(0); return K(x)
+async def main():
+    a = [K(20), K(21)]
+    b = {K(30): 1, K(31): 2}
+    out = []
+    out.append({e(1), *a, e(2), await v(3), e(4)})
+    out.append({*a, await v(9)})
+    out.append({await v(5), *a, await v(6), e(7), *[e(8)], await v(10)})
+    out.append({e(i) for i in range(0)} | {*(e(i) for i in range(32)), await v(40)})
+    out.append({e(i) for i in range(1)} if False else {e(0), e(1), e(2), e(3), e(4), e(5), e(6), e(7), e(8), e(9), e(10), e(11), e(12), e(13), e(14), e(15), e(16), e(17), e(18), e(19), e(20), e(21), e(22), e(23), e(24), e(25), e(26), e(27), e(28), e(29), e(30), await v(31)})
+    out.append({e(5): 1, **b, e(6): await v(7), e(8): 2})
+    out.append({**M(50, 51), e(10): 1, "x": await v(11)})
+    out.append({e(1): 1, **M(52), e(2): await v(12), **M(53), e(3): await v(13)})
+    out.append({e(0): 0, e(1): 1, e(2): 2, e(3): 3, e(4): 4, e(5): 5, e(6): 6, e(7): 7, e(8): 8, e(9): 9, e(10): 10, e(11): 11, e(12): 12, e(13): 13, e(14): 14, e(15): await v(15), e(16): 16, e(17): 17, e(18): 18})
+    out.append({e(0): await v(0), e(1): 1, **b, e(2): 2})
+    try:
+        {e(1), *a, [], await v(99)}
+    except TypeError as err:
+        log.append(f"TypeError {err}")
+    try:
+        {e(1): 1, **[1], e(2): await v(98)}
+    except TypeError as err:
+        log.append(f"TypeError {err}")
+    for o in out:
+        log.append(sorted(o, key=lambda k: k.n) if isinstance(o, set) else sorted((repr(k), repr(v)) for k, v in o.items()))
+asyncio.run(main())
+print("\\n".join(map(str, log)))
+"""
+
+
+def test_displays_hash_their_elements_before_a_later_await_as_natively() -> None:
+    out = same(DISPLAYS)
+    # (set: built at the first `*`, then each element added as evaluated)
+    assert "eval 1\nhash 1\nhash 20\nhash 21\neval 2\nhash 2\neq 20 2\nawait 3\nhash 3\n" in out
+    # (dict: the pairs before `**` made a dict there, the mapping merged, then the await)
+    assert "eval 5\nhash 5\neval 6\nawait 7\n" in out
+    assert "TypeError unhashable type: 'list'" in out
+    assert "TypeError 'list' object is not a mapping" in out
+
+
+# ---------------------------------------------------------------------------
+# Frames: what the stack holds on the send() and throw() paths, and its depth
+# ---------------------------------------------------------------------------
+
+STACKS = """
+import inspect, sys, types
+
+@types.coroutine
+def suspend():
+    try:
+        yield "wait"
+    except KeyError:
+        pass
+
+async def leaf(tag):
+    await suspend()
+    names = [f.function for f in inspect.stack(0)]
+    print(tag, names[: names.index("<module>") + 1], sys._getframe(1).f_code.co_name)
+
+async def mid(tag):
+    await leaf(tag)
+
+async def top(tag):
+    await mid(tag)
+
+c = top("send:")
+c.send(None)
+try:
+    c.send(None)
+except StopIteration:
+    pass
+
+c = top("throw:")
+c.send(None)
+try:
+    c.throw(KeyError())
+except StopIteration:
+    pass
+
+async def callee():
+    print("first run, caller:", sys._getframe(1).f_code.co_name)
+
+async def caller():
+    await callee()
+
+try:
+    caller().send(None)
+except StopIteration:
+    pass
+"""
+
+
+def test_the_stack_holds_the_awaiting_frames_on_the_throw_path_as_on_the_send_path() -> None:
+    native = run(STACKS, translated=False)
+    assert native == (
+        "send: ['leaf', 'mid', 'top', '<module>'] mid\n"
+        "throw: ['leaf', 'mid', 'top', '<module>'] mid\n"
+        "first run, caller: caller\n"
+    )
+    ours = run(STACKS, translated=True)
+    if not PURE:
+        assert ours == native
+    else:  # the README's known difference: the pure-Python awaitee's methods are frames
+        assert ours == (
+            "send: ['leaf', 'send', 'mid', 'send', 'top', '<module>'] send\n"
+            "throw: ['leaf', 'throw', 'throw', '<module>'] throw\n"
+            "first run, caller: __iter__\n"
+        )
+
+
+DEEP_CHAIN = """
+import sys, warnings
+
+async def chain(n):
+    if n == 0:
+        return 0
+    return 1 + await chain(n - 1)
+
+def run(c):
+    try:
+        c.send(None)
+    except StopIteration as stop:
+        return stop.value
+
+def deepest():
+    low, high = 1, 3000
+    while low < high:
+        middle = (low + high + 1) // 2
+        try:
+            run(chain(middle))
+            low = middle
+        except RecursionError:
+            high = middle - 1
+    return low
+
+with warnings.catch_warnings():  # (a RecursionError leaves coroutines never awaited)
+    warnings.simplefilter("ignore", RuntimeWarning)
+    print("400 deep:", run(chain(400)))
+    print("deepest:", deepest())
+"""
+
+
+def _deepest(out: str) -> int:
+    assert "deepest: " in out, out
+    return int(out.split("deepest: ")[1])
+
+
+def test_an_await_chain_reaches_the_depth_of_a_native_one() -> None:
+    native = run(DEEP_CHAIN, translated=False)
+    assert native.startswith("400 deep: 400\n")
+    ours = run(DEEP_CHAIN, translated=True)
+    limit = sys.getrecursionlimit()
+    if not PURE and sys.version_info[:2] != (3, 12):
+        assert ours.startswith("400 deep: 400\n")  # one level of the recursion limit per await
+        assert abs(_deepest(ours) - _deepest(native)) <= 5, (ours, native)
+    elif not PURE:  # 3.12's C recursion limit: the C awaitee re-enters the interpreter per level
+        assert ours.startswith("400 deep: 400\n")
+        assert 0.7 * limit <= _deepest(ours) < 0.8 * limit, ours
+    elif sys.version_info >= (3, 13):  # pure: two levels per await
+        assert ours.startswith("400 deep: 400\n")
+        assert 0.45 * limit <= _deepest(ours) <= 0.5 * limit, ours
+    else:  # pure on 3.10-3.12: three levels per await (the README's known difference)
+        assert "400 deep" not in ours and "RecursionError" in ours
+
+
+# ---------------------------------------------------------------------------
+# Tracebacks: the carets under each line, where CPython 3.11+ draws them
+# ---------------------------------------------------------------------------
+
+TRACEBACKS = """
+import asyncio, traceback
+
+def helper(d):
+    return d["missing"]
+
+async def sleeper():
+    await asyncio.sleep(0)
+
+async def boom(n):
+    await sleeper()
+    values = {"a": 1}
+    return values["a"] + helper(values) * n
+
+async def middle():
+    total = 1 + await boom(2)
+    return total
+
+async def in_list():
+    return [await middle()]
+
+class NotAwaitable:
+    pass
+
+async def bad_await():
+    x = 1
+    return x + await NotAwaitable()
+
+async def multi_line():
+    value = (
+        1 +
+        await bad_await()
+    )
+    return value
+
+async def unicode_columns():
+    ключ = {"é": 1}
+    await sleeper()
+    return ключ["é"] + ключ["ü"]
+
+class Manager:
+    async def __aenter__(self):
+        return self
+    async def __aexit__(self, *exc):
+        return False
+
+async def in_with():
+    async with Manager() as m:
+        await sleeper()
+        return m.missing_attribute
+
+async def agen():
+    yield 1
+    raise ValueError("in agen")
+
+async def in_for():
+    async for item in agen():
+        pass
+
+for make in (in_list, multi_line, unicode_columns, in_with, in_for):
+    try:
+        asyncio.run(make())
+    except Exception as error:
+        for entry in traceback.format_tb(error.__traceback__):
+            if "prog.py" in entry:
+                print(entry, end="")
+        print(type(error).__name__, error)
+"""
+
+
+def test_tracebacks_draw_the_carets_of_native_ones(tmp_path) -> None:
+    import linecache
+
+    source = textwrap.dedent(TRACEBACKS)
+    lines = source.splitlines(keepends=True)
+    linecache.cache["prog.py"] = (len(source), None, lines, "prog.py")
+    try:
+        out = same(TRACEBACKS)
+    finally:
+        linecache.cache.pop("prog.py", None)
+    if sys.version_info >= (3, 11):
+        assert "    total = 1 + await boom(2)\n                ^^^^^^^^^^^^^\n" in out
+        assert '    return values["a"] + helper(values) * n\n' in out
+        assert "    return x + await NotAwaitable()\n               ^^^^^^^^^^^^^^^^^^^^\n" in out
+    assert "TypeError object NotAwaitable can't be used in 'await' expression" in out

@@ -132,7 +132,10 @@ def translate_with_lines(
     return with_stack(_translate_with_lines, source, filename, mode)
 
 
-def _translate_with_lines(source: str, filename: str, mode: Mode) -> tuple[str, list[int]] | None:
+def _translate_with_lines(
+    source: str, filename: str, mode: Mode, columns: list[Any] | None = None
+) -> tuple[str, list[int]] | None:
+    """(See `translate_with_lines`.) ``columns``, if given, gets the pieces' `_columns`."""
     pieces = _translate(source, filename, with_lines=True, mode=mode)
     if pieces is None:
         return None
@@ -140,7 +143,26 @@ def _translate_with_lines(source: str, filename: str, mode: Mode) -> tuple[str, 
     for piece in pieces:
         assert piece.lines is not None
         lines += piece.lines
+    if columns is not None:
+        columns.append(_columns(pieces))
     return "".join(piece.text for piece in pieces), lines
+
+
+def _columns(pieces: list[Piece]) -> Any:
+    """The pieces' `desugar.compiler.lines.Columns`, in the lines of the whole translation."""
+    from desugar.compiler.lines import Columns
+
+    columns = Columns()
+    offset = 0
+    for piece in pieces:
+        assert piece.lines is not None
+        if piece.columns is not None:
+            columns.add(piece.columns, offset)
+        else:  # copied: its lines are the original's, and so are its columns
+            for at, line in enumerate(piece.lines, offset + 1):
+                columns.copied[at] = line
+        offset += len(piece.lines)
+    return columns
 
 
 def compile_module(source: str, filename: str, *, mode: Mode = DEFAULT) -> CodeType:
@@ -153,7 +175,8 @@ def compile_module(source: str, filename: str, *, mode: Mode = DEFAULT) -> CodeT
 
 
 def _compile_module(source: str, filename: str, mode: Mode) -> CodeType:
-    translated = _translate_with_lines(source, filename, mode)
+    columns: list[Any] = []
+    translated = _translate_with_lines(source, filename, mode, columns)
     if translated is None:
         return compile(source, filename, "exec", dont_inherit=True)
     from desugar.compiler.lines import renumber
@@ -161,7 +184,7 @@ def _compile_module(source: str, filename: str, mode: Mode) -> CodeType:
     code, lines = translated
     with validate.ast_guard():
         tree = ast.parse(code, filename)
-        renumber(tree, lines, source)
+        renumber(tree, lines, source, columns[0] if columns else None, code)
         return compile(tree, filename, "exec", dont_inherit=True)
 
 
@@ -173,6 +196,7 @@ class Piece:
     statements: int  # top-level statements in it, as ``ast`` counts them
     opens_with_expression: bool  # its first statement is an expression statement
     lines: list[int] | None = None  # the original line of each of its lines (with_lines)
+    columns: Any = None  # where its original code is (with_lines; None: copied as it is)
 
 
 def _translate(
@@ -233,10 +257,12 @@ def _translate(
                 statements += 1
             piece = Piece("", statements, part.opens_with_expression)
             if with_lines:
-                from desugar.compiler.lines import line_map
+                from desugar.compiler.lines import Columns, line_map
 
+                piece.columns = Columns()
                 piece.text, piece.lines = line_map(
-                    module, output, original_text=text, first_line=part.line, last=last
+                    module, output, original_text=text, first_line=part.line, last=last,
+                    columns=piece.columns,
                 )
                 if index < len(parts) - 1:
                     piece.lines.pop()  # the line after its last newline is the next piece's

@@ -459,9 +459,19 @@ def into_future(obj: Any) -> Awaitee:
     await_ = type_lookup(t, "__await__")
     if await_ is _FUTURE_AWAIT:  # one of the runtime's Futures: polled with the task's Context
         return Awaitee(poll_leaf(obj))
-    if await_ is MISSING:
-        raise TypeError(f"object {tp_name(t)} can't be used in 'await' expression")
-    return Awaitee(_checked_await(call_slot(obj, t, await_, "__await__")))
+    try:
+        if await_ is MISSING:
+            raise TypeError(f"object {tp_name(t)} can't be used in 'await' expression")
+        return Awaitee(_checked_await(call_slot(obj, t, await_, "__await__")))
+    except BaseException as error:  # raised at the await, as natively: no frame of ours
+        if _STRIP_OWN_FRAME:
+            _drop_entry(error, _getframe())
+            tb = error.__traceback__
+            while tb is not None and tb.tb_frame.f_code in _AWAIT_HELPERS:
+                tb = tb.tb_next
+            error.__traceback__ = tb
+        del error
+        raise
 
 
 # ---- special methods, found as CPython finds them ------------------------------
@@ -577,6 +587,9 @@ def _checked_await(it: Any) -> Any:
     if type_lookup(t, "__next__") is MISSING:
         raise TypeError(f"__await__() returned non-iterator of type '{tp_name(t)}'")
     return it
+
+
+_AWAIT_HELPERS = (_checked_await.__code__, call_slot.__code__)  # (frames into_future leaves out)
 
 
 def as_future(obj: Any) -> Any:

@@ -27,12 +27,23 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#if PY_VERSION_HEX >= 0x030B0000
+/* _PyInterpreterFrame, for the awaiting frame a throw() runs under (see link_owner) */
+#  ifndef Py_BUILD_CORE
+#    define Py_BUILD_CORE 1
+#  endif
+#  include <internal/pycore_frame.h>
+#  undef Py_BUILD_CORE
+#else
+#  include <frameobject.h>
+#endif
 
 typedef struct {
     PyObject_HEAD
     PyObject *it;        /* what is awaited; NULL once done */
     PyObject *handover;  /* the first poll's wait, not handed over yet; NULL if none */
     PyObject *value;     /* the result, until read; NULL if none */
+    PyObject *owner;     /* a weak reference to the coroutine that waits in it, once it waited */
     PyObject *weakreflist;
     int state;           /* see below */
 } AwaiteeObject;
@@ -355,6 +366,148 @@ awaitee_poll_with_tls_context(AwaiteeObject *self, PyObject *Py_UNUSED(ignored))
     return result;
 }
 
+/* ---- the awaiting frame ------------------------------------------------- */
+
+/* When a driver throws into a suspended coroutine, CPython runs the throw
+ * into what its `yield from` delegates to with the coroutine's frame on the
+ * stack if that is a generator or a coroutine, and without it otherwise. The
+ * awaitee is neither, so it puts the frame there itself: `inspect.stack()`
+ * and `sys._getframe()` in the innermost awaited code see the awaiting
+ * frames on the throw() path as on the send() path, as natively. The awaitee
+ * learns which coroutine waits in it when it hands its wait over (that
+ * coroutine's frame is running then) and keeps a weak reference to it. */
+#if PY_VERSION_HEX >= 0x030B0000
+#  define GEN_FRAME(gen) ((_PyInterpreterFrame *)((char *)(gen) + offsetof(PyGenObject, gi_iframe)))
+#endif
+
+static void
+note_owner(AwaiteeObject *self)
+{
+    if (self->owner != NULL) {
+        return;
+    }
+    PyThreadState *tstate = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+    _PyInterpreterFrame *frame = tstate->current_frame;
+#elif PY_VERSION_HEX >= 0x030B0000
+    _PyInterpreterFrame *frame = tstate->cframe->current_frame;
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+    if (frame == NULL || frame->owner != FRAME_OWNED_BY_GENERATOR) {
+        return;
+    }
+    PyObject *gen = (PyObject *)_PyFrame_GetGenerator(frame);
+#else
+    PyFrameObject *frame = tstate->frame;
+    PyObject *gen = frame != NULL ? frame->f_gen : NULL;
+#endif
+    if (gen != NULL && (PyCoro_CheckExact(gen) || PyGen_CheckExact(gen))) {
+        self->owner = PyWeakref_NewRef(gen, NULL);
+        if (self->owner == NULL) {
+            PyErr_Clear();
+        }
+    }
+}
+
+/* The coroutine whose throw() runs with its `yield from` delegating to
+ * `self` (a new reference); NULL if none (a throw() made by hand). */
+static PyObject *
+throwing_owner(AwaiteeObject *self)
+{
+    if (self->owner == NULL) {
+        return NULL;
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *gen;
+    if (PyWeakref_GetRef(self->owner, &gen) <= 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+#else
+    PyObject *gen = PyWeakref_GetObject(self->owner);  /* (borrowed; None once dead) */
+    if (gen == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_INCREF(gen);
+#endif
+    int waits_here = 0;
+    if (PyCoro_CheckExact(gen) || PyGen_CheckExact(gen)) {
+        /* running (its throw() is) and delegating to `self`: the top of its value stack */
+#if PY_VERSION_HEX >= 0x030B0000
+        _PyInterpreterFrame *f = GEN_FRAME(gen);
+        waits_here = ((PyGenObject *)gen)->gi_frame_state == FRAME_EXECUTING
+            && f->stacktop > 0 && f->localsplus[f->stacktop - 1] == (PyObject *)self;
+#else
+        PyFrameObject *f = ((PyGenObject *)gen)->gi_frame;
+        waits_here = f != NULL && f->f_state == FRAME_EXECUTING
+            && f->f_stackdepth > 0 && f->f_valuestack[f->f_stackdepth - 1] == (PyObject *)self;
+#endif
+    }
+    if (!waits_here) {
+        Py_DECREF(gen);
+        return NULL;
+    }
+    return gen;
+}
+
+typedef struct {
+#if PY_VERSION_HEX >= 0x030B0000
+    _PyInterpreterFrame *frame;
+    _PyInterpreterFrame *previous;
+#else
+    PyFrameObject *frame;
+    PyFrameObject *previous;
+    PyFrameObject *back;
+#endif
+} Linked;
+
+/* Put the frame of `gen` on the thread's stack, as CPython's gen_throw does
+ * for a delegated generator; unlink_frame() takes it off. */
+static void
+link_frame(PyObject *gen, Linked *linked)
+{
+    PyThreadState *tstate = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+    _PyInterpreterFrame *f = GEN_FRAME(gen);
+    linked->frame = f;
+    linked->previous = tstate->current_frame;
+    f->previous = linked->previous;
+    tstate->current_frame = f;
+#elif PY_VERSION_HEX >= 0x030B0000
+    _PyInterpreterFrame *f = GEN_FRAME(gen);
+    linked->frame = f;
+    linked->previous = tstate->cframe->current_frame;
+    f->previous = linked->previous;
+    tstate->cframe->current_frame = f;
+#else
+    PyFrameObject *f = ((PyGenObject *)gen)->gi_frame;
+    linked->frame = f;
+    linked->previous = tstate->frame;
+    linked->back = f->f_back;  /* (NULL: a suspended frame has no caller) */
+    f->f_back = (PyFrameObject *)Py_XNewRef(tstate->frame);
+    tstate->frame = f;
+#endif
+}
+
+static void
+unlink_frame(Linked *linked)
+{
+    PyThreadState *tstate = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+    tstate->current_frame = linked->previous;
+    linked->frame->previous = NULL;
+#elif PY_VERSION_HEX >= 0x030B0000
+    tstate->cframe->current_frame = linked->previous;
+    linked->frame->previous = NULL;
+#else
+    tstate->frame = linked->previous;
+    PyFrameObject *back = linked->frame->f_back;
+    linked->frame->f_back = linked->back;
+    Py_XDECREF(back);
+#endif
+}
+
 /* ---- resumption: what `yield from` calls -------------------------------- */
 
 /* One step with `arg` sent in: the kept wait, or a resumption of what is
@@ -369,6 +522,7 @@ step(AwaiteeObject *self, PyObject *arg, PyObject **presult)
     }
     PyObject *pending = self->handover;
     if (pending != NULL) {  /* the `yield from`'s first step: the first poll's wait */
+        note_owner(self);
         self->handover = NULL;
         self->state = RUNNING;
         *presult = pending;
@@ -511,7 +665,16 @@ awaitee_throw(AwaiteeObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(error);
         return NULL;
     }
+    PyObject *owner = throwing_owner(self);
+    Linked linked;
+    if (owner != NULL) {
+        link_frame(owner, &linked);
+    }
     PyObject *result = PyObject_CallOneArg(throw_, error);
+    if (owner != NULL) {
+        unlink_frame(&linked);
+        Py_DECREF(owner);
+    }
     Py_DECREF(throw_);
     Py_DECREF(it);
     Py_DECREF(error);
@@ -749,6 +912,7 @@ awaitee_traverse(AwaiteeObject *self, visitproc visit, void *arg)
     Py_VISIT(self->it);
     Py_VISIT(self->handover);
     Py_VISIT(self->value);
+    Py_VISIT(self->owner);
     return 0;  /* (a heap subclass's own traverse visits its type) */
 }
 
@@ -758,6 +922,7 @@ awaitee_clear(AwaiteeObject *self)
     Py_CLEAR(self->it);
     Py_CLEAR(self->handover);
     Py_CLEAR(self->value);
+    Py_CLEAR(self->owner);
     return 0;
 }
 

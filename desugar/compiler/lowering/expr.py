@@ -20,6 +20,38 @@ from desugar.compiler.lowering.base import LoweringBase
 from desugar.compiler.lowering.common import is_constant, replace
 
 _NESTED_LINKS = 4  # comparison chains with more awaiting links than this are lowered flat
+_STACK_USE_GUIDELINE = 30  # CPython's compiler: displays longer than this are built step by step
+EMPTY_SET = cst.Set([cst.StarredElement(cst.Tuple([]))])  # `{*()}`: no name to look up
+
+
+def _display(kind: type, elements: Sequence[cst.CSTNode]) -> cst.BaseExpression:
+    """A set or dict display of ``elements`` (their own commas dropped: the display places them)."""
+    return kind([e.with_changes(comma=cst.MaybeSentinel.DEFAULT) for e in elements])
+
+
+def _dict_steps(elements: Sequence[cst.BaseDictElement]) -> list[tuple[int, int, bool]]:
+    """The steps in which CPython builds a dict display (``compiler_dict``).
+
+    Each is ``(start, end, big)`` over ``elements``: a ``**`` element alone,
+    merged into the dict being built, or a run of pairs made into a dict of its
+    own when the run ends (``big``: 16 pairs or more, each added as evaluated).
+    """
+    steps: list[tuple[int, int, bool]] = []
+    count = 0
+    for i, element in enumerate(elements):
+        if isinstance(element, cst.StarredDictElement):
+            if count:
+                steps.append((i - count, i, count * 2 > _STACK_USE_GUIDELINE))
+                count = 0
+            steps.append((i, i + 1, False))
+        elif count * 2 > _STACK_USE_GUIDELINE:
+            steps.append((i - count, i + 1, True))
+            count = 0
+        else:
+            count += 1
+    if count:
+        steps.append((len(elements) - count, len(elements), count * 2 > _STACK_USE_GUIDELINE))
+    return steps
 
 
 class ExpressionLowering(LoweringBase):
@@ -130,6 +162,93 @@ class ExpressionLowering(LoweringBase):
             if low is not child:
                 mapping[id(child)] = low
         return stmts, replace(node, mapping)
+
+    # Set and dict displays: CPython hashes some elements before the display
+    # ends. A set display builds the set at its first `*` element (or at once,
+    # past 30 elements) and adds each later element as soon as it is evaluated;
+    # a dict display builds a dict of each run of `key: value` pairs when the
+    # run ends (at a `**`, or after 17 pairs, which it adds one by one) and
+    # merges each into the dict being built. So where that happens before an
+    # await, the lowering builds the display up to that await in the same steps
+    # (`_ds_tN = {*_ds_tN, ...}`: copying a set or dict calls no `__hash__` or
+    # `__eq__`), and the rest of the display, which starts where CPython starts
+    # a new step, is written after it.
+    def _expr_Set(self, node: cst.Set) -> tuple[Stmts, cst.BaseExpression]:
+        elements = list(node.elements)
+        last = max(i for i, e in enumerate(elements) if self.suspends(e.value))
+        first_star = next(
+            (i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)), None
+        )
+        built = 0 if len(elements) > _STACK_USE_GUIDELINE else first_star
+        if built is None or built > last:  # hashed when the display ends, after every await
+            return self.ordered(node, self.operands(node))
+        stmts: Stmts = []
+        acc: str | None = None
+        if built:  # evaluated, then made a set where the first `*` element is
+            prefix = cst.Set(elements[:built])
+            stmts, head = self.ordered(prefix, self.operands(prefix))
+            acc = self.temp()
+            stmts.append(assign(acc, _display(cst.Set, list(head.elements))))  # type: ignore[attr-defined]
+        pending: list[cst.BaseElement] = []  # evaluated and added by CPython, not yet by us
+        for element in elements[built : last + 1]:
+            if self.suspends(element.value):
+                if acc is None or pending:  # what CPython added before evaluating this one
+                    held = [] if acc is None else [cst.StarredElement(name(acc))]
+                    acc = acc or self.temp()
+                    stmts.append(assign(acc, _display(cst.Set, [*held, *pending]) if held or pending
+                                        else EMPTY_SET))
+                    pending = []
+                pre, low = self.expr(element.value)
+                stmts += pre
+                element = element.with_changes(value=low)
+            pending.append(element)
+        assert acc is not None
+        return stmts, _display(cst.Set, [cst.StarredElement(name(acc)), *pending, *elements[last + 1 :]])
+
+    def _expr_Dict(self, node: cst.Dict) -> tuple[Stmts, cst.BaseExpression]:
+        elements = list(node.elements)
+        last = max(
+            i for i, e in enumerate(elements)
+            if self.suspends(e.value) or (isinstance(e, cst.DictElement) and self.suspends(e.key))
+        )
+        steps = _dict_steps(elements)
+        upto = next(k for k, (start, end, _big) in enumerate(steps) if start <= last < end)
+        if upto == 0 and not steps[0][2]:  # nothing hashed before the display ends or after `last`
+            return self.ordered(node, self.operands(node))
+        stmts: Stmts = []
+        acc: str | None = None
+        for k, (start, end, big) in enumerate(steps[: upto + 1]):
+            part = elements[start:end]
+            if big and any(self.suspends(e.value) or self.suspends(e.key) for e in part):  # type: ignore[union-attr]
+                # 16 pairs or more: CPython adds each pair as soon as it is evaluated
+                step = self.temp()
+                stmts.append(assign(step, cst.Dict([])))
+                for pair in part:
+                    pre, key = self.expr(pair.key)  # type: ignore[union-attr]
+                    stmts += pre
+                    if self.suspends(pair.value):
+                        key = self.spill(key, stmts)
+                    pre, value = self.expr(pair.value)
+                    stmts += pre
+                    stmts.append(simple(cst.Assign(
+                        targets=[cst.AssignTarget(cst.Subscript(
+                            value=name(step), slice=[cst.SubscriptElement(cst.Index(key))]
+                        ))],
+                        value=value,
+                    )))
+                lowered: list[cst.BaseDictElement] = [cst.StarredDictElement(name(step))]
+            else:
+                pre, built = self.ordered(cst.Dict(part), self.operands(cst.Dict(part)))
+                stmts += pre
+                lowered = list(built.elements)  # type: ignore[attr-defined]
+            if acc is not None:
+                lowered = [cst.StarredDictElement(name(acc)), *lowered]
+            if k == upto:
+                return stmts, _display(cst.Dict, [*lowered, *elements[end:]])
+            if acc is None:
+                acc = self.temp()
+            stmts.append(assign(acc, _display(cst.Dict, lowered)))
+        raise AssertionError("unreachable: `last` is in a step")
 
     def _expr_Await(self, node: cst.Await) -> tuple[Stmts, cst.BaseExpression]:
         pre, inner = self.expr(node.expression)
