@@ -2,8 +2,13 @@
 
 Usage::
 
-    pytest -p desugar.pytest_plugin --desugar PKG [--desugar PKG2] [--desugar-path DIR]
+    pytest --desugar PKG [--desugar PKG2] [--desugar-path DIR]
         [--desugar-lowering L] [--desugar-style S]
+
+pytest loads the plugin by its ``pytest11`` entry point (installed with
+desugar), or by ``-p desugar.pytest_plugin``; ``-p no:desugar.pytest_plugin``
+keeps it out. A package that cannot be found, or a path that is not there,
+is a usage error. pytest's header says what is translated.
 
 The named packages and directories are translated on import by
 `desugar.hook.install`. Test files and ``conftest.py`` files are imported by
@@ -154,6 +159,7 @@ def _start(config: pytest.Config, *, early: bool) -> None:
     except ModeError as error:
         raise pytest.UsageError(str(error)) from None
     base = config.invocation_params.dir
+    _check_found(packages, [(base / p) for p in paths], [base, config.rootpath])
     state = _Desugar(config, packages, [(base / p).resolve() for p in paths], mode)
     config.stash[_STATE] = state
     config.add_cleanup(state.stop)
@@ -172,6 +178,34 @@ def _start(config: pytest.Config, *, early: bool) -> None:
             ),
             stacklevel=2,
         )
+
+
+def _check_found(packages: list[str], paths: list[Path], dirs: list[Path]) -> None:
+    """A usage error for a ``--desugar`` package or ``--desugar-path`` that is not there.
+
+    A package is looked up by its top-level name (nothing is imported) on
+    ``sys.path`` and in ``dirs`` (where pytest runs, its rootdir), which pytest
+    may put on ``sys.path`` later.
+    """
+    from importlib.machinery import PathFinder
+
+    where = [*sys.path, *map(str, dirs)]
+    for package in packages:
+        top = package.partition(".")[0]
+        if top in sys.modules or importlib.util.find_spec(top) is not None:
+            continue
+        if PathFinder.find_spec(top, where) is None:
+            raise pytest.UsageError(
+                f"--desugar {package}: no package {top!r} can be imported (looked on sys.path "
+                f"and in {dirs[0]}). Give the name it is imported by, run pytest where it "
+                "can be imported, or use --desugar-path DIR for a directory."
+            )
+    for path in paths:
+        if not path.exists():
+            raise pytest.UsageError(
+                f"--desugar-path {path}: no such file or directory. Give a directory (or file) "
+                "whose modules should be translated."
+            )
 
 
 class _Desugar:

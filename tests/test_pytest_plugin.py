@@ -69,8 +69,10 @@ TRANSLATED = {
 
 
 class Run:
-    def __init__(self, directory: Path, *args: str) -> None:
+    def __init__(self, directory: Path, *args: str, pythonpath: Path | None = None) -> None:
         env = dict(os.environ)
+        if pythonpath is not None:  # (ahead of what is there)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # the caches are part of what is tested
         env.pop("PYTEST_ADDOPTS", None)
         result = subprocess.run(
@@ -231,6 +233,73 @@ def test_without_desugar_options_the_plugin_does_nothing(project: Path) -> None:
     loaded = Run(project, "-p", "desugar.pytest_plugin")
     assert loaded.translation == NATIVE
     assert loaded.report() == native.report()
+
+
+# -- installed: the pytest11 entry point; what is not there --------------------
+
+
+def installed_entry_points(tmp_path: Path) -> Path:
+    """A directory whose distribution declares pyproject.toml's entry points, as pip installs them."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    groups = project["project"]["entry-points"]
+    site = tmp_path / "site"
+    info = site / "desugar_entry_points-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: desugar-entry-points\nVersion: 0\n")
+    (info / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in entries.items())
+        for group, entries in groups.items()
+    ))
+    return site
+
+
+def test_installed_pytest_loads_the_plugin_by_its_entry_point(project: Path, tmp_path: Path) -> None:
+    site = installed_entry_points(tmp_path)
+    translated = Run(project, "--desugar", "mylib", pythonpath=site)
+    assert translated.translation == TRANSLATED, translated.stdout
+    assert translated.outcomes == EXPECTED
+    assert "desugar: translating mylib and test files using async (asserts rewritten by pytest)" in translated.stdout
+    # Given by -p as well, it is the same plugin (one registration, no error).
+    both = Run(project, *PLUGIN, pythonpath=site)
+    assert both.translation == TRANSLATED, both.stdout
+    # Loaded, without options, it does nothing.
+    native = Run(project, pythonpath=site)
+    assert native.translation == NATIVE
+    assert "desugar:" not in native.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--desugar", "nonexistent_pkg"],
+         "ERROR: --desugar nonexistent_pkg: no package 'nonexistent_pkg' can be imported "
+         "(looked on sys.path and in {project}). Give the name it is imported by, run pytest "
+         "where it can be imported, or use --desugar-path DIR for a directory.\n"),
+        (["--desugar", "nonexistent_pkg.sub"],
+         "ERROR: --desugar nonexistent_pkg.sub: no package 'nonexistent_pkg' can be imported "
+         "(looked on sys.path and in {project}). Give the name it is imported by, run pytest "
+         "where it can be imported, or use --desugar-path DIR for a directory.\n"),
+        (["--desugar-path", "no_such_dir"],
+         "ERROR: --desugar-path {project}/no_such_dir: no such file or directory. Give a "
+         "directory (or file) whose modules should be translated.\n"),
+    ],
+)
+def test_a_package_or_path_that_is_not_there_is_a_usage_error(
+    project: Path, option: list[str], message: str
+) -> None:
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "desugar.pytest_plugin", *option],
+        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 4  # pytest's usage error
+    assert result.stderr == message.format(project=project) + "\n"  # (pytest ends it with a blank line)
+    assert "passed" not in result.stdout  # nothing ran
 
 
 # -- a --desugar package that pytest loads as a plugin ------------------------
