@@ -296,6 +296,20 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+#: The signals ``--dump-on`` cannot serve, and why.
+_REFUSED = {
+    "SIGKILL": "cannot be caught",
+    "SIGSTOP": "cannot be caught",
+    "SIGALRM": "is what --dump-on-hang uses",
+    "SIGINT": "stops the program (Ctrl-C): taken for dumps, Ctrl-C would no longer stop it",
+    "SIGTERM": "stops the program (kill): taken for dumps, kill would no longer stop it",
+    **{
+        name: "is a fault of the program itself: a dump cannot resume it"
+        for name in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT")
+    },
+}
+
+
 def _signal_number(
     _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 ) -> list[signal.Signals]:
@@ -309,9 +323,9 @@ def _signal_number(
             ]
         except (KeyError, ValueError):
             raise click.BadParameter(f"{value!r} is not a signal (try SIGUSR1)") from None
-        if number in (signal.SIGKILL, signal.SIGSTOP, signal.SIGALRM):
-            why = "is what --dump-on-hang uses" if number == signal.SIGALRM else "cannot be caught"
-            raise click.BadParameter(f"{number.name} {why}")
+        why = _REFUSED.get(number.name)
+        if why is not None:
+            raise click.BadParameter(f"{number.name} {why}; use SIGUSR1, SIGUSR2 or SIGQUIT")
         numbers.append(number)
     return numbers
 

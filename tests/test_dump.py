@@ -486,15 +486,23 @@ def test_dump_on_sigusr1_prints_the_tasks_and_the_program_goes_on(
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("SIGKILL", "SIGKILL cannot be caught"),
-        ("SIGALRM", "SIGALRM is what --dump-on-hang uses"),
-        ("NOPE", "'NOPE' is not a signal"),
+        ("SIGKILL", "SIGKILL cannot be caught; use SIGUSR1, SIGUSR2 or SIGQUIT"),
+        ("stop", "SIGSTOP cannot be caught; use SIGUSR1, SIGUSR2 or SIGQUIT"),
+        ("SIGALRM", "SIGALRM is what --dump-on-hang uses; use SIGUSR1, SIGUSR2 or SIGQUIT"),
+        ("SIGINT", "SIGINT stops the program (Ctrl-C): taken for dumps, Ctrl-C would no longer "
+         "stop it; use SIGUSR1, SIGUSR2 or SIGQUIT"),
+        (str(int(signal.SIGTERM)), "SIGTERM stops the program (kill): taken for dumps, kill would "
+         "no longer stop it; use SIGUSR1, SIGUSR2 or SIGQUIT"),
+        ("SIGSEGV", "SIGSEGV is a fault of the program itself: a dump cannot resume it; use "
+         "SIGUSR1, SIGUSR2 or SIGQUIT"),
+        ("NOPE", "'NOPE' is not a signal (try SIGUSR1)"),
     ],
 )
 def test_dump_on_refuses_what_it_cannot_handle(tmp_path: Path, value: str, message: str) -> None:
-    result = run_hung(tmp_path, "pass\n", options=("--dump-on", value))
+    result = run_hung(tmp_path, "open('ran', 'w').close()\n", options=("--dump-on", value))
     assert result.returncode == 2
-    assert message in result.stderr
+    assert f"Invalid value for '--dump-on': {message}" in " ".join(result.stderr.split())
+    assert not list(tmp_path.rglob("ran"))  # refused before the program ran
 
 
 @pytest.mark.parametrize("value", ["SIGUSR2", "usr2", str(int(signal.SIGUSR2))])
