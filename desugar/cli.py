@@ -67,6 +67,21 @@ STDIN_NAME = "<stdin>"
 # The command group
 
 
+def _check_not_a_mistyped_command(ctx: click.Context, word: str, commands: dict[str, click.Command]) -> None:
+    """A usage error for ``word``, the first argument, if it is no file but near a command's name.
+
+    ``desugar runn x.py`` means ``desugar run x.py`` mistyped, not two files
+    to translate.
+    """
+    import difflib
+
+    if word.startswith("-") or os.path.exists(word):
+        return
+    near = difflib.get_close_matches(word, [n for n in commands if n != "translate"], n=1, cutoff=0.6)
+    if near:
+        ctx.fail(f"No such command {word!r} (and no such file). Did you mean {near[0]!r}?")
+
+
 class DefaultCommandGroup(click.Group):
     """A group that runs ``default_command`` when no subcommand is named.
 
@@ -93,6 +108,7 @@ class DefaultCommandGroup(click.Group):
             and args[0] not in self.commands
             and args[0] not in self._own_option_names(ctx)
         ):
+            _check_not_a_mistyped_command(ctx, args[0], self.commands)
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 

@@ -809,6 +809,7 @@ def diagram_command(
     the task below, and under each gap the time that passed. Options go
     before TARGET; ARGS go to the program. The exit status is the program's.
     """
+    run.check_target(target)
     status = 0
 
     def run_program() -> None:

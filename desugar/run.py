@@ -381,6 +381,26 @@ PROGRAM_COMMAND = {
 """The context settings of a command that runs a program: what follows TARGET is the program's."""
 
 
+def check_target(target: str) -> None:
+    """A usage error for an option of the command's own it does not know, taken for TARGET.
+
+    (Options go before TARGET; what follows it is the program's.)
+    """
+    if not target.startswith("-") or target == "-":
+        return
+    import difflib
+
+    ctx = click.get_current_context()
+    name = target.partition("=")[0]
+    known = [
+        opt
+        for param in ctx.command.get_params(ctx)
+        if isinstance(param, click.Option)
+        for opt in (*param.opts, *param.secondary_opts)
+    ]
+    raise click.NoSuchOption(name, possibilities=difflib.get_close_matches(name, known), ctx=ctx)
+
+
 def program_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options a command that runs a program takes: ``-m`` and ``--include``."""
     command = click.option(
@@ -441,6 +461,7 @@ def run_command(
     asyncio loop or trio run of the main thread: what it awaits and its await
     chain, innermost frame first, tasks nested under the tasks awaiting them.
     """
+    check_target(target)
     dump_on_signals(dump_on)
     atexit.register(die_by_sigint_if_interrupted)  # (first: it runs after the program's handlers)
     hang = dump_on_hang_seconds

@@ -995,3 +995,59 @@ def test_a_private_file_is_never_readable_by_others_while_it_is_replaced(
     assert result.exit_code == 0, result.stderr
     assert modes == [0o600, 0o600]  # created private, renamed with the file's own mode
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# --------------------------------------------------------------------------
+# Mistyped commands and options: click's usage error, with "did you mean"
+
+
+def _desugar(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desugar", *args],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize(("word", "command"), [("runn", "run"), ("dagram", "diagram"), ("comapre", "compare")])
+def test_a_mistyped_command_is_a_usage_error_with_the_command_meant(
+    tmp_path: Path, word: str, command: str
+) -> None:
+    result = _desugar(tmp_path, word, "x.py")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.endswith(
+        f"\nError: No such command {word!r} (and no such file). Did you mean {command!r}?\n"
+    ), result.stderr
+
+
+def test_a_file_named_like_a_command_is_still_translated(tmp_path: Path) -> None:
+    (tmp_path / "runn").write_text(ASYNC_SRC, encoding="utf-8")
+    result = _desugar(tmp_path, "runn")
+    assert result.returncode == 0, result.stderr
+    assert "def f():" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["run", "--bogus", "prog.py"], "No such option '--bogus'."),
+        (["run", "--dump-onn", "SIGUSR1", "prog.py"],
+         "No such option '--dump-onn'. (Did you mean one of: '--dump-on', '--dump-on-hang'?)"),
+        (["run", "--lowring=callback", "prog.py"], "No such option '--lowring'. Did you mean '--lowering'?"),
+        (["diagram", "--tsk", "main", "prog.py"], "No such option '--tsk'. (Did you mean one of: '--svg', '--task'?)"),
+    ],
+)
+def test_an_unknown_option_before_the_script_is_a_usage_error_not_the_script(
+    tmp_path: Path, args: list[str], error: str
+) -> None:
+    (tmp_path / "prog.py").write_text("open('ran', 'w').close()\n", encoding="utf-8")
+    result = _desugar(tmp_path, *args)
+    assert result.returncode == 2
+    assert result.stderr.endswith(f"\nError: {error}\n"), result.stderr
+    assert not (tmp_path / "ran").exists()
+
+
+def test_options_after_the_script_are_the_programs(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text("import sys\nprint(sys.argv[1:])\n", encoding="utf-8")
+    result = _desugar(tmp_path, "run", "prog.py", "--bogus")
+    assert (result.returncode, result.stdout) == (0, "['--bogus']\n")
