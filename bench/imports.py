@@ -22,7 +22,7 @@ all of them alike. A ratio is translated / plain *within a round*; the figure
 is the median of the rounds' ratios, with the quartiles of those ratios as its
 spread, by wall time and by CPU time (``time.process_time``); *bests* is the
 ratio of the best times. Times are the medians of the rounds. The sources are
-left unchanged for longer than `desugar.hook.RACY_NS` before the caches are
+left unchanged for longer than `desugar.cache.RACY_NS` before the caches are
 written, as a source that is not being edited is (the cache is then used
 without reading the source: see `desugar.hook`).
 """
@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 import desugar
+import desugar.cache
 import desugar.hook
 
 MODULES = 50
@@ -248,7 +249,7 @@ def main() -> None:
         lines = generate(root)
         ahead = root / "ahead"
         generate(ahead, translated=True)
-        time.sleep(desugar.hook.RACY_NS / 1e9)  # the sources settle before any cache is written
+        time.sleep(desugar.cache.RACY_NS / 1e9)  # the sources settle before any cache is written
         check(root)  # also warms both caches (and the pycs of desugar itself)
         for _ in range(2):
             for _name, directory, before, measured in WARM:

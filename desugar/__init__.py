@@ -11,10 +11,8 @@ __all__ = ["translate", "install", "uninstall", "Mode", "TranslateError", "Inter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import os
-    from typing import Iterable
-
-    from desugar.hook import Handle
+    from desugar.hook import install as install
+    from desugar.hook import uninstall as uninstall
 del TYPE_CHECKING
 
 
@@ -49,30 +47,11 @@ def translate(
     return translate_module(source, filename, format=format, mode=mode)
 
 
-# The import hook is imported when first used: `import desugar` stays light.
+def __getattr__(name: str) -> object:
+    # `install` and `uninstall` are the import hook's (`desugar.hook`), imported
+    # when first asked for: `import desugar` stays light.
+    if name in ("install", "uninstall"):
+        from desugar import hook
 
-
-def install(
-    packages: Iterable[str] = (),
-    paths: Iterable[str | os.PathLike[str]] = (),
-    *,
-    mode: Mode | None = None,
-    style: str | None = None,
-    lowering: str | None = None,
-) -> Handle:
-    """Translate the modules of ``packages``, and those below ``paths``, as they are imported.
-
-    ``mode`` (or ``lowering`` and ``style``) is as for `translate`. Returns a
-    handle whose ``uninstall()`` removes the hook (also a context manager).
-    See `desugar.hook`.
-    """
-    from desugar.hook import install as install_hook
-
-    return install_hook(packages, paths, mode=mode, style=style, lowering=lowering)
-
-
-def uninstall(handle: Handle | None = None) -> None:
-    """Remove ``handle``'s import hook, or every desugar import hook if no handle is given."""
-    from desugar.hook import uninstall as uninstall_hook
-
-    uninstall_hook(handle)
+        return getattr(hook, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

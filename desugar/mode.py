@@ -3,7 +3,7 @@
 A `Mode` is what the compiler (``translate(source, mode=...)``), the import
 hook (``install(..., mode=...)``), the pytest plugin and the commands
 (`options`) take; its `Mode.get_cache_key` is what the hook's cache keys on
-(with the compiler's fingerprint, see `desugar.hook.cache_key`).
+(with the compiler's fingerprint, see `desugar.cache.cache_key`).
 
 The lowerings and the poll lowering's styles are the rows of `LOWERINGS` and
 `STYLES`: a name, the object of ``desugar.compiler.styles`` that emits it, and

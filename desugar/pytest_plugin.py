@@ -25,7 +25,7 @@ file. An ``assert`` whose test awaits is lowered by the compiler to
 ``if not (test): assert False``; the plugin turns it back into
 ``assert test`` (the awaited value in a local), so pytest explains it too.
 
-The code is cached by the import hook (`desugar.hook.translated_code`, with
+The code is cached in the import hook's cache (`desugar.cache.translated_code`, with
 this plugin's compile step, `_Compile`), in ``__pycache__`` beside pytest's
 own pycs under the hook's tag and the step's
 (``<name>.<cache tag>.desugar-<version>[.<mode>].pytest-<version>.pyc``),
@@ -74,7 +74,7 @@ from typing import Any, Sequence
 import pytest
 
 import desugar
-from desugar import hook
+from desugar import cache, hook
 from desugar.mode import LOWERINGS, STYLES, Mode, ModeError
 
 __all__ = ["pytest_addoption", "pytest_load_initial_conftests", "pytest_configure"]
@@ -404,7 +404,7 @@ class _Desugar:
 
         None if ``source`` has no ``async``/``await`` (compile it as usual).
         """
-        return hook.translated_code(source, str(fn), mode=self.mode, step=self.steps[rewrite])
+        return cache.translated_code(source, str(fn), mode=self.mode, step=self.steps[rewrite])
 
     def compile(self, fn: Path, source: bytes, *, rewrite: bool, mode: Mode) -> CodeType:
         """The code of ``source``, translated in ``mode``, with pytest's asserts if ``rewrite``."""
@@ -446,7 +446,7 @@ class _Desugar:
             return compile(tree, filename, "exec", dont_inherit=True)
 
 
-class _Compile(hook.Step):
+class _Compile(cache.Step):
     """The plugin's compile step, cached by the hook: the translation, then pytest's asserts."""
 
     shaping = (os.path.basename(__file__),)

@@ -232,7 +232,7 @@ def _program_frames(tb: TracebackType | None) -> TracebackType | None:
 _IMPORTLIB = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 _HOOK_FILES = tuple(
     os.path.join(os.path.dirname(os.path.abspath(hook.__file__)), name)
-    for name in ("hook.py", "compiler" + os.sep)
+    for name in ("hook.py", "cache.py", "compiler" + os.sep)
 )
 
 

@@ -1,6 +1,6 @@
-"""The one translation cache (`desugar.hook`): what its key covers, for the hook and the pytest plugin.
+"""The one translation cache (`desugar.cache`): what its key covers, for the hook and the pytest plugin.
 
-An entry is keyed by `desugar.hook.cache_key`: the `Mode`, desugar's version, a
+An entry is keyed by `desugar.cache.cache_key`: the `Mode`, desugar's version, a
 fingerprint of every module that shapes the cached code (the whole compiler,
 the mode, the code-flag rewrite), Python's magic number and optimize level,
 and for the pytest plugin its compile step. An edit to any of those modules,
@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 import desugar
-from desugar import hook
+from desugar import cache
 from desugar.mode import Mode
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class _Step(hook.Step):
+class _Step(cache.Step):
     def __init__(self, tag: str, key: str, shaping: tuple[str, ...] = ()) -> None:
         self.tag, self.key, self.shaping = tag, key, shaping
 
@@ -34,30 +34,30 @@ class _Step(hook.Step):
 def test_the_key_sets_apart_each_mode_and_each_step() -> None:
     modes = [Mode(), Mode(style="hir"), Mode("callback"), Mode("callback-async-stacks")]
     steps = [None, _Step("a", "one"), _Step("a", "two"), _Step("a", "one", ("pytest_plugin.py",))]
-    keys = {hook.cache_key(mode, step) for mode in modes for step in steps}
+    keys = {cache.cache_key(mode, step) for mode in modes for step in steps}
     assert len(keys) == len(modes) * len(steps)
-    assert hook.cache_key(Mode(style="poll")) == hook.cache_key()  # the default, however spelled
+    assert cache.cache_key(Mode(style="poll")) == cache.cache_key()  # the default, however spelled
 
 
 @pytest.mark.parametrize(
     "change",
     [
         pytest.param(lambda m: m.setattr(desugar, "__version__", "0.0.1"), id="version"),
-        pytest.param(lambda m: m.setattr(hook, "MAGIC_NUMBER", b"\0\0\r\n"), id="magic-number"),
-        pytest.param(lambda m: m.setattr(hook, "fingerprint", lambda paths: "edited"), id="fingerprint"),
+        pytest.param(lambda m: m.setattr(cache, "MAGIC_NUMBER", b"\0\0\r\n"), id="magic-number"),
+        pytest.param(lambda m: m.setattr(cache, "fingerprint", lambda paths: "edited"), id="fingerprint"),
     ],
 )
 def test_the_key_covers_the_version_the_magic_number_and_the_fingerprint(
     change, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = hook.cache_key()
-    monkeypatch.setattr(hook, "_keys", {})
+    before = cache.cache_key()
+    monkeypatch.setattr(cache, "_keys", {})
     change(monkeypatch)
-    assert hook.cache_key() != before
+    assert cache.cache_key() != before
 
 
 def test_the_key_covers_the_optimize_level() -> None:
-    code = "import desugar.hook; print(desugar.hook.cache_key().hex())"
+    code = "import desugar.cache; print(desugar.cache.cache_key().hex())"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     keys = {
         flags: subprocess.run(
@@ -69,10 +69,11 @@ def test_the_key_covers_the_optimize_level() -> None:
 
 
 def test_the_fingerprint_covers_what_flag_coroutines_uses() -> None:
+    from desugar import codeflags
     from desugar.runtime import _awaitee
 
-    covered = {part.split(":", 1)[0] for part in hook.fingerprint().split()}
-    for module in (hook, sys.modules[_awaitee.as_coroutine_code.__module__], desugar.mode):
+    covered = {part.split(":", 1)[0] for part in cache.fingerprint().split()}
+    for module in (cache, codeflags, sys.modules[_awaitee.as_coroutine_code.__module__], desugar.mode):
         assert os.path.relpath(module.__file__, ROOT / "desugar") in covered, module
 
 
@@ -95,9 +96,9 @@ def test_quadruple():
 """
 CONFTEST = """\
 def pytest_unconfigure(config):
-    import desugar.hook
+    import desugar.cache
 
-    print("STATS", desugar.hook.stats.translations, desugar.hook.stats.cache_hits)
+    print("STATS", desugar.cache.stats.translations, desugar.cache.stats.cache_hits)
 """
 
 
@@ -125,7 +126,7 @@ def hook_run(copy: Path) -> tuple[int, int]:
     code = (
         "import desugar, desugar.hook; assert desugar.__file__.startswith(%r)\n"
         "desugar.install(paths=['lib'])\nimport mod\n"
-        "print(desugar.hook.stats.translations, desugar.hook.stats.cache_hits)"
+        "print(desugar.cache.stats.translations, desugar.cache.stats.cache_hits)"
     ) % str(copy / "site")
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=copy, env=_env(copy), capture_output=True, text=True, timeout=120
@@ -163,12 +164,14 @@ def test_an_edit_to_what_shapes_cached_code_makes_the_hook_and_the_plugin_transl
         "compiler/styles/poll.py",
         "compiler/walk.py",
         "mode.py",
-        "hook.py",  # the code-flag rewrite
+        "cache.py",
+        "codeflags.py",  # the code-flag rewrite
         "runtime/_awaitee.py",  # the helper it uses
     ):
         edit(copy, relative)
         assert (hook_run(copy), plugin_run(copy)) == ((1, 0), (1, 1)), relative
     edit(copy, "pytest_plugin.py")  # the plugin's step: its entries only
     assert (hook_run(copy), plugin_run(copy)) == ((0, 1), (1, 1))
-    edit(copy, "backtrace.py")  # shapes no cached code
-    assert (hook_run(copy), plugin_run(copy)) == ((0, 1), (0, 2))
+    for relative in ("hook.py", "backtrace.py"):  # the finder and loader; the backtraces
+        edit(copy, relative)  # shape no cached code
+        assert (hook_run(copy), plugin_run(copy)) == ((0, 1), (0, 2)), relative

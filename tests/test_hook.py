@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 
 import desugar
+import desugar.cache
+import desugar.codeflags
 import desugar.hook
 from desugar.hook import DesugarFinder, ImportedBeforeHookWarning
 from desugar.runtime import block_on, is_translated
@@ -503,8 +505,8 @@ def test_a_cache_write_failing_midway_leaves_the_old_entry_whole(
         real.write = write  # type: ignore[method-assign]
         return real
 
-    monkeypatch.setattr(desugar.hook, "open", full_disk, raising=False)
-    assert desugar.hook.write_atomically(str(entry), b"a new entry, longer") is False
+    monkeypatch.setattr(desugar.cache, "open", full_disk, raising=False)
+    assert desugar.cache.write_atomically(str(entry), b"a new entry, longer") is False
     assert entry.read_bytes() == b"the old entry"
     assert os.listdir(entry.parent) == ["mod.pyc"]  # no temporary file left
 
@@ -648,15 +650,15 @@ def test_edit_within_the_same_second_invalidates_the_cache(package: Path) -> Non
     assert result.stats["cache_hits"] == IMPORTED_ASYNC_MODULES - 1
 
 
-#: A probe's ``setup``: the sources count as settled at once (see `desugar.hook.RACY_NS`).
-SETTLED = "import desugar.hook as _h\n_h.RACY_NS = 0\n"
+#: A probe's ``setup``: the sources count as settled at once (see `desugar.cache.RACY_NS`).
+SETTLED = "import desugar.cache as _h\n_h.RACY_NS = 0\n"
 #: ... or as written a moment ago, however long the probe took to start.
-UNSETTLED = "import desugar.hook as _h\n_h.RACY_NS = 10**18\n"
+UNSETTLED = "import desugar.cache as _h\n_h.RACY_NS = 10**18\n"
 
 #: A probe's ``setup``: the source files the hook reads are listed; `READS` prints them.
 COUNT_READS = """
 import os as _os
-import desugar.hook as _h
+import desugar.cache as _h
 _reads = []
 _real_read = _h._read
 def _counting_read(path):
@@ -736,15 +738,15 @@ def test_an_entry_written_from_given_source_bytes_is_always_checked_by_hash(
 ) -> None:
     # (as `desugar run` compiles its script: the bytes were read before any stat)
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    monkeypatch.setattr(desugar.hook, "RACY_NS", 0)
+    monkeypatch.setattr(desugar.cache, "RACY_NS", 0)
     script = tmp_path / "script.py"
     script.write_bytes(b"async def main():\n    return 1\n")
-    desugar.hook.translated_code(script.read_bytes(), str(script))
+    desugar.cache.translated_code(script.read_bytes(), str(script))
     reads: list[str] = []
-    real_read = desugar.hook._read
-    monkeypatch.setattr(desugar.hook, "_read", lambda path: reads.append(path) or real_read(path))
+    real_read = desugar.cache._read
+    monkeypatch.setattr(desugar.cache, "_read", lambda path: reads.append(path) or real_read(path))
     hits = desugar.hook.stats.cache_hits
-    assert desugar.hook.translated_code(None, str(script)) is not None
+    assert desugar.cache.translated_code(None, str(script)) is not None
     assert desugar.hook.stats.cache_hits == hits + 1
     assert reads == [str(script)]
 
@@ -761,12 +763,12 @@ def test_cache_path_is_cpython_s_pyc_name_with_desugar_s_tag(
         (tmp_path / "sub" / "mod.py", tmp_path / "sub" / "__pycache__" / f"mod.{tag}.{TAG}.pyc"),
         (tmp_path / "mod.pyw", tmp_path / "__pycache__" / f"mod.{tag}.{TAG}.pyc"),
     ]:
-        assert desugar.hook.cache_path(str(source)) == str(entry)
-    assert desugar.hook.cache_path("mod.py") == os.path.join("__pycache__", f"mod.{tag}.{TAG}.pyc")
+        assert desugar.cache.cache_path(str(source)) == str(entry)
+    assert desugar.cache.cache_path("mod.py") == os.path.join("__pycache__", f"mod.{tag}.{TAG}.pyc")
     # A directory seen already: a prefix set since moves its entries all the same.
     prefix = tmp_path / "prefix"
     monkeypatch.setattr(sys, "pycache_prefix", str(prefix))
-    moved = desugar.hook.cache_path(str(tmp_path / "mod.py"))
+    moved = desugar.cache.cache_path(str(tmp_path / "mod.py"))
     assert moved is not None and moved.startswith(str(prefix) + os.sep)
     assert moved.endswith(f"{os.sep}mod.{tag}.{TAG}.pyc")
 
@@ -872,7 +874,7 @@ def test_the_code_of_translated_async_defs_is_cached_flagged_as_a_coroutine_s(
     path.write_text(source)
     hits = desugar.hook.stats.cache_hits
     for _ in range(2):  # translated, then from the cache
-        code = desugar.hook.translated_code(None, str(path))
+        code = desugar.cache.translated_code(None, str(path))
         assert code is not None
         codes = code_objects(code)
         assert {(c.co_name, c.co_firstlineno) for c in codes if is_translated(c)} == flagged
@@ -912,7 +914,7 @@ def test_a_name_and_line_that_two_generators_share_are_left_to_async_fn(
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     path = tmp_path / "shared.py"
     path.write_text("async def f():\n    return 1\n")
-    code = desugar.hook.translated_code(None, str(path))
+    code = desugar.cache.translated_code(None, str(path))
     assert code is not None
     consts = list(code.co_consts)
     (at,) = [i for i, c in enumerate(consts) if isinstance(c, types.CodeType)]
@@ -920,10 +922,10 @@ def test_a_name_and_line_that_two_generators_share_are_left_to_async_fn(
     assert is_translated(flagged)
     generator = flagged.replace(co_flags=(flagged.co_flags & ~0x180) | 0x20)  # as compiled
     once = code.replace(co_consts=(*consts[:at], generator, *consts[at + 1 :]))
-    assert desugar.hook.flag_coroutines(once, path.read_bytes()).co_consts[at] == flagged
+    assert desugar.codeflags.flag_coroutines(once, path.read_bytes()).co_consts[at] == flagged
     # Two generators of that name and line: which one is the async def's is not known.
     twice = code.replace(co_consts=(*consts[:at], generator, *consts[at + 1 :], generator))
-    result = desugar.hook.flag_coroutines(twice, path.read_bytes())
+    result = desugar.codeflags.flag_coroutines(twice, path.read_bytes())
     assert not any(is_translated(c) for c in result.co_consts if isinstance(c, types.CodeType))
 
 
@@ -968,7 +970,7 @@ def test_unwritable_cache_directory_still_imports(package: Path, how: str) -> No
 def test_cache_written_by_an_older_compiler_version_is_ignored_and_rewritten(
     package: Path,
 ) -> None:
-    older = "import desugar.hook; desugar.hook.fingerprint = lambda *paths: 'an older compiler'"
+    older = "import desugar.cache; desugar.cache.fingerprint = lambda *paths: 'an older compiler'"
     assert (
         probe(package, USE_PACKAGE, setup=older).stats["translations"]
         == IMPORTED_ASYNC_MODULES
@@ -980,13 +982,14 @@ def test_cache_written_by_an_older_compiler_version_is_ignored_and_rewritten(
 
 
 def test_the_fingerprint_covers_the_compiler_s_files_and_what_else_shapes_cached_code() -> None:
-    stamps = dict(part.split(":", 1) for part in desugar.hook.fingerprint().split())
+    stamps = dict(part.split(":", 1) for part in desugar.cache.fingerprint().split())
     shaping = [
         "compiler/walk.py",
         "compiler/lowering/stmt.py",  # the compiler's packages too: a lowering, a style
         "compiler/styles/hir.py",
         "mode.py",
-        "hook.py",  # the code-flag rewrite (flag_coroutines)
+        "cache.py",
+        "codeflags.py",  # the code-flag rewrite (flag_coroutines)
         "runtime/_awaitee.py",  # and the runtime's helper it uses
     ]
     for path in shaping:

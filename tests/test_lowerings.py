@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 import desugar
-from desugar import hook
+from desugar import cache, hook
 from desugar.cli import main as cli
 from desugar.compare import run_once
 from desugar.runtime import _callback
@@ -206,7 +206,7 @@ def test_hook_option_and_cache(tmp_path: Path) -> None:
         "async def f():\n    return 1\nasync def g():\n    return await f()\n"
     )
     callback = desugar.Mode(lowering="callback")
-    assert hook.cache_path(str(tmp_path / "cbmod.py"), callback) != hook.cache_path(str(tmp_path / "cbmod.py"))
+    assert cache.cache_path(str(tmp_path / "cbmod.py"), callback) != cache.cache_path(str(tmp_path / "cbmod.py"))
     with pytest.raises(ValueError, match="unknown lowering"):
         desugar.install(paths=[tmp_path], lowering="nope")
     sys.path.insert(0, str(tmp_path))
@@ -222,7 +222,7 @@ def test_hook_option_and_cache(tmp_path: Path) -> None:
         handle.uninstall()
         sys.path.remove(str(tmp_path))
         sys.modules.pop("cbmod", None)
-    assert hook.cache_key(callback) != hook.cache_key()  # the cache keys on the lowering
+    assert cache.cache_key(callback) != cache.cache_key()  # the cache keys on the lowering
 
 
 def test_run_option() -> None:

@@ -1,9 +1,13 @@
-"""`async def f(...)` -> a generator function wrapped by ``_ds_rt.async_fn``.
+"""`async def f(...)`: its body lowered, and the function its style makes of it.
 
-The generator receives the task Context as the value of each ``yield`` (the
-resume argument, ``_ds_task_context``) and polls what it awaits in explicit
-loops (see `desugar.compiler.styles`). Calling the wrapped function returns a
-`GenFuture`, as calling an ``async fn`` returns an ``impl Future`` in Rust.
+Each outermost ``async def`` of a module is lowered on its own
+(`lower_async_def`): its awaits are evaluated in order into temporaries by the
+lowering (`desugar.compiler.lowering`), and its style
+(`desugar.compiler.styles`) spells each await and what the ``async def``
+becomes: for the poll lowering, a generator function decorated
+``@_ds_rt.async_fn``, whose call returns a real coroutine that polls what it
+awaits in explicit loops, the task's Context in a per-thread slot (see
+`desugar.compiler.styles.poll`). `import_runtime` adds the runtime's import.
 """
 
 from __future__ import annotations

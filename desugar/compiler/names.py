@@ -6,11 +6,8 @@ PREFIX = "_ds_"
 """Every name the compiler generates starts with this; input may not use it."""
 
 RUNTIME = PREFIX + "rt"  # the runtime module, imported once per translated module
-TASK_CONTEXT = PREFIX + "task_context"  # the resume argument: the task's Context
 AWAITEE = PREFIX + "awaitee"  # the future being awaited (rustc's __awaitee)
 POLL = PREFIX + "poll"  # the result of the last poll
 AUG_TARGET = PREFIX + "target"  # object of an augmented attribute/subscript target
 AUG_KEY = PREFIX + "key"  # key of an augmented subscript target
 AUG_VALUE = PREFIX + "lhs"  # value of an augmented target, read before the await
-SENT = PREFIX + "sent"  # the value `asend()` passed to an async generator's `yield`
-THROWN = PREFIX + "thrown"  # an exception thrown into a suspended poll loop
