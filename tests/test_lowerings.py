@@ -194,7 +194,7 @@ def test_cli_option(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, [str(path), "--lowering", "callback-async-stacks"])
     assert result.exit_code == 0, result.output
-    assert "_ds_awaited = yield _ds_rt.callback_await(g())" in result.output
+    assert "_ds_awaited = _ds_rt.callback_result((yield _ds_rt.callback_await(g())))" in result.output
     result = runner.invoke(cli, [str(path), "--lowering", "callback", "--style", "hir"])
     assert result.exit_code == 2 and "does not apply" in result.output
     result = runner.invoke(cli, [str(path), "--lowering", "nope"])

@@ -86,35 +86,14 @@ STRATEGIES = [
 ]
 
 
-CALLBACK_CONTEXT = (
-    "the callback lowerings throw a callee's error into its awaiter, and generator.throw sets "
-    "its __context__ to what the awaiter handles (see desugar.runtime._callback)"
-)
-CALLBACK_XFAIL = {
-    "async_for_invalid_anext_result_is_a_type_error_from_its_cause": CALLBACK_CONTEXT,
-    "async_with_errors_keep_the_native_context": CALLBACK_CONTEXT,
-}
-
-
-def _params() -> list:
-    params = []
-    for path in PROGRAMS:
-        for strategy in STRATEGIES:
-            marks = []
-            reason = CALLBACK_XFAIL.get(path.stem)
-            if reason is not None and "lowering" in strategy.values[0]:
-                marks.append(pytest.mark.xfail(strict=True, reason=reason))
-            params.append(pytest.param(path, strategy.values[0], marks=marks, id=f"{path.stem}-{strategy.id}"))
-    return params
-
-
 def test_there_are_programs() -> None:
     assert len(PROGRAMS) >= 8, PROGRAMS
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (coroutines a failed protocol never awaits)
 @pytest.mark.filterwarnings("ignore::FutureWarning")  # (3.13: a functools.partial will bind in 3.14)
-@pytest.mark.parametrize("path, strategy", _params())
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_protocol_behaves_as_natively(path: pathlib.Path, strategy: dict) -> None:
     source = PRELUDE + path.read_text(encoding="utf-8")
     native = run(source, translated=False, name=path.stem)

@@ -3332,6 +3332,7 @@ EXPECTED_ALL = [
     "async_fn",
     "callback_fn",
     "callback_await",
+    "callback_result",
     "into_future",
     "is_translated",
     "Executor",

@@ -4,7 +4,8 @@
 `into_future` (the `Awaitee` an ``await`` polls; ``GenFuture`` is its older
 name), and an executor: `block_on`, `spawn` -> `JoinHandle`, `yield_now`,
 `sleep`, `join`, `select`, `timeout`; and the callback lowering's
-`callback_fn` and `callback_await` (a promise trampoline, see `_callback`).
+`callback_fn`, `callback_await` and `callback_result` (a promise trampoline,
+see `_callback`).
 """
 
 from desugar.runtime._executor import Executor as Executor
@@ -25,6 +26,7 @@ from desugar.runtime._awaitee import is_translated as is_translated
 from desugar.runtime._awaitee import poll_with_tls_context as poll_with_tls_context
 from desugar.runtime._callback import callback_await as callback_await
 from desugar.runtime._callback import callback_fn as callback_fn
+from desugar.runtime._callback import callback_result as callback_result
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready
@@ -57,5 +59,5 @@ __all__ = [
     "current_context", "Awaitee", "GenFuture", "async_fn", "into_future", "is_translated",
     "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
     "join", "select", "timeout", "Stream", "aiter", "anext", "async_for", "async_with",
-    "callback_fn", "callback_await",
+    "callback_fn", "callback_await", "callback_result",
 ]

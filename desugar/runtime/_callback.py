@@ -4,11 +4,12 @@ Under ``--lowering callback`` an ``async def`` becomes a generator function
 decorated ``@_ds_rt.callback_fn`` (``callback_fn(async_stacks=True)`` under
 ``--lowering callback-async-stacks``), and each ``await x`` in it becomes::
 
-    _ds_awaited = yield _ds_rt.callback_await(x)
+    _ds_awaited = _ds_rt.callback_result((yield _ds_rt.callback_await(x)))
 
 The generator yields its request to this module's trampoline and is resumed
-with the value (``send``) or the error (``throw``), as the seed article's
-JavaScript desugaring pumps a generator from promise callbacks.
+with the value or the error (`callback_result` raises it at the await), as
+the seed article's JavaScript desugaring pumps a generator from promise
+callbacks.
 
 Calling a decorated function returns a real coroutine object (its arguments
 bound at the call, as natively), so asyncio, trio, ``inspect`` and native
@@ -43,20 +44,18 @@ native one: the driver sees a suspension exactly where a native chain would
 suspend. Exceptions keep the ``__context__`` they get natively: the exception
 an awaiter handles at its await (`callback_await` reads it in the awaiter's
 frame) is the handled exception of its callee's steps, which run inside an
-``except`` of it. A rejected job's error is thrown into its awaiter (whose
-``except`` catches it), but keeps the traceback it was raised with, as a
+``except`` of it. A rejected job's error is raised again in its awaiter, at
+the await, by `callback_result` (whose ``except`` catches it), with the
+``__context__`` it was raised with (natively an error that propagates from
+the awaited coroutine is not chained again; ``generator.throw`` would chain
+it to what the awaiter handles, in an ``except`` block), and keeps the
+traceback it was raised with, as a
 JavaScript error keeps its stack: the stack at that moment, the runtime's
 frames left out (`_origin`); the awaiters it passes through add no frames. So
 the uncaught error of the article's example shows the frames that ran the
 job, then ``blow_up``: the lonely frame, what ``desugar compare`` records.
 
-One difference remains (no corpus program shows it): ``generator.throw``
-sets the thrown error's ``__context__`` to the exception the generator itself
-handles, where a native ``await`` leaves the context the error got where it
-was raised. So an error thrown into an awaiter that awaits inside an
-``except`` block gets that block's exception as its context, even if it was
-raised with another one (``except A: await f()``, where ``f`` raises ``C``
-while handling ``B``: natively ``C.__context__`` is ``B``; here it is ``A``).
+What CPython throws in (a ``GeneratorExit`` as a level is closed) is thrown in.
 
 With ``async_stacks`` (``callback-async-stacks``), each await captures the
 awaiter's async stack, as SpiderMonkey does when an async operation begins:
@@ -77,7 +76,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-from desugar.runtime._awaitee import CO_COROUTINE, TRANSLATED, _suspended, into_future
+from desugar.runtime._awaitee import (
+    _STRIP_OWN_FRAME, CO_COROUTINE, TRANSLATED, _drop_entry, _suspended, into_future,
+)
 
 MAX_DEPTH = 10
 """Frames kept in a captured async stack (V8's ``--async-stack-trace-limit`` default)."""
@@ -132,6 +133,41 @@ class _Handled:
     def __init__(self, awaited: Any, handled: BaseException) -> None:
         self.awaited = awaited
         self.handled = handled
+
+
+class _Failed:
+    """How a job is resumed with an error: `callback_result` raises it at the await."""
+
+    __slots__ = ("error", "fresh")
+
+    def __init__(self, error: BaseException, fresh: bool = False) -> None:
+        self.error = error
+        self.fresh = fresh
+        """Raised at the await itself (chained to what the awaiter handles), not propagated to it."""
+
+
+def callback_result(outcome: Any) -> Any:
+    """The value an await's resumption gives (``outcome``), or the error raised at the await.
+
+    An error that propagates from what was awaited keeps its ``__context__``,
+    as natively; one raised at the await itself (nothing to await) is chained
+    to what the awaiter handles, as any raise there is.
+    """
+    if type(outcome) is not _Failed:
+        return outcome
+    error = outcome.error
+    context = error.__context__
+    keep = not outcome.fresh
+    del outcome
+    try:
+        raise error
+    except BaseException as raised:
+        if keep:
+            raised.__context__ = context
+        if _STRIP_OWN_FRAME:
+            _drop_entry(raised, _getframe())
+        del raised, error, context
+        raise
 
 
 def callback_await(awaited: Any) -> Any:
@@ -247,8 +283,8 @@ def _attach(error: BaseException, job: Job) -> None:
 _STOP_MESSAGE = "generator raised StopIteration"
 
 
-def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> None:
-    """Resume ``job`` with ``value`` (or ``error`` thrown in) and handle what it yields next.
+def _step(loop: _Loop, job: Job, value: Any, error: _Failed | BaseException | None) -> None:
+    """Resume ``job`` with ``value``, or ``error``: a `_Failed` raised at its await, else thrown in.
 
     An error it raises keeps the traceback it was raised with, the stack at
     that moment (`_origin`), as a JavaScript error keeps its stack: rethrown
@@ -259,7 +295,10 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
     saved = state.running
     base = job if saved is None else saved[2]
     state.running = (loop, job, base)
-    thrown = error.__traceback__ if error is not None else None
+    passing = error
+    if type(error) is _Failed:  # (sent: `callback_result` raises it at the await)
+        value, passing, error = error, error.error, None
+    thrown = passing.__traceback__ if passing is not None else None
     try:
         outer = job.outer
         if outer is None:
@@ -271,7 +310,7 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
         _settle(loop, job, stop.value, None)
         return
     except BaseException as raised:
-        if raised is error:  # passed through: the traceback it was thrown in with
+        if raised is passing:  # passed through: the traceback it was thrown in with
             raised.__traceback__ = thrown
         else:
             if type(raised) is RuntimeError and raised.args == (_STOP_MESSAGE,) and _left(raised, gen):
@@ -283,7 +322,7 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
         _settle(loop, job, None, raised)
         return
     finally:
-        del error, thrown
+        del error, passing, thrown, value
     state.running = saved
     if type(request) is Job:  # a callee started by `callback_await`, its awaiter set
         return
@@ -297,7 +336,7 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
     if type(request) is _CoroutineType and request.cr_code.co_filename == _FILE:
         # Another callback-lowered coroutine (one `callback_await` could not start): adopt it.
         if (request.cr_suspended if _NOTES else _suspended(request)):
-            loop.queue.append((job, None, RuntimeError("coroutine is being awaited already")))
+            loop.queue.append((job, None, _Failed(RuntimeError("coroutine is being awaited already"), True)))
             return
         _state.adopting = True
         try:
@@ -305,7 +344,7 @@ def _step(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> Non
         except StopIteration as handed:
             adopted = handed.value
         except BaseException as refused:  # (awaited already: "cannot reuse already awaited coroutine")
-            loop.queue.append((job, None, refused))
+            loop.queue.append((job, None, _Failed(refused, True)))
             return
         finally:
             _state.adopting = False
@@ -388,7 +427,7 @@ def _settle(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> N
         loop.done = True
         loop.result = (value, error)
     else:
-        loop.queue.append((awaiter, value, error))
+        loop.queue.append((awaiter, value, None if error is None else _Failed(error)))
 
 
 def _start(gen: Any) -> _Loop:
@@ -431,7 +470,13 @@ def _run(loop: _Loop) -> Any:
         loop.foreign = None
         try:
             awaitee = into_future(awaited)
-            del awaited
+        except BaseException as refused:  # (nothing to await: raised at the await itself)
+            refused.__traceback__ = _without_runtime(refused.__traceback__)
+            queue.append((job, None, _Failed(refused, True)))
+            del job, outer, awaited, refused
+            continue
+        del awaited
+        try:
             if outer is None:
                 for _ds_poll in awaitee:
                     yield from awaitee
@@ -454,7 +499,7 @@ def _run(loop: _Loop) -> Any:
             raise
         except BaseException as failed:
             failed.__traceback__ = _without_runtime(failed.__traceback__)
-            queue.append((job, None, failed))
+            queue.append((job, None, _Failed(failed)))
             del failed
         else:
             queue.append((job, value, None))

@@ -2,8 +2,8 @@
 
 ::
 
-    _ds_awaited = yield _ds_rt.callback_await(expr)   # yieldedPromise.then(x => gen.next(x))
-    ... _ds_awaited ...
+    _ds_awaited = _ds_rt.callback_result((yield _ds_rt.callback_await(expr)))
+    ... _ds_awaited ...                # yieldedPromise.then(x => gen.next(x), e => gen.throw(e))
 
 An ``async def`` becomes a generator function decorated
 ``@_ds_rt.callback_fn`` (``--lowering callback``) or
@@ -79,9 +79,9 @@ class CallbackStyle(Style):
             statements.append(POLL_RELEASE)
             return statements
         value = cst.Call(func=rt("callback_await"), args=[cst.Arg(awaited)])
-        statements.append(
-            simple(cst.Assign(targets=[cst.AssignTarget(name(AWAITED))], value=cst.Yield(value=value)))
-        )
+        request = cst.Yield(value=value, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        resumed = cst.Call(func=rt("callback_result"), args=[cst.Arg(request)])
+        statements.append(simple(cst.Assign(targets=[cst.AssignTarget(name(AWAITED))], value=resumed)))
         return statements
 
     def async_def(self, function, node: cst.FunctionDef, body: Stmts) -> cst.FunctionDef:
