@@ -456,10 +456,12 @@ def into_future(obj: Any) -> Awaitee:
         return obj
     if t is _GeneratorType and obj.gi_code.co_flags & CO_ITERABLE_COROUTINE:
         return Awaitee(obj)
-    await_ = type_lookup(t, "__await__")
+    await_ = type_lookup(t, "__await__", MISSING)
     if await_ is _FUTURE_AWAIT:  # one of the runtime's Futures: polled with the task's Context
         return Awaitee(poll_leaf(obj))
     try:
+        if type(await_) is _FunctionType:  # (a method: called with `obj`, as the slot calls it)
+            return Awaitee(_checked_await(await_(obj)))
         if await_ is MISSING:
             raise TypeError(f"object {tp_name(t)} can't be used in 'await' expression")
         return Awaitee(_checked_await(call_slot(obj, t, await_, "__await__")))
@@ -490,13 +492,21 @@ _FUTURE_AWAIT = Future.__dict__["__await__"]
 _IMMUTABLETYPE = 1 << 8  # (a type made in C: static, or from a spec; never a class statement's)
 
 
-def type_lookup(cls: type, name: str) -> Any:
-    """CPython's ``_PyType_Lookup``: ``name`` in the dicts along ``cls``'s MRO, unbound, or `MISSING`."""
+def type_lookup(cls: type, name: str, missing: Any) -> Any:
+    """CPython's ``_PyType_Lookup``: ``name`` in the dicts along ``cls``'s MRO, unbound, or ``missing``.
+
+    (The C runtime's is ``_PyType_Lookup`` itself, with its method cache.)
+    """
     for base in _mro_of(cls):
-        value = _dict_of(base).get(name, MISSING)
-        if value is not MISSING:
+        value = _dict_of(base).get(name, missing)
+        if value is not missing:
             return value
-    return MISSING
+    return missing
+
+
+py_type_lookup = type_lookup
+if _speedups is not None:
+    type_lookup = _speedups.type_lookup  # noqa: F811
 
 
 def _bind(found: Any, obj: Any, cls: type) -> Any:
@@ -504,7 +514,7 @@ def _bind(found: Any, obj: Any, cls: type) -> Any:
     kind = type(found)
     if kind is _FunctionType:
         return _MethodType(found, obj)
-    get = type_lookup(kind, "__get__")
+    get = type_lookup(kind, "__get__", MISSING)
     if get is MISSING:
         return found
     return get(found, obj, cls)
@@ -517,7 +527,7 @@ def lookup_special(obj: Any, name: str) -> Any:
     the descriptor's ``__get__`` propagates.
     """
     cls = type(obj)
-    found = type_lookup(cls, name)
+    found = type_lookup(cls, name, MISSING)
     if found is MISSING:
         return found
     return _bind(found, obj, cls)
@@ -584,7 +594,7 @@ def _checked_await(it: Any) -> Any:
     t = type(it)
     if t is _CoroutineType or (t is _GeneratorType and it.gi_code.co_flags & CO_ITERABLE_COROUTINE):
         raise TypeError("__await__() returned a coroutine")
-    if type_lookup(t, "__next__") is MISSING:
+    if type_lookup(t, "__next__", MISSING) is MISSING:
         raise TypeError(f"__await__() returned non-iterator of type '{tp_name(t)}'")
     return it
 

@@ -1490,6 +1490,19 @@ into_iter(PyObject *Py_UNUSED(module), PyObject *obj)
     return PyObject_GetIter(obj);
 }
 
+/* `type_lookup(cls, name, missing)`: CPython's `_PyType_Lookup` (its method
+ * cache), what the protocols find on a type before binding it. */
+static PyObject *
+type_lookup(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyType_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "type_lookup(cls, name, missing): a type and a str");
+        return NULL;
+    }
+    PyObject *found = _PyType_Lookup((PyTypeObject *)args[0], args[1]);  /* (borrowed) */
+    return Py_NewRef(found != NULL ? found : args[2]);
+}
+
 static PyObject *
 set_aiter(PyObject *Py_UNUSED(module), PyObject *fn)
 {
@@ -1595,6 +1608,8 @@ static PyMethodDef module_methods[] = {
     {"anext", anext_, METH_O, "`async for`'s step: the awaitee of `type(it).__anext__(it)`."},
     {"set_anext", set_anext, METH_O, "set_anext(anext): the reference `anext`, for the rest."},
     {"async_for", async_for, METH_O, "`async for`'s first step: the stream of `type(obj).__aiter__(obj)`."},
+    {"type_lookup", (PyCFunction)(void (*)(void))type_lookup, METH_FASTCALL,
+     "type_lookup(cls, name, missing): `name` along `cls`'s MRO, unbound (`_PyType_Lookup`), or `missing`."},
     {"into_iter", into_iter, METH_O, "`IntoIterator::into_iter`: the iterator a `for` takes of its iterable."},
     {"set_aiter", set_aiter, METH_O, "set_aiter(aiter): the reference `aiter`, for what is not an async generator."},
     {"enable_agen_steps", enable_agen_steps, METH_VARARGS,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any, Callable
 
 from desugar.runtime._awaitee import (
-    _NO_POLL, _STRIP_OWN_FRAME, MISSING, Awaitee, _CoroutineType, _checked_await, _drop_entry, _exception,
+    _NO_POLL, _STRIP_OWN_FRAME, MISSING, Awaitee, _FunctionType, _checked_await, _drop_entry, _exception,
     _getframe, _speedups, call_slot, into_future, lookup_special, tp_name, type_lookup,
 )
 from desugar.runtime._future import Future
@@ -60,11 +60,11 @@ class _Next(Future):
 def aiter(obj: Any) -> Any:
     """``async for``'s first step: ``type(obj).__aiter__`` called on ``obj``, checked as CPython checks it."""
     cls = type(obj)
-    found = type_lookup(cls, "__aiter__")
+    found = type_lookup(cls, "__aiter__", MISSING)
     if found is MISSING:
         raise TypeError(f"'async for' requires an object with __aiter__ method, got {tp_name(cls)}")
     it = call_slot(obj, cls, found, "__aiter__")
-    if type_lookup(type(it), "__anext__") is MISSING:
+    if type_lookup(type(it), "__anext__", MISSING) is MISSING:
         raise TypeError(
             "'async for' received an object from __aiter__ that does not implement "
             f"__anext__: {tp_name(type(it))}"
@@ -79,12 +79,13 @@ def anext(it: Any) -> Awaitee:
     whose cause is why, as CPython's ``GET_ANEXT`` says it.
     """
     cls = type(it)
-    found = type_lookup(cls, "__anext__")
-    if found is MISSING:
+    found = type_lookup(cls, "__anext__", MISSING)
+    if type(found) is _FunctionType:  # (a method: called with `it`, as the slot calls it)
+        step = found(it)
+    elif found is MISSING:
         raise TypeError(f"'async for' requires an iterator with __anext__ method, got {tp_name(cls)}")
-    step = call_slot(it, cls, found, "__anext__")
-    if type(step) is _CoroutineType:  # (GET_ANEXT does not ask whether it is awaited already)
-        return Awaitee(step)
+    else:
+        step = call_slot(it, cls, found, "__anext__")
     try:
         return into_future(step)
     except BaseException as error:
@@ -387,7 +388,7 @@ def _awaitable(obj: Any, method: str) -> Awaitee:
         return into_future(obj)
     except TypeError:
         cls = type(obj)
-        if type_lookup(cls, "__await__") is not MISSING:
+        if type_lookup(cls, "__await__", MISSING) is not MISSING:
             raise
     raise TypeError(
         f"'async with' received an object from {method} that does not implement __await__: "
