@@ -142,6 +142,17 @@ class DefaultCommandGroup(click.Group):
                 formatter.write_dl(records)
         self.format_commands(ctx, formatter)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with the first sentence of its help, whole (wrapped, not cut)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 @click.group(
     cls=DefaultCommandGroup,
@@ -447,6 +458,15 @@ def internal_error_message(exc: Exception, name: str) -> str:
     return message
 
 
+def _syntax_hint() -> str:
+    """What to do about input this Python cannot compile."""
+    version = ".".join(map(str, sys.version_info[:2]))
+    return (
+        f"hint: desugar translates what Python {version} compiles: fix the line, or run "
+        "desugar under the Python the code is written for"
+    )
+
+
 def _err(message: str) -> None:
     try:
         click.echo(message, err=True)
@@ -703,6 +723,8 @@ def translate_command(
             except TranslateError as exc:
                 if exc.filename != source.name or not exc.source_line:
                     exc.located(source.name, decoded.text)
+                if exc.hint is None and exc.message.startswith("SyntaxError: "):
+                    exc.hint = _syntax_hint()
                 _err(str(exc))
                 failed += 1
                 continue

@@ -1051,3 +1051,26 @@ def test_options_after_the_script_are_the_programs(tmp_path: Path) -> None:
     (tmp_path / "prog.py").write_text("import sys\nprint(sys.argv[1:])\n", encoding="utf-8")
     result = _desugar(tmp_path, "run", "prog.py", "--bogus")
     assert (result.returncode, result.stdout) == (0, "['--bogus']\n")
+
+
+def test_a_syntax_error_is_located_shown_and_hinted(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("async def f(:\n", encoding="utf-8")
+    result = _desugar(tmp_path, "bad.py")
+    assert result.returncode == 123  # (as black's for a file it cannot parse)
+    version = ".".join(map(str, sys.version_info[:2]))
+    assert result.stderr == (
+        "bad.py:1:13: SyntaxError: invalid syntax\n"
+        "    async def f(:\n"
+        "                ^\n"
+        f"hint: desugar translates what Python {version} compiles: fix the line, or run "
+        "desugar under the Python the code is written for\n"
+    )
+
+
+def test_help_gives_each_commands_first_sentence_whole(tmp_path: Path) -> None:
+    result = _desugar(tmp_path, "--help")
+    assert result.returncode == 0
+    commands = " ".join(result.stdout.split("\nCommands:\n", 1)[1].split())
+    assert "..." not in commands
+    assert "compare Run SCRIPT natively and under each lowering; print the frames at its failure and the costs." in commands
+    assert "run Run the script TARGET (or, with -m, the module) with async code translated on import." in commands
