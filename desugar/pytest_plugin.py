@@ -15,24 +15,24 @@ The named packages and directories are translated on import by
 pytest's own import hook (`_pytest.assertion.rewrite.AssertionRewritingHook`),
 which rewrites their asserts; the plugin takes over that hook's
 ``exec_module`` for the test files that contain ``async``/``await`` and
-compiles them as pytest would, with one step more: the source is translated
-(`desugar.compiler.translate_with_lines`), parsed, given back the original line
-numbers (`desugar.compiler.lines.renumber`), and only then are its asserts
-rewritten (`_pytest.assertion.rewrite.rewrite_asserts`) and the module compiled
-under the original file name. So a failing ``assert`` in a translated async
+compiles them as pytest would, with one step more
+(`desugar.pytest_compile`): the source is translated, parsed, given back the
+original line numbers, and only then are its asserts rewritten
+(`_pytest.assertion.rewrite.rewrite_asserts`) and the module compiled under
+the original file name. So a failing ``assert`` in a translated async
 test reports pytest's explanation of the values and the line of the source
 file. An ``assert`` whose test awaits is lowered by the compiler to
 ``if not (test): assert False``; the plugin turns it back into
 ``assert test`` (the awaited value in a local), so pytest explains it too.
 
-The code is cached in the import hook's cache (`desugar.cache.translated_code`, with
-this plugin's compile step, `_Compile`), in ``__pycache__`` beside pytest's
-own pycs under the hook's tag and the step's
+The code is kept in the import hook's cache (`desugar.cache.translated_code`,
+with the compile step `desugar.pytest_compile.Compile`), in ``__pycache__``
+beside pytest's own pycs under the hook's tag and the step's
 (``<name>.<cache tag>.desugar-<version>[.<mode>].pytest-<version>.pyc``),
 keyed as the hook's entries are (the mode, the compiler's fingerprint, the
-source's hash) and by pytest's version, its assertion options and this
-module: a native run and a translated run of the same directory never share
-a cache entry, and a change of the compiler invalidates it.
+source's hash) and by pytest's version, its assertion options and the
+plugin's modules: a native run and a translated run of the same directory
+never share a cache entry, and a change of the compiler invalidates it.
 
 Other modules pytest rewrites (plugins, `pytest.register_assert_rewrite`)
 are left to pytest unless they belong to a ``--desugar`` package or path.
@@ -61,7 +61,6 @@ imported.)
 
 from __future__ import annotations
 
-import ast
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -76,14 +75,11 @@ import pytest
 import desugar
 from desugar import cache, hook
 from desugar.mode import LOWERINGS, STYLES, Mode, ModeError
+from desugar.pytest_compile import Compile
 
 __all__ = ["pytest_addoption", "pytest_load_initial_conftests", "pytest_configure"]
 
 _STATE = pytest.StashKey["_Desugar"]()
-
-_AWAITED = "_ds_awaited"  # the local that holds an awaited value tested by an assert
-_POLL = "_ds_awaitee"  # the compiler's name for the awaitee; its .value is the awaited value
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("desugar", "desugar: run the suite with async/await translated")
@@ -227,7 +223,7 @@ class _Desugar:
             self.fnpats: list[str] = list(config.getini("python_files"))
         except ValueError:
             self.fnpats = ["test_*.py", "*_test.py"]
-        self.steps = {rewrite: _Compile(self, rewrite) for rewrite in (False, True)}
+        self.steps = {rewrite: Compile(config, rewrite) for rewrite in (False, True)}
         self.hidden: list[ModuleType] = []
 
     # -- lifetime ---------------------------------------------------------
@@ -406,72 +402,6 @@ class _Desugar:
         """
         return cache.translated_code(source, str(fn), mode=self.mode, step=self.steps[rewrite])
 
-    def compile(self, fn: Path, source: bytes, *, rewrite: bool, mode: Mode) -> CodeType:
-        """The code of ``source``, translated in ``mode``, with pytest's asserts if ``rewrite``."""
-        from desugar.compiler import translate_with_lines
-
-        filename = str(fn)
-        text = importlib.util.decode_source(source)
-        failure: desugar.TranslateError | None = None
-        try:
-            translated = translate_with_lines(text, filename, mode=mode)
-        except desugar.TranslateError as error:
-            failure = error
-        if failure is not None:
-            # Not valid Python: CPython's own SyntaxError, as pytest reports it natively.
-            syntax_error = _native_syntax_error(source, filename)
-            raise syntax_error if syntax_error is not None else failure
-        from desugar.compiler.validate import ast_guard
-
-        with ast_guard():  # (ast objects made in several threads at once: see ast_guard)
-            for lazy_messages in (rewrite, False):
-                messages: list[_Message] = []
-                if translated is None:
-                    tree = ast.parse(source, filename)
-                else:
-                    from desugar.compiler.lines import renumber
-
-                    output, lines = translated
-                    tree = ast.parse(output, filename)
-                    renumber(tree, lines, text)
-                    _place_generated_decorators(tree)
-                    messages = restore_asserts(tree, text, rewrite=lazy_messages)
-                if rewrite:
-                    from _pytest.assertion.rewrite import rewrite_asserts
-
-                    rewrite_asserts(tree, source, filename, self.config)
-                if inject_messages(tree, messages):
-                    break
-                # pytest's rewriting changed shape: leave asserts with awaited messages lowered
-            return compile(tree, filename, "exec", dont_inherit=True)
-
-
-class _Compile(cache.Step):
-    """The plugin's compile step, cached by the hook: the translation, then pytest's asserts."""
-
-    shaping = (os.path.basename(__file__),)
-
-    def __init__(self, state: _Desugar, rewrite: bool) -> None:
-        self.state = state
-        self.rewrite = rewrite
-        self.tag = f"pytest-{pytest.__version__}" + ("" if rewrite else "-plain")
-
-    @property
-    def key(self) -> str:  # (read when first used, as pytest reads its ini options)
-        key = self.__dict__.get("_key")
-        if key is None:
-            if self.rewrite:
-                passes = self.state.config.getini("enable_assertion_pass_hook")
-                asserts = f"asserts rewritten; enable_assertion_pass_hook {passes!r}"
-            else:
-                asserts = "plain asserts"
-            key = self.__dict__["_key"] = f"pytest {pytest.__version__}; {asserts}"
-        return key
-
-    def compile(self, source: bytes, source_path: str, mode: Mode) -> CodeType:
-        return self.state.compile(Path(source_path), source, rewrite=self.rewrite, mode=mode)
-
-
 def _assertion_rewriter(config: pytest.Config) -> Any:
     """pytest's AssertionRewritingHook, if it is installed and this plugin can take part."""
     try:
@@ -571,188 +501,7 @@ class _TestFileLoader(importlib.machinery.SourceFileLoader):
         return code
 
 
-# -- asserts ----------------------------------------------------------------
-
-
-def restore_asserts(tree: ast.Module, source: str, *, rewrite: bool) -> list[_Message]:
-    """Turn the compiler's lowering of an assert that awaits back into an ``assert``.
-
-    ``assert T, M`` with an ``await`` in ``T`` becomes ``if __debug__:``, the
-    poll loops of ``T``, then ``if not (T'): <poll loops of M> assert False, M'``
-    (``T'`` reads the awaited values from temporaries and ``_ds_awaitee.value``).
-    That ``if`` is the same as ``assert T', M'``, which pytest can explain;
-    ``_ds_awaitee.value`` is read into a local first, so the explanation shows
-    the awaited value as pytest shows it natively (``assert 42 == 0``). Each
-    such ``assert`` takes the first line of the original ``assert``.
-
-    If ``M`` awaits, its poll loops must run only when the assert fails: the
-    assert gets a placeholder name as its message, and `inject_messages` puts
-    the loops into the failure branch pytest's rewriting makes. Without
-    rewriting (``rewrite`` false) such an assert is left as it is.
-    """
-    starts: dict[int, int] | None = None
-    messages: list[_Message] = []
-    for node in ast.walk(tree):
-        if not (
-            isinstance(node, ast.If)
-            and isinstance(node.test, ast.Name)
-            and node.test.id == "__debug__"
-            and not node.orelse
-            and node.body
-        ):
-            continue
-        check = node.body[-1]
-        match check:
-            case ast.If(
-                test=ast.UnaryOp(op=ast.Not(), operand=test),
-                body=[*message_steps, ast.Assert(test=ast.Constant(value=False), msg=msg)],
-                orelse=[],
-            ):
-                pass
-            case _:
-                continue
-        if message_steps and not rewrite:
-            continue
-        if starts is None:
-            starts = _assert_starts(source)
-        line = starts.get(check.lineno, check.lineno)
-        replacement: list[ast.stmt] = []
-        if _reads_poll(test):
-            replacement.append(
-                ast.Assign(
-                    targets=[ast.Name(_AWAITED, ast.Store())],
-                    value=ast.Attribute(ast.Name(_POLL, ast.Load()), "value", ast.Load()),
-                )
-            )
-            test = _ReplacePoll().visit(test)
-        if message_steps:
-            assert msg is not None
-            placeholder = f"_ds_message{len(messages) + 1}"
-            assign = ast.Assign(targets=[ast.Name(placeholder, ast.Store())], value=msg)
-            ast.fix_missing_locations(ast.copy_location(assign, message_steps[-1]))
-            messages.append(_Message(placeholder, [*message_steps, assign]))
-            msg = ast.Name(placeholder, ast.Load())
-        replacement.append(ast.Assert(test=test, msg=msg))
-        if replacement[0] is not replacement[-1]:
-            replacement.append(ast.Delete(targets=[ast.Name(_AWAITED, ast.Del())]))
-        for stmt in replacement:
-            for part in ast.walk(stmt):
-                if "lineno" in part._attributes:
-                    part.lineno = line  # type: ignore[attr-defined]
-                    part.end_lineno = line  # type: ignore[attr-defined]
-                    part.col_offset = getattr(part, "col_offset", None) or 0  # type: ignore[attr-defined]
-                    if getattr(part, "end_col_offset", None) is None:
-                        part.end_col_offset = check.end_col_offset  # type: ignore[attr-defined]
-        node.body[-1:] = replacement
-    return messages
-
-
-class _Message:
-    """An assert's message that awaits: its placeholder and the statements that compute it."""
-
-    def __init__(self, placeholder: str, steps: list[ast.stmt]) -> None:
-        self.placeholder = placeholder
-        self.steps = steps
-
-
-def inject_messages(tree: ast.Module, messages: list[_Message]) -> bool:
-    """Put each message's statements first in the failure branch of its rewritten assert.
-
-    That branch is the ``if`` that pytest's rewriting made, whose statements
-    (not those of an inner block) use the placeholder to format the message.
-    False if one of them is not found.
-    """
-    if not messages:
-        return True
-    wanted = {message.placeholder: message for message in messages}
-    found: dict[str, ast.If] = {}
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.If):
-            continue
-        for stmt in node.body:
-            if isinstance(stmt, (ast.Assign, ast.Expr, ast.Raise)):
-                for part in ast.walk(stmt):
-                    if isinstance(part, ast.Name) and part.id in wanted:
-                        found.setdefault(part.id, node)
-    if len(found) != len(wanted):
-        return False
-    for placeholder, branch in found.items():
-        branch.body[:0] = wanted[placeholder].steps
-    return True
-
-
-def _place_generated_decorators(tree: ast.Module) -> None:
-    """Give the decorator the compiler adds (``@_ds_rt.async_fn``) the line below it.
-
-    The line map gives a generated line the line of the original code above
-    it; for a generated first decorator that is a line before the function,
-    and the function's ``co_firstlineno`` (which pytest and ``inspect`` use to
-    show its source) would start there. Work-around: the line of the next
-    decorator or of the ``def``.
-    """
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        following = node.lineno
-        for decorator in reversed(node.decorator_list):
-            if _is_generated(decorator):
-                for part in ast.walk(decorator):
-                    if "lineno" in part._attributes:
-                        part.lineno = part.end_lineno = following  # type: ignore[attr-defined]
-            else:
-                following = decorator.lineno
-
-
-def _is_generated(node: ast.expr) -> bool:
-    while isinstance(node, (ast.Attribute, ast.Call)):
-        node = node.value if isinstance(node, ast.Attribute) else node.func
-    return isinstance(node, ast.Name) and node.id.startswith("_ds_")
-
-
-def _assert_starts(source: str) -> dict[int, int]:
-    """For each line of each ``assert`` statement of ``source``, the assert's first line."""
-    starts: dict[int, int] = {}
-    try:
-        original = ast.parse(source)
-    except SyntaxError:  # pragma: no cover - it was translated, so it parses
-        return starts
-    for node in ast.walk(original):
-        if isinstance(node, ast.Assert):
-            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
-                starts.setdefault(line, node.lineno)
-    return starts
-
-
-def _is_poll_value(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr == "value"
-        and isinstance(node.ctx, ast.Load)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == _POLL
-    )
-
-
-def _reads_poll(test: ast.AST) -> bool:
-    return any(_is_poll_value(node) for node in ast.walk(test))
-
-
-class _ReplacePoll(ast.NodeTransformer):
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        if _is_poll_value(node):
-            return ast.copy_location(ast.Name(_AWAITED, ast.Load()), node)
-        return self.generic_visit(node)
-
-
 # -- helpers ------------------------------------------------------------------
-
-def _native_syntax_error(source: bytes, filename: str) -> SyntaxError | None:
-    try:
-        ast.parse(source, filename)
-    except SyntaxError as error:
-        return error
-    return None
-
 
 def _is_relative_to(path: Path, directory: Path) -> bool:
     try:

@@ -170,8 +170,9 @@ def test_an_edit_to_what_shapes_cached_code_makes_the_hook_and_the_plugin_transl
     ):
         edit(copy, relative)
         assert (hook_run(copy), plugin_run(copy)) == ((1, 0), (1, 1)), relative
-    edit(copy, "pytest_plugin.py")  # the plugin's step: its entries only
-    assert (hook_run(copy), plugin_run(copy)) == ((0, 1), (1, 1))
+    for relative in ("pytest_plugin.py", "pytest_compile.py"):  # the plugin's step: its entries only
+        edit(copy, relative)
+        assert (hook_run(copy), plugin_run(copy)) == ((0, 1), (1, 1)), relative
     for relative in ("hook.py", "backtrace.py"):  # the finder and loader; the backtraces
         edit(copy, relative)  # shape no cached code
         assert (hook_run(copy), plugin_run(copy)) == ((0, 1), (0, 2)), relative
