@@ -505,7 +505,7 @@ def type_lookup(cls: type, name: str, missing: Any) -> Any:
 
 
 py_type_lookup = type_lookup
-if _speedups is not None:
+if _speedups is not None and hasattr(_speedups, "type_lookup"):  # (a C build older than this file lacks it)
     type_lookup = _speedups.type_lookup  # noqa: F811
 
 
