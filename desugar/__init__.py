@@ -1,4 +1,10 @@
-"""desugar: lower async/await to explicit Rust-style poll loops over a futures runtime."""
+"""desugar: lower async/await to explicit Rust-style poll loops over a futures runtime.
+
+desugar grew from Nick Fitzgerald's article "Async Stack Traces in Rust"
+(2019, https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html),
+which shows that in Rust's model every async caller is on the stack below
+its callee; "the article" in desugar's code and docs is that one.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +40,8 @@ def translate(
     promise trampoline, only the youngest frame on the stack) or
     ``"callback-async-stacks"`` (callback, with async stacks captured at each
     await); and, for the poll lowering, the output style, ``Mode(style=...)``:
-    ``"poll"`` (the default) or ``"hir"`` (the seed article's HIR, with ``Pin``
-    and a ``match`` on each poll; see README). ``lowering=`` and ``style=``
+    ``"poll"`` (the default) or ``"hir"`` (the article's HIR, with ``Pin``
+    and a ``match`` on each poll; see docs/lowerings.md). ``lowering=`` and ``style=``
     are short for that ``mode=``. A bad one raises `desugar.mode.ModeError`
     (a ValueError); bad input raises :class:`TranslateError` located at
     ``filename:line:col``.

@@ -36,6 +36,9 @@ task that awaits it (``JoinHandle``, ``gather``, ``TaskGroup``, a nursery)::
 
 Nothing is recorded while the program runs: the dump costs nothing until it is
 made.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``desugar compare SCRIPT [-- ARGS]``: one program natively and under each lowering, side by side.
 
-The seed article's argument, measured. Each column runs SCRIPT in fresh
+The article's argument, measured. Each column runs SCRIPT in fresh
 subprocesses: ``native`` (plain python), ``poll`` (the default lowering: Rust's
 model), ``callback`` (JavaScript's promise trampoline) and
 ``callback-async-stacks`` (callback, with SpiderMonkey-style async stacks).
@@ -32,6 +32,9 @@ pure Python) they ran; the header says so.
 
 ``--bench`` compares the await-heavy benchmark of ``bench/run.py`` (a chain of
 awaits 12 deep, run 20000 times, nothing suspending) instead of a script.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations

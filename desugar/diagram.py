@@ -19,6 +19,9 @@ top, each with its time offset from the first resumption; `render_svg` draws
 the same as an SVG picture. Neither knows how the program was lowered: under
 the poll lowering and natively every resumption rebuilds the whole await chain
 on the stack; a callback lowering would show lonely frames.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations

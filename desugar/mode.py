@@ -12,6 +12,9 @@ a line of help. Adding one is a row here and the module that emits it.
 This module imports nothing (the hook reads it at every start of a program
 that uses it, and a cache hit imports none of the compiler); ``click`` is
 imported by `options` only.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ LOWERINGS = {
 
 STYLES = {
     "poll": Row("poll:STYLE", "chosen by measurement"),
-    "hir": Row("hir:STYLE", "the seed article's HIR: Pin and a match on each poll"),
+    "hir": Row("hir:STYLE", "the article's HIR: Pin and a match on each poll"),
 }
 """The output styles of the poll lowering (``--style``), the default first."""
 

@@ -1,9 +1,9 @@
 """The article's example: `foo` awaits `bar`, which awaits `blow_up`, which fails.
 
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019), https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html.
 Translate and run it (``desugar examples/async_stack_traces.py -o /tmp/ex.py &&
 python /tmp/ex.py``): the traceback shows foo, bar and blow_up, every async
-caller below its callee, followed by the same backtrace in the article's
-edited form.
+caller below its callee, then the same backtrace in the article's edited form.
 """
 
 import sys

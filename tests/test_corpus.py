@@ -30,7 +30,7 @@ def test_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("style", ["poll", "hir"])
 @pytest.mark.parametrize("path", program_params(PROGRAMS))
 def test_translated_matches_native(path: pathlib.Path, style: str) -> None:
-    """Each program in each output style (``hir``: the seed article's HIR, see README)."""
+    """Each program in each output style (``hir``: the article's HIR, see docs/lowerings.md)."""
     stem = path.stem
     source = path.read_text(encoding="utf-8")
     native = run(source, translated=False, name=stem)

@@ -129,3 +129,26 @@ def test_site_builds_with_warnings_as_errors(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+ARTICLE = "[Async Stack Traces in Rust](https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html)"
+
+
+@pytest.mark.parametrize("name", ["ARCHITECTURE.md", "CONTRIBUTING.md", "docs/index.md"])
+def test_the_article_is_named_and_linked(name: str) -> None:
+    text = (ROOT / name).read_text(encoding="utf-8")
+    assert "Nick Fitzgerald" in text and ARTICLE in " ".join(text.split()), name
+
+
+@pytest.mark.parametrize("name", ["ARCHITECTURE.md", "CONTRIBUTING.md"])
+def test_the_files_a_contributor_page_names_exist(name: str) -> None:
+    text = (ROOT / name).read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:desugar|tests|fixtures|bench|examples|docs)/[\w/.]+)", text))
+    named |= set(re.findall(r"\]\(((?:docs/)?[\w.]+\.md)\)", text))
+    assert len(named) > 10, named
+    placeholders = {"fixtures/mine/", "desugar/compiler/styles/mine.py"}
+    # (a name ending in "_" is a pattern: `fixtures/NN_<form>.py`)
+    missing = sorted(
+        p for p in named - placeholders if not p.endswith("_") and not (ROOT / p).exists()
+    )
+    assert missing == [], f"{name} names files that do not exist: {missing}"

@@ -74,7 +74,7 @@ def test_fixture_output_is_stable_and_compiles(path: Path, style: str | None) ->
     assert desugar.translate(expected, path.name, style=style) == expected
 
 
-def test_hir_fixtures_read_as_the_seed_articles_hir() -> None:
+def test_hir_fixtures_read_as_the_articles_hir() -> None:
     for path in HIR_INPUTS:
         expected = expected_path(path).read_text()
         assert "_ds_rt.Pin.new_unchecked(_ds_awaitee)" in expected, path.name

@@ -3,7 +3,7 @@
 The frames tests run programs through ``desugar compare``'s worker (a fresh
 process each) and check, exactly, the async functions live on the stack when
 the failing exception was raised, and the async part that
-``callback-async-stacks`` captured: the seed article's three models. The
+``callback-async-stacks`` captured: the article's three models. The
 corpus runs under each lowering in ``test_corpus.py``.
 """
 

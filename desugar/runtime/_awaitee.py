@@ -2,7 +2,7 @@
 
 A translated ``async def`` is a generator function whose code `async_fn`
 marks as a coroutine's, so calling it returns a real coroutine object. An
-``await`` becomes the poll of the seed article's HIR::
+``await`` becomes the poll of the article's HIR::
 
     _ds_awaitee = _ds_rt.into_future(expr)                    # match IntoFuture::into_future(expr) {
     if _ds_awaitee.poll_with_tls_context() is not _ds_rt.Ready: #   mut pinned => loop { match poll_with_tls_context(pin) {
@@ -27,6 +27,9 @@ the await chain (trio's ``Task.iter_await_frames``) read what they read natively
 runtime's own leaf futures need, is in a per-thread slot (``task.cx``), as the
 article's ``poll_with_tls_context`` had it in thread-local storage, which leaves
 the resume argument to the driver.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations
@@ -150,7 +153,7 @@ class Awaitee:
         with the result in ``value``; else what it yielded, which ``yield from``
         the awaitee then hands to the driver.
 
-        The name is the seed article's: the task's `Context`, which the runtime's
+        The name is the article's: the task's `Context`, which the runtime's
         leaf futures need, is in a per-thread slot, not an argument.
         """
         it = self._it

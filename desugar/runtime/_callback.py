@@ -8,7 +8,7 @@ decorated ``@_ds_rt.callback_fn`` (``callback_fn(async_stacks=True)`` under
 
 The generator yields its request to this module's trampoline and is resumed
 with the value or the error (`callback_result` raises it at the await), as
-the seed article's JavaScript desugaring pumps a generator from promise
+the article's JavaScript desugaring pumps a generator from promise
 callbacks.
 
 Calling a decorated function returns a real coroutine object (its arguments
@@ -64,6 +64,9 @@ stack, at most `MAX_DEPTH` frames (V8's default of 10). An error raised in a
 job gets its job's captured stack as ``__desugar_async_stack__`` and, on
 Python 3.11+, as a note that the traceback prints as the async part (on 3.10
 ``desugar run`` prints it). `stats` counts the captures and their bytes.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations

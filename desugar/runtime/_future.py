@@ -6,6 +6,9 @@ runs `poll_leaf`, a coroutine-like generator that polls it with the task's
 `Context` and yields `Pending` to the executor while it waits; under a foreign
 driver (asyncio, trio) it polls with a `Context` whose waker wakes that
 driver's task, and yields what that driver waits on (see `_bridge`).
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ class Pin:
 
     Python objects never move, so pinning costs nothing: ``Pin.new_unchecked``
     returns the future itself. The default output style leaves it out for
-    speed; the ``hir`` style pins each awaitee, as the seed article's HIR does,
+    speed; the ``hir`` style pins each awaitee, as the article's HIR does,
     and hand-written futures that poll other futures may, to read as Rust does.
     """
 

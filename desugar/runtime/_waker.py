@@ -2,9 +2,12 @@
 
 The task's `Context` lives in a per-thread slot (`task`), set by whoever polls
 with a new one (the executor, `join`, a bridge to a foreign driver), as the
-2019 lowering in the seed article passed it through thread-local storage
+2019 lowering in the article passed it through thread-local storage
 (``poll_with_tls_context``). The resume argument of a translated coroutine is
 thereby free to carry what its driver sends, so any driver can run it.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations

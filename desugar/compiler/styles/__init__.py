@@ -11,12 +11,15 @@ module here:
 
 * ``poll`` (the default): the poll loop ``for _ds_poll in _ds_awaitee:
   yield from _ds_awaitee``, chosen by measurement (``bench/run.py``);
-* ``hir``: the seed article's HIR dump, line by line: ``Pin.new_unchecked``,
+* ``hir``: the article's HIR dump, line by line: ``Pin.new_unchecked``,
   a ``while True`` loop and a ``match`` on each poll's result;
 * ``callback``: the ``callback`` and ``callback-async-stacks`` lowerings
   (JavaScript's model, without and with async stacks).
 
-The first two spell the ``poll`` *lowering* (the seed article's Rust model).
+The first two spell the ``poll`` *lowering* (the article's Rust model).
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations

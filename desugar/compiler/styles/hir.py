@@ -1,4 +1,4 @@
-"""The ``hir`` style: ``expr.await`` as the seed article's HIR dump spells it, line by line.
+"""The ``hir`` style: ``expr.await`` as the article's HIR dump spells it, line by line.
 
 ::
 
@@ -25,6 +25,9 @@ the frame, and in a traceback of it): it is read once, as ``_ds_awaitee.value``.
 
 In an async generator the suspension is ``await _ds_awaitee``. An ``async
 def`` becomes what the default style makes of it.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ hands a value to the driver instead; the awaitee is the same.
 An ``async def`` becomes a generator function decorated ``@_ds_rt.async_fn``
 (which marks its code a coroutine's), ending in a dead ``yield`` if it never
 awaits; an async generator stays an ``async def``.
+
+The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
+https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 """
 
 from __future__ import annotations
