@@ -371,6 +371,16 @@ class _Desugar:
             return True
         return self.in_packages(name, fn)
 
+    def async_test_file(self, name: str, fn: Path) -> bytes | None:
+        """The source of module ``name`` (file ``fn``) if it is a test file that uses async, else None."""
+        if not self.is_test_file(name, fn):
+            return None
+        try:
+            source = fn.read_bytes()
+        except OSError:
+            return None
+        return source if b"async" in source or b"await" in source else None
+
     # -- loading ----------------------------------------------------------
 
     def _exec_translated(self, module: ModuleType) -> bool:
@@ -378,13 +388,8 @@ class _Desugar:
         spec = module.__spec__
         assert spec is not None and spec.origin is not None
         fn = Path(spec.origin)
-        if not self.is_test_file(module.__name__, fn):
-            return False
-        try:
-            source = fn.read_bytes()
-        except OSError:
-            return False
-        if b"async" not in source and b"await" not in source:
+        source = self.async_test_file(module.__name__, fn)
+        if source is None:
             return False
         names = getattr(self.rewriter, "_rewritten_names", None)
         if isinstance(names, dict):
@@ -451,13 +456,7 @@ class _TestFileFinder(importlib.abc.MetaPathFinder):
         ):
             return None
         fn = Path(spec.origin)
-        if not self.state.is_test_file(name, fn):
-            return None
-        try:
-            source = fn.read_bytes()
-        except OSError:
-            return None
-        if b"async" not in source and b"await" not in source:
+        if self.state.async_test_file(name, fn) is None:
             return None
         return importlib.util.spec_from_file_location(
             name,
