@@ -148,6 +148,30 @@ def fingerprint(paths: tuple[str, ...] = SHAPING) -> str:
     return known
 
 
+def libcst_stamp() -> str:
+    """libcst's version file, by size and mtime: the code it generates shapes the cache.
+
+    Found on ``sys.path`` as an import would find it, without importing it
+    (a cache hit imports neither the compiler nor libcst).
+    """
+    global _libcst_stamp
+    if _libcst_stamp is None:
+        stamp = "missing"
+        for entry in sys.path:
+            path = os.path.join(entry or os.curdir, "libcst", "_version.py")
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            stamp = f"{st.st_size}:{st.st_mtime_ns}"
+            break
+        _libcst_stamp = stamp
+    return _libcst_stamp
+
+
+_libcst_stamp: str | None = None
+
+
 def _python_files(paths: tuple[str, ...]) -> list[str]:
     files = []
     for relative in paths:
@@ -165,7 +189,7 @@ def cache_key(mode: Mode = DEFAULT, step: Step | None = None) -> bytes:
     """The hash of everything but the source that cached code depends on.
 
     ``mode`` (`Mode.get_cache_key`), desugar's version, the `fingerprint` of
-    the modules that shape the code, the interpreter's bytecode (its magic
+    the modules that shape the code, libcst's version file (`libcst_stamp`), the interpreter's bytecode (its magic
     number) and optimize level (``-O`` strips asserts), and the ``step`` that
     compiles it if not the hook (its `Step.key` and `Step.shaping`).
     """
@@ -174,7 +198,7 @@ def cache_key(mode: Mode = DEFAULT, step: Step | None = None) -> bytes:
     if key is None:
         text = (
             f"desugar {desugar.__version__}; mode {mode.get_cache_key() or 'default'}; "
-            f"{fingerprint(SHAPING + shaping)}; magic {MAGIC_NUMBER.hex()}; "
+            f"{fingerprint(SHAPING + shaping)}; libcst {libcst_stamp()}; magic {MAGIC_NUMBER.hex()}; "
             f"optimize {sys.flags.optimize}; step {extra}"
         )
         key = _keys[mode, extra, shaping] = source_hash(text.encode("utf-8"))

@@ -82,6 +82,27 @@ def _check_not_a_mistyped_command(ctx: click.Context, word: str, commands: dict[
         ctx.fail(f"No such command {word!r} (and no such file). Did you mean {near[0]!r}?")
 
 
+_IMPLICIT_COMMAND = "desugar.implicit_command"
+
+
+class _DefaultCommandContext(click.Context):
+    """The default command's context: named as the user typed it.
+
+    ``desugar a.py`` runs ``translate`` without naming it, so its usage lines
+    and "Try ... --help" hints say ``desugar``, not ``desugar translate``.
+    """
+
+    @property
+    def command_path(self) -> str:
+        if self.parent is not None and self.meta.get(_IMPLICIT_COMMAND):
+            return self.parent.command_path
+        return super().command_path
+
+
+class _DefaultCommand(click.Command):
+    context_class = _DefaultCommandContext
+
+
 class DefaultCommandGroup(click.Group):
     """A group that runs ``default_command`` when no subcommand is named.
 
@@ -109,6 +130,7 @@ class DefaultCommandGroup(click.Group):
             and args[0] not in self._own_option_names(ctx)
         ):
             _check_not_a_mistyped_command(ctx, args[0], self.commands)
+            ctx.meta[_IMPLICIT_COMMAND] = True
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
@@ -566,7 +588,7 @@ def _is_input(
 # The translate command
 
 
-@main.command("translate")
+@main.command("translate", cls=_DefaultCommand)
 # readable=False: an unreadable input is reported as any file that cannot be
 # read is, inside a directory or not (exit 123), not as a usage error (2).
 @click.argument(

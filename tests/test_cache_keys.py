@@ -176,3 +176,15 @@ def test_an_edit_to_what_shapes_cached_code_makes_the_hook_and_the_plugin_transl
     for relative in ("hook.py", "backtrace.py"):  # the finder and loader; the backtraces
         edit(copy, relative)  # shape no cached code
         assert (hook_run(copy), plugin_run(copy)) == ((0, 1), (0, 2)), relative
+
+
+def test_the_key_changes_with_libcsts_version_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    import libcst
+
+    version_file = Path(libcst.__file__).parent / "_version.py"
+    st = version_file.stat()
+    assert cache.libcst_stamp() == f"{st.st_size}:{st.st_mtime_ns}"
+    before = cache.cache_key()
+    monkeypatch.setattr(cache, "_keys", {})
+    monkeypatch.setattr(cache, "_libcst_stamp", f"{st.st_size + 1}:{st.st_mtime_ns}")
+    assert cache.cache_key() != before

@@ -1020,6 +1020,22 @@ def test_a_mistyped_command_is_a_usage_error_with_the_command_meant(
     ), result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [
+        (["--bogus", "x.py"], "Usage: python -m desugar [OPTIONS] SRC...\nTry 'python -m desugar --help' for help."),
+        (["translate", "--bogus", "x.py"],
+         "Usage: python -m desugar translate [OPTIONS] SRC...\nTry 'python -m desugar translate --help' for help."),
+        (["run", "--bogus", "x.py"],
+         "Usage: python -m desugar run [OPTIONS] TARGET [ARGS]...\nTry 'python -m desugar run --help' for help."),
+    ],
+)
+def test_usage_names_the_command_as_it_was_typed(tmp_path: Path, args: list[str], usage: str) -> None:
+    result = _desugar(tmp_path, *args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(usage + "\n"), result.stderr
+
+
 def test_a_file_named_like_a_command_is_still_translated(tmp_path: Path) -> None:
     (tmp_path / "runn").write_text(ASYNC_SRC, encoding="utf-8")
     result = _desugar(tmp_path, "runn")
