@@ -644,6 +644,59 @@ def translate_command(
     verbose: bool,
 ) -> None:
     """Translate files (the default command)."""
+    to_stdout = _check_options(src, output, in_place, check, diff, quiet, verbose)
+    report = Report(check=check, diff=diff, quiet=quiet, verbose=verbose)
+    excluded = {os.path.realpath(output)} if output is not None else set()
+    sources, roots = expand_inputs(src, excluded, report)
+    if output is not None and sources:
+        plan_destinations(src, sources, roots, output)
+        clashes = _clashes(sources)
+        for source in clashes:
+            _err(
+                f"error: refusing to write {source.dest}: it is an input file "
+                "(use --in-place to rewrite inputs)"
+            )
+        if clashes:
+            ctx.exit(EXIT_ERROR)
+
+    total = len(sources)
+    progress = total > PROGRESS_THRESHOLD and not quiet
+    progress = progress and (verbose or click.get_text_stream("stderr").isatty())
+    for index, source in enumerate(sources, 1):
+        if progress:
+            _err(f"[{index}/{total}] {source.name}")
+        try:
+            is_changed = translate_file(
+                source,
+                report,
+                mode=mode,
+                format=not no_format,
+                to_stdout=to_stdout,
+                in_place=in_place,
+                diff=diff,
+            )
+        except StdoutError as exc:
+            _err(f"error: {exc}")
+            ctx.exit(EXIT_ERROR)
+        if is_changed is not None:
+            report.done(source.name, is_changed, dest=source.dest)
+
+    several = len(src) > 1 or any(arg != STDIN and os.path.isdir(arg) for arg in src)
+    if sources:
+        report.summarise(several=several)
+    ctx.exit(report.return_code)
+
+
+def _check_options(
+    src: tuple[str, ...],
+    output: Path | None,
+    in_place: bool,
+    check: bool,
+    diff: bool,
+    quiet: bool,
+    verbose: bool,
+) -> bool:
+    """Refuse option combinations that make no sense; whether output goes to stdout."""
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose cannot be combined.")
     if in_place and output is not None:
@@ -663,14 +716,18 @@ def translate_command(
         raise click.UsageError(
             "a directory or several inputs need --output DIR, --in-place, --check or --diff."
         )
+    return to_stdout
 
-    failed = 0
-    excluded = {os.path.realpath(output)} if output is not None else set()
 
-    # Expand the inputs.
+def expand_inputs(
+    src: tuple[str, ...], excluded: set[str], report: Report
+) -> tuple[list[Source], list[str]]:
+    """The files to translate, each once, in order; and for each input the
+    directory its output paths are relative to. A directory that cannot be
+    read or holds no Python file is reported as a failure."""
     sources: list[Source] = []
     seen: set[str] = set()
-    roots: list[str] = []  # what each input's output path is relative to
+    roots: list[str] = []
     for arg in src:
         if arg == STDIN:
             sources.append(Source(None, STDIN_NAME))
@@ -680,12 +737,10 @@ def translate_command(
             walk_errors: list[str] = []
             files = python_files(path, excluded, walk_errors)
             for message in walk_errors:
-                _err(f"error: {message}")
-            failed += len(walk_errors)
+                report.failed(f"error: {message}")
             if not files:
                 if not walk_errors:
-                    _err(f"error: no Python files found in {arg}")
-                    failed += 1
+                    report.failed(f"error: no Python files found in {arg}")
                 continue
             roots.append(os.path.abspath(path))
         else:
@@ -696,139 +751,180 @@ def translate_command(
             if key not in seen:
                 seen.add(key)
                 sources.append(Source(file, str(file)))
+    return sources, roots
 
-    # Decide where each output goes, refusing to overwrite any input.
-    if output is not None and sources:
-        single_file = len(src) == 1 and src[0] != STDIN and not os.path.isdir(src[0])
-        if single_file or src == (STDIN,):
-            target = output
-            if output.is_dir() and sources[0].path is not None:
-                target = output / sources[0].path.name
-            sources[0].dest = target
-        else:
-            base = os.path.commonpath(roots)
-            for source in sources:
-                assert source.path is not None
-                source.dest = output / os.path.relpath(
-                    os.path.abspath(source.path), base
-                )
-        input_files = [s.path for s in sources if s.path is not None]
-        input_paths = {os.path.realpath(p) for p in input_files}
-        input_ids = {i for i in map(_file_id, input_files) if i is not None}
-        clashes = [
-            s
-            for s in sources
-            if s.dest is not None and _is_input(s.dest, input_paths, input_ids)
-        ]
-        for source in clashes:
-            _err(
-                f"error: refusing to write {source.dest}: it is an input file "
-                "(use --in-place to rewrite inputs)"
-            )
-        if clashes:
-            ctx.exit(EXIT_ERROR)
 
-    # Translate.
-    changed = unchanged = 0
-    total = len(sources)
-    progress = total > PROGRESS_THRESHOLD and not quiet
-    progress = progress and (verbose or click.get_text_stream("stderr").isatty())
-    for index, source in enumerate(sources, 1):
-        if progress:
-            _err(f"[{index}/{total}] {source.name}")
-        try:
-            decoded = decode(_read_bytes(source), source.name)
-            try:
-                new_text = desugar.translate(
-                    decoded.text, source.name, format=not no_format, mode=mode
-                )
-            except TranslateError as exc:
-                if exc.filename != source.name or not exc.source_line:
-                    exc.located(source.name, decoded.text)
-                if exc.hint is None and exc.message.startswith("SyntaxError: "):
-                    exc.hint = _syntax_hint()
-                _err(str(exc))
-                failed += 1
-                continue
-            except Exception as exc:  # noqa: BLE001 - any other exception is our bug
-                located = _uncompilable(decoded.text, source.name, mode) if not no_format else None
-                _err(internal_error_message(located or exc, source.name))
-                if verbose:
-                    _err("".join(traceback.format_exception(exc)).rstrip())
-                failed += 1
-                continue
-            is_changed = new_text != decoded.text
-            if is_changed:
-                try:  # never write, print or diff a translation that does not compile
-                    validate.check_output(
-                        new_text,
-                        decoded.text,
-                        source.name,
-                        lambda: _line_map(decoded.text, source.name, new_text, mode),
-                    )
-                except InternalError as exc:
-                    _err(internal_error_message(exc, source.name))
-                    failed += 1
-                    continue
-            data = encode(new_text, decoded, source.name) if is_changed else decoded.raw
+def plan_destinations(
+    src: tuple[str, ...], sources: list[Source], roots: list[str], output: Path
+) -> None:
+    """Set each source's ``dest`` under ``--output``: OUT itself (or a file in
+    it) for one input file, else a mirror of the inputs' layout below OUT."""
+    single_file = len(src) == 1 and src[0] != STDIN and not os.path.isdir(src[0])
+    if single_file or src == (STDIN,):
+        target = output
+        if output.is_dir() and sources[0].path is not None:
+            target = output / sources[0].path.name
+        sources[0].dest = target
+        return
+    base = os.path.commonpath(roots)
+    for source in sources:
+        assert source.path is not None
+        source.dest = output / os.path.relpath(os.path.abspath(source.path), base)
 
-            if to_stdout:
-                write_stdout(data)
-            elif source.dest is not None:
-                write_file(source.dest, data)
-            elif in_place and is_changed:
-                assert source.path is not None
-                write_file(source.path, data)
-            if diff and is_changed:
-                write_stdout(unified_diff(decoded.text, new_text, source.name))
-        except FileError as exc:
-            _err(f"error: {exc}")
-            failed += 1
-            continue
-        except StdoutError as exc:
-            _err(f"error: {exc}")
-            ctx.exit(EXIT_ERROR)
 
+def _clashes(sources: list[Source]) -> list[Source]:
+    """The sources whose destination is an input file."""
+    input_files = [s.path for s in sources if s.path is not None]
+    input_paths = {os.path.realpath(p) for p in input_files}
+    input_ids = {i for i in map(_file_id, input_files) if i is not None}
+    return [
+        s
+        for s in sources
+        if s.dest is not None and _is_input(s.dest, input_paths, input_ids)
+    ]
+
+
+def translate_file(
+    source: Source,
+    report: Report,
+    *,
+    mode: Mode,
+    format: bool,
+    to_stdout: bool,
+    in_place: bool,
+    diff: bool,
+) -> bool | None:
+    """Translate one source and write, print or diff the result; whether it
+    changed, or None if it failed (the failure is in ``report``). A failure to
+    write stdout raises StdoutError: nothing after it can be shown."""
+    try:
+        decoded = decode(_read_bytes(source), source.name)
+        new_text = _translated(decoded, source.name, report, mode=mode, format=format)
+        if new_text is None:
+            return None
+        is_changed = new_text != decoded.text
         if is_changed:
-            changed += 1
+            try:  # never write, print or diff a translation that does not compile
+                validate.check_output(
+                    new_text,
+                    decoded.text,
+                    source.name,
+                    lambda: _line_map(decoded.text, source.name, new_text, mode),
+                )
+            except InternalError as exc:
+                report.failed(internal_error_message(exc, source.name))
+                return None
+        data = encode(new_text, decoded, source.name) if is_changed else decoded.raw
+
+        if to_stdout:
+            write_stdout(data)
+        elif source.dest is not None:
+            write_file(source.dest, data)
+        elif in_place and is_changed:
+            assert source.path is not None
+            write_file(source.path, data)
+        if diff and is_changed:
+            write_stdout(unified_diff(decoded.text, new_text, source.name))
+    except FileError as exc:
+        report.failed(f"error: {exc}")
+        return None
+    return is_changed
+
+
+def _translated(
+    decoded: Decoded, name: str, report: Report, *, mode: Mode, format: bool
+) -> str | None:
+    """The translation of ``decoded``, or None when it fails (reported)."""
+    try:
+        return desugar.translate(decoded.text, name, format=format, mode=mode)
+    except TranslateError as exc:
+        if exc.filename != name or not exc.source_line:
+            exc.located(name, decoded.text)
+        if exc.hint is None and exc.message.startswith("SyntaxError: "):
+            exc.hint = _syntax_hint()
+        report.failed(str(exc))
+        return None
+    except Exception as exc:  # noqa: BLE001 - any other exception is our bug
+        located = _uncompilable(decoded.text, name, mode) if format else None
+        report.failed(internal_error_message(located or exc, name))
+        if report.verbose:
+            _err("".join(traceback.format_exception(exc)).rstrip())
+        return None
+
+
+@dataclass
+class Report:
+    """What a translate run did to its files, told on stderr as it goes, and
+    the summary line and exit status at the end.
+
+    ``check`` and ``diff`` write nothing, so their messages say "would";
+    ``quiet`` tells nothing but errors; ``verbose`` tells every file.
+    """
+
+    check: bool = False
+    diff: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    change_count: int = 0
+    same_count: int = 0
+    failure_count: int = 0
+
+    def done(self, name: str, changed: bool, *, dest: Path | None = None) -> None:
+        """Count a file translated (``changed``) or left as it was, and tell it."""
+        if changed:
+            self.change_count += 1
         else:
-            unchanged += 1
-        if quiet:
-            continue
-        if check or diff:
-            if is_changed:
-                _err(f"would translate {source.name}")
-            elif verbose:
-                _err(f"unchanged {source.name}")
-        elif verbose:
-            if not is_changed:
-                _err(f"unchanged {source.name}")
-            elif source.dest is not None:
-                _err(f"translated {source.name} -> {source.dest}")
+            self.same_count += 1
+        if self.quiet:
+            return
+        if self.check or self.diff:
+            if changed:
+                _err(f"would translate {name}")
+            elif self.verbose:
+                _err(f"unchanged {name}")
+        elif self.verbose:
+            if not changed:
+                _err(f"unchanged {name}")
+            elif dest is not None:
+                _err(f"translated {name} -> {dest}")
             else:
-                _err(f"translated {source.name}")
+                _err(f"translated {name}")
 
-    # Summarise.
-    several = len(src) > 1 or any(arg != STDIN and os.path.isdir(arg) for arg in src)
-    if sources and not quiet and (several or check or diff or verbose):
-        if check or diff:
+    def failed(self, message: str) -> None:
+        """Count a failure and tell it (even when quiet); ``message`` names the file."""
+        self.failure_count += 1
+        _err(message)
+
+    @property
+    def return_code(self) -> int:
+        """123 if anything failed; else 1 if ``--check`` found a file to
+        translate; else 0."""
+        if self.failure_count:
+            return EXIT_ERROR
+        if self.check and self.change_count:
+            return EXIT_WOULD_CHANGE
+        return EXIT_OK
+
+    def __str__(self) -> str:
+        """The summary line."""
+        if self.check or self.diff:
             summary = (
-                f"{_files(changed)} would be translated, "
-                f"{_files(unchanged)} would be left unchanged"
+                f"{_files(self.change_count)} would be translated, "
+                f"{_files(self.same_count)} would be left unchanged"
             )
-            if failed:
-                summary += f", {_files(failed)} would fail to translate"
-            _err(summary + ".")
-        else:
-            _err(
-                f"{_files(changed)} translated, {unchanged} left unchanged, {failed} failed."
-            )
+            if self.failure_count:
+                summary += f", {_files(self.failure_count)} would fail to translate"
+            return summary + "."
+        return (
+            f"{_files(self.change_count)} translated, {self.same_count} left unchanged, "
+            f"{self.failure_count} failed."
+        )
 
-    if failed:
-        ctx.exit(EXIT_ERROR)
-    if check and changed:
-        ctx.exit(EXIT_WOULD_CHANGE)
-    ctx.exit(EXIT_OK)
+    def summarise(self, *, several: bool) -> None:
+        """Tell the summary line, unless quiet; for one input only with
+        ``--check``, ``--diff`` or ``--verbose``."""
+        if not self.quiet and (several or self.check or self.diff or self.verbose):
+            _err(str(self))
 
 
 # --------------------------------------------------------------------------
