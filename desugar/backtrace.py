@@ -23,7 +23,7 @@ the failing task's chain below its awaiter's.
 A suspended task has no traceback, but its await chain is still there to walk,
 as debuggers walk rustc's ``__awaitee`` fields: each suspended coroutine's
 ``cr_await`` (a generator's ``gi_yieldfrom``) is what it awaits, a translated
-one's is its `Awaitee`, whose ``_it`` is what that awaits. :func:`dump_tasks`
+one's is its `Awaitee`, whose ``awaited()`` is what that awaits. :func:`dump_tasks`
 walks the chain of every task of the executor, asyncio loop or trio run of
 this thread when it is called, innermost first, and nests a task under the
 task that awaits it (``JoinHandle``, ``gather``, ``TaskGroup``, a nursery)::
@@ -430,8 +430,8 @@ def _patch_trio(run: Any) -> None:
     runner.spawn_impl, runner.task_exited = tracked_spawn_impl, tracked_task_exited
 
 
-def _patch_executor(executor: Any) -> None:
-    spawn, finish = executor.Executor.spawn, executor._Task.finish
+def _patch_executor(runtime: Any) -> None:
+    spawn, finish = runtime.Executor.spawn, runtime.Task.finish
     if getattr(spawn, "__desugar_tracks__", False):
         return
     records: dict[int, _Spawn] = {}
@@ -449,13 +449,13 @@ def _patch_executor(executor: Any) -> None:
         finish(self, result, error)
 
     tracked_spawn.__desugar_tracks__ = True  # type: ignore[attr-defined]
-    executor.Executor.spawn, executor._Task.finish = tracked_spawn, tracked_finish
+    runtime.Executor.spawn, runtime.Task.finish = tracked_spawn, tracked_finish
 
 
 _PATCHES = {
     "asyncio.base_events": _patch_asyncio,
     "trio._core._run": _patch_trio,
-    "desugar.runtime._executor": _patch_executor,
+    "desugar.runtime": _patch_executor,
 }
 
 
@@ -522,7 +522,7 @@ def format_tasks() -> str:
     ``gather``, a ``TaskGroup`` or a nursery is nested under its awaiter, and
     the futures that `join`, `select` and `timeout` poll are nested under
     their task. Only what the objects hold now is read: the suspended frames'
-    lines, ``cr_await``/``gi_yieldfrom`` links and the awaitees' ``_it``.
+    lines, ``cr_await``/``gi_yieldfrom`` links and the awaitees' ``awaited()``.
     The task that calls it is shown "running", with the frames on the stack.
     """
     live = []
@@ -575,16 +575,15 @@ class _Chain:
 def _walk(obj: Any, live: list[FrameType]) -> _Chain:
     """Follow the awaitee links from ``obj`` (a coroutine, an awaitee, a future) inwards."""
     chain = _Chain()
-    awaitee = sys.modules.get("desugar.runtime._awaitee")
-    awaitees = (awaitee.PyAwaitee, awaitee.Awaitee) if awaitee is not None else ()
-    leaf_code = getattr(sys.modules.get("desugar.runtime._future"), "poll_leaf", None)
-    leaf_code = getattr(leaf_code, "__code__", None)
+    runtime = sys.modules.get("desugar.runtime")
+    awaitee = getattr(runtime, "Awaitee", None)
+    polled_future = getattr(runtime, "polled_future", None)
     seen = set()
     while obj is not None and id(obj) not in seen:
         seen.add(id(obj))
         kind = type(obj)
-        if kind in awaitees:
-            obj = obj._it
+        if awaitee is not None and issubclass(kind, awaitee):  # (its __class__ is what it awaits')
+            obj = obj.awaited()
             continue
         if kind is CoroutineType:
             frame, inner, running = obj.cr_frame, obj.cr_await, obj.cr_running
@@ -609,8 +608,9 @@ def _walk(obj: Any, live: list[FrameType]) -> _Chain:
         if not chain.frames and inner is None and not _started(obj, frame):
             chain.state = "not started"
         chain.frames.append((frame, frame.f_lineno))
-        if frame.f_code is leaf_code:  # awaiting one of the runtime's Futures
-            chain.leaf = frame.f_locals.get("future")
+        leaf = polled_future(frame) if polled_future is not None else None
+        if leaf is not None:  # awaiting one of the runtime's Futures
+            chain.leaf = leaf
             break
         if inner is None and frame.f_code.co_name == "__await__":
             inner = frame.f_locals.get("self")  # (the pure-Python asyncio Future's)
@@ -649,8 +649,8 @@ def _unwrapped(obj: Any) -> Any:
 def _sections(live: list[FrameType]) -> list[tuple[str, dict[int, _Node]]]:
     """(driver, its tasks by id) for each driver running on this thread (none imported, none)."""
     sections = []
-    executor_module = sys.modules.get("desugar.runtime._executor")
-    executor = getattr(getattr(executor_module, "_local", None), "executor", None)
+    runtime = sys.modules.get("desugar.runtime")
+    executor = runtime.Executor.current() if hasattr(runtime, "Executor") else None
     if executor is not None:
         sections.append(("desugar executor", _executor_tasks(executor, live)))
     asyncio = sys.modules.get("asyncio")
@@ -670,36 +670,35 @@ def _sections(live: list[FrameType]) -> list[tuple[str, dict[int, _Node]]]:
 
 def _executor_tasks(executor: Any, live: list[FrameType]) -> dict[int, _Node]:
     tasks = {}
-    for task in executor._tasks:
-        if not task.done:
-            chain = _walk(task.future, live)
-            _runtime_leaf(chain, live)
-            tasks[id(task)] = _Node(_chain_name(chain, task.future), chain)
+    for task in executor.tasks():
+        chain = _walk(task.future, live)
+        _runtime_leaf(chain, live)
+        tasks[id(task)] = _Node(_chain_name(chain, task.future), chain)
     return tasks
 
 
 def _runtime_leaf(chain: _Chain, live: list[FrameType]) -> None:
     """What a chain that ends in one of the runtime's Futures awaits, and its branches."""
-    executor = sys.modules.get("desugar.runtime._executor")
+    runtime = sys.modules.get("desugar.runtime")
     leaf = chain.leaf
-    if executor is None or not isinstance(leaf, executor.Future):
+    if not hasattr(runtime, "Future") or not isinstance(leaf, runtime.Future):
         return  # (not one of the runtime's futures)
-    kind = type(leaf)
-    if kind is executor.JoinHandle:
+    said = leaf.describe()
+    if said.task is not None:  # a JoinHandle
         chain.awaiting = "awaiting a JoinHandle"
-        chain.edges.append(("awaited through its JoinHandle", id(leaf._task)))
-    elif kind is executor._Join or kind is executor._Select:
-        what = "join()" if kind is executor._Join else "select()"
-        futures = leaf._futures
+        chain.edges.append(("awaited through its JoinHandle", id(said.task)))
+    elif said.name in ("join", "select"):
+        what = f"{said.name}()"
+        futures = said.futures
         pending = [(i, f) for i, f in enumerate(futures) if f is not None]
         chain.awaiting = f"awaiting {what} of {len(futures)} futures"
         if len(pending) != len(futures):
             chain.awaiting += f", {len(pending)} pending"
         for i, future in pending:
             chain.edges.append(("", _branch(f"{what} future {i}", future, live)))
-    elif kind is getattr(sys.modules.get("desugar.runtime._timers"), "_Timeout", None):
-        chain.awaiting = f"awaiting timeout(..., {leaf._seconds!r})"
-        chain.edges.append(("", _branch("timeout() future", leaf._future, live)))
+    elif said.name == "timeout":
+        chain.awaiting = f"awaiting timeout(..., {said.seconds!r})"
+        chain.edges.append(("", _branch("timeout() future", said.futures[0], live)))
     else:
         chain.awaiting = f"awaiting {_describe(leaf)}"
 

@@ -95,9 +95,9 @@ _BOOT = (
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _is_async_frame(frame, runtime_dir: str, is_callback_code) -> bool:
+def _is_async_frame(frame, is_runtime_code, is_callback_code) -> bool:
     code = frame.f_code
-    if code.co_filename.startswith(runtime_dir):
+    if is_runtime_code(code):
         return False
     return bool(code.co_flags & 0x80) or is_callback_code(code)
 
@@ -148,9 +148,8 @@ def _worker(mode: str, lowering: str, script: str, out: str, args: list[str] | N
         code = hook.translated_code(source, path, mode=translated_in)
         if code is None:
             code = compile(source, path, "exec", dont_inherit=True)
-    from desugar.runtime import _awaitee, _callback
+    from desugar.runtime import _awaitee, _callback, is_runtime_code
 
-    runtime_dir = os.path.dirname(_callback.__file__) + os.sep
     main = types.ModuleType("__main__")
     main.__dict__.update(__file__=path, __cached__=None, __builtins__=builtins)
     sys.modules["__main__"] = main
@@ -163,7 +162,7 @@ def _worker(mode: str, lowering: str, script: str, out: str, args: list[str] | N
                 frames = []
                 f = frame
                 while f is not None:
-                    if _is_async_frame(f, runtime_dir, _callback.is_callback_code):
+                    if _is_async_frame(f, is_runtime_code, _callback.is_callback_code):
                         name = getattr(f.f_code, "co_qualname", f.f_code.co_name)
                         frames.append(f"{name}:{f.f_lineno}")
                     f = f.f_back

@@ -40,30 +40,15 @@ from desugar.mode import Mode
 from desugar.mode import options as mode_options
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-_RUNTIME_DIR = os.path.join(_PACKAGE_DIR, "runtime")
 
-#: Runtime modules whose frames pass a poll on (never a leaf).
-_GLUE = frozenset(
-    {"_awaitee.py", "_future.py", "_bridge.py", "_stream.py", "_waker.py", "_poll.py"}
-)
-
-#: Frames that resume a task: (path suffix, function name, how the task is found).
+#: Frames that resume a task: (path suffix, function name, how the task is found); the
+#: runtime's executor says itself which of its frames do (`Executor.is_task_poll`).
 _DRIVERS = (
-    (os.path.join(_RUNTIME_DIR, "_executor.py"), "_poll", "executor"),  # Executor._poll
     (os.sep + os.path.join("asyncio", "events.py"), "_run", "handle"),  # Handle._run
     (os.sep + os.path.join("asyncio", "tasks.py"), "__step", "self"),  # the pure-Python Task
     (os.sep + os.path.join("asyncio", "tasks.py"), "__step_run_and_handle_result", "self"),
     (os.sep + os.path.join("trio", "_core", "_run.py"), "unrolled_run", "trio"),
 )
-
-#: What a runtime leaf future is called in the figure (the function that makes it).
-_LEAF_NAMES = {
-    "Sleep": "sleep",
-    "_YieldNow": "yield_now",
-    "_Join": "join",
-    "_Select": "select",
-    "_Timeout": "timeout",
-}
 
 _COROUTINE_FLAGS = 0x0080 | 0x0100  # CO_COROUTINE | CO_ITERABLE_COROUTINE
 
@@ -104,7 +89,9 @@ def _task_of(driver: FrameType, how: str) -> Any:
     """The task the driver frame ``driver`` is resuming (None if it cannot be told)."""
     try:
         if how == "executor":
-            return driver.f_locals.get("task")
+            from desugar.runtime import Executor
+
+            return Executor.polled_task(driver)
         if how == "trio":
             return driver.f_locals.get("task")
         owner = driver.f_locals.get("self")
@@ -172,7 +159,7 @@ class Recorder:
 
     def start(self) -> None:
         """Record from now on (this thread)."""
-        from desugar.runtime._poll import Pending
+        from desugar.runtime import Pending
 
         self._pending = Pending
         sys.setprofile(self._profile)
@@ -216,17 +203,17 @@ class Recorder:
         if filename.startswith("<"):
             return _OTHER
         path = os.path.abspath(filename)
+        runtime = sys.modules["desugar.runtime"]
+        if runtime.Executor.is_task_poll(code):
+            self._how[code] = "executor"
+            return _DRIVER
         for suffix, name, how in _DRIVERS:
             if code.co_name == name and path.endswith(suffix):
                 self._how[code] = how
                 return _DRIVER
+        if runtime.is_leaf_poll(code):
+            return _LEAF
         if path.startswith(_PACKAGE_DIR + os.sep):
-            if (
-                path.startswith(_RUNTIME_DIR + os.sep)
-                and code.co_name == "poll"
-                and os.path.basename(path) not in _GLUE
-            ):
-                return _LEAF
             return _OTHER
         if path.startswith(self._library):
             return _LEAF if code.co_flags & _COROUTINE_FLAGS else _OTHER
@@ -340,11 +327,9 @@ def _frame_name(code: CodeType) -> str:
 
 def _leaf_name(frame: FrameType) -> str:
     """What a leaf is called: the runtime's function for its futures, else the coroutine's name."""
-    if frame.f_code.co_name == "poll":
-        owner = frame.f_locals.get("self")
-        if owner is not None:
-            cls = type(owner).__name__
-            return _LEAF_NAMES.get(cls, cls)
+    future = sys.modules["desugar.runtime"].polled_future(frame)
+    if future is not None:
+        return future.describe().name
     return frame.f_code.co_name
 
 

@@ -3350,6 +3350,11 @@ EXPECTED_ALL = [
     "anext",
     "async_for",
     "async_with",
+    "Task",
+    "Description",
+    "polled_future",
+    "is_leaf_poll",
+    "is_runtime_code",
 ]
 
 

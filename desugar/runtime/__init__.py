@@ -6,16 +6,25 @@ name), and an executor: `block_on`, `spawn` -> `JoinHandle`, `yield_now`,
 `sleep`, `join`, `select`, `timeout`; and the callback lowering's
 `callback_fn`, `callback_await` and `callback_result` (a promise trampoline,
 see `_callback`).
+
+Introspection (what dumps and diagrams ask, see `Future.describe`):
+`Executor.current()` and its ``tasks()``, `Task`, `Description`,
+`Awaitee.awaited`, `polled_future`, `is_leaf_poll` and `is_runtime_code`.
 """
 
 from desugar.runtime._executor import Executor as Executor
 from desugar.runtime._executor import JoinHandle as JoinHandle
+from desugar.runtime._executor import Task as Task
 from desugar.runtime._executor import block_on as block_on
 from desugar.runtime._executor import join as join
 from desugar.runtime._executor import select as select
 from desugar.runtime._executor import spawn as spawn
 from desugar.runtime._executor import yield_now as yield_now
+from desugar.runtime._future import Description as Description
 from desugar.runtime._future import Future as Future
+from desugar.runtime._future import is_leaf_poll as is_leaf_poll
+from desugar.runtime._future import is_runtime_code as is_runtime_code
+from desugar.runtime._future import polled_future as polled_future
 from desugar.runtime._future import Pin as Pin
 from desugar.runtime._future import subscript_key as subscript_key
 from desugar.runtime._awaitee import Awaitee as Awaitee
@@ -60,4 +69,5 @@ __all__ = [
     "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
     "join", "select", "timeout", "Stream", "aiter", "anext", "async_for", "async_with",
     "callback_fn", "callback_await", "callback_result",
+    "Task", "Description", "polled_future", "is_leaf_poll", "is_runtime_code",
 ]

@@ -281,6 +281,10 @@ class Awaitee:
                 task.cx = previous
 
     # --- introspection -----------------------------------------------------
+    def awaited(self) -> Any:
+        """What it awaits: the coroutine or iterator it drives (None once done)."""
+        return self._it
+
     # A suspended translated coroutine's ``cr_await`` is its awaitee (the target
     # of its ``yield from``), and the awaitee answers for what it awaits: every
     # attribute it does not have itself (``cr_frame``, ``cr_await``, ``gi_code``,

@@ -28,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any
 
-from desugar.runtime._future import Future
+from desugar.runtime._future import Description, Future, leaf
 from desugar.runtime._awaitee import as_future
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context, Waker
@@ -48,8 +48,12 @@ def current_executor(what: str) -> Executor:
     return executor
 
 
-class _Task:
-    """One spawned future and what its `JoinHandle` needs to know."""
+class Task:
+    """One spawned future and what its `JoinHandle` needs to know.
+
+    ``future`` is what it polls (None once done), ``done`` whether it has
+    completed or failed.
+    """
 
     __slots__ = (
         "future", "executor", "cx", "scheduled", "done", "result", "error",
@@ -80,6 +84,9 @@ class _Task:
             waker.wake()
 
 
+_Task = Task  # (the older name)
+
+
 class Executor:
     """A single-threaded executor with a ready queue and a timer heap.
 
@@ -88,14 +95,33 @@ class Executor:
     """
 
     def __init__(self) -> None:
-        self._ready: deque[_Task] = deque()
+        self._ready: deque[Task] = deque()
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._timers: list[tuple[float, int, Waker]] = []
         self._seq = itertools.count()
-        self._tasks: list[_Task] = []
+        self._tasks: list[Task] = []
 
-    def _schedule(self, task: _Task) -> None:
+    @staticmethod
+    def current() -> Executor | None:
+        """The executor running on this thread (inside `block_on`), or None."""
+        return getattr(_local, "executor", None)
+
+    def tasks(self) -> list[Task]:
+        """Its unfinished tasks, in the order they were spawned."""
+        return [task for task in self._tasks if not task.done]
+
+    @staticmethod
+    def is_task_poll(code: Any) -> bool:
+        """True for the code of the frame in which an executor polls a task (a resumption)."""
+        return code is _POLL_CODE
+
+    @staticmethod
+    def polled_task(frame: Any) -> Task | None:
+        """The task a frame of `is_task_poll` code is polling (None for other frames)."""
+        return frame.f_locals.get("task") if frame.f_code is _POLL_CODE else None
+
+    def _schedule(self, task: Task) -> None:
         with self._lock:
             if task.scheduled or task.done:
                 return
@@ -103,9 +129,9 @@ class Executor:
             self._ready.append(task)
             self._wakeup.notify()
 
-    def spawn(self, future: Any) -> _Task:
+    def spawn(self, future: Any) -> Task:
         """Queue ``future`` as a new task; returns the task record."""
-        task = _Task(as_future(future), self)
+        task = Task(as_future(future), self)
         self._tasks.append(task)
         self._schedule(task)
         return task
@@ -126,7 +152,7 @@ class Executor:
         while timers and timers[0][0] <= now:
             heappop(timers)[2].wake()
 
-    def _poll(self, task: _Task) -> None:
+    def _poll(self, task: Task) -> None:
         slot.cx = cx = task.cx  # the task's Context, for the leaf futures its chain polls
         try:
             poll = task.future.poll(cx)
@@ -161,7 +187,7 @@ class Executor:
                         self._wakeup.wait(timeout)
 
     @staticmethod
-    def _outcome(main: _Task) -> Any:
+    def _outcome(main: Task) -> Any:
         main.retrieved = True
         if main.error is not None:
             error = main.error
@@ -183,6 +209,9 @@ class Executor:
                 print("desugar: a spawned task failed and was never joined:", file=sys.stderr)
                 traceback.print_exception(task.error, file=sys.stderr)
         self._tasks.clear()
+
+
+_POLL_CODE = Executor._poll.__code__
 
 
 def _explained(error: RuntimeError) -> RuntimeError:
@@ -220,12 +249,13 @@ def block_on(future: Any) -> Any:
         executor.shutdown()
 
 
+@leaf
 class JoinHandle(Future):
     """The handle of a spawned task; awaiting it gives the task's result or raises its exception."""
 
     __slots__ = ("_task",)
 
-    def __init__(self, task: _Task) -> None:
+    def __init__(self, task: Task) -> None:
         self._task = task
 
     def poll(self, cx: Context) -> Poll:
@@ -243,6 +273,10 @@ class JoinHandle(Future):
     def is_finished(self) -> bool:
         """True once the task has completed or failed."""
         return self._task.done
+
+    def describe(self) -> Description:
+        """``JoinHandle``, awaiting its task."""
+        return Description("JoinHandle", task=self._task)
 
 
 def spawn(future: Any) -> Future:
@@ -274,6 +308,7 @@ async def _awaited(future: Any) -> Any:
 _READY_NONE = Ready(None)
 
 
+@leaf
 class _YieldNow(Future):
     __slots__ = ("_yielded",)
 
@@ -287,6 +322,10 @@ class _YieldNow(Future):
         cx.waker().wake_by_ref()
         return Pending
 
+    def describe(self) -> Description:
+        """``yield_now``."""
+        return Description("yield_now")
+
 
 def yield_now() -> Future:
     """A future that is `Pending` once (waking itself), letting other tasks run."""
@@ -299,6 +338,7 @@ def _drop(future: Any) -> None:
         close()
 
 
+@leaf
 class _Join(Future):
     __slots__ = ("_futures", "_results", "_left")
 
@@ -328,6 +368,10 @@ class _Join(Future):
             return Pending
         return Ready(tuple(self._results))
 
+    def describe(self) -> Description:
+        """``join``, and its futures (each one finished: None)."""
+        return Description("join", futures=tuple(self._futures))
+
     def close(self) -> None:
         for future in self._futures:
             if future is not None:
@@ -342,6 +386,7 @@ def join(*futures: Any) -> Future:
     return _Join(futures)
 
 
+@leaf
 class _Select(Future):
     __slots__ = ("_futures",)
 
@@ -362,6 +407,10 @@ class _Select(Future):
                 self._drop_all_but(i)
                 return Ready((i, poll.value))
         return Pending
+
+    def describe(self) -> Description:
+        """``select``, and its futures."""
+        return Description("select", futures=tuple(self._futures))
 
     def _drop_all_but(self, index: int) -> None:
         for j, other in enumerate(self._futures):

@@ -14,6 +14,7 @@ https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
 from __future__ import annotations
 
 import abc
+import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
@@ -49,6 +50,74 @@ class Future(abc.ABC):
     def close(self) -> None:
         """Drop the future (a leaf future has nothing to clean up)."""
 
+    def describe(self) -> Description:
+        """What the future waits on (see `Description`); a leaf's own futures override it."""
+        return Description(type(self).__name__)
+
+
+class Description:
+    """What a runtime future says of itself (`Future.describe`), for dumps and diagrams.
+
+    ``name`` is the runtime function that made it (``"sleep"``, ``"join"``,
+    ``"select"``, ``"timeout"``, ``"yield_now"``), else its class's name;
+    ``futures`` the futures it polls (a finished one of a `join` is None);
+    ``seconds`` a timer's duration (`sleep`, `timeout`); ``deadline`` a
+    sleep's ``time.monotonic()`` deadline (None before its first poll);
+    ``task`` the task a `JoinHandle` awaits.
+    """
+
+    __slots__ = ("name", "futures", "seconds", "deadline", "task")
+
+    def __init__(
+        self, name: str, *, futures: tuple[Any, ...] = (), seconds: float | None = None,
+        deadline: float | None = None, task: Any = None,
+    ) -> None:
+        self.name = name
+        self.futures = futures
+        self.seconds = seconds
+        self.deadline = deadline
+        self.task = task
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{field}={getattr(self, field)!r}" for field in self.__slots__[1:]
+            if getattr(self, field) not in (None, ())
+        )
+        return f"Description({self.name!r}{', ' if fields else ''}{fields})"
+
+
+_LEAF_POLLS: set[Any] = set()
+
+
+def leaf(cls: Any) -> Any:
+    """Class decorator: ``cls`` is one of the runtime's leaf futures (what a program awaits)."""
+    _LEAF_POLLS.add(cls.poll.__code__)
+    return cls
+
+
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def is_runtime_code(code: Any) -> bool:
+    """True for a code object of the runtime's own (its frames are never the program's)."""
+    return os.path.abspath(code.co_filename).startswith(_RUNTIME_DIR)
+
+
+def is_leaf_poll(code: Any) -> bool:
+    """True for the ``poll`` of one of the runtime's leaf futures (`sleep`, `join`, ...)."""
+    return code in _LEAF_POLLS
+
+
+def polled_future(frame: Any) -> Any:
+    """The runtime future a frame polls: the future awaiting it waits on, for the frame of
+    the loop that awaits a `Future`; the future itself, for a leaf's ``poll``; else None."""
+    code = frame.f_code
+    if code is _POLL_LEAF:
+        return frame.f_locals.get("future")
+    if code in _LEAF_POLLS:
+        return frame.f_locals.get("self")
+    return None
+
 
 def poll_leaf(future: Any) -> Generator[Any, Any, Any]:
     """Poll ``future`` until it is ready: the iterator that awaiting a `Future` drives.
@@ -74,6 +143,9 @@ def poll_leaf(future: Any) -> Generator[Any, Any, Any]:
         cx = task.cx
         if cx is None:  # pragma: no cover - moved to another driver mid-await
             return (yield from _bridge.drive(future))
+
+
+_POLL_LEAF = poll_leaf.__code__
 
 
 class Pin:

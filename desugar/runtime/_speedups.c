@@ -893,7 +893,15 @@ static PyGetSetDef awaitee_getset[] = {
     {NULL}
 };
 
+static PyObject *
+awaitee_awaited(AwaiteeObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return awaitee_get__it(self, NULL);
+}
+
 static PyMethodDef awaitee_methods[] = {
+    {"awaited", (PyCFunction)awaitee_awaited, METH_NOARGS,
+     "What it awaits: the coroutine or iterator it drives (None once done)."},
     {"poll", (PyCFunction)awaitee_poll, METH_O,
      "Resume once with `cx` as the task's Context: Ready(value) or Pending."},
     {"poll_with_tls_context", (PyCFunction)awaitee_poll_with_tls_context, METH_NOARGS,

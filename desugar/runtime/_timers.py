@@ -10,11 +10,12 @@ if TYPE_CHECKING:  # typing is not imported at run time (import cost)
 
 from desugar.runtime._awaitee import as_future
 from desugar.runtime._executor import _drop, current_executor
-from desugar.runtime._future import Future
+from desugar.runtime._future import Description, Future, leaf
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context, Waker
 
 
+@leaf
 class Sleep(Future):
     """Ready once ``seconds`` have passed since it was first polled."""
 
@@ -42,6 +43,10 @@ class Sleep(Future):
             reactor.add_timer(self._deadline, Waker(self._fired))
         return Pending
 
+    def describe(self) -> Description:
+        """``sleep``, its seconds, and its deadline (None before its first poll)."""
+        return Description("sleep", seconds=self._seconds, deadline=self._deadline)
+
     def _fired(self) -> None:
         waker, self._waker = self._waker, None
         if waker is not None:
@@ -56,6 +61,7 @@ def sleep(seconds: float) -> Sleep:
     return Sleep(seconds)
 
 
+@leaf
 class _Timeout(Future):
     __slots__ = ("_future", "_sleep", "_seconds")
 
@@ -72,6 +78,10 @@ class _Timeout(Future):
             _drop(self._future)
             raise TimeoutError(f"future timed out after {self._seconds} s")
         return Pending
+
+    def describe(self) -> Description:
+        """``timeout``, its seconds, and the future it races (with its sleep, not shown)."""
+        return Description("timeout", futures=(self._future,), seconds=self._seconds)
 
     def close(self) -> None:
         _drop(self._future)
