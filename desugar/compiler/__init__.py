@@ -231,7 +231,7 @@ def _translate(
         del tree  # only the libcst tree of one segment at a time is alive below
         chosen = styles.get(mode)
         walker = StatementWalker(
-            lambda node: lower_async_def(node, next(lines), filename, source, chosen)
+            lambda node: lower_async_def(node, next(lines), filename, source, chosen, method=walker.in_class)
         )
         pieces: list[Piece] = []
         last = 1  # the original line of the code above the next piece

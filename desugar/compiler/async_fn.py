@@ -23,9 +23,13 @@ from desugar.errors import TranslateError
 
 
 def lower_async_def(
-    node: cst.FunctionDef, def_line: int, filename: str, source: str, style: Style | None = None
+    node: cst.FunctionDef, def_line: int, filename: str, source: str, style: Style | None = None,
+    method: bool = False,
 ) -> cst.FunctionDef:
-    """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line`` (in ``style``)."""
+    """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line`` (in ``style``).
+
+    ``method``: it is defined in a class body.
+    """
     module = cst.Module(body=[node])
     starts = start_lines(module)
     offset = def_line - starts[node.name]
@@ -40,7 +44,7 @@ def lower_async_def(
         col = position.start.column + 1 if position else 1
         return TranslateError(message, line=at_line, col=col).located(filename, source)
 
-    return lower_function(Context(line, fail, style), node)
+    return lower_function(Context(line, fail, style), node, method=method)
 
 
 def import_runtime(module: cst.Module) -> cst.Module:

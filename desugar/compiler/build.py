@@ -77,3 +77,33 @@ def release(*names: str) -> cst.SimpleStatementLine:
         elements=targets, lpar=[], rpar=[]
     )
     return simple(cst.Del(target=target))
+
+
+def _released(stmt: cst.BaseStatement) -> list[str] | None:
+    """The generated names a ``del`` line of `release` deletes (None for any other line)."""
+    from desugar.compiler.names import PREFIX
+
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Del)):
+        return None
+    if stmt.leading_lines:
+        return None
+    target = stmt.body[0].target
+    names = [e.value for e in target.elements] if isinstance(target, cst.Tuple) else [target]
+    if all(isinstance(n, cst.Name) and n.value.startswith(PREFIX) for n in names):
+        return [n.value for n in names]  # type: ignore[union-attr]
+    return None
+
+
+def merge_releases(stmts: Stmts) -> Stmts:
+    """Adjacent ``del`` lines of generated names as one (``del a`` then ``del b``: ``del a, b``)."""
+    out: Stmts = []
+    held: list[str] | None = None
+    for stmt in stmts:
+        names = _released(stmt)
+        if names is not None and held is not None:
+            held += names
+            out[-1] = release(*held)
+            continue
+        held = names
+        out.append(stmt)
+    return out

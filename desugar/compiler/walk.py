@@ -169,10 +169,11 @@ class StatementWalker:
     def __init__(self, lower: Lower) -> None:
         self.lower = lower
         self.changed = False
+        self.in_class = False  # the statements walked are a class body's (its defs are methods)
 
     def inside(self, stmt: N) -> N:
         """``stmt`` (a non-async definition) with the ``async def`` statements in it lowered."""
-        return self._with_body(stmt)
+        return self.statement(stmt)  # type: ignore[arg-type,return-value]
 
     def statements(self, stmts: Sequence[cst.BaseStatement]) -> Sequence[cst.BaseStatement]:
         out = None
@@ -207,7 +208,13 @@ class StatementWalker:
         if isinstance(stmt, cst.FunctionDef) and stmt.asynchronous is not None:
             self.changed = True
             return self.lower(stmt)
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.With)):
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            outer, self.in_class = self.in_class, isinstance(stmt, cst.ClassDef)
+            try:
+                return self._with_body(stmt)
+            finally:
+                self.in_class = outer
+        if isinstance(stmt, cst.With):
             return self._with_body(stmt)
         if isinstance(stmt, (cst.If, cst.For, cst.While)):
             new = self._with_body(stmt)

@@ -36,6 +36,8 @@ from desugar.runtime._awaitee import poll_with_tls_context as poll_with_tls_cont
 from desugar.runtime._callback import callback_await as callback_await
 from desugar.runtime._callback import callback_fn as callback_fn
 from desugar.runtime._callback import callback_result as callback_result
+from desugar.runtime._names import comprehension as comprehension
+from desugar.runtime._names import comprehension_self as comprehension_self
 from desugar.runtime._poll import Pending as Pending
 from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready

@@ -41,6 +41,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any, Callable
 
+from desugar.runtime._names import comprehension_names
 from desugar.runtime._future import Future, poll_leaf
 from desugar.runtime._poll import Pending, Poll, Ready
 from desugar.runtime._waker import Context, task
@@ -638,9 +639,15 @@ def async_fn(fn: Callable[..., Any]) -> Callable[..., Any]:
         return fn  # already marked (by the import hook)
     entry = _flagged.get(id(code))
     if entry is None or entry[0] is not code:
-        entry = _flagged[id(code)] = (code, as_coroutine_code(code))
-    new = _FunctionType(entry[1], fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
-    new.__qualname__ = fn.__qualname__
+        names = comprehension_names(code, fn.__qualname__)
+        if names is None:
+            entry = (code, as_coroutine_code(code))
+        else:  # an async comprehension's: (code, its code, its name, its qualname)
+            entry = (code, as_coroutine_code(names[0]), names[1], names[2])
+        _flagged[id(code)] = entry
+    named = len(entry) == 4
+    new = _FunctionType(entry[1], fn.__globals__, entry[2] if named else fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__qualname__ = entry[3] if named else fn.__qualname__
     new.__module__ = fn.__module__
     new.__doc__ = fn.__doc__
     new.__kwdefaults__ = fn.__kwdefaults__

@@ -82,6 +82,7 @@ if TYPE_CHECKING:
 from desugar.runtime._awaitee import (
     _STRIP_OWN_FRAME, CO_COROUTINE, TRANSLATED, _drop_entry, _suspended, into_future,
 )
+from desugar.runtime._names import comprehension
 
 MAX_DEPTH = 10
 """Frames kept in a captured async stack (V8's ``--async-stack-trace-limit`` default)."""
@@ -639,6 +640,9 @@ _FunctionType = type(_entry_code)
 
 def _decorate(fn: Callable[..., Any], async_stacks: bool) -> Callable[..., Any]:
     code = fn.__code__
+    if code.co_name.startswith("_ds_"):  # an async comprehension's: the names it has natively
+        fn = comprehension(fn)
+        code = fn.__code__
     cached = _entries.get(id(code))
     if cached is None or cached[0] is not code:
         cached = _entries[id(code)] = (code, _entry_code(code))

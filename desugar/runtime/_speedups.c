@@ -1553,12 +1553,17 @@ async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
         }
         return PyObject_CallOneArg(py_async_fn, fn);
     }
-    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2
+    /* (code, coroutine code), or for an async comprehension's function
+     * (code, coroutine code, its native name, its native qualname) */
+    Py_ssize_t size = PyTuple_Check(entry) ? PyTuple_GET_SIZE(entry) : 0;
+    if ((size != 2 && size != 4)
         || PyTuple_GET_ITEM(entry, 0) != (PyObject *)code || old->func_dict != NULL) {
         return PyObject_CallOneArg(py_async_fn, fn);  /* (a function with attributes: rare) */
     }
+    PyObject *name = size == 4 ? PyTuple_GET_ITEM(entry, 2) : old->func_name;
+    PyObject *qualname = size == 4 ? PyTuple_GET_ITEM(entry, 3) : old->func_qualname;
     PyObject *new = PyFunction_NewWithQualName(PyTuple_GET_ITEM(entry, 1), old->func_globals,
-                                               old->func_qualname);
+                                               qualname);
     if (new == NULL) {
         return NULL;
     }
@@ -1569,7 +1574,7 @@ async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
         Py_DECREF(new);
         return NULL;
     }
-    Py_XSETREF(f->func_name, Py_NewRef(old->func_name));
+    Py_XSETREF(f->func_name, Py_NewRef(name));
     Py_XSETREF(f->func_module, Py_XNewRef(old->func_module));
     Py_XSETREF(f->func_doc, Py_XNewRef(old->func_doc));
     /* (as stored: a tuple of names and values until first read, on 3.10+) */

@@ -13,7 +13,7 @@ from typing import Callable, Iterator, Sequence
 import libcst as cst
 
 from desugar.compiler.build import Stmts, assign, name, one_line, release
-from desugar.compiler.lowering.common import Context, declarations, is_constant
+from desugar.compiler.lowering.common import Context, declarations, is_constant, is_temp
 from desugar.compiler.names import PREFIX
 from desugar.compiler.styles import AwaitSite
 
@@ -42,8 +42,11 @@ class LoweringBase:
         self.branches = 0  # > 0 while lowering code that runs only on some paths
         self.unconditional: list[str] = []  # temporaries every path of the statement assigns
         self.awaited = False  # an await ran on every path of the statement
+        self.released: set[str] = set()  # temporaries already deleted where their value died
+        self.bools: set[str] = set()  # temporaries that hold only True or False
         self.labels = 0  # long-lived temporaries (managers, iterators, flags)
         self.polls = 0  # poll loops emitted (each suspends, making the function a generator)
+        self.super_self: str | None = None  # a method's first parameter, for `super()` in its comprehensions
 
     # ------------------------------------------------------------------
     # What suspends
@@ -130,6 +133,8 @@ class LoweringBase:
         self.temps = 0
         self.unconditional = []
         self.awaited = False
+        self.released = set()
+        self.bools = set()
 
     def temp(self) -> str:
         self.temps += 1
@@ -177,9 +182,37 @@ class LoweringBase:
             return None
         return cst.EmptyLine(comment=cst.Comment(f"# line {line}: {one_line(origin)}"))
 
+    def consumed(self, node: cst.BaseExpression, operands: Sequence[cst.CSTNode], stmts: Stmts) -> cst.BaseExpression:
+        """``node``, whose ``operands`` include temporaries, evaluated now; then those deleted.
+
+        Natively an operand evaluated before an await waits on the value stack
+        and dies as soon as the operation that takes it (a call, an operator, a
+        display) is done, before anything after it runs. So here: the
+        operation's value goes to a temporary of its own (which its own
+        consumer deletes in turn), then its operands are deleted.
+        """
+        temps = [o.value for o in operands if is_temp(o)]  # type: ignore[attr-defined]
+        if not temps:
+            return node
+        t = self.temp()
+        stmts += [assign(t, node), release(*temps)]
+        self.released.update(temps)
+        return name(t)
+
+    def settled(self, test: cst.BaseExpression, stmts: Stmts) -> cst.BaseExpression:
+        """``test`` for an ``if``/``while``/...: a temporary holding a value is tested once, here.
+
+        Natively the value dies once it is tested; a temporary would keep it
+        through the body. ``t = True if t else False`` tests it once and drops
+        it; the condition then tests a bool.
+        """
+        if is_temp(test) and test.value not in self.bools:  # type: ignore[attr-defined]
+            stmts.append(assign(test.value, cst.IfExp(test=test, body=name("True"), orelse=name("False"))))  # type: ignore[attr-defined]
+        return test
+
     def release(self) -> Stmts:
         """``del`` what the statement left in generated locals, so values die when natively they would."""
-        names = list(self.unconditional)
+        names = [n for n in self.unconditional if n not in self.released]
         if self.awaited:
             names += self.style.temporaries
         return [release(*names)] if names else []

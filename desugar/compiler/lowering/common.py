@@ -51,12 +51,19 @@ def is_constant(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)):
         return True
     if isinstance(node, cst.Name):
-        return node.value in _CONSTANT_NAMES or (
-            node.value.startswith(PREFIX + "t") and node.value[len(PREFIX) + 1 :].isdigit()
-        )
+        return node.value in _CONSTANT_NAMES or is_temp(node)
     if isinstance(node, cst.ConcatenatedString):
         return is_constant(node.left) and is_constant(node.right)  # type: ignore[arg-type]
     return False
+
+
+def is_temp(node: cst.CSTNode) -> bool:
+    """True for an expression temporary (``_ds_t1``...): a value evaluated before an await."""
+    return (
+        isinstance(node, cst.Name)
+        and node.value.startswith(PREFIX + "t")
+        and node.value[len(PREFIX) + 1 :].isdigit()
+    )
 
 
 class _Replace(cst.CSTTransformer):

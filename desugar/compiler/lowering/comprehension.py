@@ -96,8 +96,13 @@ class ComprehensionLowering(ExpressionLowering):
             # (the clauses and the element leave the comprehension's brackets)
             body=block(layout.statements([*declare, *body], set())),
             asynchronous=cst.Asynchronous(),
+            # `<genexpr>`: the names CPython gives it (an async function's decorator gives
+            # the others theirs; see `desugar.runtime._names`)
+            decorators=[cst.Decorator(rt("comprehension"))] if isinstance(node, cst.GeneratorExp) else [],
         )
-        lowered = self.lower_nested(fdef)
+        if self.super_self is not None and not isinstance(node, cst.GeneratorExp):
+            fdef = fdef.with_changes(body=fdef.body.visit(_ZeroArgSuper(self.super_self, arg)))
+        lowered = self.lower_nested(fdef, comprehension=True)
         pre[:0] = binding
         get_iter = (
             rt("async_for" if self.style.streams else "aiter")
@@ -175,3 +180,40 @@ class ComprehensionLowering(ExpressionLowering):
                 continue
             stack.extend(self._evaluated_parts(part))
         return False
+
+
+class _ZeroArgSuper(cst.CSTTransformer):
+    """``super()`` in a method's comprehension: ``super(__class__, <what CPython takes>)``.
+
+    From 3.12 (PEP 709) a list, set or dict comprehension runs in the method's
+    frame, so ``super()`` takes the method's first argument; before, the
+    comprehension's own, its iterator, which makes it raise ``TypeError``.
+    The comprehension's function is not the method, so the object is named:
+    `desugar.runtime.comprehension_self` picks it on the running Python.
+    (Not inside a nested function, class or generator expression, which have
+    a first argument of their own.)
+    """
+
+    def __init__(self, first: str, iterator: str) -> None:
+        super().__init__()
+        self.first = first
+        self.iterator = iterator
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return False
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = updated_node.func
+        if not (isinstance(func, cst.Name) and func.value == "super" and not updated_node.args):
+            return updated_node
+        chosen = cst.Call(func=rt("comprehension_self"), args=[cst.Arg(name(self.first)), cst.Arg(name(self.iterator))])
+        return updated_node.with_changes(args=[cst.Arg(name("__class__")), cst.Arg(chosen)])

@@ -15,9 +15,9 @@ from typing import Sequence
 
 import libcst as cst
 
-from desugar.compiler.build import Stmts, assign, block, code_for, name, negate, simple
+from desugar.compiler.build import Stmts, assign, atom, block, code_for, name, negate, release, simple
 from desugar.compiler.lowering.base import LoweringBase
-from desugar.compiler.lowering.common import is_constant, replace
+from desugar.compiler.lowering.common import is_constant, is_temp, replace
 
 _NESTED_LINKS = 4  # comparison chains with more awaiting links than this are lowered flat
 _STACK_USE_GUIDELINE = 30  # CPython's compiler: displays longer than this are built step by step
@@ -52,6 +52,11 @@ def _dict_steps(elements: Sequence[cst.BaseDictElement]) -> list[tuple[int, int,
     if count:
         steps.append((len(elements) - count, len(elements), count * 2 > _STACK_USE_GUIDELINE))
     return steps
+
+# Kept with their operands in temporaries to the statement's end: the parts of
+# an f-string (strings), and a yield (it would hold its value through the
+# suspension, either way).
+_UNSETTLED = (cst.FormattedString, cst.FormattedStringExpression, cst.Yield)
 
 
 class ExpressionLowering(LoweringBase):
@@ -121,8 +126,15 @@ class ExpressionLowering(LoweringBase):
         node: cst.CSTNode,
         operands: Sequence[tuple[cst.CSTNode, str | None]],
         fstring: cst.FormattedString | None = None,
+        *,
+        settle: bool = True,
     ):
-        """Lower ``node`` whose ``operands`` are evaluated in order, some of them suspending."""
+        """Lower ``node`` whose ``operands`` are evaluated in order, some of them suspending.
+
+        With ``settle`` (``node`` is a value, not a target or a statement), the
+        operands held in temporaries are deleted once ``node`` is evaluated (see
+        `consumed`).
+        """
         stmts: Stmts = []
         mapping: dict[int, cst.CSTNode] = {}
         last = max((i for i, (c, _) in enumerate(operands) if self.suspends(c)), default=-1)
@@ -161,7 +173,10 @@ class ExpressionLowering(LoweringBase):
                     low = self.spill(low, stmts, kind)  # `*a`/`**a`: unpacked now, as natively
             if low is not child:
                 mapping[id(child)] = low
-        return stmts, replace(node, mapping)
+        lowered = replace(node, mapping)
+        if settle and isinstance(node, cst.BaseExpression) and not isinstance(node, _UNSETTLED):
+            lowered = self.consumed(lowered, list(mapping.values()), stmts)
+        return stmts, lowered
 
     # Set and dict displays: CPython hashes some elements before the display
     # ends. A set display builds the set at its first `*` element (or at once,
@@ -254,7 +269,11 @@ class ExpressionLowering(LoweringBase):
         pre, inner = self.expr(node.expression)
         if not self.branches:
             self.awaited = True
-        return pre + self.emit_await(inner, node), self.style.result
+        stmts = pre + self.emit_await(inner, node)
+        if is_temp(inner):  # (the awaitable, once awaited)
+            stmts.append(release(inner.value))  # type: ignore[attr-defined]
+            self.released.add(inner.value)  # type: ignore[attr-defined]
+        return stmts, self.style.result
 
     def _expr_Yield(self, node: cst.Yield) -> tuple[Stmts, cst.BaseExpression]:
         if isinstance(node.value, cst.From):
@@ -266,23 +285,109 @@ class ExpressionLowering(LoweringBase):
         return pre, node.with_changes(value=value)
 
     def _expr_BooleanOperation(self, node: cst.BooleanOperation) -> tuple[Stmts, cst.BaseExpression]:
-        if not self.suspends(node.right):
+        # `a or b or await c` is one operation of three operands (a flat chain, as
+        # CPython's BoolOp): each operand but the last is tested once, and the value
+        # is the first that decides, untested again. A parenthesized operand is one
+        # value of its own (tested again by the chain, as CPython 3.12+ does).
+        operands = self._bool_chain(node)
+        last = max(i for i, o in enumerate(operands) if self.suspends(o))
+        if last == 0:
             return self.ordered(node, [(node.left, None)])
-        pre, left = self.expr(node.left)
+        pre, first = self.expr(operands[0])
         result = self.temp()
-        pre.append(assign(result, left))
-        body, right = self.branch(lambda: self.expr(node.right))
-        body.append(assign(result, right))
-        test: cst.BaseExpression = name(result)
-        if isinstance(node.operator, cst.Or):
-            test = negate(test)
-        pre.append(cst.If(test=test, body=block(body)))
-        return pre, name(result)
+        pre.append(assign(result, first))
+        keep_going = name(result) if isinstance(node.operator, cst.And) else negate(name(result))
+        steps: list[Stmts] = []
+        for i in range(1, last + 1):
+            body, value = self.branch(lambda: self.expr(operands[i]))
+            if i == last:  # the operands after the last that awaits stay as written
+                for rest in operands[last + 1 :]:
+                    value = cst.BooleanOperation(left=atom(value), operator=node.operator, right=rest)
+            body.append(assign(result, value))
+            steps.append(body)
+        return pre + self.short_circuit(steps, keep_going), name(result)
+
+    def short_circuit(self, steps: list[Stmts], keep_going: cst.BaseExpression) -> Stmts:
+        """``steps``, each run while ``keep_going`` holds: nested ``if``s, or one flat block for many."""
+        if len(steps) <= _NESTED_LINKS:
+            body = steps[-1]
+            for stmts in reversed(steps[:-1]):
+                body = [*stmts, cst.If(test=keep_going, body=block(body))]
+            return [cst.If(test=keep_going, body=block(body))]
+        # (nesting an `if` per operand would exceed Python's 100 indentation levels)
+        stop = cst.If(test=negate(keep_going), body=block([simple(cst.Break())]))
+        flat: Stmts = []
+        for stmts in steps:
+            flat += [stop, *stmts]
+        flat.append(simple(cst.Break()))
+        return [cst.While(test=name("True"), body=block(flat))]
+
+    @staticmethod
+    def _bool_chain(node: cst.BooleanOperation) -> list[cst.BaseExpression]:
+        """The operands of ``a or b or c`` (libcst nests it to the left), a parenthesized one whole."""
+        rights: list[cst.BaseExpression] = []
+        current: cst.BaseExpression = node
+        while (
+            isinstance(current, cst.BooleanOperation)
+            and type(current.operator) is type(node.operator)
+            and (current is node or not current.lpar)
+        ):
+            rights.append(current.right)
+            current = current.left
+        return [current, *reversed(rights)]
+
+    # ------------------------------------------------------------------
+    # Conditions
+    def cond(self, node: cst.BaseExpression) -> tuple[Stmts, cst.BaseExpression]:
+        """Statements to run first, and the expression to test, for ``node`` as a condition.
+
+        Where CPython tests a value (``if``, ``elif``, ``while``, ``assert``, a
+        guard, a comprehension's ``if``, the test of ``x if c else y``), it
+        compiles ``and``, ``or``, ``not`` and ``x if c else y`` into jumps: each
+        operand is tested once (``__bool__`` called once), never a value made of
+        them. So does this: an operand's test sets a flag to ``True``, ``False``
+        or a value not tested yet, which the condition then tests once.
+        """
+        if not self.suspends(node):
+            return [], node
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            pre, test = self.cond(node.expression)
+            return pre, negate(test)
+        if isinstance(node, cst.BooleanOperation):
+            pre, left = self.cond(node.left)
+            flag = self.temp()
+            body, right = self.branch(lambda: self.cond(node.right))
+            self.tested(flag, right, body)
+            either = isinstance(node.operator, cst.Or)
+            decided = [assign(flag, name("True" if either else "False"))]
+            yes, no = (decided, body) if either else (body, decided)
+            pre.append(cst.If(test=left, body=block(yes), orelse=cst.Else(body=block(no))))
+            return pre, name(flag)
+        if isinstance(node, cst.IfExp) and (self.suspends(node.body) or self.suspends(node.orelse)):
+            pre, test = self.cond(node.test)
+            flag = self.temp()
+            arms: list[Stmts] = []
+            for arm in (node.body, node.orelse):
+                body, value = self.branch(lambda: self.cond(arm))
+                self.tested(flag, value, body)
+                arms.append(body)
+            pre.append(cst.If(test=test, body=block(arms[0]), orelse=cst.Else(body=block(arms[1]))))
+            return pre, name(flag)
+        return self.expr(node)
+
+    def tested(self, flag: str, test: cst.BaseExpression, stmts: Stmts) -> None:
+        """``flag = True if test else False``: ``test`` tested once, as a condition, its value dropped."""
+        stmts.append(assign(flag, cst.IfExp(test=test, body=name("True"), orelse=name("False"))))
+        if is_temp(test):
+            stmts.append(release(test.value))  # type: ignore[attr-defined]
+            self.released.add(test.value)  # type: ignore[attr-defined]
+        self.bools.add(flag)
 
     def _expr_IfExp(self, node: cst.IfExp) -> tuple[Stmts, cst.BaseExpression]:
+        pre, test = self.cond(node.test)
+        test = self.settled(test, pre)
         if not (self.suspends(node.body) or self.suspends(node.orelse)):
-            return self.ordered(node, [(node.test, None)])
-        pre, test = self.expr(node.test)
+            return pre, node.with_changes(test=test)
         result = self.temp()
         # `a if c else b if d else e`: one `if`/`elif`/`else`, however long the chain.
         arms: list[tuple[cst.BaseExpression, Stmts]] = []

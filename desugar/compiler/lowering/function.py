@@ -25,16 +25,29 @@ class FunctionLowering(
 ):
     """Lower the body of one ``async def`` (and, recursively, what it contains)."""
 
-    def lower_nested(self, node: cst.FunctionDef) -> cst.FunctionDef:
-        """A nested ``async def`` (or a comprehension's), lowered on its own in this module."""
-        return lower_function(self.ctx, node)
+    def lower_nested(
+        self, node: cst.FunctionDef, *, method: bool = False, comprehension: bool = False
+    ) -> cst.FunctionDef:
+        """A nested ``async def`` (a method if ``method``; or a comprehension's), lowered on its own."""
+        return lower_function(
+            self.ctx, node, method=method, super_self=self.super_self if comprehension else None
+        )
 
 
-def lower_function(ctx: Context, node: cst.FunctionDef) -> cst.FunctionDef:
-    """``async def`` -> the function its style makes of it (a generator function with poll loops)."""
+def lower_function(
+    ctx: Context, node: cst.FunctionDef, *, method: bool = False, super_self: str | None = None
+) -> cst.FunctionDef:
+    """``async def`` -> the function its style makes of it (a generator function with poll loops).
+
+    ``method``: it is defined in a class body; ``super_self``: it is an async
+    comprehension's, in a method whose first parameter has that name.
+    """
+    if method and super_self is None:
+        params = [*node.params.posonly_params, *node.params.params]
+        super_self = params[0].name.value if params else None
     ctx.depth += 1
     try:
-        lowered = _lower_function(ctx, node)
+        lowered = _lower_function(ctx, node, super_self)
     finally:
         ctx.depth -= 1
     if ctx.depth:
@@ -45,8 +58,9 @@ def lower_function(ctx: Context, node: cst.FunctionDef) -> cst.FunctionDef:
     return fixed  # type: ignore[return-value]
 
 
-def _lower_function(ctx: Context, node: cst.FunctionDef) -> cst.FunctionDef:
+def _lower_function(ctx: Context, node: cst.FunctionDef, super_self: str | None) -> cst.FunctionDef:
     lowering = FunctionLowering(ctx, node)
+    lowering.super_self = super_self
     body = node.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [
         cst.SimpleStatementLine(body=list(body.body))

@@ -58,5 +58,6 @@ class ItemLowering(LoweringBase):
         """Lower the ``async def`` statements found inside a non-async definition."""
         from desugar.compiler.walk import StatementWalker
 
-        return StatementWalker(self.lower_nested).inside(stmt)
+        walker = StatementWalker(lambda node: self.lower_nested(node, method=walker.in_class))
+        return walker.inside(stmt)
 

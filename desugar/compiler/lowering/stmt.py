@@ -13,9 +13,9 @@ from typing import Sequence
 
 import libcst as cst
 
-from desugar.compiler.build import Stmts, assign, block, name, negate, one_line, rt, simple
+from desugar.compiler.build import Stmts, assign, block, merge_releases, name, negate, one_line, release, rt, simple
 from desugar.compiler.lowering.base import LoweringBase
-from desugar.compiler.lowering.common import split_with, statements_of
+from desugar.compiler.lowering.common import is_temp, split_with, statements_of
 from desugar.compiler.names import AUG_KEY, AUG_TARGET, AUG_VALUE, PREFIX
 
 
@@ -77,7 +77,7 @@ class StatementLowering(LoweringBase):
             if pending:
                 out.append(cst.SimpleStatementLine(body=pending))
                 pending = []
-            out.extend(lowered)
+            out.extend(merge_releases(lowered))
         if not lowered_any:
             return None
         if pending:
@@ -125,10 +125,22 @@ class StatementLowering(LoweringBase):
     def _small_Raise(self, stmt: cst.Raise) -> Stmts:
         parts = [(stmt.exc, None)] + ([(stmt.cause.item, None)] if stmt.cause else [])
         pre, low = self.ordered(stmt, parts)
-        return pre + [simple(low)]
+        held = [p.value for p in (low.exc, low.cause.item if low.cause else None) if p is not None and is_temp(p)]
+        if held and self.awaited:  # (and what the awaits left: the callback lowering's value)
+            held += self.style.temporaries
+        elif self.awaited and isinstance(self.style.result, cst.Name):
+            held += self.style.temporaries
+        if not held:
+            return pre + [simple(low)]
+        # A temporary holding the exception (or its cause) as it leaves would make
+        # a cycle: exception -> traceback -> this frame -> the temporary. Natively
+        # it is only on the value stack; here it is deleted as the raise unwinds.
+        self.released.update(held)
+        return pre + [cst.Try(body=block([simple(low)]), finalbody=cst.Finally(body=block([release(*held)])))]
 
     def _small_Assert(self, stmt: cst.Assert) -> Stmts:
-        pre, test = self.expr(stmt.test)
+        pre, test = self.cond(stmt.test)
+        test = self.settled(test, pre)
         fail, msg = self.branch(lambda: self.expr(stmt.msg)) if stmt.msg is not None else ([], None)
         fail.append(simple(cst.Assert(test=name("False"), msg=msg)))
         check = cst.If(
@@ -168,7 +180,7 @@ class StatementLowering(LoweringBase):
             pre, obj = self.expr(target.value)
             return pre, target.with_changes(value=obj)
         if isinstance(target, cst.Subscript):
-            return self.ordered(target, self.operands(target))
+            return self.ordered(target, self.operands(target), settle=False)
         return [], target
 
     def store(self, target: cst.BaseExpression, value: cst.BaseExpression) -> Stmts:
@@ -250,7 +262,8 @@ class StatementLowering(LoweringBase):
             arms.append(arms[-1].orelse)  # type: ignore[arg-type]
         if any(self.suspends(arm.test) for arm in arms[1:]):
             return self._if_chain(arms)
-        pre, test = self.expr(stmt.test)
+        pre, test = self.cond(stmt.test)
+        test = self.settled(test, pre)
         orelse = stmt.orelse
         if isinstance(orelse, cst.If):
             orelse = self._stmt_If(orelse)[0]  # type: ignore[assignment]
@@ -293,7 +306,8 @@ class StatementLowering(LoweringBase):
             groups[-1].append((index, node))
         for number, group in enumerate(groups):
             self.reset()
-            pre, test = self.expr(group[0][1].test)
+            pre, test = self.cond(group[0][1].test)
+            test = self.settled(test, pre)
             chain: cst.If | None = None
             for index, node in reversed(group):
                 chain = cst.If(
@@ -324,7 +338,8 @@ class StatementLowering(LoweringBase):
         if not self.suspends(stmt.test):
             return [stmt.with_changes(body=body, orelse=self._else(stmt.orelse))]
         # The test is evaluated before every iteration: it moves into the loop.
-        pre, test = self.expr(stmt.test)
+        pre, test = self.cond(stmt.test)
+        test = self.settled(test, pre)
         exit_: Stmts = [simple(cst.Break())]
         out: Stmts = []
         flag = None
@@ -351,7 +366,18 @@ class StatementLowering(LoweringBase):
             body = block([*stores, *inner])
             target = name(t)
         if stmt.asynchronous is not None:
-            return pre + self.async_for(stmt, iterable, target, body)
+            loop = self.async_for(stmt, iterable, target, body)
+            if is_temp(iterable):  # (natively the iterable dies once `__aiter__` has run)
+                loop.insert(1, release(iterable.value))  # type: ignore[attr-defined]
+            return pre + loop
+        if is_temp(iterable):
+            # Natively the iterable dies once `iter()` has run, and the iterator
+            # when the loop ends: a local holds the iterator (the body's
+            # statements reuse the temporaries' names), then neither.
+            it = self.label("iter")
+            pre += [assign(it, cst.Call(func=rt("into_iter"), args=[cst.Arg(iterable)])), release(iterable.value)]  # type: ignore[attr-defined]
+            loop = stmt.with_changes(iter=name(it), target=target, body=body, orelse=self._else(stmt.orelse))
+            return pre + [loop, release(it)]
         return pre + [stmt.with_changes(iter=iterable, target=target, body=body, orelse=self._else(stmt.orelse))]
 
     def _stmt_With(self, stmt: cst.With) -> Stmts:
@@ -364,6 +390,8 @@ class StatementLowering(LoweringBase):
         item = items[0]
         pre, ctx_expr = self.expr(item.item)
         body = self.suite(stmt.body)
+        if is_temp(ctx_expr):  # (the manager lives on in its bound `__exit__`, as natively)
+            body = block([release(ctx_expr.value), *statements_of(body)])  # type: ignore[attr-defined]
         new_item = item.with_changes(item=ctx_expr)
         if item.asname is not None and self.suspends(item.asname.name):
             t = self.label("value")
@@ -489,7 +517,8 @@ class StatementLowering(LoweringBase):
             )
             flush()
             self.reset()
-            gpre, guard = self.expr(case.guard)  # type: ignore[arg-type]
+            gpre, guard = self.cond(case.guard)  # type: ignore[arg-type]
+            guard = self.settled(guard, gpre)
             fail = cst.If(test=negate(guard), body=block([assign(arm, cst.Integer("0"))]))
             out.append(cst.If(test=taken(index), body=block([*gpre, fail, *self.release()])))
             out.append(cst.If(test=taken(index), body=self.suite(case.body)))
