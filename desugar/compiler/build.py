@@ -52,6 +52,11 @@ def negate(node: cst.BaseExpression) -> cst.UnaryOperation:
     return cst.UnaryOperation(operator=cst.Not(), expression=atom(node))
 
 
+def truth(test: cst.BaseExpression) -> cst.IfExp:
+    """``True if test else False``: ``test`` tested once, as a condition, the value then a bool."""
+    return cst.IfExp(test=atom(test), body=name("True"), orelse=name("False"))
+
+
 def assign(target: cst.BaseAssignTargetExpression | str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
     if isinstance(target, str):
         target = name(target)

@@ -12,7 +12,7 @@ from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 
-from desugar.compiler.build import Stmts, assign, name, one_line, release
+from desugar.compiler.build import Stmts, assign, name, one_line, release, truth
 from desugar.compiler.lowering.common import Context, declarations, is_constant, is_temp
 from desugar.compiler.names import PREFIX
 from desugar.compiler.styles import AwaitSite
@@ -207,7 +207,7 @@ class LoweringBase:
         it; the condition then tests a bool.
         """
         if is_temp(test) and test.value not in self.bools:  # type: ignore[attr-defined]
-            stmts.append(assign(test.value, cst.IfExp(test=test, body=name("True"), orelse=name("False"))))  # type: ignore[attr-defined]
+            stmts.append(assign(test.value, truth(test)))  # type: ignore[attr-defined]
         return test
 
     def release(self) -> Stmts:

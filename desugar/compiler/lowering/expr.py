@@ -11,11 +11,12 @@ is kept.
 
 from __future__ import annotations
 
+import sys
 from typing import Sequence
 
 import libcst as cst
 
-from desugar.compiler.build import Stmts, assign, atom, block, code_for, name, negate, release, simple
+from desugar.compiler.build import Stmts, assign, atom, block, code_for, name, negate, release, simple, truth
 from desugar.compiler.lowering.base import LoweringBase
 from desugar.compiler.lowering.common import is_constant, is_temp, replace
 
@@ -52,6 +53,13 @@ def _dict_steps(elements: Sequence[cst.BaseDictElement]) -> list[tuple[int, int,
     if count:
         steps.append((len(elements) - count, len(elements), count * 2 > _STACK_USE_GUIDELINE))
     return steps
+
+_THREADED = sys.version_info < (3, 12)
+"""CPython up to 3.11 threads jumps: in ``(a and b) or await c`` it tests ``a`` once.
+
+3.12 tests the value of ``(a and b)`` again (a falsy ``a`` twice). The
+translation follows the Python that translates (the import hook's is the one
+that runs the code)."""
 
 # Kept with their operands in temporaries to the statement's end: the parts of
 # an f-string (strings), and a yield (it would hold its value through the
@@ -287,38 +295,76 @@ class ExpressionLowering(LoweringBase):
     def _expr_BooleanOperation(self, node: cst.BooleanOperation) -> tuple[Stmts, cst.BaseExpression]:
         # `a or b or await c` is one operation of three operands (a flat chain, as
         # CPython's BoolOp): each operand but the last is tested once, and the value
-        # is the first that decides, untested again. A parenthesized operand is one
-        # value of its own (tested again by the chain, as CPython 3.12+ does).
+        # is the first that decides, untested again. A parenthesized operand that is
+        # an `and`/`or` itself is one value (tested again, as CPython 3.12+ does;
+        # up to 3.11 its jumps are threaded into the chain's: see `_THREADED`).
         operands = self._bool_chain(node)
         last = max(i for i, o in enumerate(operands) if self.suspends(o))
-        if last == 0:
+        threaded = _THREADED and isinstance(operands[last], cst.BooleanOperation)
+        if last == 0 and not threaded:
             return self.ordered(node, [(node.left, None)])
-        pre, first = self.expr(operands[0])
+        if threaded:  # (the operands after it, too: it is tested)
+            last = len(operands) - 1
         result = self.temp()
-        pre.append(assign(result, first))
-        keep_going = name(result) if isinstance(node.operator, cst.And) else negate(name(result))
+        pre: Stmts = []
+        guards: list[cst.BaseExpression] = []
         steps: list[Stmts] = []
-        for i in range(1, last + 1):
-            body, value = self.branch(lambda: self.expr(operands[i]))
-            if i == last:  # the operands after the last that awaits stay as written
-                for rest in operands[last + 1 :]:
+        for i in range(last + 1):
+            if i == last:
+                body, value = self.branch(lambda: self.expr(operands[i])) if i else self.expr(operands[i])
+                for rest in operands[last + 1 :]:  # (the operands after the last that awaits: as written)
                     value = cst.BooleanOperation(left=atom(value), operator=node.operator, right=rest)
-            body.append(assign(result, value))
-            steps.append(body)
-        return pre + self.short_circuit(steps, keep_going), name(result)
+                body.append(assign(result, value))
+            else:
+                body, test = self.branch(lambda: self._decided(operands[i], result)) if i else self._decided(operands[i], result)
+                guards.append(test if isinstance(node.operator, cst.And) else negate(test))
+            if i:
+                steps.append(body)
+            else:
+                pre += body
+        return pre + self.short_circuit(steps, guards), name(result)
 
-    def short_circuit(self, steps: list[Stmts], keep_going: cst.BaseExpression) -> Stmts:
-        """``steps``, each run while ``keep_going`` holds: nested ``if``s, or one flat block for many."""
+    def _decided(self, operand: cst.BaseExpression, result: str) -> tuple[Stmts, cst.BaseExpression]:
+        """``operand``'s value into ``result``; the test that decides whether the chain goes on.
+
+        Up to 3.11 CPython threads the jumps of an operand that is an ``and``/``or``
+        itself into the chain's: each of its operands is tested once, its value
+        never again. So there it is lowered as a condition whose every operand's
+        value is kept in ``result`` before it is tested.
+        """
+        if _THREADED and isinstance(operand, cst.BooleanOperation):
+            return self._captured(operand, result)
+        stmts, value = self.expr(operand)
+        stmts.append(assign(result, value))
+        return stmts, name(result)
+
+    def _captured(self, node: cst.BaseExpression, result: str) -> tuple[Stmts, cst.BaseExpression]:
+        if not isinstance(node, cst.BooleanOperation):
+            stmts, value = self.expr(node)
+            stmts.append(assign(result, value))
+            return stmts, name(result)
+        pre, left = self._captured(node.left, result)
+        flag = self.temp()
+        body, right = self.branch(lambda: self._captured(node.right, result))
+        body.append(assign(flag, truth(right)))
+        self.bools.add(flag)
+        either = isinstance(node.operator, cst.Or)
+        decided = [assign(flag, name("True" if either else "False"))]
+        yes, no = (decided, body) if either else (body, decided)
+        pre.append(cst.If(test=left, body=block(yes), orelse=cst.Else(body=block(no))))
+        return pre, name(flag)
+
+    def short_circuit(self, steps: list[Stmts], guards: list[cst.BaseExpression]) -> Stmts:
+        """``steps``, each run if the guard before it holds: nested ``if``s, or one flat block for many."""
         if len(steps) <= _NESTED_LINKS:
             body = steps[-1]
-            for stmts in reversed(steps[:-1]):
-                body = [*stmts, cst.If(test=keep_going, body=block(body))]
-            return [cst.If(test=keep_going, body=block(body))]
+            for stmts, guard in reversed(list(zip(steps[:-1], guards[1:]))):
+                body = [*stmts, cst.If(test=guard, body=block(body))]
+            return [cst.If(test=guards[0], body=block(body))]
         # (nesting an `if` per operand would exceed Python's 100 indentation levels)
-        stop = cst.If(test=negate(keep_going), body=block([simple(cst.Break())]))
         flat: Stmts = []
-        for stmts in steps:
-            flat += [stop, *stmts]
+        for stmts, guard in zip(steps, guards):
+            flat += [cst.If(test=negate(guard), body=block([simple(cst.Break())])), *stmts]
         flat.append(simple(cst.Break()))
         return [cst.While(test=name("True"), body=block(flat))]
 
@@ -377,7 +423,7 @@ class ExpressionLowering(LoweringBase):
 
     def tested(self, flag: str, test: cst.BaseExpression, stmts: Stmts) -> None:
         """``flag = True if test else False``: ``test`` tested once, as a condition, its value dropped."""
-        stmts.append(assign(flag, cst.IfExp(test=test, body=name("True"), orelse=name("False"))))
+        stmts.append(assign(flag, truth(test)))
         if is_temp(test):
             stmts.append(release(test.value))  # type: ignore[attr-defined]
             self.released.add(test.value)  # type: ignore[attr-defined]
