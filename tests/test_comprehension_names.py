@@ -15,8 +15,8 @@ import textwrap
 
 import pytest
 
-from desugar.strategies import LOWERINGS
-from tests.support import run
+from desugar.mode import LOWERINGS
+from support import run
 
 NAMES = '''
 import asyncio, sys
@@ -53,7 +53,7 @@ print(asyncio.run(main()), asyncio.run(K().method()))
 '''
 
 
-def _same(source: str, lowerings=LOWERINGS) -> str:
+def _same(source: str, lowerings=tuple(LOWERINGS)) -> str:
     native = run(source, translated=False)
     assert "!!" not in native, native
     for lowering in lowerings:

@@ -11,8 +11,8 @@ import textwrap
 
 import pytest
 
-from desugar.strategies import LOWERINGS
-from tests.support import run
+from desugar.mode import LOWERINGS
+from support import run
 
 PRELUDE = '''
 import asyncio, gc, sys, weakref
@@ -64,7 +64,7 @@ def show(label):
 '''
 
 
-def same_in_every_lowering(body: str, lowerings=LOWERINGS) -> str:
+def same_in_every_lowering(body: str, lowerings=tuple(LOWERINGS)) -> str:
     source = PRELUDE + textwrap.dedent(body) + "\nasyncio.run(main())\n"
     native = run(source, translated=False)
     assert "!!" not in native, native
@@ -224,7 +224,7 @@ def test_raise_of_an_awaited_exception_leaves_no_cycle() -> None:
     assert "raise_from ['caught raised', 'del raised', 'del local', 'del cause', 'handler done']\n" in out
 
 
-@pytest.mark.parametrize("lowering", LOWERINGS)
+@pytest.mark.parametrize("lowering", list(LOWERINGS))
 def test_translation_keeps_no_operand_in_a_temporary_after_its_operation(lowering: str) -> None:
     import desugar
 
