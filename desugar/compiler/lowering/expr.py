@@ -209,7 +209,7 @@ class ExpressionLowering(LoweringBase):
         acc: str | None = None
         if built:  # evaluated, then made a set where the first `*` element is
             prefix = cst.Set(elements[:built])
-            stmts, head = self.ordered(prefix, self.operands(prefix))
+            stmts, head = self.ordered(prefix, self.operands(prefix), settle=False)
             acc = self.temp()
             stmts.append(assign(acc, _display(cst.Set, list(head.elements))))  # type: ignore[attr-defined]
         pending: list[cst.BaseElement] = []  # evaluated and added by CPython, not yet by us
@@ -226,7 +226,8 @@ class ExpressionLowering(LoweringBase):
                 element = element.with_changes(value=low)
             pending.append(element)
         assert acc is not None
-        return stmts, _display(cst.Set, [cst.StarredElement(name(acc)), *pending, *elements[last + 1 :]])
+        display = _display(cst.Set, [cst.StarredElement(name(acc)), *pending, *elements[last + 1 :]])
+        return stmts, self.consumed(display, [name(acc), *(e.value for e in pending)], stmts)
 
     def _expr_Dict(self, node: cst.Dict) -> tuple[Stmts, cst.BaseExpression]:
         elements = list(node.elements)
@@ -261,13 +262,15 @@ class ExpressionLowering(LoweringBase):
                     )))
                 lowered: list[cst.BaseDictElement] = [cst.StarredDictElement(name(step))]
             else:
-                pre, built = self.ordered(cst.Dict(part), self.operands(cst.Dict(part)))
+                pre, built = self.ordered(cst.Dict(part), self.operands(cst.Dict(part)), settle=False)
                 stmts += pre
                 lowered = list(built.elements)  # type: ignore[attr-defined]
             if acc is not None:
                 lowered = [cst.StarredDictElement(name(acc)), *lowered]
             if k == upto:
-                return stmts, _display(cst.Dict, [*lowered, *elements[end:]])
+                display = _display(cst.Dict, [*lowered, *elements[end:]])
+                parts = [p for e in lowered for p in (getattr(e, "key", None), e.value) if p is not None]
+                return stmts, self.consumed(display, parts, stmts)
             if acc is None:
                 acc = self.temp()
             stmts.append(assign(acc, _display(cst.Dict, lowered)))
