@@ -62,9 +62,10 @@ translation follows the Python that translates (the import hook's is the one
 that runs the code)."""
 
 # Kept with their operands in temporaries to the statement's end: the parts of
-# an f-string (strings), and a yield (it would hold its value through the
-# suspension, either way).
-_UNSETTLED = (cst.FormattedString, cst.FormattedStringExpression, cst.Yield)
+# an f-string (strings), a yield (it would hold its value through the
+# suspension, either way), and `and`/`or` (its value may be that operand; and
+# `t and b and c`, nested to the left by libcst, is one chain to keep whole).
+_UNSETTLED = (cst.FormattedString, cst.FormattedStringExpression, cst.Yield, cst.BooleanOperation)
 
 
 class ExpressionLowering(LoweringBase):
