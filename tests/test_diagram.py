@@ -219,16 +219,16 @@ def article(tmp_path: Path) -> Path:
     return Path(shutil.copy(source, tmp_path / "examples" / source.name))
 
 
-def readme_block(marker: str) -> tuple[list[str], str]:
-    """The command (as arguments) and the figure after ``<!-- marker -->`` in the README."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def docs_block(marker: str) -> tuple[list[str], str]:
+    """The command (as arguments) and the figure after ``<!-- marker -->`` on the debugging page."""
+    readme = (ROOT / "docs" / "debugging.md").read_text(encoding="utf-8")
     match = re.search(rf"<!-- {marker} -->\s*```sh\n(.*?)\n```\s*```\n(.*?)```", readme, re.S)
-    assert match, f"README.md has no command and figure marked <!-- {marker} -->"
+    assert match, f"docs/debugging.md has no command and figure marked <!-- {marker} -->"
     return shlex.split(match.group(1)), match.group(2)
 
 
-def test_readme_figure_is_the_articles_example(article: Path) -> None:
-    args, figure = readme_block("diagram")
+def test_debugging_page_figure_is_the_articles_example(article: Path) -> None:
+    args, figure = docs_block("diagram")
     assert figure == ARTICLE_FIGURE
     assert args[:2] == ["desugar", "diagram"]
     result = desugar_diagram(args[2:], article.parent.parent)
@@ -383,12 +383,12 @@ def test_article_figure_under_the_callback_lowering_is_the_articles_javascript_f
     ]
 
 
-def test_callback_readme_figure_is_this_run(article: Path) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_debugging_page_callback_figure_is_this_run(article: Path) -> None:
+    readme = (ROOT / "docs" / "debugging.md").read_text(encoding="utf-8")
     match = re.search(
         r"```sh\n(desugar diagram --lowering callback [^\n]*)\n```\s*```\n(.*?)```", readme, re.S
     )
-    assert match, "README.md shows no callback figure"
+    assert match, "docs/debugging.md shows no callback figure"
     assert match.group(2) == CALLBACK_FIGURE
     result = desugar_diagram(shlex.split(match.group(1))[2:], article.parent.parent)
     assert result.stdout == CALLBACK_FIGURE

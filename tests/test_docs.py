@@ -37,9 +37,11 @@ def test_every_page_is_in_the_site_navigation() -> None:
     assert listed == {p.name for p in DOCS.glob("*.md")}
 
 
-def test_guide_shows_the_translation_desugar_writes() -> None:
+@pytest.mark.parametrize("name", ["README.md", "docs/guide.md"])
+def test_guide_shows_the_translation_desugar_writes(name: str) -> None:
+    text = (ROOT / name).read_text(encoding="utf-8")
     blocks = re.findall(
-        r"```python\n(.*?)```", page("guide.md").split("## What a translation looks like")[1],
+        r"```python\n(.*?)```", text.split("## What a translation looks like")[1],
         re.S,
     )
     source, shown = blocks[0], blocks[1]
@@ -134,7 +136,7 @@ def test_site_builds_with_warnings_as_errors(tmp_path: Path) -> None:
 ARTICLE = "[Async Stack Traces in Rust](https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html)"
 
 
-@pytest.mark.parametrize("name", ["ARCHITECTURE.md", "CONTRIBUTING.md", "docs/index.md"])
+@pytest.mark.parametrize("name", ["README.md", "ARCHITECTURE.md", "CONTRIBUTING.md", "docs/index.md"])
 def test_the_article_is_named_and_linked(name: str) -> None:
     text = (ROOT / name).read_text(encoding="utf-8")
     assert "Nick Fitzgerald" in text and ARTICLE in " ".join(text.split()), name

@@ -646,7 +646,7 @@ def test_dumping_imports_neither_asyncio_nor_trio() -> None:
     assert result.stdout.splitlines()[-1] == " False False", result.stdout + result.stderr
 
 
-# --- the README's dump ------------------------------------------------------------
+# --- the docs' dump ------------------------------------------------------------
 
 
 def run_example(*args: str) -> subprocess.CompletedProcess[str]:
@@ -656,10 +656,10 @@ def run_example(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_readme_shows_the_dump_of_the_hung_example_as_it_is_printed() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_debugging_page_shows_the_dump_of_the_hung_example_as_it_is_printed() -> None:
+    readme = (ROOT / "docs" / "debugging.md").read_text(encoding="utf-8")
     match = re.search(r"<!-- task-dump -->\n```\n\$ (.*?)\n(.*?)```", readme, re.S)
-    assert match, "README.md shows no dump after <!-- task-dump -->"
+    assert match, "docs/debugging.md shows no dump after <!-- task-dump -->"
     assert match[1] == "desugar run --dump-on-hang 1 examples/hung.py"
     result = run_example()
     assert result.returncode == 124
@@ -678,7 +678,7 @@ def test_the_hung_example_under_asyncio_has_the_same_tree() -> None:
         "  │         └─ task 2 'Task-N' hung::fetch (awaited), awaiting hung::Event",
         "  └─ select() future 1, awaiting sleep(3600)",
     ]
-    assert "task 2 'Task-2' hung::fetch (awaited)" in result.stderr  # as the README says
+    assert "task 2 'Task-2' hung::fetch (awaited)" in result.stderr  # as docs/debugging.md says
 
 
 def test_a_task_not_started_yet_is_shown_at_its_first_line() -> None:

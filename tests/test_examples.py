@@ -71,10 +71,10 @@ def test_translated_example_prints_the_articles_edited_backtrace(tmp_path: Path)
     assert rest[1] == f"             at async_stack_traces.py:{main_line}", result.stderr
 
 
-def readme_command(marker: str) -> str:
-    readme = (ROOT / "README.md").read_text()
+def readme_command(marker: str, page: str = "README.md") -> str:
+    readme = (ROOT / page).read_text(encoding="utf-8")
     match = re.search(rf"<!-- {marker} -->\s*```(?:sh|bash)?\n(.*?)\n```", readme, re.S)
-    assert match, f"README.md has no command block marked {marker}"
+    assert match, f"{page} has no command block marked {marker}"
     return match.group(1).strip()
 
 
@@ -91,17 +91,17 @@ def test_readme_quick_start_translates_and_runs_the_example(tmp_path: Path) -> N
     assert "stack backtrace:" in result.stderr
     assert "async_stack_traces::blow_up" in result.stderr
     assert result.stderr.rstrip().endswith("RuntimeError: nested async panic!")
-    # The README shows what it prints (frame numbers aside: the executor's
+    # The docs' home page shows what it prints (frame numbers aside: the executor's
     # frames between them are counted, and vary with the version and runtime).
-    shown = readme_output_after("The example fails on purpose")
+    shown = readme_output_after("The example fails on purpose", "docs/index.md")
     printed = result.stderr.splitlines()[: len(shown)]
     assert _unnumbered(printed) == _unnumbered(shown), result.stderr
 
 
-def readme_output_after(text: str) -> list[str]:
-    readme = (ROOT / "README.md").read_text()
+def readme_output_after(text: str, page: str = "README.md") -> list[str]:
+    readme = (ROOT / page).read_text(encoding="utf-8")
     match = re.search(re.escape(text) + r".*?\n```\n(.*?)\n```", readme, re.S)
-    assert match, f"README.md shows no output after {text!r}"
+    assert match, f"{page} shows no output after {text!r}"
     return match.group(1).splitlines()
 
 
@@ -125,8 +125,9 @@ def test_readme_commands_install_the_project(section: str) -> None:
     not hasattr(asyncio, "TaskGroup"),
     reason="examples/task_group.py uses asyncio.TaskGroup (Python 3.11+)",
 )
-def test_readme_shows_the_real_backtrace_of_a_failing_task_group_worker() -> None:
-    command = readme_command("task-group")
+@pytest.mark.parametrize("page", ["README.md", "docs/debugging.md"])
+def test_readme_shows_the_real_backtrace_of_a_failing_task_group_worker(page: str) -> None:
+    command = readme_command("task-group", page)
     assert command == "desugar run examples/task_group.py"
     result = subprocess.run(
         [sys.executable, "-m", "desugar", *command.split()[1:]], cwd=ROOT, capture_output=True,
@@ -138,5 +139,5 @@ def test_readme_shows_the_real_backtrace_of_a_failing_task_group_worker() -> Non
     # hidden frames are counted, and their number varies with the version and runtime).
     traceback, found, backtrace = result.stderr.partition("task panicked at ")
     assert traceback.endswith("    | ValueError: not a number: 'x'\n    +------------------------------------\n")
-    shown = readme_output_after("the task that received the group.")
+    shown = readme_output_after("the task that received the group.", page)
     assert _unnumbered((found + backtrace).splitlines()) == _unnumbered(shown), result.stderr

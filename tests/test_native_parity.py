@@ -470,7 +470,7 @@ def test_the_stack_holds_the_awaiting_frames_on_the_throw_path_as_on_the_send_pa
     ours = run(STACKS, translated=True)
     if not PURE:
         assert ours == native
-    else:  # the README's known difference: the pure-Python awaitee's methods are frames
+    else:  # a known difference (docs/semantics.md): the pure-Python awaitee's methods are frames
         assert ours == (
             "send: ['leaf', 'send', 'mid', 'send', 'top', '<module>'] send\n"
             "throw: ['leaf', 'throw', 'throw', '<module>'] throw\n"
@@ -529,7 +529,7 @@ def test_an_await_chain_reaches_the_depth_of_a_native_one() -> None:
     elif sys.version_info >= (3, 13):  # pure: two levels per await
         assert ours.startswith("400 deep: 400\n")
         assert 0.45 * limit <= _deepest(ours) <= 0.5 * limit, ours
-    else:  # pure on 3.10-3.12: three levels per await (the README's known difference)
+    else:  # pure on 3.10-3.12: three levels per await (a known difference, docs/semantics.md)
         assert "400 deep" not in ours and "RecursionError" in ours
 
 

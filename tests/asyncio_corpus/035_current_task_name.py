@@ -19,7 +19,7 @@ async def main():
     print("main direct await:", await who("direct"))
     print("current task unchanged:", asyncio.current_task() is main_task)
     # A coroutine object's own __qualname__ is introspection of the coroutine,
-    # one of the differences README.md allows: a translated task's coroutine is
+    # one of the differences docs/semantics.md allows: a translated task's coroutine is
     # a GenFuture. Its function's name is still what a task repr shows.
     print("task coroutine is awaitable:", hasattr(t1.get_coro(), "__await__"))
 
