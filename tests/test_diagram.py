@@ -383,13 +383,19 @@ def test_article_figure_under_the_callback_lowering_is_the_articles_javascript_f
     ]
 
 
-def test_debugging_page_callback_figure_is_this_run(article: Path) -> None:
-    readme = (ROOT / "docs" / "debugging.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", ["docs/debugging.md", "README.md"])
+def test_debugging_page_callback_figure_is_this_run(article: Path, page: str) -> None:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    # the command, then (past a table's opening, in the README) the figure, then the article's
     match = re.search(
-        r"```sh\n(desugar diagram --lowering callback [^\n]*)\n```\s*```\n(.*?)```", readme, re.S
+        r"```sh\n(desugar diagram --lowering callback [^\n]*)\n```(?:(?!```).)*```\n(.*?)```"
+        r"(?:(?!```).)*```\n(.*?)```",
+        text, re.S,
     )
-    assert match, "docs/debugging.md shows no callback figure"
+    assert match, f"{page} shows no callback figure"
     assert match.group(2) == CALLBACK_FIGURE
+    js = (ROOT / "tests" / "data" / "article_js_figure.txt").read_text(encoding="utf-8")
+    assert match.group(3) == js, f"{page}: the figure beside desugar's is not the article's"
     result = desugar_diagram(shlex.split(match.group(1))[2:], article.parent.parent)
     assert result.stdout == CALLBACK_FIGURE
 
