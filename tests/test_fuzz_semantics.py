@@ -485,9 +485,7 @@ def deep_nesting(draw: st.DrawFn) -> str:
 DEEP_WITH = nested_blocks([0] * 11)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 5: ten nested async with (or eleven nested async for) "
-                   "translate to more than CPython's 20 statically nested blocks")
-@KNOWN
+@SETTINGS
 @example(source=DEEP_WITH, target=TARGETS[0])
 @given(deep_nesting(), targets)
 def test_nesting_as_deep_as_cpython_allows_translates(source: str, target) -> None:

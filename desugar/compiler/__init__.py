@@ -113,10 +113,18 @@ def _translate_module(source: str, filename: str, format: bool, mode: Mode) -> s
     if pieces is None:
         return source
     code = "".join(piece.text for piece in pieces)
-    if format:
-        code = _format(code, filename, pieces)
-    validate.check_output(code, source, filename)  # never hand out code that does not compile
-    return code
+    if not format:
+        validate.check_output(code, source, filename)  # never hand out code that does not compile
+        return code
+    try:
+        formatted = _format(code, filename, pieces)
+        validate.check_output(formatted, source, filename)
+    except InternalError:
+        # Reported as without formatting (the same place, the same line of the
+        # translation `--no-format` shows), unless only black's output fails.
+        validate.check_output(code, source, filename)
+        raise
+    return formatted
 
 
 def translate_with_lines(
@@ -227,12 +235,20 @@ def _translate(
         if not any(part.async_defs for part in parts):
             return None
         indent = default_indent(tree, source)
+        from desugar.compiler.blocks import deep_async_defs
+
         lines = iter(list(async_def_lines(tree)))
+        deep = deep_async_defs(tree)  # lowered in the compact shapes
         del tree  # only the libcst tree of one segment at a time is alive below
         chosen = styles.get(mode)
-        walker = StatementWalker(
-            lambda node: lower_async_def(node, next(lines), filename, source, chosen, method=walker.in_class)
-        )
+
+        def lower(node: Any) -> Any:
+            line = next(lines)
+            return lower_async_def(
+                node, line, filename, source, chosen, method=walker.in_class, compact=line in deep
+            )
+
+        walker = StatementWalker(lower)
         pieces: list[Piece] = []
         last = 1  # the original line of the code above the next piece
         for index, part in enumerate(parts):

@@ -23,12 +23,19 @@ from desugar.errors import TranslateError
 
 
 def lower_async_def(
-    node: cst.FunctionDef, def_line: int, filename: str, source: str, style: Style | None = None,
+    node: cst.FunctionDef,
+    def_line: int,
+    filename: str,
+    source: str,
+    style: Style | None = None,
     method: bool = False,
+    compact: bool = False,
 ) -> cst.FunctionDef:
     """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line`` (in ``style``).
 
-    ``method``: it is defined in a class body.
+    ``method``: it is defined in a class body. ``compact``: in the shapes that add
+    no statically nested block (see `desugar.compiler.blocks`), for a function
+    nested as deeply as CPython allows.
     """
     module = cst.Module(body=[node])
     starts = start_lines(module)
@@ -44,7 +51,7 @@ def lower_async_def(
         col = position.start.column + 1 if position else 1
         return TranslateError(message, line=at_line, col=col).located(filename, source)
 
-    return lower_function(Context(line, fail, style), node, method=method)
+    return lower_function(Context(line, fail, style, compact), node, method=method)
 
 
 def import_runtime(module: cst.Module) -> cst.Module:

@@ -43,11 +43,14 @@ from desugar.runtime._poll import Poll as Poll
 from desugar.runtime._poll import Ready as Ready
 from desugar.runtime._stream import Stream as Stream
 from desugar.runtime._stream import aiter as aiter
+from desugar.runtime._stream import END as END
 from desugar.runtime._stream import anext as anext
+from desugar.runtime._stream import anext_or_end as anext_or_end
 from desugar.runtime._stream import async_for as async_for
 from desugar.runtime._stream import async_with as async_with
 from desugar.runtime._stream import exception_matches as exception_matches
 from desugar.runtime._stream import into_iter as into_iter
+from sys import exc_info as exc_info  # (a compact `async with`'s handler: what __aexit__ gets)
 from desugar.runtime._timers import Sleep as Sleep
 from desugar.runtime._timers import sleep as sleep
 from desugar.runtime._timers import timeout as timeout

@@ -94,6 +94,32 @@ def anext(it: Any) -> Awaitee:
         ) from error
 
 
+END = object()
+"""What `anext_or_end`'s awaitable gives once the async iterator is exhausted."""
+
+
+def anext_or_end(it: Any) -> Any:
+    """An awaitable of ``async for``'s step that gives `END` instead of raising ``StopAsyncIteration``.
+
+    The compact ``async for`` of the callback lowerings (see
+    `desugar.compiler.blocks`) awaits it with no ``try`` (a block) around.
+    """
+    return _NextOrEnd(it)
+
+
+class _NextOrEnd:
+    __slots__ = ("_it",)
+
+    def __init__(self, it: Any) -> None:
+        self._it = it
+
+    def __await__(self) -> Any:
+        try:
+            return (yield from anext(self._it).__await__())
+        except StopAsyncIteration:
+            return END
+
+
 if _speedups is not None:  # the C `anext` takes async generators, and hands the rest to this one
     _speedups.set_anext(anext)
     anext = _speedups.anext  # noqa: F811

@@ -40,31 +40,46 @@ class AsyncForLowering(LoweringBase):
         natively it lives on the stack: an async generator left by ``break`` or
         by an exception is dropped (and finalized) when the loop is left.
         """
-        if self.style.streams:
+        compact = self.ctx.compact  # no `try`/`finally` (see `desugar.compiler.blocks`)
+        if self.streams():
             return self._stream_for(stmt, iterable, target, body)
         it, out, flag = self._loop_head(stmt, iterable, "aiter")
         end: Stmts = [simple(cst.Break())]
         if flag:
             end.insert(0, assign(flag, name("True")))
-        step = cst.Call(func=rt("anext"), args=[cst.Arg(name(it))])
+        if compact:  # no `try`: the step's awaitable gives `_ds_rt.END` at the end
+            step = cst.Call(func=rt("anext_or_end"), args=[cst.Arg(name(it))])
+            ended = cst.Comparison(
+                left=self.style.result,
+                comparisons=[cst.ComparisonTarget(operator=cst.Is(), comparator=rt("END"))],
+            )
+            head: Stmts = [*self.emit_await(step, None), cst.If(test=ended, body=block(end))]
+        else:
+            step = cst.Call(func=rt("anext"), args=[cst.Arg(name(it))])
+            head = [
+                cst.Try(  # (`__anext__()` itself may raise StopAsyncIteration, too)
+                    body=block(self.emit_await(step, None, awaitee=True)),
+                    handlers=[cst.ExceptHandler(type=rt("StopAsyncIteration"), body=block(end))],
+                )
+            ]
         loop = [
-            cst.Try(  # (`__anext__()` itself may raise StopAsyncIteration, too)
-                body=block(self.emit_await(step, None, awaitee=True)),
-                handlers=[cst.ExceptHandler(type=rt("StopAsyncIteration"), body=block(end))],
-            ),
+            *head,
             assign(target, self.style.result),  # type: ignore[arg-type]
             self.style.release,
         ]
         inner = statements_of(body)
-        out.append(
-            cst.Try(
-                body=block([cst.While(test=name("True"), body=block([*loop, *inner]))]),
-                finalbody=cst.Finally(body=block([release(it)])),
-            )
-        )
+        loop_stmt = cst.While(test=name("True"), body=block([*loop, *inner]))
+        if compact:
+            out += [loop_stmt, release(it)]
+        else:
+            out.append(cst.Try(body=block([loop_stmt]), finalbody=cst.Finally(body=block([release(it)]))))
         if flag:
             out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
         return out
+
+    def streams(self) -> bool:
+        """Is ``async for`` a ``for`` over a stream here (the style's, or the compact shape's)?"""
+        return self.style.streams or self.ctx.compact and _polls(self.style)
 
     def _loop_head(self, stmt: cst.For, iterable, first_step: str) -> tuple[str, Stmts, str | None]:
         """The iterator's local, ``it = _ds_rt.<first_step>(iterable)`` under its comment,
@@ -106,19 +121,23 @@ class AsyncForLowering(LoweringBase):
         )
         loop = [wait, assign(target, name(item)), release(item)]
         inner = statements_of(body)
-        out.append(
-            cst.Try(
-                body=block([
-                    cst.For(
-                        target=name(item),
-                        iter=name(it),
-                        body=block([*loop, *inner]),
-                        orelse=cst.Else(body=block([assign(flag, name("True"))])) if flag else None,
-                    )
-                ]),
-                finalbody=cst.Finally(body=block([release(it)])),
-            )
+        for_stmt = cst.For(
+            target=name(item),
+            iter=name(it),
+            body=block([*loop, *inner]),
+            orelse=cst.Else(body=block([assign(flag, name("True"))])) if flag else None,
         )
+        if self.ctx.compact:  # released when the loop ends or breaks; else with the frame
+            out += [for_stmt, release(it)]
+        else:
+            out.append(cst.Try(body=block([for_stmt]), finalbody=cst.Finally(body=block([release(it)]))))
         if flag:
             out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
         return out
+
+
+def _polls(style) -> bool:
+    """Does ``style`` spell the poll lowering (its coroutines can ``yield from`` a stream)?"""
+    from desugar.compiler.styles.poll import PollStyle
+
+    return isinstance(style, PollStyle)

@@ -139,8 +139,11 @@ class Context:
         positions: Callable[[cst.CSTNode], int | None],
         fail: Callable[[cst.CSTNode, str], TranslateError],
         style: Style | None = None,
+        compact: bool = False,
     ) -> None:
         self.positions = positions
+        self.compact = compact
+        """Lower with no statically nested block CPython does not have (see `desugar.compiler.blocks`)."""
         self.fail = fail
         if style is None:
             from desugar.compiler.styles import get

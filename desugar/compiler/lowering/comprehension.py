@@ -105,7 +105,7 @@ class ComprehensionLowering(ExpressionLowering):
         lowered = self.lower_nested(fdef, comprehension=True)
         pre[:0] = binding
         get_iter = (
-            rt("async_for" if self.style.streams else "aiter")
+            rt("async_for" if self.streams() else "aiter")  # type: ignore[attr-defined]
             if first.asynchronous is not None
             else rt("into_iter")
         )

@@ -31,7 +31,7 @@ from desugar.compiler.build import Stmts, name, release, rt, simple
 from desugar.compiler.names import AWAITEE
 from desugar.compiler.styles import AwaitSite, Style
 from desugar.compiler.styles.poll import DEAD_YIELD, RELEASE as POLL_RELEASE, RESULT as POLL_RESULT
-from desugar.compiler.styles.poll import STYLE as POLL, function_with
+from desugar.compiler.styles.poll import STYLE as POLL, flat_await, function_with
 
 AWAITED = "_ds_awaited"
 """The awaited value, once the trampoline has resumed the generator."""
@@ -65,16 +65,20 @@ class CallbackStyle(Style):
         self.decorator = _decorator(async_stacks)
 
     def await_(self, site: AwaitSite) -> Stmts:
-        return self.commented(self.request(site.awaited, site.async_gen, site.awaitee), site)
+        return self.commented(
+            self.request(site.awaited, site.async_gen, site.awaitee, site.function.ctx.compact), site
+        )
 
-    def request(self, awaited: cst.BaseExpression, async_gen: bool, awaitee: bool = False) -> Stmts:
+    def request(
+        self, awaited: cst.BaseExpression, async_gen: bool, awaitee: bool = False, compact: bool = False
+    ) -> Stmts:
         """The statements that await ``awaited``; its value is then `RESULT`."""
         statements: Stmts = []
         if isinstance(awaited, cst.Await):  # (`await await f()`: the inner one first)
-            statements += self.request(awaited.expression, async_gen)
+            statements += self.request(awaited.expression, async_gen, compact=compact)
             awaited = RESULT
         if async_gen:  # the poll lowering's loop, its value moved to `_ds_awaited`
-            statements += POLL.poll_loop(awaited, True, awaitee)
+            statements += (flat_await if compact else POLL.poll_loop)(awaited, True, awaitee)
             statements.append(simple(cst.Assign(targets=[cst.AssignTarget(name(AWAITED))], value=POLL_RESULT)))
             statements.append(POLL_RELEASE)
             return statements

@@ -54,6 +54,13 @@ POLL = _poll(f"yield from {AWAITEE}")
 ASYNC_GEN_POLL = _poll(f"await {AWAITEE}")
 """An async generator's poll and suspension."""
 
+FLAT = list(cst.parse_module(f"yield from {AWAITEE}.__await__()\n").body)
+"""A coroutine's await with no loop (the compact shapes: `desugar.compiler.blocks`): ``__await__``
+makes the awaitee's first step its first poll, as a native ``await`` of it does."""
+
+ASYNC_GEN_FLAT = list(cst.parse_module(f"await {AWAITEE}\n").body)
+"""An async generator's await with no loop."""
+
 RESULT = cst.Attribute(value=name(AWAITEE), attr=name("value"))
 """The awaited value once the loop has ended: ``_ds_awaitee.value``."""
 
@@ -94,6 +101,8 @@ class PollStyle(Style):
     temporaries = (AWAITEE,)
 
     def await_(self, site: AwaitSite) -> Stmts:
+        if site.function.ctx.compact:
+            return self.commented(flat_await(site.awaited, site.async_gen, site.awaitee), site)
         return self.commented(self.poll_loop(site.awaited, site.async_gen, site.awaitee), site)
 
     def poll_loop(self, awaited: cst.BaseExpression, async_gen: bool, awaitee: bool = False) -> Stmts:
@@ -126,6 +135,16 @@ class PollStyle(Style):
             decorators = [*node.decorators, ASYNC_FN]
             asynchronous = None
         return function_with(node, body, decorators, asynchronous)
+
+
+def flat_await(awaited: cst.BaseExpression, async_gen: bool, awaitee: bool = False) -> Stmts:
+    """The statements that await ``awaited`` with no loop (no block); the value is then `RESULT`."""
+    statements: Stmts = []
+    if isinstance(awaited, cst.Await):
+        statements += flat_await(awaited.expression, async_gen)
+        awaited = RESULT
+    statements += [PollStyle.awaitee(awaited, awaitee), *(ASYNC_GEN_FLAT if async_gen else FLAT)]
+    return statements
 
 
 def function_with(node: cst.FunctionDef, body: Stmts, decorators, asynchronous) -> cst.FunctionDef:
