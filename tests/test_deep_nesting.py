@@ -147,9 +147,21 @@ def compiles(source: str) -> bool:
     return True
 
 
+def skip_if_cpython_crashes_compiling(source: str) -> None:
+    """Some CPython releases (3.12.1 here) crash compiling deeply nested ``async with``
+    natively: probed in a child process, such a program is skipped on them."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; compile(sys.stdin.read(), 'program.py', 'exec')"],
+        input=source, capture_output=True, text=True, timeout=120,
+    )
+    if done.returncode < 0:
+        pytest.skip(f"CPython {sys.version.split()[0]} crashes (signal {-done.returncode}) compiling it natively")
+
+
 @pytest.mark.parametrize("name", list(PROGRAMS))
 def test_nested_as_deeply_as_cpython_allows_runs_as_natively(name: str) -> None:
     source = PROGRAMS[name]
+    skip_if_cpython_crashes_compiling(source)
     assert compiles(source)
     native = run(source, translated=False)
     assert "!!" not in native, native
@@ -163,6 +175,7 @@ def test_nested_as_deeply_as_cpython_allows_runs_as_natively(name: str) -> None:
 )
 def test_nested_as_deeply_as_cpython_allows_under_the_callback_lowering(name: str) -> None:
     source = PROGRAMS[name]
+    skip_if_cpython_crashes_compiling(source)
     assert run(source, translated=True, lowering="callback") == run(source, translated=False)
 
 
@@ -173,15 +186,24 @@ def test_nested_as_deeply_as_cpython_allows_under_the_pure_runtime() -> None:
         sys.path.insert(0, sys.argv[1])
         from support import run
         for name, source in json.loads(sys.stdin.read()).items():
+            if name not in sys.argv[2:]:
+                continue
             native = run(source, translated=False)
             ours = run(source, translated=True)
             assert ours == native, (name, native, ours)
         print("ok")
         """
     )
+    names = []
+    for name, source in PROGRAMS.items():
+        try:
+            skip_if_cpython_crashes_compiling(source)
+        except pytest.skip.Exception:
+            continue
+        names.append(name)
     env = dict(os.environ, DESUGAR_PURE_PYTHON="1")
     done = subprocess.run(
-        [sys.executable, "-c", script, str(Path(__file__).parent)],
+        [sys.executable, "-c", script, str(Path(__file__).parent), *names],
         input=json.dumps(PROGRAMS), capture_output=True, text=True, env=env, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -275,6 +297,53 @@ COMPACT_CASES = {
                 print("after", mode)
             except Exception as error:
                 print("caught", type(error).__name__, error, type(error.__context__).__name__)
+    """,
+    # Jumps out of `async with`: exit first (inline), the value computed before the exit.
+    "async_with_jumps": """
+        async def inner(mode):
+            async with CM("a"):
+                async with CM("b"):
+                    if mode == "return":
+                        return await val("returned")
+                    while True:
+                        if mode == "while":
+                            return "from while"
+                        break
+                    match mode:
+                        case "match":
+                            return "from match"
+            return "end"
+        for mode in ("return", "while", "match", "none"):
+            print(await inner(mode), log)
+            log.clear()
+        for i in range(3):
+            async with CM(f"loop {i}"):
+                if i == 0:
+                    continue
+                if i == 1:
+                    break
+        print(log)
+        log.clear()
+        class Failing:
+            async def __aenter__(self):
+                return self
+            async def __aexit__(self, *exc):
+                log.append(f"failing exit {exc[0]}")
+                raise RuntimeError("exit failed")
+        async def jump():
+            async with CM("outer"):
+                async with Failing():
+                    return 1
+        try:
+            await jump()
+        except RuntimeError as error:
+            print("caught", error, log)
+        log.clear()
+        async def from_for():
+            async with CM("around for"):
+                for k in range(3):
+                    return k
+        print(await from_for(), log)
     """,
     # `async for`: else, break, an error in the body, the iterator finalized after a break.
     "async_for": """

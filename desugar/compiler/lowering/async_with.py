@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from typing import Callable
+
 from desugar.compiler.build import Stmts, assign, block, name, negate, one_line, release, rt, simple
 from desugar.compiler.lowering.base import LoweringBase
 from desugar.compiler.lowering.common import split_with, statements_of
@@ -17,7 +19,7 @@ class AsyncWithLowering(LoweringBase):
         """``async with`` as the language reference spells it out."""
         if len(items) > 1:
             stmt = split_with(stmt, items, 1)
-        if self.ctx.compact and not _jumps_out(stmt.body):
+        if self.ctx.compact and _exits_inline(stmt):
             return self._async_with_compact(stmt)
         item = stmt.items[0]
         pre, mgr_expr = self.expr(item.item)
@@ -99,15 +101,22 @@ class AsyncWithLowering(LoweringBase):
             else:
                 ...                              # await _ds_aexit1(None, None, None)
 
-        For a body that no ``return``, ``break`` or ``continue`` leaves (which
-        only a ``finally`` could see): it completes, or raises. The manager and
-        its ``__aexit__`` are released once the exit's awaitable is made, as
-        natively they leave the stack while it is awaited.
+        A ``return``, ``break`` or ``continue`` that leaves the body (which no
+        ``except`` sees) exits first, as CPython's own code for it does: the
+        value of ``return`` is computed, then ``__aexit__(None, None, None)``
+        is awaited, then the jump is made; ``_ds_hit1`` keeps the handler from
+        calling ``__aexit__`` again if that exit raises. Only a jump that no
+        loop, ``try`` or ``with`` separates from the body is so rewritten
+        (`_exits_inline`): those would have to run their own exits first. The
+        manager and its ``__aexit__`` are released once the exit's awaitable
+        is made, as natively they leave the stack while it is awaited.
         """
         item = stmt.items[0]
         pre, mgr_expr = self.expr(item.item)
         self.labels += 1
-        aexit, aenter, value = (f"{PREFIX}{w}{self.labels}" for w in ("aexit", "aenter", "value"))
+        aexit, aenter, value, hit, returned = (
+            f"{PREFIX}{w}{self.labels}" for w in ("aexit", "aenter", "value", "hit", "returned")
+        )
         lookup = assign(
             cst.Tuple([cst.Element(name(aexit)), cst.Element(name(aenter))], lpar=[], rpar=[]),
             cst.Call(func=rt("async_with"), args=[cst.Arg(mgr_expr)]),
@@ -144,32 +153,109 @@ class AsyncWithLowering(LoweringBase):
             cst.If(test=negate(self.style.result), body=block([simple(cst.Raise())])),
             self.style.release,  # (suppressed)
         ]
-        clean = [*exit_([cst.Arg(name("None"))] * 3), self.style.release]
-        out.append(
-            cst.Try(
-                body=block([*stores, *body]),
-                handlers=[cst.ExceptHandler(body=block(handler), type=rt("BaseException"))],
-                orelse=cst.Else(body=block(clean)),
-            )
+        jumps = _Jumps(self.ctx.compact_withs)
+        body = jumps.rewrite(
+            body,
+            lambda: [assign(hit, name("True")), *exit_([cst.Arg(name("None"))] * 3), self.style.release],
+            returned,
         )
+        if jumps.found:
+            out.append(assign(hit, name("False")))
+            handler.insert(0, cst.If(test=name(hit), body=block([simple(cst.Raise())])))
+        clean = [*exit_([cst.Arg(name("None"))] * 3), self.style.release]
+        statement = cst.Try(
+            body=block([*stores, *body]),
+            handlers=[cst.ExceptHandler(body=block(handler), type=rt("BaseException"))],
+            orelse=cst.Else(body=block(clean)),
+        )
+        self.ctx.compact_withs.add(id(statement))
+        self.keep.append(statement)
+        out.append(statement)
         return out
 
 
-def _jumps_out(suite: cst.BaseSuite) -> bool:
-    """Does a ``return``, or a ``break``/``continue`` of a loop around it, leave ``suite``?"""
-    stack: list[tuple[cst.CSTNode, bool]] = [(suite, False)]  # (node, inside a loop of the suite)
+class _Jumps:
+    """Rewrite the jumps that leave a compact ``async with``'s lowered body to exit first."""
+
+    def __init__(self, compact_withs: set[int]) -> None:
+        self.compact_withs = compact_withs  # the `try` statements of the compact `async with`s inside
+        self.found = False
+
+    def rewrite(self, stmts: Stmts, exit_: Callable[[], Stmts], returned: str, in_loop: bool = False) -> Stmts:
+        out: Stmts = []
+        for stmt in stmts:
+            out += self.statement(stmt, exit_, returned, in_loop)
+        return out
+
+    def suite(self, suite: cst.BaseSuite, exit_: Callable[[], Stmts], returned: str, in_loop: bool) -> cst.BaseSuite:
+        body = self.rewrite(statements_of(suite), exit_, returned, in_loop)
+        return suite.with_changes(body=body) if isinstance(suite, cst.IndentedBlock) else block(body)
+
+    def statement(self, stmt: cst.BaseStatement, exit_: Callable[[], Stmts], returned: str, in_loop: bool) -> Stmts:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for at, small in enumerate(stmt.body):
+                jump = isinstance(small, cst.Return) or isinstance(small, (cst.Break, cst.Continue)) and not in_loop
+                if not jump:
+                    continue
+                self.found = True
+                before: Stmts = [stmt.with_changes(body=list(stmt.body[:at]))] if at else []
+                if isinstance(small, cst.Return) and small.value is not None:
+                    before.append(assign(returned, small.value))
+                    small = small.with_changes(value=name(returned))
+                last = simple(small.with_changes(semicolon=cst.MaybeSentinel.DEFAULT))
+                out = [*before, *exit_(), last]
+                out[0] = out[0].with_changes(leading_lines=[*stmt.leading_lines, *out[0].leading_lines])
+                return out
+            return [stmt]
+        if isinstance(stmt, cst.If):
+            orelse = stmt.orelse
+            if isinstance(orelse, cst.If):
+                orelse = self.statement(orelse, exit_, returned, in_loop)[0]  # type: ignore[assignment]
+            elif isinstance(orelse, cst.Else):
+                orelse = orelse.with_changes(body=self.suite(orelse.body, exit_, returned, in_loop))
+            return [stmt.with_changes(body=self.suite(stmt.body, exit_, returned, in_loop), orelse=orelse)]
+        if isinstance(stmt, cst.Match):
+            cases = [c.with_changes(body=self.suite(c.body, exit_, returned, in_loop)) for c in stmt.cases]
+            return [stmt.with_changes(cases=cases)]
+        if isinstance(stmt, cst.While):  # (its `break` and `continue` are its own)
+            return [stmt.with_changes(body=self.suite(stmt.body, exit_, returned, True))]
+        if isinstance(stmt, cst.Try) and id(stmt) in self.compact_withs:  # an inner one: exits first
+            return [stmt.with_changes(body=self.suite(stmt.body, exit_, returned, in_loop))]
+        return [stmt]  # (no jump out of it: see `_exits_inline`)
+
+
+def _exits_inline(stmt: cst.With) -> bool:
+    """Can the jumps that leave ``stmt``'s body be rewritten to exit first?
+
+    Only if none of them is inside a ``for`` loop (its iterator is dropped
+    before the exit, natively), a ``try`` or a ``with`` (their own exits run
+    first), but an inner ``async with`` that qualifies (its exit runs first,
+    inline too). ``while`` loops and ``if``/``match`` are crossed freely.
+    """
+    stack: list[tuple[cst.CSTNode, bool, bool]] = [(stmt.body, False, False)]  # (node, in a loop, crossed)
     while stack:
-        node, in_loop = stack.pop()
-        if isinstance(node, cst.Return):
-            return True
-        if isinstance(node, (cst.Break, cst.Continue)) and not in_loop:
-            return True
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
-            continue  # (scopes of their own; an expression holds no statement)
-        if isinstance(node, (cst.For, cst.While)):
-            stack.append((node.body, True))
-            if node.orelse is not None:
-                stack.append((node.orelse, in_loop))
+        node, in_loop, crossed = stack.pop()
+        if isinstance(node, cst.Return) or isinstance(node, (cst.Break, cst.Continue)) and not in_loop:
+            if crossed:
+                return False
             continue
-        stack.extend((child, in_loop) for child in node.children)
-    return False
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
+            continue
+        if isinstance(node, cst.While):
+            stack.append((node.body, True, crossed))
+            if node.orelse is not None:
+                stack.append((node.orelse, in_loop, crossed))
+            continue
+        if isinstance(node, cst.For):
+            stack.append((node.body, True, True))  # (a `return` there crosses the loop)
+            if node.orelse is not None:
+                stack.append((node.orelse, in_loop, crossed))
+            continue
+        if isinstance(node, cst.With) and node.asynchronous is not None and len(node.items) == 1 and _exits_inline(node):
+            stack.append((node.body, in_loop, crossed))
+            continue
+        if isinstance(node, (cst.With, cst.Try, cst.TryStar)):
+            stack.extend((child, in_loop, True) for child in node.children)
+            continue
+        stack.extend((child, in_loop, crossed) for child in node.children)
+    return True

@@ -143,6 +143,7 @@ class Context:
     ) -> None:
         self.positions = positions
         self.compact = compact
+        self.compact_withs: set[int] = set()  # ids of the `try` of each compact `async with`
         """Lower with no statically nested block CPython does not have (see `desugar.compiler.blocks`)."""
         self.fail = fail
         if style is None:
