@@ -748,10 +748,27 @@ def expand_inputs(
             roots.append(os.path.dirname(os.path.abspath(path)))
         for file in files:
             key = os.path.abspath(file)
+            if path.is_dir() and (outside := _link_outside(file, path)) is not None:
+                # As black does: a link in the tree to a file outside it is
+                # not the tree's to translate (nor, with --in-place, to rewrite).
+                report.skipped(str(file), f"a symbolic link to {outside}, outside {arg}")
+                continue
             if key not in seen:
                 seen.add(key)
                 sources.append(Source(file, str(file)))
     return sources, roots
+
+
+def _link_outside(file: Path, root: Path) -> str | None:
+    """Where ``file`` points if it is a symbolic link that resolves outside
+    ``root``; None for a file of the tree."""
+    if not file.is_symlink():
+        return None
+    target = os.path.realpath(file)
+    top = os.path.realpath(root)
+    if os.path.commonpath([target, top]) == top:
+        return None
+    return target
 
 
 def plan_destinations(
@@ -868,6 +885,7 @@ class Report:
     change_count: int = 0
     same_count: int = 0
     failure_count: int = 0
+    skip_count: int = 0
 
     def done(self, name: str, changed: bool, *, dest: Path | None = None) -> None:
         """Count a file translated (``changed``) or left as it was, and tell it."""
@@ -889,6 +907,12 @@ class Report:
                 _err(f"translated {name} -> {dest}")
             else:
                 _err(f"translated {name}")
+
+    def skipped(self, name: str, reason: str) -> None:
+        """Count a file of a directory left out, and tell why (unless quiet)."""
+        self.skip_count += 1
+        if not self.quiet:
+            _err(f"skipped {name}: {reason}")
 
     def failed(self, message: str) -> None:
         """Count a failure and tell it (even when quiet); ``message`` names the file."""
@@ -914,11 +938,14 @@ class Report:
             )
             if self.failure_count:
                 summary += f", {_files(self.failure_count)} would fail to translate"
-            return summary + "."
-        return (
-            f"{_files(self.change_count)} translated, {self.same_count} left unchanged, "
-            f"{self.failure_count} failed."
-        )
+        else:
+            summary = (
+                f"{_files(self.change_count)} translated, {self.same_count} left unchanged, "
+                f"{self.failure_count} failed"
+            )
+        if self.skip_count:
+            summary += f", {self.skip_count} skipped"
+        return summary + "."
 
     def summarise(self, *, several: bool) -> None:
         """Tell the summary line, unless quiet; for one input only with

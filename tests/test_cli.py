@@ -1090,3 +1090,50 @@ def test_help_gives_each_commands_first_sentence_whole(tmp_path: Path) -> None:
     assert "..." not in commands
     assert "compare Run SCRIPT natively and under each lowering; print the frames at its failure and the costs." in commands
     assert "run Run the script TARGET (or, with -m, the module) with async code translated on import." in commands
+
+
+# --------------------------------------------------------------------------
+# Symbolic links in a directory: one to a file outside it is skipped, as black does
+
+
+def test_in_place_skips_a_link_to_a_file_outside_the_directory_and_says_so(tmp_path: Path) -> None:
+    tree, elsewhere = tmp_path / "tree", tmp_path / "elsewhere"
+    tree.mkdir()
+    elsewhere.mkdir()
+    outside = elsewhere / "shared.py"
+    outside.write_text(ASYNC_SRC, encoding="utf-8")
+    (tree / "own.py").write_text(ASYNC_SRC, encoding="utf-8")
+    (tree / "link.py").symlink_to(outside)
+    result = _desugar(tmp_path, "--in-place", "tree")
+    assert result.returncode == 0, result.stderr
+    assert outside.read_text(encoding="utf-8") == ASYNC_SRC  # not rewritten through the link
+    assert (tree / "link.py").is_symlink()
+    assert "def f():" in (tree / "own.py").read_text(encoding="utf-8")
+    assert "async def" not in (tree / "own.py").read_text(encoding="utf-8")
+    assert result.stderr == (
+        f"skipped {Path('tree') / 'link.py'}: a symbolic link to {os.path.realpath(outside)}, outside tree\n"
+        "1 file translated, 0 left unchanged, 0 failed, 1 skipped.\n"
+    )
+
+
+def test_a_link_to_a_file_inside_the_directory_is_translated(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "real.py").write_text(ASYNC_SRC, encoding="utf-8")
+    (tree / "alias.py").symlink_to(tree / "sub" / "real.py")
+    result = _desugar(tmp_path, "--check", "tree")
+    assert result.returncode == 1, result.stderr
+    assert "skipped" not in result.stderr
+    assert f"would translate {Path('tree') / 'alias.py'}\n" in result.stderr
+
+
+def test_the_summary_counts_skipped_links(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tmp_path / "out.py").write_text(ASYNC_SRC, encoding="utf-8")
+    (tree / "a.py").write_text(ASYNC_SRC, encoding="utf-8")
+    (tree / "b.py").write_text("x = 1\n", encoding="utf-8")
+    (tree / "l.py").symlink_to(tmp_path / "out.py")
+    result = _desugar(tmp_path, "--check", "tree")
+    assert result.returncode == 1
+    assert result.stderr.endswith("1 file would be translated, 1 file would be left unchanged, 1 skipped.\n"), result.stderr
