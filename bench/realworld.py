@@ -29,7 +29,9 @@ Exit status: 0 if every test that passes natively passes translated, 1 if
 any is lost (or a run could not be made), 2 for bad options. A suite's
 ``known_lost`` names tests lost to an open issue: they are reported (``known``)
 and not counted, and one of them passing translated again fails the run
-(remove it from the list).
+(remove it from the list). A test that passes natively and fails translated is
+run once more, translated, by itself: if it passes then, it is reported as
+flaky (a network or timing hiccup of one run) and not counted as lost.
 
 Raw outputs stay in the cache (default ``~/.cache/desugar-realworld``)::
 
@@ -962,6 +964,48 @@ def compare(suite: Suite, native: Phase, translated: Phase) -> dict:
     return {"rows": out}
 
 
+def recheck_lost(suite: Suite, vpy: Path, src: Path, rundir: Path, comparison: dict, *,
+                 timeout: float, test_timeout: float) -> list[str]:
+    """Run the tests lost translated once more, translated, by themselves; the ones
+    that pass then are flaky (a network or timing hiccup of that one run), not lost.
+
+    They are moved from each row's ``lost`` to its ``flaky`` and reported (not
+    counted as passed translated), so a test counts as lost only if it fails
+    translated twice while passing natively.
+    """
+    lost = {test for row in comparison["rows"] for test in row["lost"]}
+    if not lost:
+        return []
+    nodeids: list[str] = []
+    jsonl = rundir / "translated.jsonl"
+    if jsonl.exists():
+        for line in jsonl.read_text(errors="replace").splitlines():
+            try:
+                nodeid = json.loads(line).get("nodeid")
+            except (ValueError, AttributeError):
+                continue
+            if nodeid and junit_id(nodeid) in lost and nodeid not in nodeids:
+                nodeids.append(nodeid)
+    if not nodeids:
+        return []
+    log(f"[{suite.name}] {len(lost)} lost: running them translated once more, by themselves")
+    again_dir = rundir / "recheck"
+    again_dir.mkdir(exist_ok=True)
+    again = run_phase(dataclasses.replace(suite, tests=nodeids), "translated", vpy, src, again_dir,
+                      timeout=timeout, test_timeout=test_timeout)
+    flaky = sorted(test for test in lost if again.outcomes.get(test) == "passed")
+    for row in comparison["rows"]:
+        row["flaky"] = [test for test in row["lost"] if test in flaky]
+        row["lost"] = [test for test in row["lost"] if test not in flaky]
+        for group in row["causes"]:
+            group["tests"] = [test for test in group["tests"] if test not in flaky]
+            group["count"] = len(group["tests"])
+        row["causes"] = [group for group in row["causes"] if group["count"]]
+    for test in flaky:
+        log(f"[{suite.name}] FLAKY, not counted as lost: {test} failed translated once and passed when run again")
+    return flaky
+
+
 def _in_row(suite: Suite, test: str, key: str) -> bool:
     return (suite.split(test) if suite.split else suite.name) == key
 
@@ -1004,6 +1048,8 @@ def _lost_cell(row: dict) -> str:
         cell += f" (+{len(row['known'])} known)"
     if row.get("stale"):
         cell += f" ({len(row['stale'])} known lost pass again)"
+    if row.get("flaky"):
+        cell += f" (+{len(row['flaky'])} flaky: failed translated once, passed when run again)"
     return cell
 
 
@@ -1107,6 +1153,9 @@ def main(argv: Iterable[str] | None = None) -> int:
             else:
                 phases[phase] = reread_phase(suite, phase, rundir)
         comparison = compare(suite, phases["native"], phases["translated"])
+        if args.phase == "both":
+            recheck_lost(suite, vpy, src, rundir, comparison, timeout=args.timeout,
+                         test_timeout=args.test_timeout)
         result["phases"] = {
             name: {"returncode": p.returncode, "seconds": round(p.seconds, 1), "timed_out": p.timed_out,
                    "hung_at_exit": p.hung_at_exit, "internal_error": p.internal_error,
