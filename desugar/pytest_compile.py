@@ -135,6 +135,9 @@ def restore_asserts(tree: ast.Module, source: str, *, rewrite: bool) -> list[_Me
                 continue
         if message_steps and not rewrite:
             continue
+        folded, freed = _fold_tested_temporary(node.body, test)
+        if folded is not None:
+            test = folded
         if starts is None:
             starts = _assert_starts(source)
         line = starts.get(check.lineno, check.lineno)
@@ -157,6 +160,7 @@ def restore_asserts(tree: ast.Module, source: str, *, rewrite: bool) -> list[_Me
         replacement.append(ast.Assert(test=test, msg=msg))
         if replacement[0] is not replacement[-1]:
             replacement.append(ast.Delete(targets=[ast.Name(_AWAITED, ast.Del())]))
+        replacement.extend(freed)
         for stmt in replacement:
             for part in ast.walk(stmt):
                 if "lineno" in part._attributes:
@@ -167,6 +171,47 @@ def restore_asserts(tree: ast.Module, source: str, *, rewrite: bool) -> list[_Me
                         part.end_col_offset = check.end_col_offset  # type: ignore[attr-defined]
         node.body[-1:] = replacement
     return messages
+
+
+def _fold_tested_temporary(body: list[ast.stmt], test: ast.expr) -> tuple[ast.expr | None, list[ast.stmt]]:
+    """The test of a lowered assert whose operands were held in temporaries, and their ``del``.
+
+    When an operand awaits, the compiler computes the test into a temporary,
+    frees the operands' temporaries as CPython pops them, then takes its truth:
+    ``_ds_tN = A == B``, ``del _ds_t1``, ``_ds_tN = True if _ds_tN else False``,
+    ``if not _ds_tN: assert False``. For pytest to explain the assert, the test
+    goes back into the ``assert`` (``assert A == B``) and the ``del`` after it.
+    The statements are taken out of ``body``; (None, []) if the shape is not this.
+    """
+    if not (isinstance(test, ast.Name) and len(body) >= 3):
+        return None, []
+    name = test.id
+    truth = body[-2]
+    match truth:
+        case ast.Assign(
+            targets=[ast.Name(id=target)],
+            value=ast.IfExp(test=ast.Name(id=tested), body=ast.Constant(value=True), orelse=ast.Constant(value=False)),
+        ) if target == name and tested == name:
+            pass
+        case _:
+            return None, []
+    index = len(body) - 3
+    freed: list[ast.stmt] = []
+    while index >= 0 and isinstance(body[index], ast.Delete):
+        freed.insert(0, body[index])
+        index -= 1
+    if index < 0:
+        return None, []
+    computed = body[index]
+    match computed:
+        case ast.Assign(targets=[ast.Name(id=target)], value=value) if target == name:
+            pass
+        case _:
+            return None, []
+    if any(isinstance(part, ast.Name) and part.id == name for part in ast.walk(value)):
+        return None, []
+    del body[index:-1]
+    return value, freed
 
 
 class _Message:

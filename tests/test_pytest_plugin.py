@@ -97,6 +97,13 @@ class Run:
         """
         text = re.sub(r"^(desugar: translating|TRANSLATION) .*\n", "", self.stdout, flags=re.M)
         text = re.sub(r"^ *\^+ *\n", "", text, flags=re.M)
+        # pytest lists plugins in the order they loaded: `-p` loads desugar's
+        # ahead of the entry points, where the installed package lists it too.
+        text = re.sub(
+            r"^(plugins: )(.*)$",
+            lambda m: m.group(1) + ", ".join(sorted(m.group(2).split(", "))),
+            text, flags=re.M,
+        )
         text = re.sub(r" in [\d.]+s\b", " in TIME", text)
         return re.sub(r" at 0x[0-9a-f]+", " at ADDRESS", text)
 
