@@ -220,7 +220,9 @@ class _Jumps:
         if isinstance(stmt, cst.While):  # (its `break` and `continue` are its own)
             return [stmt.with_changes(body=self.suite(stmt.body, exit_, returned, True))]
         if isinstance(stmt, cst.Try) and id(stmt) in self.compact_withs:  # an inner one: exits first
-            return [stmt.with_changes(body=self.suite(stmt.body, exit_, returned, in_loop))]
+            rewritten = stmt.with_changes(body=self.suite(stmt.body, exit_, returned, in_loop))
+            self.compact_withs.add(id(rewritten))  # (still one, for the `async with`s around this one)
+            return [rewritten]
         return [stmt]  # (no jump out of it: see `_exits_inline`)
 
 
