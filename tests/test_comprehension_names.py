@@ -183,3 +183,24 @@ def test_renaming_is_done_once_per_code_object(comprehension: str, functions: in
     before = len(_names._renamed)
     assert run(source, translated=True) == run(source, translated=False)
     assert len(_names._renamed) - before == functions
+
+
+def test_awaits_in_a_methods_comprehension_keep_their_line_comments() -> None:
+    """The ``super()`` rewrite leaves the comprehension's nodes as written, so each await
+    keeps its ``# line N:`` comment, in the original's words."""
+    import desugar
+
+    source = textwrap.dedent(
+        """\
+        class C(B):
+            async def plain(self, paths):
+                return [await self.get(p) for p in paths if p]
+
+            async def with_super(self, paths):
+                return [await super().get(p) for p in paths]
+        """
+    )
+    code = desugar.translate(source, "c.py")
+    assert "# line 3: await self.get(p)\n" in code
+    assert "# line 6: await super().get(p)\n" in code
+    assert "comprehension_self(self" in code  # (the rewrite was made)

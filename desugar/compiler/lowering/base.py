@@ -177,6 +177,7 @@ class LoweringBase:
     def comment(self, origin: cst.CSTNode | None) -> cst.EmptyLine | None:
         if origin is None:
             return None
+        origin = self.ctx.original(origin)
         line = self.ctx.positions(origin)
         if line is None:
             return None

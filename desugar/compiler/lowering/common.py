@@ -141,7 +141,8 @@ class Context:
         style: Style | None = None,
         compact: bool = False,
     ) -> None:
-        self.positions = positions
+        self._positions = positions
+        self.origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}  # id(rewritten) -> (it, the original)
         self.compact = compact
         self.compact_withs: set[int] = set()  # ids of the `try` of each compact `async with`
         """Lower with no statically nested block CPython does not have (see `desugar.compiler.blocks`)."""
@@ -154,4 +155,17 @@ class Context:
         self.comprehensions = 0
         self.depth = 0  # lower_function calls in progress (nested definitions)
         self.kept: set[int] = set()  # ids of statements kept as written
+
+    def positions(self, node: cst.CSTNode) -> int | None:
+        """The original line of ``node``, or of the node it was rewritten from (`rewritten`)."""
+        return self._positions(self.original(node))
+
+    def original(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The node as written, if ``node`` was rewritten from it before lowering."""
+        found = self.origins.get(id(node))
+        return node if found is None or found[0] is not node else found[1]
+
+    def rewritten(self, new: cst.CSTNode, original: cst.CSTNode) -> None:
+        """``new`` is ``original`` rewritten before lowering: it is on the original's line."""
+        self.origins[id(new)] = (new, original)
 

@@ -10,12 +10,14 @@ evaluated first, as natively.
 
 from __future__ import annotations
 
+from typing import Any
+
 import libcst as cst
 
 from desugar.compiler import layout
 from desugar.compiler.build import Stmts, assign, block, name, rt, simple
 from desugar.compiler.lowering.base import _LEAVES
-from desugar.compiler.lowering.common import walrus_targets
+from desugar.compiler.lowering.common import Context, walrus_targets
 from desugar.compiler.lowering.expr import ExpressionLowering
 from desugar.compiler.names import PREFIX
 
@@ -101,7 +103,7 @@ class ComprehensionLowering(ExpressionLowering):
             decorators=[cst.Decorator(rt("comprehension"))] if isinstance(node, cst.GeneratorExp) else [],
         )
         if self.super_self is not None and not isinstance(node, cst.GeneratorExp):
-            fdef = fdef.with_changes(body=fdef.body.visit(_ZeroArgSuper(self.super_self, arg)))
+            fdef = fdef.with_changes(body=fdef.body.visit(_ZeroArgSuper(self.super_self, arg, self.ctx)))
         lowered = self.lower_nested(fdef, comprehension=True)
         pre[:0] = binding
         get_iter = (
@@ -194,10 +196,30 @@ class _ZeroArgSuper(cst.CSTTransformer):
     a first argument of their own.)
     """
 
-    def __init__(self, first: str, iterator: str) -> None:
+    def __init__(self, first: str, iterator: str, ctx: Context) -> None:
         super().__init__()
+        self.ctx = ctx
         self.first = first
         self.iterator = iterator
+        self.changed: list[bool] = []  # per node being visited: was something below it rewritten?
+
+    # A node with no ``super()`` below it is given back as it was (libcst
+    # rebuilds every node a transformer visits): the lowering finds the
+    # original lines of nodes by identity, for its ``# line N:`` comments.
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.changed.append(False)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        result = super().on_leave(original_node, updated_node)
+        changed = self.changed.pop() or result is not updated_node
+        if not changed:
+            return original_node
+        if self.changed:
+            self.changed[-1] = True
+        if isinstance(result, cst.CSTNode):
+            self.ctx.rewritten(result, original_node)
+        return result
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
