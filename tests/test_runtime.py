@@ -26,6 +26,7 @@ import asyncio
 import copy
 import gc
 import inspect
+import os
 import pickle
 import sys
 import threading
@@ -33,6 +34,7 @@ import time
 import traceback
 import types
 import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -3599,3 +3601,23 @@ def test_c_runtime_steps_async_generators_without_their_asend() -> None:
     assert type(later._it).__name__ == "async_generator_asend"  # (made when asked for)
     with pytest.raises(StopAsyncIteration):
         list(later)
+
+
+def test_a_c_runtime_built_from_other_sources_is_refused_whole(tmp_path: Path) -> None:
+    """A stale ``_speedups`` (its ``C_API`` is not the Python side's) is not half used:
+    the pure runtime runs, and stderr says how to rebuild."""
+    import shutil
+    import subprocess
+
+    package = Path(desugar.__file__).resolve().parent
+    copy = tmp_path / "desugar"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "_speedups*"))
+    fake = copy / "runtime" / "_speedups.py"  # a module of that name with an older C_API
+    fake.write_text("C_API = 1\nclass Awaitee: pass\n")
+    script = "from desugar.runtime import _awaitee as a; print(a.IMPLEMENTATION)"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env.pop("DESUGAR_PURE_PYTHON", None)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout == "python\n", result.stderr
+    assert "was built from other sources than this desugar" in result.stderr
+    assert "pip install -e ." in result.stderr

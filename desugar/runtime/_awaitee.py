@@ -379,7 +379,16 @@ def _load_speedups() -> Any:
             print("desugar: the C runtime (desugar.runtime._speedups) is not built here; "
                   "using the pure-Python runtime", file=sys.stderr)
         return None
+    if getattr(_speedups, "C_API", None) != C_API:  # built from older (or newer) sources
+        print(f"desugar: the C runtime ({_speedups.__file__}) was built from other sources than "
+              "this desugar; using the pure-Python runtime. Rebuild it: pip install -e . "
+              "(or python setup.py build_ext --inplace)", file=sys.stderr)
+        return None
     return _speedups
+
+
+C_API = 2
+"""The version of what the C runtime offers this module (``C_API`` in ``_speedups.c``)."""
 
 
 _speedups = _load_speedups()
@@ -513,7 +522,7 @@ def type_lookup(cls: type, name: str, missing: Any) -> Any:
 
 
 py_type_lookup = type_lookup
-if _speedups is not None and hasattr(_speedups, "type_lookup"):  # (a C build older than this file lacks it)
+if _speedups is not None:
     type_lookup = _speedups.type_lookup  # noqa: F811
 
 

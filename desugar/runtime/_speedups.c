@@ -26,6 +26,8 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#define DESUGAR_C_API 2  /* see the end of PyInit__speedups */
 #include <structmember.h>
 #if PY_VERSION_HEX >= 0x030B0000
 /* _PyInterpreterFrame, for the awaiting frame a throw() runs under (see link_owner) */
@@ -1676,6 +1678,12 @@ PyInit__speedups(void)
     Py_INCREF(&AwaiteeType);
     if (PyModule_AddObject(module, "Awaitee", (PyObject *)&AwaiteeType) < 0) {
         Py_DECREF(&AwaiteeType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    /* What the Python side (_awaitee.py's C_API) expects: raise it with any change of what
+       this module offers, so a build older than the sources is refused, not half used. */
+    if (PyModule_AddIntConstant(module, "C_API", DESUGAR_C_API) < 0) {
         Py_DECREF(module);
         return NULL;
     }
