@@ -967,3 +967,6 @@ main.add_command(diagram_command)
 from desugar.compare import compare_command  # noqa: E402 - registered after the group exists
 
 main.add_command(compare_command)
+from desugar.console.command import console_command  # noqa: E402 - registered after the group exists
+
+main.add_command(console_command)

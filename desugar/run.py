@@ -373,6 +373,19 @@ def _dump_on_hang(seconds: float) -> Callable[[int, object], None]:
     return dump
 
 
+def _start_console(program: str, address: str | None) -> None:
+    """Record the program's tasks and serve them to ``desugar console`` (``--console``)."""
+    from desugar.console import server
+
+    try:
+        server.start(program, address)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--console-address'") from None
+    except server.ConsoleError as error:
+        _err(f"desugar run: --console: {error}")
+        sys.exit(1)
+
+
 PROGRAM_COMMAND = {
     "ignore_unknown_options": True,
     "allow_interspersed_args": False,
@@ -437,6 +450,19 @@ def program_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="If the program is still running SECONDS after it started, print its tasks to stderr and "
     f"exit at once with status {EXIT_HUNG} (no cleanup runs; uses SIGALRM).",
 )
+@click.option(
+    "--console",
+    "console",
+    is_flag=True,
+    help="Record the tasks and serve them to desugar console PID, on a Unix socket only this "
+    "user can open.",
+)
+@click.option(
+    "--console-address",
+    metavar="HOST:PORT",
+    help="Also serve the console on HOST:PORT (implies --console); each request must carry "
+    "the token printed on stderr.",
+)
 @click.argument("target")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run_command(
@@ -445,6 +471,8 @@ def run_command(
     mode: Mode | None,
     dump_on: list[signal.Signals],
     dump_on_hang_seconds: float | None,
+    console: bool,
+    console_address: str | None,
     target: str,
     args: tuple[str, ...],
 ) -> None:
@@ -457,11 +485,15 @@ def run_command(
     the async backtrace follows: for each exception of a group, the chain that
     raised it, its task and where that task was spawned.
 
+    With --console, desugar console PID shows the program's tasks live.
+
     A task dump (--dump-on, --dump-on-hang) shows each task of the executor,
     asyncio loop or trio run of the main thread: what it awaits and its await
     chain, innermost frame first, tasks nested under the tasks awaiting them.
     """
     check_target(target)
+    if console or console_address is not None:
+        _start_console(target, console_address)
     dump_on_signals(dump_on)
     atexit.register(die_by_sigint_if_interrupted)  # (first: it runs after the program's handlers)
     hang = dump_on_hang_seconds
