@@ -970,3 +970,7 @@ main.add_command(compare_command)
 from desugar.console.command import console_command  # noqa: E402 - registered after the group exists
 
 main.add_command(console_command)
+
+from desugar.explore import explore_command  # noqa: E402 - registered after the group exists
+
+main.add_command(explore_command)
