@@ -204,7 +204,7 @@ def variant_html(vid: str, translated: Translated, bands: dict[int, int]) -> str
         if match and origin and origin not in seen_loops:
             seen_loops.add(origin)
             attrs += f' data-loop="{origin}"'
-        rows.append(_line(f"{vid}-{number}", number, text, bands.get(origin) if origin else None, attrs))
+        rows.append(_line(f"{vid}-L{number}", number, text, bands.get(origin) if origin else None, attrs))
     return "\n".join(rows)
 
 
@@ -407,6 +407,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>desugar explore: {title}</title>
+<link rel="icon" href="data:,">
 <script>
 (function () {{
   var saved = null;
