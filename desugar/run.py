@@ -373,14 +373,22 @@ def _dump_on_hang(seconds: float) -> Callable[[int, object], None]:
     return dump
 
 
+def _check_address(address: str) -> None:
+    """A usage error for a ``--console-address`` that is not HOST:PORT."""
+    from desugar.console.server import parse_address
+
+    try:
+        parse_address(address)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--console-address'") from None
+
+
 def _start_console(program: str, address: str | None) -> None:
     """Record the program's tasks and serve them to ``desugar console`` (``--console``)."""
     from desugar.console import server
 
     try:
         server.start(program, address)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="'--console-address'") from None
     except server.ConsoleError as error:
         _err(f"desugar run: --console: {error}")
         sys.exit(1)
@@ -492,8 +500,8 @@ def run_command(
     chain, innermost frame first, tasks nested under the tasks awaiting them.
     """
     check_target(target)
-    if console or console_address is not None:
-        _start_console(target, console_address)
+    if console_address is not None:
+        _check_address(console_address)
     dump_on_signals(dump_on)
     atexit.register(die_by_sigint_if_interrupted)  # (first: it runs after the program's handlers)
     hang = dump_on_hang_seconds
@@ -501,6 +509,8 @@ def run_command(
     def starting() -> None:
         if hang is not None:  # the time the program takes, not its translation
             dump_on_hang(hang)
+        if console or console_address is not None:
+            _start_console(" ".join([target, *args]), console_address)
 
     if as_module:
         status = run_module(target, args, include, mode=mode, starting=starting)

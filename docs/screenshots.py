@@ -85,12 +85,32 @@ def svg_lines(svg: str) -> list[str]:
     return lines
 
 
+_ROW = re.compile(r"\d+ +\S+ +(running|scheduled|idle|done) +\d+ +\S+ +\S+ +\S+ +crawler\.py:\d+")
+
+
+def structure(lines: list[str]) -> dict[str, object]:
+    """What a picture of the crawler's table shows, its numbers left out (they differ run to run)."""
+
+    def shape(line: str) -> str:
+        return " ".join(re.sub(r"\d+(\.\d+)?", "N", line).split())
+
+    rows = lines[3:-1]
+    return {
+        "title": shape(lines[0]),
+        "status": shape(lines[1]),
+        "columns": lines[2].split(),
+        "rows": len(rows),
+        "rows that read as tasks": sum(bool(_ROW.fullmatch(" ".join(row.split()))) for row in rows),
+        "footer": lines[-1].split(),
+    }
+
+
 def start_program(directory: Path, program: str = PROGRAM, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
     """``program`` started under ``desugar run --console`` in ``directory``; the process and its pid's socket."""
     script = directory / "crawler.py"
     script.write_text(program)
     process = subprocess.Popen(
-        [sys.executable, "-m", "desugar", "run", "--console", str(script)],
+        [sys.executable, "-m", "desugar", "run", "--console", script.name],
         cwd=directory,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,

@@ -39,6 +39,10 @@ needs_textual = pytest.mark.skipif(
     not HAS_TEXTUAL, reason="the console's UI needs Textual: pip install 'desugar[console]'"
 )
 SIZE = (120, 40)
+needs_recorder = pytest.mark.skipif(
+    importlib.util.find_spec("desugar.trace") is None,
+    reason="desugar run --console records with desugar.trace, which this build does not have yet",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -403,6 +407,71 @@ def test_snapshots_are_answered_while_the_loop_is_blocked(tmp_path: Path) -> Non
     finally:
         process.kill()
         process.wait()
+
+
+# --------------------------------------------------------------------------
+# Real programs under desugar run --console
+
+
+@pytest.fixture(scope="module")
+def crawler(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The README's crawler (120 worker tasks) under ``desugar run --console``: (process, socket)."""
+    directory = tmp_path_factory.mktemp("crawler")
+    runtime = tmp_path_factory.mktemp("rt")
+    env = {"XDG_RUNTIME_DIR": str(runtime), "PYTHONPATH": str(ROOT)}
+    process, path = screenshots.start_program(directory, env=env)
+    yield process, path
+    process.kill()
+    process.wait()
+
+
+@needs_textual
+@needs_recorder
+def test_the_committed_picture_is_what_the_script_takes(crawler: Any, tmp_path: Path) -> None:
+    _process, path = crawler
+    lines = asyncio.run(screenshots.take(path, tmp_path / "console.svg", settle=1.0))
+    committed = svg_lines(screenshots.PICTURE.read_text())
+    assert lines[1].startswith("121 tasks · ")  # the 120 workers and main
+    assert screenshots.structure(lines) == screenshots.structure(committed)
+    assert screenshots.structure(lines)["rows that read as tasks"] == screenshots.SIZE[1] - 4
+
+
+@needs_textual
+@needs_recorder
+def test_a_live_task_detail_shows_its_chain_and_times_then_the_program_ends(crawler: Any) -> None:
+    from desugar.console.app import ConsoleApp
+
+    process, path = crawler
+
+    async def go() -> tuple[list[str], list[str], list[str]]:
+        with Connection(path) as connection:
+            app = ConsoleApp(connection, refresh=0.1, where=path)
+            async with app.run_test(size=(120, 60)) as pilot:
+                await pilot.pause(0.3)
+                table = screen(app)
+                await pilot.press("down", "enter")  # task 2, a worker
+                await pilot.pause(0.5)
+                detail = screen(app)
+                await pilot.press("escape")
+                process.kill()
+                process.wait()
+                await pilot.pause(0.5)
+                return table, detail, screen(app)
+
+    table, detail, ended = asyncio.run(go())
+    assert table[2].split() == ["ID", "Name", "State", "Polls", "Busy", "Sched", "Idle", "Location", "Warn"]
+    assert [line.split()[0] for line in table[3:8]] == ["1", "2", "3", "4", "5"]
+    assert table[3].split()[-1] == "crawler.py:29"  # main, at queue.join()
+    assert detail[1].startswith("Task #2 ")
+    chain = detail.index("Await chain")
+    function, where = detail[chain + 1].split()
+    assert function == "crawler::worker" and where in ("crawler.py:13", "crawler.py:14")
+    polls = detail.index("Poll times")
+    assert detail[polls + 1].startswith("  p50 ") and detail[polls + 1].split()[-2] == "(last"
+    assert "timer" in detail[detail.index("Woken by") + 1]
+    assert ended[1].startswith("The program ended: this is its last snapshot (taken at ")
+    assert ended[2].startswith("121 tasks · ")
+    assert len([line for line in ended[4:-1] if line.strip()]) > 20  # the table is still there
 
 
 # --------------------------------------------------------------------------

@@ -284,6 +284,7 @@ class ConsoleApp(App[None]):
     """The live console of one program: ``source.snapshot(full)`` every ``refresh`` seconds."""
 
     TITLE = "desugar console"
+    ENABLE_COMMAND_PALETTE = False
     CSS = """
     #status { height: auto; padding: 0 1; background: $boost; }
     #tree-title, #warnings-title { height: auto; padding: 0 1; }

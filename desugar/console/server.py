@@ -288,24 +288,14 @@ def serve(
     return server
 
 
-class _Discard:
-    """A stream that keeps nothing: with --console alone, lints show in the console, not on stderr."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
 def start_recording(program: str) -> None:
-    """Make the recorder record, with its lints (the console shows what it records)."""
+    """Make the recorder record, as ``--trace`` does (lints too with ``--lint``)."""
     try:
         from desugar import trace
     except ImportError:  # no recorder in this build: the console says so
         return
     if trace.current() is None:
-        trace.start(program, lint=True, stream=_Discard())
+        trace.start(program)
 
 
 def start(program: str, address: str | None = None) -> ConsoleServer:
