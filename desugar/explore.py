@@ -431,6 +431,7 @@ _TEMPLATE = """<!DOCTYPE html>
 </div>
 </header>
 <p id="error" class="error" role="alert"{error_hidden}>{error}</p>
+<p id="status" class="visually-hidden" aria-live="polite"></p>
 <main class="panes">
 <section class="pane" aria-labelledby="source-title">
 <h2 id="source-title">Source</h2>
@@ -510,6 +511,7 @@ pre.out, pre.tb { overflow:auto; font:12.5px/1.45 ui-monospace, monospace; margi
 figure.diagram { margin:.25rem 0; overflow:auto; background:#fff; border-radius:6px; }
 a.srcref { color:#2f6fd0; } [data-theme=dark] a.srcref { color:#7fb0ff; }
 footer { color:var(--muted); font-size:.85rem; padding:0 1rem .75rem; }
+.visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 kbd { border:1px solid var(--border); border-radius:4px; padding:0 .3em; font-size:.85em; }
 """
 
@@ -566,9 +568,11 @@ _JS = r"""
   }
   function select(n, from) {
     selected = n;
-    light(n, true, from);
+    var partners = light(n, true, from) || [];
     var src = document.getElementById("s-" + n);
     if (src) src.classList.add("cur");
+    document.getElementById("status").textContent = "source line " + n + ": " + partners.length +
+      " line" + (partners.length === 1 ? "" : "s") + " of the translation";
   }
   function lineOf(target) {
     var el = target.closest && target.closest(".line");
@@ -719,12 +723,25 @@ _JS = r"""
 # Serving live
 
 
+def translated(text: str, name: str) -> dict[str, Any]:
+    """What the live page shows for ``text``: its panes, or its error located (``file:line:col``)."""
+    from desugar.cli import internal_error_message
+    from desugar.errors import TranslateError
+
+    try:
+        return {**render_panes(text, name), "error": None}
+    except TranslateError as error:
+        return {"source": source_html(text, {}), "error": _error_text(error, name, text),
+                "line": error.line, "col": error.col}
+    except Exception as error:  # noqa: BLE001 - any other exception is our bug: said so
+        return {"source": source_html(text, {}), "error": internal_error_message(error, name),
+                "line": getattr(error, "line", None), "col": getattr(error, "col", None)}
+
+
 def make_server(source: str, name: str, token: str, directory: str) -> Any:
     """The live playground's server on 127.0.0.1, a free port (the standard library's)."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import parse_qs, urlsplit
-
-    from desugar.errors import TranslateError
 
     class Handler(BaseHTTPRequestHandler):
         def _allowed(self) -> bool:
@@ -750,19 +767,20 @@ def make_server(source: str, name: str, token: str, directory: str) -> Any:
         def do_POST(self) -> None:
             if not self._allowed():
                 return
-            text = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))).get("source", "")
+            try:
+                text = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))["source"]
+                assert isinstance(text, str)
+            except Exception:  # noqa: BLE001 - anything but {"source": "..."}
+                return self._send(400, "text/plain", b'400 Bad Request: send {"source": "..."}\n')
             path = urlsplit(self.path).path
-            if path.endswith("/translate"):
-                try:
-                    got = {**render_panes(text, name), "error": None}
-                except TranslateError as error:
-                    got = {"source": source_html(text, {}), "error": _error_text(error, name, text),
-                           "line": error.line, "col": error.col}
-            elif path.endswith("/run"):
-                script = os.path.join(directory, os.path.basename(name) or "program.py")
-                with open(script, "w", encoding="utf-8") as file:
-                    file.write(text)
-                got = {"run": run_html(run_results(script), script)}
+            if path == "/translate":
+                got = translated(text, name)
+            elif path == "/run":
+                with tempfile.TemporaryDirectory(dir=directory) as here:
+                    script = os.path.join(here, os.path.basename(name) or "program.py")
+                    with open(script, "w", encoding="utf-8") as file:
+                        file.write(text)
+                    got = {"run": run_html(run_results(script), script)}
             else:
                 return self._send(404, "text/plain", b"404 Not Found\n")
             self._send(200, "application/json", json.dumps(got).encode())

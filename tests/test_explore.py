@@ -237,6 +237,23 @@ def test_the_server_translates_and_locates_errors(server) -> None:
     assert (got["line"], got["col"]) == (2, 5)
 
 
+def test_the_server_runs_the_edited_source_under_each_lowering(server) -> None:
+    url = f"http://127.0.0.1:{server.server_address[1]}/run?token=s3cret"
+    program = ("import asyncio\n\n\nasync def inner():\n    raise ValueError('boom')\n\n\n"
+               "async def outer():\n    await inner()\n\n\nprint('start')\nasyncio.run(outer())\n")
+    request = urllib.request.Request(url, json.dumps({"source": program}).encode())
+    with urllib.request.urlopen(request, timeout=120) as response:
+        shown = json.load(response)["run"]
+    assert "It fails with <code>ValueError: boom</code>" in shown
+    parsed = Page(shown)
+    assert [a["data-column"] for a in parsed.having("data-column")] == [
+        "native", "poll", "callback", "callback-async-stacks"]
+    assert shown.count('<pre class="out">start\n</pre>') == 4
+    links = {a["data-line"] for a in parsed.having("data-line")}
+    assert {"5", "9", "13"} <= links  # raise, await inner(), asyncio.run(...)
+    assert _status(url, b"not json") == 400
+
+
 def test_serve_prints_a_127_0_0_1_url_with_a_token(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     process = subprocess.Popen([sys.executable, "-m", "desugar", "explore", "--serve", "--no-browser"],
@@ -305,6 +322,29 @@ def test_browser_hovering_a_source_line_lights_its_output_lines(browser, run_pag
     assert _highlighted(browser, "#source") == ["s-26"]
     assert _highlighted(browser, "#v-poll") == [f"poll-L{n}" for n in range(46, 51)]
     assert browser.get_log("browser") == []
+
+
+def test_browser_a_larger_program_links_both_ways_and_clicks_scroll(browser, tmp_path: Path) -> None:
+    page = tmp_path / "larger.html"
+    page.write_text(explore.page(LARGER.read_text(encoding="utf-8"), "larger.py"), encoding="utf-8")
+    browser.get(page.as_uri())
+    awaits = [n for n, line in enumerate(LARGER.read_text(encoding="utf-8").splitlines(), 1)
+              if "await " in line]
+    last = awaits[-1]
+    browser.find_element("id", f"s-{last}").click()
+    lit = _highlighted(browser, "#v-poll")
+    assert lit and all(browser.find_element("id", i).get_attribute("data-src") == str(last) for i in lit)
+    visible = browser.execute_script(
+        "var box = document.getElementById('output-scroll').getBoundingClientRect();"
+        "var r = document.getElementById(arguments[0]).getBoundingClientRect();"
+        "return r.top >= box.top && r.bottom <= box.bottom", lit[0])
+    assert visible  # scrolled into view
+    assert browser.find_element("id", "status").get_attribute("textContent") == (
+        f"source line {last}: {len(lit)} lines of the translation")
+    first = browser.find_element("css selector", '#v-poll .line[data-src="1"]')
+    first.click()  # an output line: its source line is lit and current
+    assert _highlighted(browser, "#source") == ["s-1"]
+    assert browser.find_element("css selector", "#source .line.cur").get_attribute("id") == "s-1"
 
 
 def test_browser_switching_the_lowering_shows_its_translation(browser, run_page: Path) -> None:
