@@ -471,6 +471,35 @@ def program_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Also serve the console on HOST:PORT (implies --console); each request must carry "
     "the token printed on stderr.",
 )
+@click.option(
+    "--trace",
+    "trace_file",
+    metavar="FILE",
+    help="Record every task's polls, wakes and spans, and write them to FILE at exit as a "
+    "Chrome trace (open it in Perfetto, chrome://tracing or speedscope).",
+)
+@click.option(
+    "--trace-events",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --trace, keep the last N events only (default 1000000).",
+)
+@click.option(
+    "--lint",
+    is_flag=True,
+    help="Watch the tasks for lost wakeups, busy self-wakes, slow polls, exceptions never "
+    "retrieved and wakes after completion: each on stderr when it first fires, a report at exit.",
+)
+@click.option(
+    "--slow-poll",
+    "slow_poll_ms",
+    type=click.FloatRange(min=0, min_open=True),
+    default=100.0,
+    show_default=True,
+    metavar="MS",
+    help="With --lint, the time a single poll may block the loop.",
+)
 @click.argument("target")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run_command(
@@ -481,6 +510,10 @@ def run_command(
     dump_on_hang_seconds: float | None,
     console: bool,
     console_address: str | None,
+    trace_file: str | None,
+    trace_events: int | None,
+    lint: bool,
+    slow_poll_ms: float,
     target: str,
     args: tuple[str, ...],
 ) -> None:
@@ -494,6 +527,9 @@ def run_command(
     raised it, its task and where that task was spawned.
 
     With --console, desugar console PID shows the program's tasks live.
+    --trace FILE writes every task's polls, wakes and spans as a Chrome trace;
+    --lint reports lost wakeups, busy self-wakes, slow polls, exceptions never
+    retrieved and wakes after completion (see docs/trace.md).
 
     A task dump (--dump-on, --dump-on-hang) shows each task of the executor,
     asyncio loop or trio run of the main thread: what it awaits and its await
@@ -502,18 +538,55 @@ def run_command(
     check_target(target)
     if console_address is not None:
         _check_address(console_address)
+    if trace_events is not None and trace_file is None:
+        raise click.UsageError("--trace-events needs --trace FILE")
     dump_on_signals(dump_on)
     atexit.register(die_by_sigint_if_interrupted)  # (first: it runs after the program's handlers)
     hang = dump_on_hang_seconds
 
+    recorder = None
+
     def starting() -> None:
+        nonlocal recorder
         if hang is not None:  # the time the program takes, not its translation
             dump_on_hang(hang)
-        if console or console_address is not None:
+        if trace_file is not None or lint:
+            from desugar import trace
+
+            recorder = trace.start(
+                " ".join([target, *args]),
+                events=trace_events or trace.DEFAULT_EVENTS,
+                lint=lint,
+                slow_poll=slow_poll_ms / 1000,
+            )
+        if console or console_address is not None:  # (it records with the recorder started here)
             _start_console(" ".join([target, *args]), console_address)
 
-    if as_module:
-        status = run_module(target, args, include, mode=mode, starting=starting)
-    else:
-        status = run_script(target, args, include, mode=mode, starting=starting)
+    try:
+        if as_module:
+            status = run_module(target, args, include, mode=mode, starting=starting)
+        else:
+            status = run_script(target, args, include, mode=mode, starting=starting)
+    finally:
+        if recorder is not None:
+            _finish_recording(recorder, trace_file, lint)
     sys.exit(status)  # (after a KeyboardInterrupt, die_by_sigint_if_interrupted ends it)
+
+
+def _finish_recording(recorder: Any, trace_file: str | None, lint: bool) -> None:
+    """Stop ``recorder``; write its trace to ``trace_file``; print the lint report."""
+    import gc
+
+    gc.collect()  # (tasks dropped with an exception nobody retrieved say so now)
+    recorder.stop()
+    if trace_file is not None:
+        try:
+            recorder.write_trace(trace_file)
+        except OSError as error:
+            _err(f"desugar run: cannot write the trace to {trace_file}: {error.strerror}")
+        else:
+            _err(f"desugar run: trace written to {trace_file} ({len(recorder.events)} events)")
+    if lint:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        sys.stderr.write(recorder.lint_report())

@@ -1,0 +1,343 @@
+"""The drivers' hooks a `Recorder` installs when it starts (and removes when it stops).
+
+- asyncio: ``Handle._run`` (every callback the loop runs: a task's step is a
+  callback, whether the task is the C or the pure-Python ``Task``),
+  ``BaseEventLoop._call_soon`` (a task's step being scheduled: a wake; both
+  ``Task`` classes and both ``Future`` classes schedule through it),
+  ``BaseSelectorEventLoop._process_events`` (what I/O made ready),
+  ``BaseEventLoop._run_once`` (the loop at rest: lost-wakeup checks) and
+  ``call_exception_handler`` (an exception never retrieved);
+- trio: a ``trio.abc.Instrument`` added to each run (``setup_runner``);
+- the runtime's executor: ``Executor._poll``, ``_schedule``, ``_fire_timers``
+  and ``shutdown``.
+
+A driver imported later is hooked as it is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable
+
+from desugar.trace._recorder import BOUNDARIES, Recorder, walk
+
+Unhook = Callable[[], None]
+
+
+def install(recorder: Recorder) -> list[Unhook]:
+    unhooks: list[Unhook] = []
+    pending = dict(_HOOKS)
+    for name in list(pending):
+        if name in sys.modules:
+            unhooks.append(pending.pop(name)(recorder, sys.modules[name]))
+    finder = _OnImport(recorder, pending, unhooks)
+    sys.meta_path.insert(0, finder)
+
+    def remove_finder() -> None:
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
+
+    unhooks.insert(0, remove_finder)
+    return unhooks
+
+
+class _OnImport:
+    """Hooks a driver's module right after it is executed."""
+
+    def __init__(self, recorder: Recorder, hooks: dict[str, Any], unhooks: list[Unhook]) -> None:
+        self.recorder, self.hooks, self.unhooks = recorder, hooks, unhooks
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        hook = self.hooks.get(fullname)
+        if hook is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        exec_module = getattr(spec.loader, "exec_module", None)
+        if exec_module is None:
+            return spec
+        recorder, unhooks, hooks = self.recorder, self.unhooks, self.hooks
+
+        def exec_and_hook(module: Any) -> None:
+            exec_module(module)
+            if hooks.pop(fullname, None) is not None:
+                unhooks.append(hook(recorder, module))
+
+        spec.loader.exec_module = exec_and_hook
+        return spec
+
+
+def _patch(owner: Any, name: str, new: Any, unhooks: list[Unhook]) -> Any:
+    old = owner.__dict__[name]
+    setattr(owner, name, new)
+    unhooks.append(lambda: setattr(owner, name, old))
+    return old
+
+
+def _undo(unhooks: list[Unhook]) -> Unhook:
+    def undo() -> None:
+        for unhook in reversed(unhooks):
+            unhook()
+
+    return undo
+
+
+# --- asyncio -------------------------------------------------------------------
+
+_STEPS = {"task_wakeup", "__step", "__wakeup", "_Task__step", "_Task__wakeup"}
+
+
+def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
+    from asyncio import base_events, events, selector_events, tasks
+
+    task_types = tuple({tasks.Task, getattr(tasks, "_PyTask", tasks.Task), getattr(tasks, "_CTask", tasks.Task)})
+    plain_futures = tuple(
+        {asyncio.Future, getattr(asyncio.futures, "_PyFuture", asyncio.Future)}
+    )
+    recorder.plain_futures = plain_futures
+    timer_handle = events.TimerHandle
+    io: set[int] = set()
+    local = recorder.local
+    unhooks: list[Unhook] = []
+
+    def task_of(callback: Any) -> Any:
+        task = getattr(callback, "__self__", None)
+        if task is None or not isinstance(task, task_types):
+            return None
+        if type(callback).__name__ == "TaskStepMethWrapper" or getattr(callback, "__name__", None) in _STEPS:
+            return task
+        return None
+
+    def record_of(task: Any) -> Any:
+        return recorder.task(task, task.get_name(), "asyncio", task)
+
+    def run(handle: Any) -> Any:
+        task = task_of(handle._callback)
+        if task is None:
+            outer = getattr(local, "kind", None)
+            if isinstance(handle, timer_handle):
+                local.kind = "timer"
+            elif id(handle) in io:
+                io.discard(id(handle))
+                local.kind = "io"
+            else:
+                local.kind = "other"
+            try:
+                return handle_run(handle)
+            finally:
+                local.kind = outer
+        record = record_of(task)
+        recorder.poll_start(record, task.get_coro())
+        try:
+            return handle_run(handle)
+        finally:
+            if not task.done():
+                recorder.poll_end(record, "pending", task.get_coro())
+            elif task.cancelled():
+                recorder.poll_end(record, "raised")
+            else:
+                error = getattr(task, "_exception", None)
+                recorder.poll_end(record, "raised" if error is not None else "ready")
+                if error is not None:
+                    recorder.raised[id(task)] = record
+
+    handle_run = _patch(events.Handle, "_run", run, unhooks)
+    BOUNDARIES.add(run.__code__)
+
+    def call_soon(self: Any, callback: Any, args: Any, context: Any) -> Any:
+        task = task_of(callback)
+        if task is not None:
+            recorder.wake(record_of(task))
+        return loop_call_soon(self, callback, args, context)
+
+    loop_call_soon = _patch(base_events.BaseEventLoop, "_call_soon", call_soon, unhooks)
+
+    def process_events(self: Any, event_list: Any) -> Any:
+        ready = self._ready
+        before = len(ready)
+        result = loop_process_events(self, event_list)
+        for index in range(before, len(ready)):
+            io.add(id(ready[index]))
+        return result
+
+    loop_process_events = _patch(
+        selector_events.BaseSelectorEventLoop, "_process_events", process_events, unhooks
+    )
+
+    def run_once(self: Any) -> Any:
+        if not self._ready and recorder.candidates:
+            recorder.check_lost(force=not self._scheduled)
+        return loop_run_once(self)
+
+    loop_run_once = _patch(base_events.BaseEventLoop, "_run_once", run_once, unhooks)
+
+    def call_exception_handler(self: Any, context: Any) -> Any:
+        future = context.get("future") if isinstance(context, dict) else None
+        error = context.get("exception") if isinstance(context, dict) else None
+        record = recorder.raised.pop(id(future), None) if future is not None else None
+        if record is not None and isinstance(error, BaseException) and "never retrieved" in str(
+            context.get("message", "")
+        ):
+            recorder.never_retrieved(record, error)
+        return loop_call_exception_handler(self, context)
+
+    loop_call_exception_handler = _patch(
+        base_events.BaseEventLoop, "call_exception_handler", call_exception_handler, unhooks
+    )
+    return _undo(unhooks)
+
+
+# --- trio ----------------------------------------------------------------------
+
+
+def _trio(recorder: Recorder, trio: Any) -> Unhook:
+    run_module = sys.modules["trio._core._run"]
+
+    trio_dir = os.path.dirname(os.path.abspath(trio.__file__)) + os.sep
+    local = recorder.local
+    exits: dict[int, str] = {}
+
+    def record_of(task: Any) -> Any:
+        code = getattr(task.coro, "cr_code", None)
+        system = code is not None and os.path.abspath(code.co_filename).startswith(trio_dir)
+        return recorder.task(task, task.name, "trio", None, system)
+
+    class Recorded(trio.abc.Instrument):  # type: ignore[misc]
+        def task_spawned(self, task: Any) -> None:
+            record_of(task)
+
+        def task_scheduled(self, task: Any) -> None:
+            record = record_of(task)
+            if record.system:
+                return
+            kind = None
+            if getattr(local, "task", None) is None:
+                kind = "other"
+                frame = sys._getframe(2)
+                for _ in range(12):
+                    if frame is None:
+                        break
+                    name = frame.f_code.co_name
+                    if name == "expire":
+                        kind = "timer"
+                        break
+                    if name == "process_events":
+                        kind = "io"
+                        break
+                    frame = frame.f_back
+            recorder.wake(record, kind)
+
+        def before_task_step(self, task: Any) -> None:
+            record = record_of(task)
+            if not record.system:
+                recorder.poll_start(record, task.coro)
+
+        def after_task_step(self, task: Any) -> None:
+            record = record_of(task)
+            if record.system:
+                return
+            outcome = exits.pop(id(task), None)
+            if outcome is None:
+                recorder.poll_end(record, "pending", task.coro)
+            else:
+                recorder.poll_end(record, outcome)
+                recorder.forget(task)
+
+        def task_exited(self, task: Any) -> None:
+            frame = sys._getframe(2)
+            runner = frame.f_locals.get("self")
+            outcome = frame.f_locals.get("outcome")
+            if task is getattr(runner, "main_task", None):
+                outcome = getattr(runner, "main_task_outcome", outcome)
+            error = getattr(outcome, "error", None)
+            exits[id(task)] = "raised" if isinstance(error, BaseException) else "ready"
+
+    instrument = Recorded()
+    unhooks: list[Unhook] = []
+
+    def setup_runner(*args: Any, **kwargs: Any) -> Any:
+        runner = original(*args, **kwargs)
+        runner.instruments.add_instrument(instrument)
+        return runner
+
+    original = _patch(run_module, "setup_runner", setup_runner, unhooks)
+    BOUNDARIES.add(run_module.unrolled_run.__code__)
+    return _undo(unhooks)
+
+
+# --- the runtime's executor ------------------------------------------------------
+
+
+def _executor(recorder: Recorder, runtime: Any) -> Unhook:
+    executor = runtime.Executor
+    local = recorder.local
+    unhooks: list[Unhook] = []
+
+    def record_of(task: Any) -> Any:
+        record = recorder.by_key.get(id(task))
+        if record is None:
+            chain = walk(task.future)[0] if task.future is not None else ()
+            name = chain[0][0] if chain else type(task.future).__name__
+            record = recorder.task(task, name, "executor")
+        return record
+
+    def poll(self: Any, task: Any) -> None:
+        record = record_of(task)
+        recorder.poll_start(record, task.future)
+        try:
+            executor_poll(self, task)
+        finally:
+            if not task.done:
+                recorder.poll_end(record, "pending", task.future)
+            else:
+                recorder.poll_end(record, "raised" if task.error is not None else "ready")
+
+    executor_poll = _patch(executor, "_poll", poll, unhooks)
+    BOUNDARIES.add(poll.__code__)
+
+    def schedule(self: Any, task: Any) -> None:
+        if task.done:
+            record = recorder.done_by_task.get(id(task))
+            if record is not None:
+                recorder.wake(record)
+        elif not task.scheduled:
+            recorder.wake(record_of(task))
+        executor_schedule(self, task)
+
+    executor_schedule = _patch(executor, "_schedule", schedule, unhooks)
+
+    def fire_timers(self: Any) -> None:
+        outer = getattr(local, "kind", None)
+        local.kind = "timer"
+        try:
+            executor_fire_timers(self)
+        finally:
+            local.kind = outer
+
+    executor_fire_timers = _patch(executor, "_fire_timers", fire_timers, unhooks)
+
+    def shutdown(self: Any) -> None:
+        for task in self._tasks:
+            if task.done and task.error is not None and not task.retrieved:
+                record = recorder.done_by_task.get(id(task))
+                if record is not None:
+                    recorder.never_retrieved(record, task.error)
+        executor_shutdown(self)
+        recorder.done_by_task.clear()
+
+    executor_shutdown = _patch(executor, "shutdown", shutdown, unhooks)
+    return _undo(unhooks)
+
+
+_HOOKS: dict[str, Callable[[Recorder, Any], Unhook]] = {
+    "asyncio": _asyncio,
+    "trio": _trio,
+    "desugar.runtime": _executor,
+}

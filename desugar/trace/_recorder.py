@@ -1,0 +1,620 @@
+"""The `Recorder`: task records, the event ring, lints and snapshots (see `desugar.trace`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections import deque
+from types import AsyncGeneratorType, CoroutineType, GeneratorType
+from typing import IO, Any
+
+from desugar import backtrace
+from desugar.trace._chrome import _jsonable
+
+#: The events the ring keeps by default.
+DEFAULT_EVENTS = 1_000_000
+#: The wakeups a task must have had before ``self-wakes`` judges it.
+SELF_WAKE_MIN = 20
+#: Poll and scheduled times kept per task (for the console's histograms).
+TIMES_KEPT = 1000
+#: Seconds between two ``lost-wakeup`` checks.
+LOST_CHECK_EVERY = 1.0
+
+_now = time.perf_counter_ns
+#: The code of the frames that poll a task (the hooks'): a stack sampled in a poll stops there.
+BOUNDARIES: set[Any] = set()
+_current: Recorder | None = None
+WAKERS = ("self", "task", "timer", "io", "other")
+
+
+def current() -> Recorder | None:
+    """The started recorder, or None."""
+    return _current
+
+
+def start(program: str = "", **options: Any) -> Recorder:
+    """Start (and return) a `Recorder` for ``program``; ``options`` as `Recorder` takes them."""
+    recorder = Recorder(program, **options)
+    recorder.start()
+    return recorder
+
+
+# --- await chains -------------------------------------------------------------
+
+_code_info: dict[Any, tuple[str, str, bool]] = {}
+Frame = tuple  # (function, file, line)
+
+
+def _info(frame: Any) -> tuple[str, str, bool]:
+    code = frame.f_code
+    info = _code_info.get(code)
+    if info is None:
+        module = frame.f_globals.get("__name__")
+        info = (
+            backtrace._code_name(code, module),
+            backtrace._display_path(code.co_filename),
+            backtrace._is_hidden_code(code),
+        )
+        _code_info[code] = info
+    return info
+
+
+def walk(obj: Any, keep: list | None = None) -> tuple[tuple[Frame, ...], Any, str]:
+    """The await chain from ``obj`` inwards: (visible frames outermost first, leaf, hidden leaf).
+
+    The leaf is what the innermost frame awaits when it is not a frame (a
+    future); the hidden leaf is the innermost driver's or runtime's function
+    past the program's frames (``asyncio.tasks::sleep``). ``keep`` collects
+    every object and frame the walk went through.
+    """
+    frames: list[Frame] = []
+    hidden_leaf = ""
+    leaf = None
+    runtime = sys.modules.get("desugar.runtime")
+    awaitee = getattr(runtime, "Awaitee", None)
+    polled_future = getattr(runtime, "polled_future", None)
+    depth = 0
+    while obj is not None and depth < 200:
+        depth += 1
+        if keep is not None:
+            keep.append(obj)
+        kind = type(obj)
+        if awaitee is not None and isinstance(obj, awaitee):
+            obj = obj.awaited()
+            continue
+        if kind is CoroutineType:
+            frame, inner = obj.cr_frame, obj.cr_await
+        elif kind is GeneratorType:
+            frame, inner = obj.gi_frame, obj.gi_yieldfrom
+        elif kind is AsyncGeneratorType:
+            frame, inner = obj.ag_frame, obj.ag_await
+        else:
+            wrapped = backtrace._unwrapped(obj)
+            if wrapped is None:
+                leaf = obj
+                break
+            obj = wrapped
+            continue
+        if frame is None:
+            break
+        if keep is not None:
+            keep.append(frame)
+        function, file, hidden = _info(frame)
+        if hidden:
+            if not hidden_leaf and frames:
+                hidden_leaf = function
+        else:
+            frames.append((function, file, frame.f_lineno))
+            hidden_leaf = ""
+        if polled_future is not None and inner is None:
+            found = polled_future(frame)
+            if found is not None:
+                leaf = found
+                break
+        if inner is None and frame.f_code.co_name == "__await__":
+            inner = frame.f_locals.get("self")  # (the pure-Python asyncio Future's)
+            if inner is not None and keep is not None:
+                keep.append(frame.f_locals)
+        obj = inner
+    return tuple(frames), leaf, hidden_leaf
+
+
+def describe(leaf: Any, hidden_leaf: str) -> str:
+    """What a pending task waits on, in a few words."""
+    if leaf is None:
+        return hidden_leaf
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and isinstance(leaf, asyncio.Future):
+        if isinstance(leaf, asyncio.Task):
+            return f"task {leaf.get_name()!r}"
+        if isinstance(getattr(leaf, "_children", None), list):
+            return f"gather() of {len(leaf._children)}"
+        return f"an asyncio {type(leaf).__name__}"
+    runtime = sys.modules.get("desugar.runtime")
+    if runtime is not None and isinstance(leaf, runtime.Future):
+        try:
+            said = leaf.describe()
+        except Exception:
+            said = None
+        name = getattr(said, "name", None)
+        if getattr(said, "task", None) is not None:
+            return "a JoinHandle"
+        if name:
+            return f"{name}()"
+    return backtrace._describe(leaf)
+
+
+def _where(frame: Frame | None) -> str:
+    return f"{frame[1]}:{frame[2]}" if frame else ""
+
+
+# --- records ------------------------------------------------------------------
+
+
+class TaskRecord:
+    """What the recorder knows of one task."""
+
+    __slots__ = (
+        "id", "name", "driver", "parent", "state", "since", "polls", "busy", "sched", "idle",
+        "chain", "waits_on", "awaits", "woken", "wakes", "poll_times", "sched_times",
+        "spans", "warnings", "woken_at", "flow", "obj", "leaf", "poll_start", "running_at",
+        "fired", "system", "key",
+    )
+
+    def __init__(self, id: int, name: str, driver: str, parent: int | None, now: int) -> None:
+        self.id = id
+        self.name = name
+        self.driver = driver
+        self.parent = parent
+        self.state = "scheduled"
+        self.since = now
+        self.polls = 0
+        self.busy = self.sched = self.idle = 0
+        self.chain: tuple[Frame, ...] = ()
+        self.waits_on = ""
+        self.awaits: list[int] = []
+        self.woken = dict.fromkeys(WAKERS, 0)
+        self.wakes = 0
+        self.poll_times: deque[int] = deque(maxlen=TIMES_KEPT)
+        self.sched_times: deque[int] = deque(maxlen=TIMES_KEPT)
+        self.spans: list[Any] = []
+        self.warnings: list[str] = []
+        self.woken_at: int | None = now
+        self.flow = 0
+        self.obj: Any = None  # a weak reference to the task, for lost-wakeup checks
+        self.leaf: Any = None  # a weak reference to the leaf it waits on
+        self.poll_start = 0
+        self.running_at: tuple[Frame, ...] | None = None  # sampled by the slow-poll watchdog
+        self.fired: set[str] = set()
+        self.system = False
+        self.key = 0
+
+    def _move(self, state: str, now: int) -> None:
+        spent = now - self.since
+        if self.state == "running":
+            self.busy += spent
+        elif self.state == "scheduled":
+            self.sched += spent
+        elif self.state == "idle":
+            self.idle += spent
+        self.state = state
+        self.since = now
+
+
+class Recorder:
+    """Records polls, wakes and spans of the program's tasks while started (see `desugar.trace`).
+
+    ``events``: the size of the event ring; ``lint``: run the lints (printing
+    each to ``stream`` when it first fires); ``slow_poll``: the slow-poll
+    threshold in seconds.
+    """
+
+    def __init__(
+        self,
+        program: str = "",
+        *,
+        events: int = DEFAULT_EVENTS,
+        lint: bool = False,
+        slow_poll: float = 0.1,
+        stream: IO[str] | None = None,
+    ) -> None:
+        self.program = program
+        self.lint = lint
+        self.slow_poll_ns = int(slow_poll * 1e9)
+        self.stream = stream
+        self.events: deque[tuple] = deque(maxlen=events)
+        self.tasks: dict[int, TaskRecord] = {}
+        self.by_key: dict[int, TaskRecord] = {}
+        self.done: deque[TaskRecord] = deque(maxlen=10000)
+        self.warnings: list[dict[str, Any]] = []
+        self.driver = "executor"
+        self.lock = threading.RLock()
+        self.local = threading.local()  # .task: the record being polled; .kind: who wakes
+        self.pid = os.getpid()
+        self.t0 = _now()
+        self.ids = 0
+        self.flows = 0
+        self._unhooks: list[Any] = []
+        self._watchdog: threading.Thread | None = None
+        self._running: tuple[TaskRecord, int, int] | None = None  # (record, start, thread id)
+        self._stopping = threading.Event()
+        self._last_lost_check = 0.0
+        self._chains: list[tuple[Frame, ...]] = []  # (each warning's chain)
+        self.raised: dict[int, TaskRecord] = {}  # asyncio tasks that raised, by id
+        self.done_by_task: dict[int, TaskRecord] = {}  # the executor's finished tasks, by id
+        self.candidates: dict[int, TaskRecord] = {}  # pending on a plain asyncio future
+        self.plain_futures: tuple[type, ...] = ()
+        self._checked: set[tuple[int, int]] = set()
+
+    # -- life ------------------------------------------------------------------
+
+    def start(self) -> None:
+        global _current
+        from desugar.trace import _hooks
+
+        _current = self
+        self._unhooks = _hooks.install(self)
+        if self.lint and self.slow_poll_ns > 0:
+            self._watchdog = threading.Thread(
+                target=self._watch, name="desugar-trace-watchdog", daemon=True
+            )
+            self._watchdog.start()
+
+    def stop(self) -> None:
+        """Stop recording (the records stay, for `write_trace`, `snapshot` and the report)."""
+        global _current
+        self._stopping.set()
+        for unhook in reversed(self._unhooks):
+            unhook()
+        self._unhooks = []
+        if _current is self:
+            _current = None
+
+    # -- what the hooks report -------------------------------------------------
+
+    def task(self, key: Any, name: str, driver: str, obj: Any = None, system: bool = False) -> TaskRecord:
+        """The record of the task ``key`` (created, spawned by the task being polled, if new)."""
+        record = self.by_key.get(id(key))
+        if record is None:
+            parent = getattr(self.local, "task", None)
+            with self.lock:
+                self.ids += 1
+                record = TaskRecord(self.ids, name, driver, parent.id if parent else None, _now())
+                record.obj = _weak(obj)
+                record.system = system
+                record.key = id(key)
+                self.tasks[record.id] = record
+                self.by_key[id(key)] = record
+                self.driver = driver
+        return record
+
+    def poll_start(self, record: TaskRecord, first: Any = None) -> None:
+        """A poll of ``record`` starts (``first``: what its first poll resumes, to walk)."""
+        if record.polls == 0 and first is not None and not record.chain:
+            record.chain = walk(first)[0]
+        now = _now()
+        local = self.local
+        local.outer = getattr(local, "task", None)
+        local.task = record
+        if self.candidates:
+            self.candidates.pop(record.id, None)
+        with self.lock:
+            if record.woken_at is not None:
+                record.sched_times.append(now - record.woken_at)
+                record.woken_at = None
+            record._move("running", now)
+            record.poll_start = now
+            record.running_at = None
+            self._running = (record, now, threading.get_ident())
+
+    def poll_end(self, record: TaskRecord, outcome: str, chain_of: Any = None) -> None:
+        """The poll of ``record`` ended: ``outcome`` is pending, ready or raised; ``chain_of``
+        is what to walk for a pending task's chain (its coroutine, its future)."""
+        now = _now()
+        local = self.local
+        local.task = getattr(local, "outer", None)
+        if outcome == "pending":
+            chain, leaf, hidden = walk(chain_of)
+            waits_on = describe(leaf, hidden)
+            awaits = self._awaits(leaf)
+            polled = chain
+        else:
+            chain, leaf, waits_on, awaits = (), None, "", []
+            polled = record.chain
+        with self.lock:
+            self._running = None
+            record.polls += 1
+            record.poll_times.append(now - record.poll_start)
+            record._move("done" if outcome != "pending" else
+                         ("scheduled" if record.woken_at is not None else "idle"), now)
+            record.chain, record.waits_on, record.awaits = chain, waits_on, awaits
+            record.leaf = _weak(leaf)
+            self.events.append(
+                ("P", record.id, record.poll_start, now, polled, outcome, waits_on, record.flow)
+            )
+            record.flow = 0
+            if outcome != "pending":
+                self.by_key.pop(record.key, None)
+                if len(self.done) == self.done.maxlen:
+                    self.tasks.pop(self.done[0].id, None)
+                self.done.append(record)
+                if record.driver == "executor":
+                    self.done_by_task[record.key] = record
+                record.spans = [s for s in record.spans if not s._instrumented]
+                record.obj = record.leaf = None
+        if self.lint and leaf is not None and type(leaf) in self.plain_futures:
+            self.candidates[record.id] = record
+        if self.lint and now - record.poll_start > self.slow_poll_ns:
+            self._slow(record, now - record.poll_start, polled)
+
+    def forget(self, key: Any) -> None:
+        """The task ``key`` is gone: its id may be reused by another task."""
+        self.by_key.pop(id(key), None)
+
+    def wake(self, record: TaskRecord, kind: str | None = None) -> None:
+        """``record`` was scheduled; ``kind`` is who woke it when the hook knows (timer, io)."""
+        now = _now()
+        waker = getattr(self.local, "task", None)
+        if kind is None:
+            if threading.current_thread() is not threading.main_thread() and waker is None:
+                kind = "other"
+            elif waker is None:
+                kind = getattr(self.local, "kind", None) or "other"
+            else:
+                kind = "self" if waker is record else "task"
+        with self.lock:
+            if record.state == "done":
+                if self.lint:
+                    self._fire(record, "wake-after-completion",
+                               f"was woken after it completed (by {kind})", record.chain)
+                return
+            record.woken[kind] += 1
+            record.wakes += 1
+            if record.woken_at is None:
+                record.woken_at = now
+            if record.state == "idle":
+                record._move("scheduled", now)
+            self.flows += 1
+            record.flow = self.flows
+            self.events.append(("W", waker.id if waker is not None else 0, now, self.flows, kind))
+        if (
+            self.lint and kind == "self" and record.wakes >= SELF_WAKE_MIN
+            and record.woken["self"] * 2 > record.wakes and "self-wakes" not in record.fired
+        ):
+            self._fire(record, "self-wakes",
+                       f"woke itself for {record.woken['self']} of its {record.wakes} wakeups "
+                       "(a busy loop of sleep(0)?)", record.chain)
+
+    def span_event(self, record: TaskRecord | None, start: int, end: int, name: str,
+                   fields: dict[str, Any]) -> None:
+        self.events.append(("S", record.id if record else 0, start, end, name, fields))
+
+    def _awaits(self, leaf: Any) -> list[int]:
+        if leaf is None:
+            return []
+        targets: list[Any] = []
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is not None and isinstance(leaf, asyncio.Future):
+            children = getattr(leaf, "_children", None)
+            targets = list(children) if isinstance(children, list) else [leaf]
+        else:
+            runtime = sys.modules.get("desugar.runtime")
+            if runtime is not None and isinstance(leaf, runtime.Future):
+                try:
+                    task = leaf.describe().task
+                except Exception:
+                    task = None
+                if task is not None:
+                    targets = [task]
+        ids = []
+        for target in targets:
+            found = self.by_key.get(id(target))
+            if found is not None:
+                ids.append(found.id)
+        return ids
+
+    # -- lints -----------------------------------------------------------------
+
+    def _fire(self, record: TaskRecord, lint: str, message: str, chain: tuple[Frame, ...]) -> None:
+        if lint in record.fired:
+            return
+        record.fired.add(lint)
+        location = _where(chain[-1] if chain else None)
+        text = f"{lint}: {message}"
+        with self.lock:
+            record.warnings.append(text)
+            self.warnings.append(
+                {"task": record.id, "lint": lint, "message": message, "location": location}
+            )
+            self._chains.append(chain)
+        stream = self.stream if self.stream is not None else sys.stderr
+        try:
+            print(f"desugar: lint: task {record.id} {record.name!r}: {text}", file=stream)
+            for line in _chain_lines(chain):
+                print(line, file=stream)
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def _slow(self, record: TaskRecord, spent: int, polled: tuple[Frame, ...]) -> None:
+        running = record.running_at
+        chain = running if running else polled
+        where = f" at {_where(running[-1])}" if running else ""
+        self._fire(
+            record, "slow-poll",
+            f"a poll blocked the loop for {spent / 1e6:.0f} ms "
+            f"(over {self.slow_poll_ns / 1e6:g} ms){where}", chain,
+        )
+
+    def _watch(self) -> None:
+        """(The watchdog thread) Sample the stack of a poll that runs past the threshold."""
+        interval = max(self.slow_poll_ns / 4e9, 0.005)
+        while not self._stopping.wait(interval):
+            running = self._running
+            if running is None:
+                continue
+            record, started, thread = running
+            if _now() - started < self.slow_poll_ns or record.running_at is not None:
+                continue
+            frame = sys._current_frames().get(thread)
+            stack = []
+            while frame is not None and frame.f_code not in BOUNDARIES:
+                function, file, hidden = _info(frame)
+                if not hidden and not file.startswith("<"):
+                    stack.append((function, file, frame.f_lineno))
+                frame = frame.f_back
+            if self._running is running:
+                record.running_at = tuple(reversed(stack))
+
+    def check_lost(self, force: bool = False) -> None:
+        """Look for tasks pending on an asyncio future nothing else references (at rest).
+
+        ``force``: the loop is about to wait with no timer; the candidates not
+        checked yet in their present wait are checked at once. Otherwise all are
+        checked, at most once every `LOST_CHECK_EVERY` seconds.
+        """
+        if not self.lint or not self.candidates:
+            return
+        now = time.monotonic()
+        since = now - self._last_lost_check
+        timely = since >= LOST_CHECK_EVERY
+        fresh = force or since >= LOST_CHECK_EVERY / 10
+        records = [
+            r for r in list(self.candidates.values())
+            if timely or (fresh and (r.id, r.polls) not in self._checked)
+        ]
+        if not records:
+            return
+        self._last_lost_check = now
+        import gc
+
+        for record in records:
+            self._checked.add((record.id, record.polls))
+            if record.state != "idle" or "lost-wakeup" in record.fired:
+                continue
+            task = record.obj() if record.obj is not None else None
+            leaf = record.leaf() if record.leaf is not None else None
+            if task is None or leaf is None or leaf.done():
+                continue
+            keep: list[Any] = []
+            walk(task.get_coro(), keep)
+            allowed = {id(x) for x in keep} | {id(task), id(keep)}
+            if sys.version_info < (3, 13):
+                allowed.update(id(x.f_locals) for x in keep if hasattr(x, "f_code"))
+            allowed.add(id(sys._getframe()))
+            referrers = gc.get_referrers(leaf)
+            outside = [r for r in referrers if id(r) not in allowed]
+            del referrers
+            if not outside:
+                self._fire(
+                    record, "lost-wakeup",
+                    f"is pending on {describe(leaf, '')} that nothing outside its own await "
+                    "chain references: nothing can complete it, it will wait forever",
+                    record.chain,
+                )
+            del outside, keep, leaf, task
+
+    def never_retrieved(self, record: TaskRecord, error: BaseException) -> None:
+        if self.lint:
+            self._fire(
+                record, "never-retrieved",
+                f"raised {type(error).__name__}: {error} and nobody retrieved it", record.chain,
+            )
+
+    def lint_report(self) -> str:
+        """The lints that fired, for the report at exit ('' if none)."""
+        with self.lock:
+            warnings, chains = list(self.warnings), list(self._chains)
+        if not warnings:
+            return "desugar: lint: no warnings\n"
+        lines = [f"desugar: lint report: {len(warnings)} warning{'s' if len(warnings) > 1 else ''}"]
+        for warning, chain in zip(warnings, chains):
+            record = self.tasks.get(warning["task"])
+            name = record.name if record else "?"
+            lines.append(f"  task {warning['task']} {name!r}: {warning['lint']}: {warning['message']}")
+            lines.extend("  " + line for line in _chain_lines(chain))
+        return "\n".join(lines) + "\n"
+
+    # -- what others read --------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The tasks and warnings now, as `desugar.trace` documents (JSON-able; any thread)."""
+        with self.lock:
+            now = _now()
+            tasks = []
+            for record in list(self.tasks.values()):
+                if record.system:
+                    continue
+                spent = now - record.since
+                busy, sched, idle = record.busy, record.sched, record.idle
+                if record.state == "running":
+                    busy += spent
+                elif record.state == "scheduled":
+                    sched += spent
+                elif record.state == "idle":
+                    idle += spent
+                chain = record.chain
+                tasks.append({
+                    "id": record.id,
+                    "name": record.name,
+                    "state": record.state,
+                    "polls": record.polls,
+                    "busy": busy / 1e9,
+                    "scheduled": sched / 1e9,
+                    "idle": idle / 1e9,
+                    "location": _where(chain[-1]) if chain else "",
+                    "chain": [{"function": f, "file": p, "line": n} for f, p, n in chain],
+                    "parent": record.parent,
+                    "awaits": list(record.awaits),
+                    "woken_by": dict(record.woken),
+                    "poll_times": list(record.poll_times),
+                    "scheduled_times": list(record.sched_times),
+                    "spans": [
+                        {"name": s.name, "fields": {k: _jsonable(v) for k, v in s.fields.items()}}
+                        for s in record.spans
+                    ],
+                    "warnings": list(record.warnings),
+                })
+            return {
+                "time": (now - self.t0) / 1e9,
+                "pid": self.pid,
+                "program": self.program,
+                "driver": self.driver,
+                "tasks": tasks,
+                "warnings": [dict(w) for w in self.warnings],
+            }
+
+    def trace_events(self) -> list[dict[str, Any]]:
+        """The recorded events in the Chrome trace-event format."""
+        from desugar.trace._chrome import events
+
+        with self.lock:
+            ring = list(self.events)
+            records = list(self.tasks.values())
+        return events(self, ring, records)
+
+    def write_trace(self, path: str) -> None:
+        """Write `trace_events` to ``path`` as JSON (``{"traceEvents": [...]}``)."""
+        import json
+
+        data = {"traceEvents": self.trace_events(), "displayTimeUnit": "ms"}
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(data, file, separators=(",", ":"))
+
+
+def _weak(obj: Any) -> Any:
+    if obj is None:
+        return None
+    import weakref
+
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return None
+
+
+def _chain_lines(chain: tuple[Frame, ...]) -> list[str]:
+    """A chain innermost first, as backtraces print it."""
+    return [f"    at {file}:{line} in {function}" for function, file, line in reversed(chain)]
