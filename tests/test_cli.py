@@ -1049,7 +1049,7 @@ def test_a_file_named_like_a_command_is_still_translated(tmp_path: Path) -> None
         (["run", "--bogus", "prog.py"], "No such option '--bogus'."),
         (["run", "--dump-onn", "SIGUSR1", "prog.py"],
          "No such option '--dump-onn'. (Did you mean one of: '--dump-on', '--dump-on-hang'?)"),
-        (["run", "--lowring=callback", "prog.py"], "No such option '--lowring'. Did you mean '--lowering'?"),
+        (["run", "--lowring=callback", "prog.py"], "No such option '--lowring'. (Did you mean one of: '--lint', '--lowering'?)"),
         (["diagram", "--tsk", "main", "prog.py"], "No such option '--tsk'. (Did you mean one of: '--svg', '--task'?)"),
     ],
 )

@@ -40,6 +40,7 @@ def events(recorder: Any, ring: list[tuple], records: list[Any]) -> list[dict[st
         out.append({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": record.id,
                     "args": {"sort_index": record.id}})
     span_tracks = set()
+    flows = set()  # (the wakes still in the ring: a flow whose start the ring dropped is left out)
 
     def us(ns: int) -> float:
         return round((ns - t0) / 1000, 3)
@@ -57,12 +58,13 @@ def events(recorder: Any, ring: list[tuple], records: list[Any]) -> list[dict[st
             for function, file, line in chain:
                 out.append({"ph": "X", "name": function, "cat": "await", "pid": pid, "tid": tid,
                             "ts": ts, "dur": dur, "args": {"location": f"{file}:{line}"}})
-            if flow:
+            if flow in flows:
                 out.append({"ph": "f", "bp": "e", "name": "wake", "cat": "wake", "id": flow,
                             "pid": pid, "tid": tid, "ts": ts})
         elif kind == "W":
             _, tid, at, flow, who = event
             ts = us(at)
+            flows.add(flow)
             if tid == 0:
                 out.append({"ph": "X", "name": who, "cat": "wake", "pid": pid, "tid": 0,
                             "ts": ts, "dur": 0.0, "args": {}})

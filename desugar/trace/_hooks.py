@@ -47,19 +47,24 @@ class _OnImport:
 
     def __init__(self, recorder: Recorder, hooks: dict[str, Any], unhooks: list[Unhook]) -> None:
         self.recorder, self.hooks, self.unhooks = recorder, hooks, unhooks
+        self.finding: set[str] = set()
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         hook = self.hooks.get(fullname)
-        if hook is None:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
+        if hook is None or fullname in self.finding:
+            return None  # (asked again by another finder that wraps, as this one does)
+        self.finding.add(fullname)
+        try:
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+            else:
+                return None
+        finally:
+            self.finding.discard(fullname)
         exec_module = getattr(spec.loader, "exec_module", None)
         if exec_module is None:
             return spec
@@ -134,6 +139,7 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
             finally:
                 local.kind = outer
         record = record_of(task)
+        record.name = task.get_name()  # (set after the task's first scheduling; or renamed)
         recorder.poll_start(record, task.get_coro())
         try:
             return handle_run(handle)

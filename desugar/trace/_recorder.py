@@ -235,6 +235,7 @@ class Recorder:
         self.pid = os.getpid()
         self.t0 = _now()
         self.ids = 0
+        self.system_ids = 0
         self.flows = 0
         self._unhooks: list[Any] = []
         self._watchdog: threading.Thread | None = None
@@ -280,8 +281,13 @@ class Recorder:
         if record is None:
             parent = getattr(self.local, "task", None)
             with self.lock:
-                self.ids += 1
-                record = TaskRecord(self.ids, name, driver, parent.id if parent else None, _now())
+                if system:  # (a driver's own task: numbered apart, below zero)
+                    self.system_ids -= 1
+                    number = self.system_ids
+                else:
+                    self.ids += 1
+                    number = self.ids
+                record = TaskRecord(number, name, driver, parent.id if parent else None, _now())
                 record.obj = _weak(obj)
                 record.system = system
                 record.key = id(key)
@@ -320,9 +326,9 @@ class Recorder:
             waits_on = describe(leaf, hidden)
             awaits = self._awaits(leaf)
             polled = chain
-        else:
-            chain, leaf, waits_on, awaits = (), None, "", []
-            polled = record.chain
+        else:  # (its chain stays the one it resumed: where it finished)
+            chain = polled = record.chain
+            leaf, waits_on, awaits = None, "", []
         with self.lock:
             self._running = None
             record.polls += 1
@@ -517,11 +523,21 @@ class Recorder:
             del outside, keep, leaf, task
 
     def never_retrieved(self, record: TaskRecord, error: BaseException) -> None:
-        if self.lint:
-            self._fire(
-                record, "never-retrieved",
-                f"raised {type(error).__name__}: {error} and nobody retrieved it", record.chain,
-            )
+        """``record``'s task raised ``error`` and nobody retrieved it (shown where it was raised)."""
+        if not self.lint:
+            return
+        raised = []
+        tb = error.__traceback__
+        while tb is not None:
+            function, file, hidden = _info(tb.tb_frame)
+            if not hidden:
+                raised.append((function, file, tb.tb_lineno))
+            tb = tb.tb_next
+        self._fire(
+            record, "never-retrieved",
+            f"raised {type(error).__name__}: {error} and nobody retrieved it",
+            tuple(raised) or record.chain,
+        )
 
     def lint_report(self) -> str:
         """The lints that fired, for the report at exit ('' if none)."""

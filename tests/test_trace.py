@@ -1,0 +1,507 @@
+"""`desugar run --trace FILE` and `--lint` (`desugar.trace`), run as a user runs them: in
+subprocesses, translated (poll lowering) and native, under the executor, asyncio and trio.
+
+The records are compared exactly (no timings, but for the slow-poll lint's threshold: a
+0.3 s block against the default 100 ms)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LOWERINGS = ["poll", "native"]
+
+
+def run(tmp_path: Path, source: str, *options: str, lowering: str = "poll",
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "prog.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "desugar", "run", "--lowering", lowering, *options, "prog.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})),
+    )
+
+
+def trace_of(tmp_path: Path) -> list[dict[str, Any]]:
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    events = data["traceEvents"]
+    validate(events)
+    return events
+
+
+#: What the trace-event format requires of each phase this writer uses (name: type).
+REQUIRED = {
+    "M": {"name": str, "pid": int, "tid": int, "args": dict},
+    "X": {"name": str, "pid": int, "tid": int, "ts": (int, float), "dur": (int, float)},
+    "s": {"name": str, "cat": str, "id": int, "pid": int, "tid": int, "ts": (int, float)},
+    "f": {"name": str, "cat": str, "id": int, "pid": int, "tid": int, "ts": (int, float)},
+}
+
+
+def validate(events: list[dict[str, Any]]) -> None:
+    """Each event has its phase's required keys with their types; flows pair up; slices on a
+    track nest (no two overlap partially)."""
+    starts = set()
+    for event in events:
+        required = REQUIRED[event["ph"]]
+        for key, kind in required.items():
+            assert isinstance(event[key], kind), (key, event)
+        if event["ph"] == "X":
+            assert event["dur"] >= 0, event
+        if event["ph"] == "M":
+            assert event["name"] in ("process_name", "thread_name", "thread_sort_index"), event
+        if event["ph"] == "s":
+            starts.add(event["id"])
+        if event["ph"] == "f":
+            assert event["id"] in starts, ("a flow that ends where none starts", event)
+            assert event["bp"] == "e"
+    tracks: dict[int, list[tuple[float, float]]] = {}
+    for event in events:
+        if event["ph"] == "X":
+            tracks.setdefault(event["tid"], []).append((event["ts"], event["ts"] + event["dur"]))
+    for slices in tracks.values():
+        stack: list[float] = []
+        for start, end in sorted(slices, key=lambda s: (s[0], -s[1])):
+            while stack and stack[-1] <= start:
+                stack.pop()
+            assert not stack or end <= stack[-1] + 1e-3, ("partly overlapping slices", slices)
+            stack.append(end)
+
+
+def names(events: list[dict[str, Any]]) -> dict[int, str]:
+    return {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+
+
+def polls(events: list[dict[str, Any]], tid: int | None = None) -> list[tuple]:
+    """Each poll, in time order: (task name, outcome, waits on, [function at file:line])."""
+    tracks = names(events)
+    slices = sorted(
+        (e for e in events if e["ph"] == "X" and e.get("cat") in ("poll", "await")),
+        key=lambda e: (e["ts"], e["cat"] != "poll"),
+    )
+    found: list[tuple] = []
+    for event in slices:
+        if tid is not None and event["tid"] != tid:
+            continue
+        if event["cat"] == "poll":
+            found.append((tracks[event["tid"]], event["args"]["outcome"],
+                          event["args"].get("waits_on", ""), []))
+        else:
+            found[-1][3].append(f"{event['name']} at {event['args']['location']}")
+    return found
+
+
+def wakes(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each wake that caused a poll, in time order: (who, the woken task)."""
+    tracks = names(events)
+    by = {e["id"]: e["args"]["by"] for e in events if e["ph"] == "s"}
+    ends = sorted((e for e in events if e["ph"] == "f"), key=lambda e: e["ts"])
+    return [(by[e["id"]], tracks[e["tid"]]) for e in ends]
+
+
+STACK_OVER_TIME = (ROOT / "examples" / "stack_over_time.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS)
+def test_article_example_records_the_await_chain_of_each_resumption(tmp_path: Path, lowering: str) -> None:
+    ran = run(tmp_path, STACK_OVER_TIME, "--trace", "out.json", lowering=lowering)
+    assert ran.stdout == "done\n"
+    assert ran.stderr == "desugar run: trace written to out.json (8 events)\n"
+    events = trace_of(tmp_path)
+    assert names(events) == {0: "timers, I/O", 1: "prog::foo (task 1)"}
+    assert polls(events) == [
+        ("prog::foo (task 1)", "pending", "sleep()", ["prog::foo at prog.py:13"]),
+        ("prog::foo (task 1)", "pending", "sleep()",
+         ["prog::foo at prog.py:14", "prog::bar at prog.py:18"]),
+        ("prog::foo (task 1)", "pending", "sleep()",
+         ["prog::foo at prog.py:14", "prog::bar at prog.py:19", "prog::baz at prog.py:23"]),
+        ("prog::foo (task 1)", "ready", "",
+         ["prog::foo at prog.py:14", "prog::bar at prog.py:19", "prog::baz at prog.py:23"]),
+    ]
+    assert wakes(events) == [("other", "prog::foo (task 1)")] + [("timer", "prog::foo (task 1)")] * 3
+
+
+ASYNCIO_TASKS = """\
+import asyncio
+
+
+async def leaf(n):
+    await asyncio.sleep(0.01 * n)
+    return n
+
+
+async def worker(n):
+    return await leaf(n)
+
+
+async def main():
+    first = asyncio.create_task(worker(1), name="first")
+    second = asyncio.create_task(worker(2), name="second")
+    print(await first + await second)
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS)
+def test_asyncio_tasks_are_tracks_named_as_asyncio_names_them_polled_in_the_programs_order(
+    tmp_path: Path, lowering: str
+) -> None:
+    ran = run(tmp_path, ASYNCIO_TASKS, "--trace", "out.json", lowering=lowering)
+    assert ran.stdout == "3\n", ran.stderr
+    events = trace_of(tmp_path)
+    assert [(name, outcome, waits, chain) for name, outcome, waits, chain in polls(events)
+            if name != "Task-1 (task 1)" or True][:7] == [
+        ("Task-1 (task 1)", "pending", "task 'first'", ["prog::main at prog.py:16"]),
+        ("first (task 2)", "pending", "an asyncio Future",
+         ["prog::worker at prog.py:10", "prog::leaf at prog.py:5"]),
+        ("second (task 3)", "pending", "an asyncio Future",
+         ["prog::worker at prog.py:10", "prog::leaf at prog.py:5"]),
+        ("first (task 2)", "ready", "", ["prog::worker at prog.py:10", "prog::leaf at prog.py:5"]),
+        ("Task-1 (task 1)", "pending", "task 'second'", ["prog::main at prog.py:16"]),
+        ("second (task 3)", "ready", "", ["prog::worker at prog.py:10", "prog::leaf at prog.py:5"]),
+        ("Task-1 (task 1)", "ready", "", ["prog::main at prog.py:16"]),
+    ]
+    assert wakes(events)[:7] == [
+        ("other", "Task-1 (task 1)"),
+        ("task", "first (task 2)"),
+        ("task", "second (task 3)"),
+        ("timer", "first (task 2)"),
+        ("task", "Task-1 (task 1)"),
+        ("timer", "second (task 3)"),
+        ("task", "Task-1 (task 1)"),
+    ]
+
+
+TRIO_TASKS = """\
+import trio
+
+
+async def child(n):
+    await trio.sleep(0.01 * n)
+
+
+async def main():
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(child, 1, name="first")
+        nursery.start_soon(child, 2, name="second")
+    print("done")
+
+
+trio.run(main)
+"""
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS)
+def test_trio_tasks_are_recorded_by_an_instrument(tmp_path: Path, lowering: str) -> None:
+    ran = run(tmp_path, TRIO_TASKS, "--trace", "out.json", lowering=lowering)
+    assert ran.stdout == "done\n", ran.stderr
+    events = trace_of(tmp_path)
+    tracks = sorted(names(events).values())
+    assert tracks == ["__main__.main (task 1)", "first (task 2)", "second (task 3)", "timers, I/O"]
+    found = polls(events)
+    # (the nursery's exit is at its `async with` line; a version may name the block's end)
+    nursery_exit = [[f"prog::main at prog.py:{line}"] for line in (9, 11)]
+    # (3.10's code objects have no qualified name: the method is named without its class)
+    assert found[0][:2] == ("__main__.main (task 1)", "pending")
+    assert found[0][2] in ("trio._core._run::NurseryManager::__aexit__", "trio._core._run::__aexit__")
+    assert found[0][3] in nursery_exit
+    assert [p for p in found if p[0] == "second (task 3)"] == [
+        ("second (task 3)", "pending", "trio._timeouts::sleep", ["prog::child at prog.py:5"]),
+        ("second (task 3)", "ready", "", ["prog::child at prog.py:5"]),
+    ]
+    assert found[-1][:3] == ("__main__.main (task 1)", "ready", "")
+    assert found[-1][3] in nursery_exit
+    # (trio runs a batch of ready tasks in a random order, on purpose: compared as a set)
+    assert sorted(w for w in wakes(events) if w[1] != "__main__.main (task 1)") == [
+        ("task", "first (task 2)"),
+        ("task", "second (task 3)"),
+        ("timer", "first (task 2)"),
+        ("timer", "second (task 3)"),
+    ]
+    assert ("task", "__main__.main (task 1)") in wakes(events)
+
+
+LOST = """\
+import asyncio
+
+
+async def forgotten():
+    future = asyncio.get_running_loop().create_future()
+    await future
+
+
+async def main():
+    task = asyncio.create_task(forgotten(), name="forgotten")
+    await asyncio.wait([task], timeout=0.2)
+    print("gave up")
+
+
+asyncio.run(main())
+"""
+
+LOST_LINT = (
+    "desugar: lint: task 2 'forgotten': lost-wakeup: is pending on an asyncio Future that "
+    "nothing outside its own await chain references: nothing can complete it, it will wait forever\n"
+    "    at prog.py:6 in prog::forgotten\n"
+)
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS)
+def test_lost_wakeup_on_an_asyncio_future_nobody_keeps(tmp_path: Path, lowering: str) -> None:
+    ran = run(tmp_path, LOST, "--lint", lowering=lowering)
+    assert ran.stdout == "gave up\n"
+    report = LOST_LINT.replace("desugar: lint: ", "  ").replace("\n    at", "\n      at")
+    assert ran.stderr == LOST_LINT + "desugar: lint report: 1 warning\n" + report
+
+
+def test_a_future_someone_keeps_is_not_a_lost_wakeup(tmp_path: Path) -> None:
+    kept = LOST.replace("    future = asyncio", "    global future\n    future = asyncio")
+    ran = run(tmp_path, kept, "--lint")
+    assert ran.stdout == "gave up\n"
+    assert ran.stderr == "desugar: lint: no warnings\n"
+
+
+BUSY = {
+    "asyncio": """\
+        import asyncio
+
+
+        async def spin():
+            for _ in range(30):
+                await asyncio.sleep(0)
+
+
+        async def main():
+            await asyncio.create_task(spin(), name="spin")
+
+
+        asyncio.run(main())
+        """,
+    "trio": """\
+        import trio
+
+
+        async def spin():
+            for _ in range(30):
+                await trio.sleep(0)
+
+
+        async def main():
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(spin, name="spin")
+
+
+        trio.run(main)
+        """,
+    "executor": """\
+        from desugar.runtime import block_on, spawn, yield_now
+
+
+        async def spin():
+            for _ in range(30):
+                await yield_now()
+
+
+        async def main():
+            await spawn(spin())
+
+
+        block_on(main())
+        """,
+}
+
+
+@pytest.mark.parametrize(
+    "driver, lowering", [(driver, "poll") for driver in sorted(BUSY)] + [("asyncio", "native")]
+)
+def test_a_busy_sleep_0_loop_wakes_itself(tmp_path: Path, driver: str, lowering: str) -> None:
+    ran = run(tmp_path, BUSY[driver], "--lint", lowering=lowering)
+    first = ran.stderr.splitlines()[:2]
+    name = "prog::spin" if driver == "executor" else "spin"
+    assert first == [
+        f"desugar: lint: task 2 '{name}': self-wakes: woke itself for 19 of its 20 wakeups "
+        "(a busy loop of sleep(0)?)",
+        "    at prog.py:6 in prog::spin",
+    ], ran.stderr
+    assert "desugar: lint report: 1 warning\n" in ran.stderr
+
+
+SLOW = """\
+import asyncio
+import time
+
+
+async def blocker():
+    await asyncio.sleep(0)
+    time.sleep(0.3)
+
+
+async def main():
+    await asyncio.create_task(blocker(), name="blocker")
+
+
+asyncio.run(main())
+"""
+
+
+def test_a_poll_that_blocks_the_loop_is_reported_with_the_line_that_ran(tmp_path: Path) -> None:
+    ran = run(tmp_path, SLOW, "--lint")
+    stderr = re.sub(r"for \d+ ms", "for N ms", ran.stderr)
+    lint = (
+        "task 2 'blocker': slow-poll: a poll blocked the loop for N ms (over 100 ms) at prog.py:7\n"
+    )
+    assert stderr == (
+        "desugar: lint: " + lint + "    at prog.py:7 in prog::blocker\n"
+        "desugar: lint report: 1 warning\n"
+        "  " + lint + "      at prog.py:7 in prog::blocker\n"
+    )
+    assert int(re.search(r"for (\d+) ms", ran.stderr)[1]) >= 300
+
+
+def test_the_slow_poll_threshold_is_settable(tmp_path: Path) -> None:
+    ran = run(tmp_path, SLOW, "--lint", "--slow-poll", "1000")
+    assert ran.stderr == "desugar: lint: no warnings\n"
+
+
+NEVER_RETRIEVED = {
+    "asyncio": """\
+        import asyncio
+
+
+        async def fail():
+            raise ValueError("lost")
+
+
+        async def main():
+            asyncio.create_task(fail(), name="fail")
+            await asyncio.sleep(0.01)
+
+
+        asyncio.run(main())
+        """,
+    "executor": """\
+        from desugar.runtime import block_on, spawn, sleep
+
+
+        async def fail():
+            raise ValueError("lost")
+
+
+        async def main():
+            spawn(fail())
+            await sleep(0.01)
+
+
+        block_on(main())
+        """,
+}
+
+
+@pytest.mark.parametrize("driver", sorted(NEVER_RETRIEVED))
+def test_an_exception_never_retrieved(tmp_path: Path, driver: str) -> None:
+    ran = run(tmp_path, NEVER_RETRIEVED[driver], "--lint")
+    name = "fail" if driver == "asyncio" else "prog::fail"
+    assert (
+        f"desugar: lint: task 2 '{name}': never-retrieved: raised ValueError: lost and nobody "
+        "retrieved it\n    at prog.py:5 in prog::fail\n"
+    ) in ran.stderr, ran.stderr
+    assert "desugar: lint report: 1 warning\n" in ran.stderr
+
+
+WAKE_AFTER = """\
+from desugar.runtime import Future, Ready, block_on, spawn
+
+wakers = []
+
+
+class Grab(Future):
+    def poll(self, cx):
+        wakers.append(cx.waker())
+        return Ready(None)
+
+
+async def child():
+    await Grab()
+
+
+async def main():
+    await spawn(child())
+    wakers[0].wake()
+
+
+block_on(main())
+"""
+
+
+def test_a_wake_after_completion(tmp_path: Path) -> None:
+    ran = run(tmp_path, WAKE_AFTER, "--lint")
+    assert ran.stderr.startswith(
+        "desugar: lint: task 2 'prog::child': wake-after-completion: was woken after it "
+        "completed (by task)\n"
+    ), ran.stderr
+
+
+SPANS = """\
+import asyncio, json, threading
+from desugar import trace
+
+
+async def fetch(n):
+    await asyncio.sleep(0.01)
+    return n
+
+
+async def main():
+    with trace.span("batch", size=2):
+        snapshot = trace.current().snapshot()
+        value = await trace.instrument(fetch(1), "fetch", n=1)
+    print(value)
+    json.dumps(snapshot)
+    task = snapshot["tasks"][0]
+    print(task["name"], task["state"], task["spans"], task["location"])
+    print(sorted(snapshot), sorted(task))
+
+
+asyncio.run(main())
+"""
+
+
+def test_spans_show_in_the_snapshot_and_in_the_trace(tmp_path: Path) -> None:
+    ran = run(tmp_path, SPANS, "--trace", "out.json", lowering="native")
+    assert ran.stdout.splitlines() == [
+        "1",
+        "Task-1 running [{'name': 'batch', 'fields': {'size': 2}}] prog.py:10",
+        "['driver', 'pid', 'program', 'tasks', 'time', 'warnings'] "
+        "['awaits', 'busy', 'chain', 'id', 'idle', 'location', 'name', 'parent', 'poll_times', "
+        "'polls', 'scheduled', 'scheduled_times', 'spans', 'state', 'warnings', 'woken_by']",
+    ], ran.stderr
+    events = trace_of(tmp_path)
+    spans = [(e["tid"], e["name"], e["args"]) for e in events if e.get("cat") == "span"]
+    assert spans == [
+        (1_000_001, "fetch", {"n": 1}),
+        (1_000_001, "fetch", {"n": 1}),
+        (1_000_001, "batch", {"size": 2}),
+    ]
+    assert names(events)[1_000_001] == "Task-1 spans (task 1)"
+
+
+def test_the_event_ring_keeps_the_last_n(tmp_path: Path) -> None:
+    ran = run(tmp_path, STACK_OVER_TIME, "--trace", "out.json", "--trace-events", "3")
+    assert ran.stderr == "desugar run: trace written to out.json (3 events)\n"
+    assert [p[1] for p in polls(trace_of(tmp_path))] == ["pending", "ready"]
+
+
+def test_without_the_options_nothing_is_recorded(tmp_path: Path) -> None:
+    ran = run(tmp_path, "import sys\nprint('desugar.trace' in sys.modules)\n")
+    assert (ran.stdout, ran.stderr) == ("False\n", "")
