@@ -1924,18 +1924,6 @@ def test_every_async_construct_translates_to_code_that_compiles(statement: str) 
     assert bool(async_gens) == ("yield" in statement)
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is new in Python 3.11")
-def test_await_in_an_except_star_type_is_a_located_error() -> None:
-    source = "async def f(g):\n    try:\n        pass\n    except* (await g()):\n        pass\n"
-    error = translate_error(source)
-    lines = error.splitlines()
-    assert lines[0] == (
-        "prog.py:4:5: `await` in the exception type of an `except*` clause is not supported"
-    )
-    assert lines[1] == "        except* (await g()):"
-    assert lines[2] == "        ^"
-
-
 def test_errors_are_translate_errors_with_attributes() -> None:
     with pytest.raises(desugar.TranslateError) as info:
         desugar.translate("async def f():\n    _ds_x = await g()\n", "prog.py")

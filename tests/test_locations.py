@@ -135,14 +135,13 @@ def test_parenthesized_annotated_target_in_an_async_def() -> None:
         assert asyncio.run(namespace["f"]()) == 3  # type: ignore[operator]
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is Python 3.11's syntax")
 @pytest.mark.parametrize("sep", SEPARATORS.values(), ids=SEPARATORS.keys())
-def test_construct_not_lowered_after_separators_is_at_its_line(sep: str) -> None:
-    target = "    except* (await g()):"
+def test_construct_refused_after_separators_is_at_its_line(sep: str) -> None:
+    target = "        yield from g()"
     source = (
-        f"# a{sep}b\nasync def f():\n    s = '{sep}'\n    try:\n        pass\n{target}\n        pass\n"
+        f"# a{sep}b\nasync def f():\n    s = '{sep}'\n    try:\n        pass\n    except ValueError:\n{target}\n"
     )
     error = translate_error(source)
-    assert (error.line, error.col) == (6, 5)
+    assert (error.line, error.col) == (7, 9)
     assert error.source_line == target
     assert shown(error)[0] == "    " + target

@@ -84,8 +84,13 @@ def _depth(function: ast.AST) -> int:
             elif isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
                 final = 1 if stmt.finalbody else 0
                 stack.append((stmt.body, depth + 1 + final))
-                for handler in stmt.handlers:  # (+1: an awaiting type's `try`/`finally`)
-                    stack.append((handler.body, depth + 3 + final))
+                # (+1: an awaiting type's `try`/`finally`; an `except*` whose types
+                # await runs its handlers in two `try`/`except` in its own handler)
+                star = isinstance(stmt, getattr(ast, "TryStar", ())) and any(
+                    h.type is not None and _awaits(ast.Expr(h.type)) for h in stmt.handlers
+                )
+                for handler in stmt.handlers:
+                    stack.append((handler.body, depth + (6 if star else 3) + final))
                 stack.append((stmt.orelse, depth + final))
                 stack.append((stmt.finalbody, depth + 1))
             elif isinstance(stmt, ast.If):  # (no block: an `if`, however its tests are lowered)

@@ -406,7 +406,15 @@ class StatementLowering(LoweringBase):
         handlers = list(stmt.handlers)
         split = next((i for i, h in enumerate(handlers) if self.suspends(h.type)), None)
         if split is not None and isinstance(stmt, cst.TryStar):
-            raise self.ctx.fail(handlers[split], "`await` in the exception type of an `except*` clause is not supported")
+            return [
+                cst.Try(
+                    body=self.suite(stmt.body),
+                    handlers=[self.except_star(handlers)],  # type: ignore[arg-type]
+                    orelse=self._else(stmt.orelse),
+                    finalbody=None if stmt.finalbody is None else stmt.finalbody.with_changes(body=self.suite(stmt.finalbody.body)),
+                    leading_lines=stmt.leading_lines,
+                )
+            ]
         kept = [h.with_changes(body=self.suite(h.body)) for h in handlers[: split if split is not None else len(handlers)]]
         if split is not None:
             kept.append(self.except_chain(handlers[split:]))
@@ -450,6 +458,74 @@ class StatementLowering(LoweringBase):
             type=rt("BaseException"),  # (not a name the module may bind)
             name=cst.AsName(name=name(caught)),
         )
+
+    def except_star(self, handlers: Sequence[cst.ExceptStarHandler]) -> cst.ExceptHandler:
+        """``except*`` clauses whose types await: the clauses run one after another as CPython runs them.
+
+        See `desugar.runtime._except_star`::
+
+            except _ds_rt.BaseException as _ds_group1:
+                _ds_star1 = _ds_rt.ExceptStar(_ds_group1)
+                try:                                  # each clause: its type is evaluated
+                    raise _ds_star1.raising()         # with sys.exception() as natively
+                except _ds_rt.BaseException:
+                    _ds_star1.entered()
+                    ...                               # the type, awaits included
+                    _ds_hit1 = _ds_star1.match(<type>)
+                if _ds_hit1:                          # its handler, with the part it matched
+                    try:                              # as sys.exception() (and its `as` name)
+                        raise _ds_star1.raising()
+                    except _ds_rt.BaseException as name:
+                        _ds_star1.entered()
+                        try:
+                            body
+                        except _ds_rt.BaseException as _ds_raised1:
+                            _ds_star1.failed(_ds_raised1)
+                ...
+                if _ds_star1.finish():                # what is left, and what the handlers
+                    try:                              # raised, merged: re-raised as natively
+                        raise _ds_star1.raising()     # (no line added to its traceback)
+                    except _ds_rt.BaseException:
+                        _ds_star1.entered()
+                        del _ds_star1
+                        raise
+                del _ds_star1
+        """
+        group = self.label("group")
+        star = self.label("star")
+        hit = self.label("hit")
+
+        def entering(stmts: Stmts, as_name: cst.AsName | None = None) -> cst.Try:
+            entered = simple(cst.Expr(cst.Call(func=cst.Attribute(name(star), cst.Name("entered")))))
+            return cst.Try(
+                body=block([simple(cst.Raise(exc=cst.Call(func=cst.Attribute(name(star), cst.Name("raising")))))]),
+                handlers=[cst.ExceptHandler(body=block([entered, *stmts]), type=rt("BaseException"), name=as_name)],
+            )
+
+        out: Stmts = [assign(star, cst.Call(func=rt("ExceptStar"), args=[cst.Arg(name(group))]))]
+        for handler in handlers:
+            self.reset()
+            pre, kind = self.expr(handler.type)  # type: ignore[arg-type]
+            test = cst.Call(func=cst.Attribute(name(star), cst.Name("match")), args=[cst.Arg(kind)])
+            out.append(entering([*pre, assign(hit, test), *self.release()]))
+            self.reset()
+            raised = self.label("raised")
+            body = cst.Try(
+                body=self.suite(handler.body),
+                handlers=[
+                    cst.ExceptHandler(
+                        body=block([simple(cst.Expr(cst.Call(func=cst.Attribute(name(star), cst.Name("failed")), args=[cst.Arg(name(raised))])))]),
+                        type=rt("BaseException"),
+                        name=cst.AsName(name=name(raised)),
+                    )
+                ],
+            )
+            as_name = None if handler.name is None else cst.AsName(name=handler.name.name)
+            out.append(cst.If(test=name(hit), body=block([entering([body], as_name)])))
+        reraise = entering([release(star), simple(cst.Raise())])
+        finish = cst.Call(func=cst.Attribute(name(star), cst.Name("finish")))
+        out += [cst.If(test=finish, body=block([reraise])), release(star, hit)]
+        return cst.ExceptHandler(body=block(out), type=rt("BaseException"), name=cst.AsName(name=name(group)))
 
     _stmt_TryStar = _stmt_Try
 
