@@ -11,6 +11,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -112,12 +113,20 @@ def screen(app: Any) -> list[str]:
     return svg_lines(app.export_screenshot())
 
 
+async def until(pilot: Any, condition: Any, timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the console did not get there in time"
+        await pilot.pause(0.05)
+
+
 def run_app(source: Any, steps: Any, size: tuple[int, int] = SIZE) -> Any:
     """Run the console on ``source`` headless; ``steps(app, pilot)`` drives it."""
     from desugar.console.app import ConsoleApp
 
     async def go() -> Any:
-        app = ConsoleApp(source, refresh=0.05, where="fake")
+        app = ConsoleApp(source, refresh=0.2, where="fake")
         async with app.run_test(size=size) as pilot:
             await pilot.pause(0.1)
             return await steps(app, pilot)
@@ -166,7 +175,7 @@ def test_enter_shows_the_task_detail_and_asks_for_its_times() -> None:
 
     async def steps(app: Any, pilot: Any) -> list[str]:
         await pilot.press("down", "enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: [2] in source.asked)
         return screen(app)
 
     lines = run_app(source, steps, size=(120, 60))
@@ -249,11 +258,11 @@ def test_the_last_snapshot_stays_on_screen_when_the_program_ends() -> None:
     source = FakeSource(make_snapshot(time=1.0), make_snapshot(time=3.25))
 
     async def steps(app: Any, pilot: Any) -> tuple[list[str], int]:
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.snapshot["time"] == 3.25)
         source.ended = True
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.ended)
         asked = len(source.asked)
-        await pilot.pause(0.2)
+        await pilot.pause(0.5)
         assert len(source.asked) == asked  # no more asking
         return screen(app), asked
 
@@ -278,7 +287,7 @@ def test_a_refused_request_is_shown_and_asking_goes_on() -> None:
     async def steps(app: Any, pilot: Any) -> tuple[list[str], list[str]]:
         first = screen(app)
         source.refusing = False
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.snapshot is not None)
         return first, screen(app)
 
     first, later = run_app(source, steps)
@@ -404,6 +413,18 @@ def test_snapshots_are_answered_while_the_loop_is_blocked(tmp_path: Path) -> Non
             assert time.monotonic() - started < 2.0
         assert times == sorted(times) and len(set(times)) == 3
         assert [program.pid for program in running_programs()] == [process.pid]
+        server = ConsoleServer(fake_source, program="app.py --fast").start()
+        try:
+            result = CliRunner().invoke(cli, ["console"])
+        finally:
+            server.close()
+        pids = sorted([os.getpid(), process.pid])
+        programs = {os.getpid(): "app.py --fast", process.pid: "blocked.py"}
+        assert (result.exit_code, result.output) == (
+            1,
+            "desugar console: 2 programs serve a console; name one (desugar console PID):\n"
+            + "".join(f"  {pid:>7}  {programs[pid]}\n" for pid in pids),
+        )
     finally:
         process.kill()
         process.wait()
@@ -445,17 +466,19 @@ def test_a_live_task_detail_shows_its_chain_and_times_then_the_program_ends(craw
 
     async def go() -> tuple[list[str], list[str], list[str]]:
         with Connection(path) as connection:
-            app = ConsoleApp(connection, refresh=0.1, where=path)
+            app = ConsoleApp(connection, refresh=0.5, where=path)
             async with app.run_test(size=(120, 60)) as pilot:
-                await pilot.pause(0.3)
+                await until(pilot, lambda: app.snapshot is not None)
                 table = screen(app)
                 await pilot.press("down", "enter")  # task 2, a worker
-                await pilot.pause(0.5)
+                await until(pilot, lambda: "poll_times" in (app.task(2) or {}))
+                await pilot.pause(0.1)
                 detail = screen(app)
                 await pilot.press("escape")
                 process.kill()
                 process.wait()
-                await pilot.pause(0.5)
+                await until(pilot, lambda: app.ended)
+                await pilot.pause(0.1)
                 return table, detail, screen(app)
 
     table, detail, ended = asyncio.run(go())
@@ -472,6 +495,81 @@ def test_a_live_task_detail_shows_its_chain_and_times_then_the_program_ends(craw
     assert ended[1].startswith("The program ended: this is its last snapshot (taken at ")
     assert ended[2].startswith("121 tasks · ")
     assert len([line for line in ended[4:-1] if line.strip()]) > 20  # the table is still there
+
+
+BLOCKING = """\
+import asyncio
+import time
+
+
+async def sleeper():
+    await asyncio.sleep(0)
+    time.sleep(30)  # blocks the loop
+
+
+async def main():
+    await asyncio.gather(asyncio.create_task(sleeper()), asyncio.sleep(60))
+
+
+asyncio.run(main())
+"""
+
+
+def run_console(tmp_path: Path, source: str, *options: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """``source`` started under ``desugar run --console OPTIONS``; the process and its first stderr lines."""
+    (tmp_path / "app.py").write_text(source)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desugar", "run", "--console", *options, "app.py"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    lines = [process.stderr.readline()]  # type: ignore[union-attr]
+    if options:
+        lines.append(process.stderr.readline())  # type: ignore[union-attr]
+    return process, lines
+
+
+@needs_recorder
+def test_a_blocked_loop_is_answered_on_tcp_with_the_token_only(tmp_path: Path, console_dir: Path) -> None:
+    process, lines = run_console(tmp_path, BLOCKING, "--console-address", "127.0.0.1:0")
+    try:
+        path = console_dir / f"{process.pid}.sock"
+        assert lines[0] == f"desugar run: console on {path} (desugar console {process.pid})\n"
+        match = re.fullmatch(
+            r"desugar run: console on 127\.0\.0\.1:(\d+), token ([\w-]{32}) "
+            r"\(desugar console 127\.0\.0\.1:\1 --token \2\)\n",
+            lines[1],
+        )
+        assert match, lines[1]
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        address = ("127.0.0.1", int(match[1]))
+        with Connection(address) as anonymous, pytest.raises(RefusedRequest):
+            anonymous.snapshot()
+        time.sleep(0.5)  # into the time.sleep
+        with Connection(address, token=match[2]) as connection:
+            started = time.monotonic()
+            first = connection.snapshot()
+            time.sleep(0.3)
+            second = connection.snapshot()
+            assert time.monotonic() - started < 2.0
+        # (where it last yielded: the poll that runs now started there)
+        sleeper = [task for task in first["tasks"] if task["location"] == "app.py:6"]
+        assert [(task["state"], task["polls"]) for task in sleeper] == [("running", 1)]
+        again = [task for task in second["tasks"] if task["id"] == sleeper[0]["id"]]
+        assert again[0]["busy"] >= sleeper[0]["busy"] + 0.25
+        assert again[0]["chain"] == [{"function": "app::sleeper", "file": "app.py", "line": 6}]
+    finally:
+        process.kill()
+        process.wait()
+
+
+@needs_recorder
+def test_the_socket_is_removed_when_the_program_exits(tmp_path: Path, console_dir: Path) -> None:
+    process, lines = run_console(tmp_path, "import asyncio\nasyncio.run(asyncio.sleep(0.2))\nprint('done')\n")
+    out, _ = process.communicate(timeout=60)
+    assert (process.returncode, out) == (0, "done\n")
+    assert lines[0].startswith(f"desugar run: console on {console_dir / str(process.pid)}.sock ")
+    assert os.listdir(console_dir) == []
 
 
 # --------------------------------------------------------------------------
