@@ -384,11 +384,11 @@ def _check_address(address: str) -> None:
 
 
 def _start_console(program: str, address: str | None) -> None:
-    """Record the program's tasks and serve them to ``desugar console`` (``--console``)."""
+    """Serve the recorder's snapshots to ``desugar console`` (``--console``)."""
     from desugar.console import server
 
     try:
-        server.start(program, address)
+        server.serve(program, address)
     except server.ConsoleError as error:
         _err(f"desugar run: --console: {error}")
         sys.exit(1)
@@ -550,7 +550,7 @@ def run_command(
         nonlocal recorder
         if hang is not None:  # the time the program takes, not its translation
             dump_on_hang(hang)
-        if trace_file is not None or lint:
+        if trace_file is not None or lint or console or console_address is not None:
             from desugar import trace
 
             recorder = trace.start(
@@ -559,7 +559,7 @@ def run_command(
                 lint=lint,
                 slow_poll=slow_poll_ms / 1000,
             )
-        if console or console_address is not None:  # (it records with the recorder started here)
+        if console or console_address is not None:  # (it serves the recorder started here)
             _start_console(" ".join([target, *args]), console_address)
 
     try:

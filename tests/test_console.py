@@ -40,10 +40,6 @@ needs_textual = pytest.mark.skipif(
     not HAS_TEXTUAL, reason="the console's UI needs Textual: pip install 'desugar[console]'"
 )
 SIZE = (120, 40)
-needs_recorder = pytest.mark.skipif(
-    importlib.util.find_spec("desugar.trace") is None,
-    reason="desugar run --console records with desugar.trace, which this build does not have yet",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -447,7 +443,6 @@ def crawler(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @needs_textual
-@needs_recorder
 def test_the_committed_picture_is_what_the_script_takes(crawler: Any, tmp_path: Path) -> None:
     _process, path = crawler
     lines = asyncio.run(screenshots.take(path, tmp_path / "console.svg", settle=1.0))
@@ -458,7 +453,6 @@ def test_the_committed_picture_is_what_the_script_takes(crawler: Any, tmp_path: 
 
 
 @needs_textual
-@needs_recorder
 def test_a_live_task_detail_shows_its_chain_and_times_then_the_program_ends(crawler: Any) -> None:
     from desugar.console.app import ConsoleApp
 
@@ -529,7 +523,6 @@ def run_console(tmp_path: Path, source: str, *options: str) -> tuple[subprocess.
     return process, lines
 
 
-@needs_recorder
 def test_a_blocked_loop_is_answered_on_tcp_with_the_token_only(tmp_path: Path, console_dir: Path) -> None:
     process, lines = run_console(tmp_path, BLOCKING, "--console-address", "127.0.0.1:0")
     try:
@@ -563,7 +556,6 @@ def test_a_blocked_loop_is_answered_on_tcp_with_the_token_only(tmp_path: Path, c
         process.wait()
 
 
-@needs_recorder
 def test_the_socket_is_removed_when_the_program_exits(tmp_path: Path, console_dir: Path) -> None:
     process, lines = run_console(tmp_path, "import asyncio\nasyncio.run(asyncio.sleep(0.2))\nprint('done')\n")
     out, _ = process.communicate(timeout=60)

@@ -93,10 +93,8 @@ def socket_path(pid: int) -> str:
 
 def recorder_snapshot() -> Snapshot | None:
     """The active recorder's snapshot (`desugar.trace.current`), or None when none records."""
-    try:
-        from desugar import trace
-    except ImportError:
-        return None
+    from desugar import trace
+
     recorder = trace.current()
     return None if recorder is None else recorder.snapshot()
 
@@ -287,18 +285,3 @@ def serve(
         )
     return server
 
-
-def start_recording(program: str) -> None:
-    """Make the recorder record, as ``--trace`` does (lints too with ``--lint``)."""
-    try:
-        from desugar import trace
-    except ImportError:  # no recorder in this build: the console says so
-        return
-    if trace.current() is None:
-        trace.start(program)
-
-
-def start(program: str, address: str | None = None) -> ConsoleServer:
-    """``desugar run --console``: start recording, then serve the snapshots."""
-    start_recording(program)
-    return serve(program, address)
