@@ -32,6 +32,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
@@ -486,10 +487,11 @@ select:disabled { opacity:.5; }
 .code { font:13px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; padding:.25rem 0;
   min-width:max-content; outline-offset:-2px; }
 .line { display:flex; white-space:pre; padding-right:1rem; border-left:3px solid transparent; }
+.line.hl .ln { color:var(--fg); font-weight:600; }
 .line .ln { flex:none; width:3.2em; padding-right:.8em; text-align:right; color:var(--muted); user-select:none; }
 .line.b0 { background:var(--b0); } .line.b1 { background:var(--b1); } .line.b2 { background:var(--b2); }
 .line.b3 { background:var(--b3); } .line.b4 { background:var(--b4); } .line.b5 { background:var(--b5); }
-.line.hl { border-left-color:var(--hl); box-shadow:inset 0 0 0 999px color-mix(in srgb, var(--hl) 28%, transparent); }
+.line.hl { border-left-color:var(--hl); box-shadow:inset 0 0 0 999px color-mix(in srgb, var(--hl) 50%, transparent); }
 .line.cur { border-left-color:#4a90e2; }
 .line[data-line], .line[data-src] { cursor:pointer; }
 a.await { color:inherit; text-decoration:underline dotted; }
@@ -830,6 +832,16 @@ asyncio.run(foo())
 '''
 
 
+def _read(file: str) -> str:
+    """``file``'s text as Python reads it (its BOM or coding cookie; newlines made ``\\n``)."""
+    from desugar.cli import FileError, Source, _read_bytes, decode
+
+    try:
+        return decode(_read_bytes(Source(Path(file), file)), file).text
+    except FileError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @click.command("explore", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="PAGE",
@@ -856,15 +868,13 @@ def explore_command(file: str | None, output: str | None, run_it: bool, live: bo
         if file is None:
             serve(_STARTER, "example.py", browser=not no_browser)
         else:
-            with open(file, encoding="utf-8") as f:
-                serve(f.read(), file, browser=not no_browser)
+            serve(_read(file), file, browser=not no_browser)
         return
     if file is None:
         raise click.UsageError("give FILE (or --serve)")
     if no_browser:
         raise click.UsageError("--no-browser goes with --serve")
-    with open(file, encoding="utf-8") as f:
-        source = f.read()
+    source = _read(file)
     from desugar.errors import TranslateError
 
     try:

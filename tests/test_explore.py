@@ -175,6 +175,15 @@ def test_without_pygments_the_page_works_uncoloured_and_the_command_says_how(
     )
 
 
+def test_a_latin_1_source_with_crlf_lines_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    program = tmp_path / "old.py"
+    program.write_bytes("# -*- coding: latin-1 -*-\r\nasync def f():\r\n    return 'caf\xe9'\r\n".encode("latin-1"))
+    done = _explore("old.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "old.html").read_text(encoding="utf-8")
+    assert "caf\xe9" in text and "\r" not in text.split("<main")[1]
+
+
 def test_a_source_desugar_refuses_is_reported_at_file_line_col(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("async def f():\n    _ds_x = await g()\n", encoding="utf-8")
@@ -291,6 +300,7 @@ def browser():
         pytest.skip("no Chromium and chromedriver on PATH (apt-get install chromium chromium-driver)")
     from selenium.webdriver.chrome.service import Service
 
+    os.environ.setdefault("SE_OFFLINE", "true")  # (Selenium Manager: never fetch a browser or driver)
     options = webdriver.ChromeOptions()
     options.binary_location = found[0]
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
