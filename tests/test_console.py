@@ -166,6 +166,34 @@ def test_s_cycles_the_sort_and_the_cursor_stays_on_its_task() -> None:
 
 
 @needs_textual
+def test_the_table_follows_tasks_that_come_go_and_change() -> None:
+    before = make_snapshot(tasks=4)
+    after = make_snapshot(tasks=4, time=3.0)
+    after["tasks"] = [task for task in after["tasks"] if task["id"] != 2]  # task 2 ended
+    after["tasks"][1].update(busy=2.0, polls=99)  # task 3
+    after["tasks"].append(make_task(5, name="late", busy=0.5))
+    source = FakeSource(before)
+
+    async def steps(app: Any, pilot: Any) -> tuple[list[str], list[str]]:
+        await pilot.press("s")  # by busy time
+        first = screen(app)
+        source.snapshots = [after]
+        await until(pilot, lambda: app.snapshot["time"] == 3.0)
+        await pilot.pause(0.1)
+        return first, screen(app)
+
+    first, second = run_app(source, steps)
+    assert [line.split()[:2] for line in first[3:7]] == [["4", "worker-4"], ["3", "worker-3"], ["2", "worker-2"], ["1", "main"]]
+    assert [line.split()[:5] for line in second[3:8]] == [
+        ["3", "worker-3", "idle", "99", "2s"],
+        ["5", "late", "idle", "15", "500ms"],
+        ["4", "worker-4", "scheduled", "12", "400µs"],
+        ["1", "main", "running", "3", "100µs"],
+        [],
+    ]
+
+
+@needs_textual
 def test_enter_shows_the_task_detail_and_asks_for_its_times() -> None:
     source = FakeSource(make_snapshot())
 

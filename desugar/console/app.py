@@ -33,8 +33,13 @@ class SnapshotSource(Protocol):
     def snapshot(self, full: list[int] | bool = False) -> dict[str, Any]: ...
 
 
-def _state_cell(state: str) -> Text:
-    return Text(state, style=_STATE_STYLE.get(state, ""))
+def _cells(task: dict[str, Any]) -> list[Any]:
+    """A task's row in the table, styled."""
+    cells: list[Any] = list(render.row(task))
+    cells[2] = Text(cells[2], style=_STATE_STYLE.get(cells[2], ""))
+    if cells[8]:
+        cells[8] = Text(cells[8], style="bold yellow")
+    return cells
 
 
 class DetailScreen(Screen[None]):
@@ -202,6 +207,10 @@ class TaskTable(DataTable[Any]):
 class MainScreen(Screen[None]):
     """The table of tasks, with the status line above it."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._cells: dict[str, list[Any]] = {}  # the row shown for each task, by its key
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "sort", "Sort"),
         Binding("t", "app.tree", "Tree"),
@@ -246,15 +255,31 @@ class MainScreen(Screen[None]):
         self.query_one("#status", Static).update(status)
 
     def _show_table(self, app: ConsoleApp) -> None:
+        """The snapshot's tasks in the table, in sort order; the cursor stays on its task.
+
+        Rows are updated in place (only the cells that changed), added and
+        removed as tasks come and go, then put in order: rebuilding a table
+        of a thousand tasks twice a second would keep the console busy.
+        """
         table = self.query_one(DataTable)
         selected = self.selected_task()
-        table.clear()
-        for task in render.sorted_tasks((app.snapshot or {}).get("tasks", []), app.sort):
-            cells: list[Any] = list(render.row(task))
-            cells[2] = _state_cell(task.get("state", ""))
-            if cells[8]:
-                cells[8] = Text(cells[8], style="bold yellow")
-            table.add_row(*cells, key=str(task["id"]))
+        tasks = render.sorted_tasks((app.snapshot or {}).get("tasks", []), app.sort)
+        shown = self._cells
+        rows = {str(task["id"]): _cells(task) for task in tasks}
+        for key in [key for key in shown if key not in rows]:
+            table.remove_row(key)
+            del shown[key]
+        for key, cells in rows.items():
+            old = shown.get(key)
+            if old is None:
+                table.add_row(*cells, key=key)
+            else:
+                for column, cell, before in zip(render.COLUMNS, cells, old):
+                    if cell != before:
+                        table.update_cell(key, column, cell)
+            shown[key] = cells
+        position = {key: index for index, key in enumerate(rows)}
+        table.sort("ID", key=lambda cell: position[str(cell)])
         if selected is not None and str(selected) in table.rows:
             table.move_cursor(row=table.get_row_index(str(selected)), scroll=False)
 
