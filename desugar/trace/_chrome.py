@@ -21,6 +21,18 @@ from typing import Any
 SPAN_TRACK = 1_000_000
 
 
+def visible(raw: Any) -> Any:
+    from desugar.trace._recorder import visible
+
+    return visible(raw)
+
+
+def hidden_leaf(raw: Any) -> str:
+    from desugar.trace._recorder import hidden_leaf
+
+    return hidden_leaf(raw)
+
+
 def events(recorder: Any, ring: list[tuple], records: list[Any]) -> list[dict[str, Any]]:
     pid = recorder.pid
     t0 = recorder.t0
@@ -48,7 +60,10 @@ def events(recorder: Any, ring: list[tuple], records: list[Any]) -> list[dict[st
     for event in ring:
         kind = event[0]
         if kind == "P":
-            _, tid, start, end, chain, outcome, waits_on, flow = event
+            _, tid, start, end, raw, outcome, waits_on, flow = event
+            chain = visible(raw)
+            if waits_on is None:
+                waits_on = hidden_leaf(raw)
             ts, dur = us(start), max(us(end) - us(start), 0.0)
             args: dict[str, Any] = {"outcome": outcome}
             if waits_on:

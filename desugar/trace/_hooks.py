@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Any, Callable
 
-from desugar.trace._recorder import BOUNDARIES, Recorder, walk
+from desugar.trace._recorder import BOUNDARIES, Recorder, _now, describe, runtime_loaded, visible, walk
 
 Unhook = Callable[[], None]
 
@@ -112,57 +112,137 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
     local = recorder.local
     unhooks: list[Unhook] = []
 
+    task_classes = set(task_types)
+    step_types: set[type] = set()  # (the C Task's step wrapper, once seen)
+    steps = _STEPS
+    by_key = recorder.by_key
+
     def task_of(callback: Any) -> Any:
+        """The task whose step ``callback`` is (None for any other callback)."""
         task = getattr(callback, "__self__", None)
-        if task is None or not isinstance(task, task_types):
+        if task is None:
             return None
-        if type(callback).__name__ == "TaskStepMethWrapper" or getattr(callback, "__name__", None) in _STEPS:
+        kind = type(task)
+        if kind not in task_classes:
+            if not isinstance(task, task_types):
+                return None
+            task_classes.add(kind)  # (a subclass of Task)
+        kind = type(callback)
+        if kind in step_types or getattr(callback, "__name__", None) in steps:
+            return task
+        if kind.__name__ == "TaskStepMethWrapper":
+            step_types.add(kind)
             return task
         return None
 
     def record_of(task: Any) -> Any:
-        return recorder.task(task, task.get_name(), "asyncio", task)
+        return by_key.get(id(task)) or recorder.task(task, task.get_name(), "asyncio", task)
 
-    def run(handle: Any) -> Any:
-        task = task_of(handle._callback)
-        if task is None:
-            outer = getattr(local, "kind", None)
-            if isinstance(handle, timer_handle):
-                local.kind = "timer"
-            elif id(handle) in io:
-                io.discard(id(handle))
-                local.kind = "io"
-            else:
-                local.kind = "other"
-            try:
-                return handle_run(handle)
-            finally:
-                local.kind = outer
-        record = record_of(task)
-        record.name = task.get_name()  # (set after the task's first scheduling; or renamed)
-        recorder.poll_start(record, task.get_coro())
+    def other_callback(handle: Any) -> Any:
+        """Run a callback that is not a task's step, telling wakes what it is."""
+        outer = getattr(local, "kind", None)
+        if isinstance(handle, timer_handle):
+            local.kind = "timer"
+        elif id(handle) in io:
+            io.discard(id(handle))
+            local.kind = "io"
+        else:
+            local.kind = "other"
         try:
             return handle_run(handle)
         finally:
-            if not task.done():
-                recorder.poll_end(record, "pending", task.get_coro())
-            elif task.cancelled():
-                recorder.poll_end(record, "raised")
+            local.kind = outer
+
+    def finished(task: Any, record: Any, outer: Any) -> None:
+        if task.cancelled():
+            recorder.poll_end(record, outer, "raised")
+            return
+        error = getattr(task, "_exception", None)
+        recorder.poll_end(record, outer, "raised" if error is not None else "ready")
+        if error is not None:
+            recorder.raised[id(task)] = record
+
+    # (The hot path: the recorder's poll_start, poll_end and wake inlined for a task's step;
+    # what is rare goes through the recorder's methods.)
+    now = _now
+    events_append = recorder.events.append
+    get_key = by_key.get
+
+    def run(handle: Any) -> Any:
+        callback = handle._callback
+        task = getattr(callback, "__self__", None)
+        if task is None or type(task) not in task_classes or type(callback) not in step_types:
+            if task is None or task_of(callback) is None:  # (it learns new step and Task types)
+                return other_callback(handle)
+        record = get_key(id(task))
+        if record is None:
+            record = record_of(task)
+        coro = task.get_coro()
+        if not record.polls or recorder.lint:
+            record.name = task.get_name()  # (set after the task's first scheduling)
+            outer = recorder.poll_start(record, coro)
+            start = record.running
+        else:
+            outer = getattr(local, "task", None)
+            local.task = record
+            start = record.running = now()
+            woken = record.woken_at
+            if woken is not None:
+                record.sched += start - woken
+                record.sched_times.append(start - woken)
+                record.woken_at = None
+        try:
+            return handle_run(handle)
+        finally:
+            if task.done() or recorder.lint:
+                if task.done():
+                    finished(task, record, outer)
+                else:
+                    recorder.poll_end(record, outer, "pending", coro)
             else:
-                error = getattr(task, "_exception", None)
-                recorder.poll_end(record, "raised" if error is not None else "ready")
-                if error is not None:
-                    recorder.raised[id(task)] = record
+                end = now()
+                local.task = outer
+                record.running = 0
+                spent = end - start
+                record.busy += spent
+                record.poll_times.append(spent)
+                record.polls += 1
+                raw, leaf = walk(coro)
+                if leaf is not None:
+                    waits = record.waits = describe(leaf)
+                    record.awaits = recorder._awaits(leaf)
+                else:
+                    waits = record.waits = None
+                    if record.awaits:
+                        record.awaits = ()
+                record.raw = raw
+                events_append(("P", record.id, start, end, raw, "pending", waits, record.flow))
+                record.flow = 0
+
+    def call_soon(self: Any, callback: Any, args: Any, context: Any) -> Any:
+        task = getattr(callback, "__self__", None)
+        if task is not None and (
+            (type(task) in task_classes and type(callback) in step_types)
+            or task_of(callback) is not None
+        ):
+            record = get_key(id(task)) or record_of(task)
+            waker = getattr(local, "task", None)
+            if waker is None or record.end is not None or recorder.lint:
+                recorder.wake(record)
+            else:
+                kind = "self" if waker is record else "task"
+                record.woken[kind] += 1
+                record.wakes += 1
+                at = now()
+                if record.woken_at is None:
+                    record.woken_at = at
+                recorder.flows += 1
+                record.flow = flow = recorder.flows
+                events_append(("W", waker.id, at, flow, kind))
+        return loop_call_soon(self, callback, args, context)
 
     handle_run = _patch(events.Handle, "_run", run, unhooks)
     BOUNDARIES.add(run.__code__)
-
-    def call_soon(self: Any, callback: Any, args: Any, context: Any) -> Any:
-        task = task_of(callback)
-        if task is not None:
-            recorder.wake(record_of(task))
-        return loop_call_soon(self, callback, args, context)
-
     loop_call_soon = _patch(base_events.BaseEventLoop, "_call_soon", call_soon, unhooks)
 
     def process_events(self: Any, event_list: Any) -> Any:
@@ -216,6 +296,8 @@ def _trio(recorder: Recorder, trio: Any) -> Unhook:
         return recorder.task(task, task.name, "trio", None, system)
 
     class Recorded(trio.abc.Instrument):  # type: ignore[misc]
+        outer: list[Any] = []
+
         def task_spawned(self, task: Any) -> None:
             record_of(task)
 
@@ -243,17 +325,18 @@ def _trio(recorder: Recorder, trio: Any) -> Unhook:
         def before_task_step(self, task: Any) -> None:
             record = record_of(task)
             if not record.system:
-                recorder.poll_start(record, task.coro)
+                self.outer.append(recorder.poll_start(record, task.coro))
 
         def after_task_step(self, task: Any) -> None:
             record = record_of(task)
             if record.system:
                 return
             outcome = exits.pop(id(task), None)
+            outer = self.outer.pop()
             if outcome is None:
-                recorder.poll_end(record, "pending", task.coro)
+                recorder.poll_end(record, outer, "pending", task.coro)
             else:
-                recorder.poll_end(record, outcome)
+                recorder.poll_end(record, outer, outcome)
                 recorder.forget(task)
 
         def task_exited(self, task: Any) -> None:
@@ -282,6 +365,7 @@ def _trio(recorder: Recorder, trio: Any) -> Unhook:
 
 
 def _executor(recorder: Recorder, runtime: Any) -> Unhook:
+    runtime_loaded(runtime)
     executor = runtime.Executor
     local = recorder.local
     unhooks: list[Unhook] = []
@@ -289,21 +373,22 @@ def _executor(recorder: Recorder, runtime: Any) -> Unhook:
     def record_of(task: Any) -> Any:
         record = recorder.by_key.get(id(task))
         if record is None:
-            chain = walk(task.future)[0] if task.future is not None else ()
+            chain = visible(walk(task.future)[0]) if task.future is not None else ()
             name = chain[0][0] if chain else type(task.future).__name__
             record = recorder.task(task, name, "executor")
         return record
 
     def poll(self: Any, task: Any) -> None:
         record = record_of(task)
-        recorder.poll_start(record, task.future)
+        future = task.future
+        outer = recorder.poll_start(record, future)
         try:
             executor_poll(self, task)
         finally:
             if not task.done:
-                recorder.poll_end(record, "pending", task.future)
+                recorder.poll_end(record, outer, "pending", future)
             else:
-                recorder.poll_end(record, "raised" if task.error is not None else "ready")
+                recorder.poll_end(record, outer, "raised" if task.error is not None else "ready")
 
     executor_poll = _patch(executor, "_poll", poll, unhooks)
     BOUNDARIES.add(poll.__code__)

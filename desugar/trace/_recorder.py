@@ -43,8 +43,10 @@ def start(program: str = "", **options: Any) -> Recorder:
 
 # --- await chains -------------------------------------------------------------
 
+#: Per code object: (function, file as shown, hidden: the runtime's or a driver's own).
 _code_info: dict[Any, tuple[str, str, bool]] = {}
 Frame = tuple  # (function, file, line)
+Raw = tuple  # ((function, file, hidden), line) per frame, outermost first
 
 
 def _info(frame: Any) -> tuple[str, str, bool]:
@@ -61,35 +63,49 @@ def _info(frame: Any) -> tuple[str, str, bool]:
     return info
 
 
-def walk(obj: Any, keep: list | None = None) -> tuple[tuple[Frame, ...], Any, str]:
-    """The await chain from ``obj`` inwards: (visible frames outermost first, leaf, hidden leaf).
+_AWAITEES: tuple[type, ...] = ()
+#: (the code awaiting a runtime Future, the leaf futures' poll codes, polled_future)
+_LEAF: tuple[Any, Any, Any] = (None, frozenset(), None)
+
+
+def runtime_loaded(runtime: Any) -> None:
+    """The runtime is imported: its awaitees and leaf futures are known to `walk` from now."""
+    global _AWAITEES, _LEAF
+    from desugar.runtime import _awaitee, _future
+
+    _AWAITEES = tuple({runtime.Awaitee, _awaitee.PyAwaitee})
+    _LEAF = (_future._POLL_LEAF, _future._LEAF_POLLS, _future.polled_future)
+
+
+def walk(obj: Any, keep: list | None = None) -> tuple[Raw, Any]:
+    """The await chain from ``obj`` inwards: (its frames, raw, outermost first; the leaf).
 
     The leaf is what the innermost frame awaits when it is not a frame (a
-    future); the hidden leaf is the innermost driver's or runtime's function
-    past the program's frames (``asyncio.tasks::sleep``). ``keep`` collects
-    every object and frame the walk went through.
+    future). ``keep`` collects every object and frame the walk went through.
     """
-    frames: list[Frame] = []
-    hidden_leaf = ""
+    raw = []
     leaf = None
-    runtime = sys.modules.get("desugar.runtime")
-    awaitee = getattr(runtime, "Awaitee", None)
-    polled_future = getattr(runtime, "polled_future", None)
+    awaitees = _AWAITEES
+    leaf_codes = _LEAF
     depth = 0
+    info_of = _code_info.get
     while obj is not None and depth < 200:
         depth += 1
         if keep is not None:
             keep.append(obj)
         kind = type(obj)
-        if awaitee is not None and isinstance(obj, awaitee):
-            obj = obj.awaited()
-            continue
         if kind is CoroutineType:
             frame, inner = obj.cr_frame, obj.cr_await
         elif kind is GeneratorType:
             frame, inner = obj.gi_frame, obj.gi_yieldfrom
+        elif kind in awaitees:
+            obj = obj.awaited()
+            continue
         elif kind is AsyncGeneratorType:
             frame, inner = obj.ag_frame, obj.ag_await
+        elif awaitees and isinstance(obj, awaitees):
+            obj = obj.awaited()
+            continue
         else:
             wrapped = backtrace._unwrapped(obj)
             if wrapped is None:
@@ -101,45 +117,65 @@ def walk(obj: Any, keep: list | None = None) -> tuple[tuple[Frame, ...], Any, st
             break
         if keep is not None:
             keep.append(frame)
-        function, file, hidden = _info(frame)
-        if hidden:
-            if not hidden_leaf and frames:
-                hidden_leaf = function
-        else:
-            frames.append((function, file, frame.f_lineno))
-            hidden_leaf = ""
-        if polled_future is not None and inner is None:
-            found = polled_future(frame)
-            if found is not None:
-                leaf = found
-                break
-        if inner is None and frame.f_code.co_name == "__await__":
-            inner = frame.f_locals.get("self")  # (the pure-Python asyncio Future's)
-            if inner is not None and keep is not None:
-                keep.append(frame.f_locals)
+        code = frame.f_code
+        raw.append((info_of(code) or _info(frame), frame.f_lineno))
+        if inner is None:
+            if code is leaf_codes[0] or code in leaf_codes[1]:
+                found = leaf_codes[2](frame)
+                if found is not None:
+                    leaf = found
+                    break
+            if code.co_name == "__await__":
+                inner = frame.f_locals.get("self")  # (the pure-Python asyncio Future's)
+                if inner is not None and keep is not None:
+                    keep.append(frame.f_locals)
         obj = inner
-    return tuple(frames), leaf, hidden_leaf
+    return tuple(raw), leaf
 
 
-def describe(leaf: Any, hidden_leaf: str) -> str:
-    """What a pending task waits on, in a few words."""
-    if leaf is None:
-        return hidden_leaf
+def visible(raw: Raw) -> tuple[Frame, ...]:
+    """The program's frames of a raw chain: (function, file, line), outermost first."""
+    return tuple((info[0], info[1], line) for info, line in raw if not info[2])
+
+
+def hidden_leaf(raw: Raw) -> str:
+    """The driver's or runtime's function a chain ends in, past the program's frames."""
+    found = ""
+    for info, _ in raw:
+        if not info[2]:
+            found = ""
+        elif not found:
+            found = info[0]
+    return found if any(not info[2] for info, _ in raw) else ""
+
+
+_TYPE_ONLY: dict[type, str] = {}
+
+
+def describe(leaf: Any) -> str:
+    """What a pending task waits on (a future), in a few words."""
+    kind = type(leaf)
+    said = _TYPE_ONLY.get(kind)
+    if said is not None:
+        return said
     asyncio = sys.modules.get("asyncio")
     if asyncio is not None and isinstance(leaf, asyncio.Future):
         if isinstance(leaf, asyncio.Task):
             return f"task {leaf.get_name()!r}"
         if isinstance(getattr(leaf, "_children", None), list):
             return f"gather() of {len(leaf._children)}"
-        return f"an asyncio {type(leaf).__name__}"
+        said = f"an asyncio {kind.__name__}"
+        if kind in (asyncio.Future, getattr(asyncio.futures, "_PyFuture", None)):
+            _TYPE_ONLY[kind] = said
+        return said
     runtime = sys.modules.get("desugar.runtime")
     if runtime is not None and isinstance(leaf, runtime.Future):
         try:
-            said = leaf.describe()
+            description = leaf.describe()
         except Exception:
-            said = None
-        name = getattr(said, "name", None)
-        if getattr(said, "task", None) is not None:
+            description = None
+        name = getattr(description, "name", None)
+        if getattr(description, "task", None) is not None:
             return "a JoinHandle"
         if name:
             return f"{name}()"
@@ -154,13 +190,13 @@ def _where(frame: Frame | None) -> str:
 
 
 class TaskRecord:
-    """What the recorder knows of one task."""
+    """What the recorder knows of one task (times in ``perf_counter_ns``)."""
 
     __slots__ = (
-        "id", "name", "driver", "parent", "state", "since", "polls", "busy", "sched", "idle",
-        "chain", "waits_on", "awaits", "woken", "wakes", "poll_times", "sched_times",
-        "spans", "warnings", "woken_at", "flow", "obj", "leaf", "poll_start", "running_at",
-        "fired", "system", "key",
+        "id", "name", "driver", "parent", "created", "end", "polls", "busy", "sched",
+        "running", "woken_at", "raw", "waits", "awaits", "woken", "wakes", "poll_times",
+        "sched_times", "spans", "warnings", "flow", "obj", "leaf", "running_at", "fired",
+        "system", "key",
     )
 
     def __init__(self, id: int, name: str, driver: str, parent: int | None, now: int) -> None:
@@ -168,39 +204,41 @@ class TaskRecord:
         self.name = name
         self.driver = driver
         self.parent = parent
-        self.state = "scheduled"
-        self.since = now
+        self.created = now
+        self.end: int | None = None
         self.polls = 0
-        self.busy = self.sched = self.idle = 0
-        self.chain: tuple[Frame, ...] = ()
-        self.waits_on = ""
-        self.awaits: list[int] = []
+        self.busy = self.sched = 0
+        self.running = 0  # (the start of the poll running now)
+        self.woken_at: int | None = None
+        self.raw: Raw = ()
+        self.waits: str | None = None  # (None: the hidden leaf of its chain)
+        self.awaits: Any = ()
         self.woken = dict.fromkeys(WAKERS, 0)
         self.wakes = 0
         self.poll_times: deque[int] = deque(maxlen=TIMES_KEPT)
         self.sched_times: deque[int] = deque(maxlen=TIMES_KEPT)
         self.spans: list[Any] = []
         self.warnings: list[str] = []
-        self.woken_at: int | None = now
         self.flow = 0
         self.obj: Any = None  # a weak reference to the task, for lost-wakeup checks
-        self.leaf: Any = None  # a weak reference to the leaf it waits on
-        self.poll_start = 0
+        self.leaf: Any = None  # a weak reference to the leaf it waits on (when linting)
         self.running_at: tuple[Frame, ...] | None = None  # sampled by the slow-poll watchdog
         self.fired: set[str] = set()
         self.system = False
         self.key = 0
 
-    def _move(self, state: str, now: int) -> None:
-        spent = now - self.since
-        if self.state == "running":
-            self.busy += spent
-        elif self.state == "scheduled":
-            self.sched += spent
-        elif self.state == "idle":
-            self.idle += spent
-        self.state = state
-        self.since = now
+    @property
+    def chain(self) -> tuple[Frame, ...]:
+        """Where it waits (or, done, where it finished): the program's frames, outermost first."""
+        return visible(self.raw)
+
+    @property
+    def state(self) -> str:
+        if self.end is not None:
+            return "done"
+        if self.running:
+            return "running"
+        return "scheduled" if self.woken_at is not None else "idle"
 
 
 class Recorder:
@@ -296,64 +334,73 @@ class Recorder:
                 self.driver = driver
         return record
 
-    def poll_start(self, record: TaskRecord, first: Any = None) -> None:
-        """A poll of ``record`` starts (``first``: what its first poll resumes, to walk)."""
-        if record.polls == 0 and first is not None and not record.chain:
-            record.chain = walk(first)[0]
-        now = _now()
-        local = self.local
-        local.outer = getattr(local, "task", None)
-        local.task = record
-        if self.candidates:
-            self.candidates.pop(record.id, None)
-        with self.lock:
-            if record.woken_at is not None:
-                record.sched_times.append(now - record.woken_at)
-                record.woken_at = None
-            record._move("running", now)
-            record.poll_start = now
-            record.running_at = None
-            self._running = (record, now, threading.get_ident())
+    def poll_start(self, record: TaskRecord, first: Any = None) -> Any:
+        """A poll of ``record`` starts (``first``: what its first poll resumes, to walk).
 
-    def poll_end(self, record: TaskRecord, outcome: str, chain_of: Any = None) -> None:
+        Returns what `poll_end` takes back (the record polled around this one)."""
+        if not record.polls and first is not None and not record.raw:
+            record.raw = walk(first)[0]
+        local = self.local
+        outer = getattr(local, "task", None)
+        local.task = record
+        start = record.running = _now()
+        woken = record.woken_at
+        if woken is not None:
+            record.sched += start - woken
+            record.sched_times.append(start - woken)
+            record.woken_at = None
+        if self.lint:
+            if self.candidates:
+                self.candidates.pop(record.id, None)
+            record.running_at = None
+            self._running = (record, start, threading.get_ident())
+        return outer
+
+    def poll_end(self, record: TaskRecord, outer: Any, outcome: str, chain_of: Any = None) -> None:
         """The poll of ``record`` ended: ``outcome`` is pending, ready or raised; ``chain_of``
         is what to walk for a pending task's chain (its coroutine, its future)."""
-        now = _now()
-        local = self.local
-        local.task = getattr(local, "outer", None)
+        end = _now()
+        self.local.task = outer
+        start = record.running
+        record.running = 0
+        spent = end - start
+        record.busy += spent
+        record.poll_times.append(spent)
+        record.polls += 1
+        leaf = None
         if outcome == "pending":
-            chain, leaf, hidden = walk(chain_of)
-            waits_on = describe(leaf, hidden)
-            awaits = self._awaits(leaf)
-            polled = chain
+            raw, leaf = walk(chain_of)
+            if leaf is not None:
+                waits = record.waits = describe(leaf)
+                record.awaits = self._awaits(leaf)
+            else:
+                waits = record.waits = None
+                record.awaits = ()
+            polled = record.raw = raw
         else:  # (its chain stays the one it resumed: where it finished)
-            chain = polled = record.chain
-            leaf, waits_on, awaits = None, "", []
-        with self.lock:
-            self._running = None
-            record.polls += 1
-            record.poll_times.append(now - record.poll_start)
-            record._move("done" if outcome != "pending" else
-                         ("scheduled" if record.woken_at is not None else "idle"), now)
-            record.chain, record.waits_on, record.awaits = chain, waits_on, awaits
-            record.leaf = _weak(leaf)
-            self.events.append(
-                ("P", record.id, record.poll_start, now, polled, outcome, waits_on, record.flow)
-            )
-            record.flow = 0
-            if outcome != "pending":
-                self.by_key.pop(record.key, None)
-                if len(self.done) == self.done.maxlen:
-                    self.tasks.pop(self.done[0].id, None)
-                self.done.append(record)
-                if record.driver == "executor":
-                    self.done_by_task[record.key] = record
+            polled = record.raw
+            waits = ""
+            record.end = end
+            record.awaits = ()
+            self.by_key.pop(record.key, None)
+            done = self.done
+            if len(done) == done.maxlen:
+                self.tasks.pop(done[0].id, None)
+            done.append(record)
+            if record.driver == "executor":
+                self.done_by_task[record.key] = record
+            if record.spans:
                 record.spans = [s for s in record.spans if not s._instrumented]
-                record.obj = record.leaf = None
-        if self.lint and leaf is not None and type(leaf) in self.plain_futures:
-            self.candidates[record.id] = record
-        if self.lint and now - record.poll_start > self.slow_poll_ns:
-            self._slow(record, now - record.poll_start, polled)
+            record.obj = None
+        self.events.append(("P", record.id, start, end, polled, outcome, waits, record.flow))
+        record.flow = 0
+        if self.lint:
+            self._running = None
+            record.leaf = _weak(leaf)
+            if leaf is not None and type(leaf) in self.plain_futures:
+                self.candidates[record.id] = record
+            if spent > self.slow_poll_ns:
+                self._slow(record, spent, visible(polled))
 
     def forget(self, key: Any) -> None:
         """The task ``key`` is gone: its id may be reused by another task."""
@@ -362,29 +409,25 @@ class Recorder:
     def wake(self, record: TaskRecord, kind: str | None = None) -> None:
         """``record`` was scheduled; ``kind`` is who woke it when the hook knows (timer, io)."""
         now = _now()
-        waker = getattr(self.local, "task", None)
+        local = self.local
+        waker = getattr(local, "task", None)
         if kind is None:
-            if threading.current_thread() is not threading.main_thread() and waker is None:
-                kind = "other"
-            elif waker is None:
-                kind = getattr(self.local, "kind", None) or "other"
+            if waker is None:
+                kind = getattr(local, "kind", None) or "other"
             else:
                 kind = "self" if waker is record else "task"
-        with self.lock:
-            if record.state == "done":
-                if self.lint:
-                    self._fire(record, "wake-after-completion",
-                               f"was woken after it completed (by {kind})", record.chain)
-                return
-            record.woken[kind] += 1
-            record.wakes += 1
-            if record.woken_at is None:
-                record.woken_at = now
-            if record.state == "idle":
-                record._move("scheduled", now)
-            self.flows += 1
-            record.flow = self.flows
-            self.events.append(("W", waker.id if waker is not None else 0, now, self.flows, kind))
+        if record.end is not None:
+            if self.lint:
+                self._fire(record, "wake-after-completion",
+                           f"was woken after it completed (by {kind})", record.chain)
+            return
+        record.woken[kind] += 1
+        record.wakes += 1
+        if record.woken_at is None:
+            record.woken_at = now
+        self.flows += 1
+        record.flow = flow = self.flows
+        self.events.append(("W", waker.id if waker is not None else 0, now, flow, kind))
         if (
             self.lint and kind == "self" and record.wakes >= SELF_WAKE_MIN
             and record.woken["self"] * 2 > record.wakes and "self-wakes" not in record.fired
@@ -397,12 +440,12 @@ class Recorder:
                    fields: dict[str, Any]) -> None:
         self.events.append(("S", record.id if record else 0, start, end, name, fields))
 
-    def _awaits(self, leaf: Any) -> list[int]:
-        if leaf is None:
-            return []
+    def _awaits(self, leaf: Any) -> Any:
         targets: list[Any] = []
         asyncio = sys.modules.get("asyncio")
         if asyncio is not None and isinstance(leaf, asyncio.Future):
+            if type(leaf) in self.plain_futures:
+                return ()
             children = getattr(leaf, "_children", None)
             targets = list(children) if isinstance(children, list) else [leaf]
         else:
@@ -516,7 +559,7 @@ class Recorder:
             if not outside:
                 self._fire(
                     record, "lost-wakeup",
-                    f"is pending on {describe(leaf, '')} that nothing outside its own await "
+                    f"is pending on {describe(leaf)} that nothing outside its own await "
                     "chain references: nothing can complete it, it will wait forever",
                     record.chain,
                 )
@@ -563,19 +606,19 @@ class Recorder:
             for record in list(self.tasks.values()):
                 if record.system:
                     continue
-                spent = now - record.since
-                busy, sched, idle = record.busy, record.sched, record.idle
-                if record.state == "running":
-                    busy += spent
-                elif record.state == "scheduled":
-                    sched += spent
-                elif record.state == "idle":
-                    idle += spent
-                chain = record.chain
+                busy, sched = record.busy, record.sched
+                running, woken, end = record.running, record.woken_at, record.end
+                if end is None and running:
+                    busy += now - running
+                elif end is None and woken is not None:
+                    sched += now - woken
+                idle = max((end if end is not None else now) - record.created - busy - sched, 0)
+                chain = visible(record.raw)
                 tasks.append({
                     "id": record.id,
                     "name": record.name,
-                    "state": record.state,
+                    "state": "done" if end is not None else "running" if running else
+                             "scheduled" if woken is not None else "idle",
                     "polls": record.polls,
                     "busy": busy / 1e9,
                     "scheduled": sched / 1e9,
@@ -589,7 +632,7 @@ class Recorder:
                     "scheduled_times": list(record.sched_times),
                     "spans": [
                         {"name": s.name, "fields": {k: _jsonable(v) for k, v in s.fields.items()}}
-                        for s in record.spans
+                        for s in list(record.spans)
                     ],
                     "warnings": list(record.warnings),
                 })
