@@ -546,7 +546,7 @@ def run_console(tmp_path: Path, source: str, *options: str) -> tuple[subprocess.
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     lines = [process.stderr.readline()]  # type: ignore[union-attr]
-    if options:
+    if "--console-address" in options:
         lines.append(process.stderr.readline())  # type: ignore[union-attr]
     return process, lines
 
@@ -582,6 +582,52 @@ def test_a_blocked_loop_is_answered_on_tcp_with_the_token_only(tmp_path: Path, c
     finally:
         process.kill()
         process.wait()
+
+
+SPINNING = """\
+import asyncio
+
+
+async def spinner():
+    for _ in range(100):
+        await asyncio.sleep(0)
+    await asyncio.sleep(60)
+
+
+async def main():
+    task = asyncio.create_task(spinner(), name="spinner")
+    await asyncio.sleep(60)
+
+
+asyncio.run(main())
+"""
+
+
+@needs_textual
+def test_with_lint_the_console_lists_the_warnings_of_a_live_program(tmp_path: Path, console_dir: Path) -> None:
+    from desugar.console.app import ConsoleApp
+
+    process, _ = run_console(tmp_path, SPINNING, "--lint")
+    path = str(console_dir / f"{process.pid}.sock")
+
+    async def go() -> list[str]:
+        with Connection(path) as connection:
+            app = ConsoleApp(connection, refresh=0.2, where=path)
+            async with app.run_test(size=SIZE) as pilot:
+                await until(pilot, lambda: bool(app.snapshot and app.snapshot["warnings"]))
+                await pilot.press("w")
+                await pilot.pause(0.1)
+                return screen(app)
+
+    try:
+        lines = asyncio.run(go())
+    finally:
+        process.kill()
+        process.wait()
+    assert lines[2].split() == ["Task", "Lint", "Location", "Message"]
+    rows = [line.split() for line in lines[3:] if "self-wakes" in line]  # (a slow poll may show too)
+    assert [row[:3] for row in rows] == [["2", "self-wakes", "app.py:6"]]
+    assert " ".join(rows[0][3:]).startswith("woke itself for ")
 
 
 def test_the_socket_is_removed_when_the_program_exits(tmp_path: Path, console_dir: Path) -> None:
