@@ -50,6 +50,7 @@ def pick_target() -> str:
 @click.option(
     "--token",
     envvar="DESUGAR_CONSOLE_TOKEN",
+    metavar="TOKEN",
     help="The token of a program served on HOST:PORT (printed by desugar run --console-address; "
     "or set DESUGAR_CONSOLE_TOKEN).",
 )
