@@ -127,9 +127,25 @@ def test_source_and_output_lines_of_one_await_share_a_colour_band() -> None:
     assert by_id["s-21"]["class"] != band  # neighbours differ
 
 
+def _html5_errors(text: str) -> list:
+    """The parse errors the WHATWG HTML parser (html5lib) finds in ``text``."""
+    import html5lib
+
+    parser = html5lib.HTMLParser()
+    parser.parse(text)
+    return parser.errors
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["static", "served"])
+def test_the_page_parses_as_html5_without_an_error(live: bool) -> None:
+    source = LARGER.read_text(encoding="utf-8")
+    assert _html5_errors(explore.page(source, "larger.py", token="t" if live else None)) == []
+
+
 def test_the_page_fetches_nothing(run_page: Path) -> None:
     parsed = Page(run_page.read_text(encoding="utf-8"))
     assert parsed.problems == []
+    assert _html5_errors(run_page.read_text(encoding="utf-8")) == []  # (with its SVG figures)
     for tag, attrs in parsed.elements:
         fetched = attrs.get("src") or (attrs.get("href") if tag == "link" else None)
         assert fetched is None or fetched.startswith("data:"), (tag, attrs)
@@ -173,6 +189,20 @@ def test_without_pygments_the_page_works_uncoloured_and_the_command_says_how(
     assert result.output.startswith(
         "desugar explore: no syntax colours: Pygments is not installed (pip install 'desugar[explore]')\n"
     )
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--serve", "-o", "p.html"], "--serve writes no page: drop -o and --run (the page has a Run button)"),
+    (["--no-browser"], "--no-browser goes with --serve"),
+    ([], "give FILE (or --serve)"),
+])
+def test_options_that_do_not_go_together_are_usage_errors(args: list[str], message: str) -> None:
+    from click.testing import CliRunner
+
+    named = [str(EXAMPLE)] if args and args[0] == "--no-browser" else []
+    result = CliRunner().invoke(explore.explore_command, [*named, *args])
+    assert result.exit_code == 2
+    assert f"Error: {message}" in result.output
 
 
 def test_a_latin_1_source_with_crlf_lines_is_read_as_python_reads_it(tmp_path: Path) -> None:
