@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import pathlib
 import re
@@ -133,3 +134,50 @@ def leftover_async(code: str) -> list[str]:
             or isinstance(n, ast.comprehension) and n.is_async
         )
     ]
+
+
+# ---- the runtime's twins: its pure-Python hot path and the C one -------------------------
+
+
+class Twin:
+    """One implementation of the runtime's hot path, as `desugar.runtime._awaitee` and
+    `desugar.runtime._stream` name its pieces (``PyAwaitee``/``CAwaitee``,
+    ``py_into_future``/``c_into_future``, ...), whichever the process runs."""
+
+    def __init__(self, name: str, awaitee, into_future, async_fn, type_lookup, anext, async_for,
+                 into_iter) -> None:
+        self.name = name
+        self.Awaitee = awaitee
+        self.into_future = into_future
+        self.async_fn = async_fn
+        self.type_lookup = type_lookup
+        self.anext = anext
+        self.async_for = async_for
+        self.into_iter = into_iter
+
+    def __repr__(self) -> str:
+        return f"<the {self.name} runtime>"
+
+
+@functools.cache
+def twins() -> tuple[Twin, Twin | None]:
+    """The pure-Python twin, and the C one (None where it is not built: see `NO_C_TWIN`)."""
+    from desugar.runtime import _awaitee, _stream
+
+    python = Twin("python", _awaitee.PyAwaitee, _awaitee.py_into_future, _awaitee.py_async_fn,
+                  _awaitee.py_type_lookup, _stream.py_anext, _stream.py_async_for, _stream.py_into_iter)
+    try:  # (built, it is importable under DESUGAR_PURE_PYTHON=1 too: its helpers are the pure ones)
+        from desugar.runtime import _speedups
+    except ImportError:
+        return python, None
+    if getattr(_speedups, "C_API", None) != _awaitee.C_API:
+        return python, None
+    c = Twin("c", _speedups.Awaitee, _speedups.into_future, _speedups.async_fn,
+             _speedups.type_lookup, _speedups.anext, _speedups.async_for, _speedups.into_iter)
+    return python, c
+
+
+NO_C_TWIN = (
+    "the C runtime (desugar.runtime._speedups) is not built here, or from other sources: "
+    "build it with `python setup.py build_ext --inplace`"
+)

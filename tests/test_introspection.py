@@ -15,7 +15,6 @@ import pytest
 
 import desugar.backtrace
 import desugar.runtime as rt
-from desugar.runtime import _awaitee
 from desugar.runtime import (
     Description,
     Executor,
@@ -24,7 +23,6 @@ from desugar.runtime import (
     Ready,
     Task,
     block_on,
-    into_future,
     is_leaf_poll,
     is_runtime_code,
     join,
@@ -35,6 +33,7 @@ from desugar.runtime import (
     timeout,
     yield_now,
 )
+from support import Twin
 
 
 class Never(Future):
@@ -149,27 +148,23 @@ def test_yield_now_a_join_handle_and_a_programs_future_describe_themselves() -> 
     assert seen["said"] == ("JoinHandle", True)
 
 
-AWAITEES = [rt.Awaitee] + ([_awaitee.PyAwaitee] if _awaitee.PyAwaitee is not rt.Awaitee else [])
-
-
-@pytest.mark.parametrize("awaitee", AWAITEES, ids=lambda kind: kind.__module__)
-def test_an_awaitee_says_what_it_awaits_and_none_once_done(awaitee: type) -> None:
+def test_an_awaitee_says_what_it_awaits_and_none_once_done(twin: Twin) -> None:
     async def answer() -> int:
         return 42
 
     coro = answer()
-    it = awaitee(coro)
+    it = twin.Awaitee(coro)
     assert it.awaited() is coro
     assert it.poll(rt.Context(rt.noop_waker())) == Ready(42)
     assert it.awaited() is None
 
 
-def test_into_future_gives_an_awaitee_that_says_what_it_awaits() -> None:
+def test_into_future_gives_an_awaitee_that_says_what_it_awaits(twin: Twin) -> None:
     async def answer() -> int:
         return 42
 
     coro = answer()
-    it = into_future(coro)
+    it = twin.into_future(coro)
     assert it.awaited() is coro
     it.close()
     assert coro.cr_frame is None  # (closed with it)

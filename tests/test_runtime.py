@@ -70,6 +70,7 @@ from desugar.runtime import (
 from desugar.runtime import _awaitee as _awaitee_impl
 from desugar.runtime._awaitee import CO_COROUTINE, CO_GENERATOR, CO_ITERABLE_COROUTINE
 from desugar.runtime._poll import _PendingType
+from support import NO_C_TWIN, Twin, twins
 
 NOT_IN_BLOCK_ON = (
     "{what} must run inside desugar.runtime.block_on(...): " "no executor is running on this thread"
@@ -943,12 +944,12 @@ def _cleanup(obj: Any) -> None:
 
 @pytest.mark.parametrize("make, error_type, message", REFUSED)
 def test_into_future_refuses_what_await_refuses_with_cpythons_error(
-    make: Callable[[], Any], error_type: type, message: str
+    twin: Twin, make: Callable[[], Any], error_type: type, message: str
 ) -> None:
     objs = [make(), make(), make()]
     try:
         native = _error_of(lambda: native_await(objs[0]).send(None))
-        ours = _error_of(lambda: into_future(objs[1]))
+        ours = _error_of(lambda: twin.into_future(objs[1]))
         translated = _error_of(lambda: translated_await(objs[2]).send(None))
     finally:
         for obj in objs:
@@ -958,7 +959,7 @@ def test_into_future_refuses_what_await_refuses_with_cpythons_error(
     assert (type(translated), str(translated)) == (error_type, message)
 
 
-def test_awaiting_a_coroutine_that_is_being_awaited_is_refused_as_natively(impl: Impl) -> None:
+def test_awaiting_a_coroutine_that_is_being_awaited_is_refused_as_natively(impl: Impl, twin: Twin) -> None:
     inner = native_await(Script(["x"]))
     outer = native_await(inner)
     assert outer.send(None) == "x"  # inner is now awaited by outer
@@ -966,7 +967,7 @@ def test_awaiting_a_coroutine_that_is_being_awaited_is_refused_as_natively(impl:
         error = _error_of(lambda: impl.await_(inner).send(None))
         assert type(error) is RuntimeError
         assert str(error) == "coroutine is being awaited already"
-        assert str(_error_of(lambda: into_future(inner))) == "coroutine is being awaited already"
+        assert str(_error_of(lambda: twin.into_future(inner))) == "coroutine is being awaited already"
     finally:
         outer.close()
 
@@ -974,7 +975,7 @@ def test_awaiting_a_coroutine_that_is_being_awaited_is_refused_as_natively(impl:
 @pytest.mark.parametrize(
     "outer_impl", [NATIVE, TRANSLATED], ids=["native-outer", "translated-outer"]
 )
-def test_awaiting_a_suspended_translated_coroutine_is_refused_too(outer_impl: Impl) -> None:
+def test_awaiting_a_suspended_translated_coroutine_is_refused_too(outer_impl: Impl, twin: Twin) -> None:
     # A translated coroutine suspends in `yield from` its awaitee (its cr_await),
     # so CPython's own check refuses a native await of it as it refuses one of a
     # suspended native coroutine; into_future tells it from its state
@@ -996,7 +997,7 @@ def test_awaiting_a_suspended_translated_coroutine_is_refused_too(outer_impl: Im
             errors[inner_impl.name] = [
                 _error_of(lambda: native_await(inner).send(None)),
                 _error_of(lambda: translated_await(inner).send(None)),
-                _error_of(lambda: into_future(inner)),
+                _error_of(lambda: twin.into_future(inner)),
             ]
         finally:
             outer.close()
@@ -1008,18 +1009,18 @@ def test_awaiting_a_suspended_translated_coroutine_is_refused_too(outer_impl: Im
         ] * 3, each.name
 
 
-def test_into_future_accepts_a_created_or_running_coroutine() -> None:
+def test_into_future_accepts_a_created_or_running_coroutine(twin: Twin) -> None:
     async def created() -> str:
         return "created"
 
     coro = created()
-    assert block_on(into_future(coro)) == "created"  # not started: not being awaited
+    assert block_on(twin.into_future(coro)) == "created"  # not started: not being awaited
 
     seen: list[Any] = []
 
     async def awaits_itself() -> None:
         # running, not suspended: accepted, and resuming it fails as natively
-        seen.append(type(_error_of(lambda: into_future(me).poll_with_tls_context())))
+        seen.append(type(_error_of(lambda: twin.into_future(me).poll_with_tls_context())))
 
     for impl_await in (native_await, translated_await):
         seen.clear()
@@ -1028,7 +1029,7 @@ def test_into_future_accepts_a_created_or_running_coroutine() -> None:
         assert seen == [ValueError]  # "coroutine already executing"
 
 
-def test_awaiting_a_finished_coroutine_is_refused_as_natively(impl: Impl) -> None:
+def test_awaiting_a_finished_coroutine_is_refused_as_natively(impl: Impl, twin: Twin) -> None:
     async def done() -> int:
         return 1
 
@@ -1037,19 +1038,19 @@ def test_awaiting_a_finished_coroutine_is_refused_as_natively(impl: Impl) -> Non
     error = _error_of(lambda: impl.await_(finished).send(None))
     assert type(error) is RuntimeError
     assert str(error) == "cannot reuse already awaited coroutine"
-    awaitee = into_future(finished)  # accepted: the error comes with the first poll, as natively
+    awaitee = twin.into_future(finished)  # accepted: the error comes with the first poll, as natively
     assert (
         str(_error_of(lambda: awaitee.poll(hand_cx()))) == "cannot reuse already awaited coroutine"
     )
 
 
-def test_into_future_accepts_types_coroutine_generators(impl: Impl) -> None:
+def test_into_future_accepts_types_coroutine_generators(impl: Impl, twin: Twin) -> None:
     @types.coroutine
     def generator_based(x: int) -> Any:
         reply = yield ("asks", x)
         return ("answered", reply)
 
-    assert isinstance(into_future(generator_based(1)), Awaitee)
+    assert isinstance(twin.into_future(generator_based(1)), Awaitee)
     assert run_by_hand(impl.await_(generator_based(1)), ["r"]) == (
         [("asks", 1)],
         ("answered", "r"),
@@ -1060,7 +1061,7 @@ def test_into_future_accepts_types_coroutine_generators(impl: Impl) -> None:
     )
 
 
-def test_into_future_accepts_a_plain_await_iterator(impl: Impl) -> None:
+def test_into_future_accepts_a_plain_await_iterator(impl: Impl, twin: Twin) -> None:
     class Countdown:
         """``__await__`` returns an iterator that is not a generator (no send/throw)."""
 
@@ -1080,7 +1081,7 @@ def test_into_future_accepts_a_plain_await_iterator(impl: Impl) -> None:
         def __await__(self) -> Countdown:
             return Countdown(3)
 
-    assert isinstance(into_future(Rocket()), Awaitee)
+    assert isinstance(twin.into_future(Rocket()), Awaitee)
     # resumed with None only: a plain iterator is resumed with next(), as by yield from
     assert run_by_hand(impl.await_(Rocket()), [None, None, None]) == ([2, 1, 0], "lift-off")
     assert run_by_hand(native_await(Rocket()), [None, None, None]) == ([2, 1, 0], "lift-off")
@@ -1093,15 +1094,17 @@ def test_into_future_accepts_a_plain_await_iterator(impl: Impl) -> None:
         assert "'Countdown' object has no attribute 'send'" in str(error)
 
 
-def test_into_future_of_our_futures_and_awaitees() -> None:
-    awaitee = into_future(native_await(Script([])))
-    assert isinstance(awaitee, Awaitee)
-    assert into_future(awaitee) is awaitee  # `async with`/`async for` make theirs first
+def test_into_future_of_our_futures_and_awaitees(twin: Twin) -> None:
+    awaitee = twin.into_future(native_await(Script([])))
+    assert isinstance(awaitee, twin.Awaitee)
+    assert twin.into_future(awaitee) is awaitee  # `async with`/`async for` make theirs first
     for leaf in (sleep(0), yield_now(), join(), select(sleep(0)), timeout(sleep(0), 1), Gate()):
-        wrapped = into_future(leaf)
-        assert isinstance(wrapped, Awaitee)
+        wrapped = twin.into_future(leaf)
+        # (the pure one wraps what is not a coroutine in the running runtime's Awaitee:
+        # the C one hands it those)
+        assert type(wrapped) in (twin.Awaitee, Awaitee)
         assert wrapped is not leaf
-    assert block_on(into_future(sleep(0))) is None
+    assert block_on(twin.into_future(sleep(0))) is None
     assert block_on(awaitee) == "done"
 
 
@@ -1279,11 +1282,11 @@ def test_a_thrown_exception_into_an_iterator_without_throw_raises_at_the_await(i
 
 
 
-def test_a_native_await_of_an_awaitee_hands_the_driver_what_is_yielded() -> None:
+def test_a_native_await_of_an_awaitee_hands_the_driver_what_is_yielded(twin: Twin) -> None:
     # Awaitee.__await__ is __iter__ (it returns the awaitee itself, as async
     # generators' `await _ds_awaitee` needs); the result is in `value`.
     script = Script(["x", "y"], result="whole")
-    awaitee = into_future(script)
+    awaitee = twin.into_future(script)
 
     async def main() -> None:
         await awaitee
@@ -1296,9 +1299,9 @@ def test_a_native_await_of_an_awaitee_hands_the_driver_what_is_yielded() -> None
 
     async def leaves_and_coroutines() -> Any:
         awaitees = [
-            into_future(yield_now()),  # a leaf: polled with the task's Context
-            into_future(native_value_after(0.001, "native")),
-            into_future(translated_value_after(0.001, "translated")),
+            twin.into_future(yield_now()),  # a leaf: polled with the task's Context
+            twin.into_future(native_value_after(0.001, "native")),
+            twin.into_future(translated_value_after(0.001, "translated")),
         ]
         for each in awaitees:
             await each
@@ -1309,19 +1312,19 @@ def test_a_native_await_of_an_awaitee_hands_the_driver_what_is_yielded() -> None
     assert asyncio.run(leaves_and_coroutines()) == expected  # leaves through the bridge
 
 
-def test_a_native_coroutine_can_await_an_awaitee_as_a_whole() -> None:
+def test_a_native_coroutine_can_await_an_awaitee_as_a_whole(twin: Twin) -> None:
     # into_future is public, and Awaitee has __await__; awaiting one natively
     # gives the awaited result and hands the driver exactly what the awaited
     # object yields.
     async def main() -> Any:
-        return await into_future(Script(["x"], result="whole"))
+        return await twin.into_future(Script(["x"], result="whole"))
 
     assert run_by_hand(main(), ["r"]) == (["x"], "whole")
 
     async def leaves_and_coroutines() -> Any:
-        first = await into_future(yield_now())  # a leaf: polled with the task's Context
-        second = await into_future(native_value_after(0.001, "native"))
-        third = await into_future(translated_value_after(0.001, "translated"))
+        first = await twin.into_future(yield_now())  # a leaf: polled with the task's Context
+        second = await twin.into_future(native_value_after(0.001, "native"))
+        third = await twin.into_future(translated_value_after(0.001, "translated"))
         return first, second, third
 
     expected = (None, "native", "translated")
@@ -1329,13 +1332,13 @@ def test_a_native_coroutine_can_await_an_awaitee_as_a_whole() -> None:
     assert asyncio.run(leaves_and_coroutines()) == expected  # leaves through the bridge
 
 
-def test_a_native_await_of_an_awaitee_passes_throws_and_closes_inwards() -> None:
+def test_a_native_await_of_an_awaitee_passes_throws_and_closes_inwards(twin: Twin) -> None:
     log: list[Any] = []
     script = Script(["first", "second"])
 
     async def main() -> Any:
         try:
-            return await into_future(script)
+            return await twin.into_future(script)
         finally:
             log.append("outer finally")
 
@@ -1410,20 +1413,20 @@ def lowered(awaitee: Any, async_gen: bool = False) -> Any:
     return namespace["lowered"](awaitee)
 
 
-def test_the_first_poll_is_ready_with_the_result_in_value_if_it_completes_at_once() -> None:
+def test_the_first_poll_is_ready_with_the_result_in_value_if_it_completes_at_once(twin: Twin) -> None:
     script = Script([], result="at once")
-    awaitee = into_future(script)
+    awaitee = twin.into_future(script)
     assert awaitee.poll_with_tls_context() is Ready  # the class itself, not Ready(value)
     assert awaitee.value == "at once"
     assert script.log == ["inner finally"]
     assert awaitee.cr_frame is None and awaitee.cr_await is None  # nothing awaited any more
     # the lowered await never suspends: nothing is handed to the driver
     with pytest.raises(StopIteration) as stop:
-        lowered(into_future(Script([], result="at once"))).send(None)
+        lowered(twin.into_future(Script([], result="at once"))).send(None)
     assert stop.value.value == "at once"
 
 
-def test_the_value_is_read_once_then_the_awaitee_no_longer_holds_it() -> None:
+def test_the_value_is_read_once_then_the_awaitee_no_longer_holds_it(twin: Twin) -> None:
     import weakref
 
     class Box:
@@ -1432,7 +1435,7 @@ def test_the_value_is_read_once_then_the_awaitee_no_longer_holds_it() -> None:
     async def make() -> Box:
         return Box()
 
-    awaitee = into_future(make())
+    awaitee = twin.into_future(make())
     for _ in awaitee:  # the poll loop: a coroutine that completes at once runs no step
         raise AssertionError("completed at once: no step")
     box = awaitee.value
@@ -1448,9 +1451,9 @@ def test_the_value_is_read_once_then_the_awaitee_no_longer_holds_it() -> None:
         awaitee.no_such_attribute
 
 
-def test_the_first_poll_is_what_the_awaitable_yielded_and_yield_from_hands_it_over() -> None:
+def test_the_first_poll_is_what_the_awaitable_yielded_and_yield_from_hands_it_over(twin: Twin) -> None:
     script = Script(["a", "b", "c"])
-    awaitee = into_future(script)
+    awaitee = twin.into_future(script)
     assert repr(awaitee).startswith("<generator object Script.__await__")  # what it awaits
     for gone in ("sent", "thrown"):  # the intermediate protocol's reply slots
         assert not hasattr(awaitee, gone), gone
@@ -1472,20 +1475,20 @@ def test_the_first_poll_is_what_the_awaitable_yielded_and_yield_from_hands_it_ov
     assert script.log == ["inner finally"]
 
 
-def test_the_protocol_loop_hands_the_driver_each_poll_and_the_awaitable_each_reply() -> None:
+def test_the_protocol_loop_hands_the_driver_each_poll_and_the_awaitable_each_reply(twin: Twin) -> None:
     script = Script(["a", "b", "c"])
-    assert run_by_hand(lowered(into_future(script)), [1, 2, 3]) == (["a", "b", "c"], "done")
+    assert run_by_hand(lowered(twin.into_future(script)), [1, 2, 3]) == (["a", "b", "c"], "done")
     assert script.replies == [1, 2, 3]
     # the poll is what the innermost awaitable yielded, through any awaits
     script = Script(["a", ("opaque", object)])
-    chain = into_future(native_await(translated_await(script)))
+    chain = twin.into_future(native_await(translated_await(script)))
     assert run_by_hand(lowered(chain), [1, 2]) == (["a", ("opaque", object)], "done")
     assert script.replies == [1, 2]
 
 
-def test_throw_resumes_what_is_awaited_with_the_exception_as_yield_from_does() -> None:
+def test_throw_resumes_what_is_awaited_with_the_exception_as_yield_from_does(twin: Twin) -> None:
     script = Script(["a", "b"])
-    awaitee = into_future(script)
+    awaitee = twin.into_future(script)
     assert awaitee.poll_with_tls_context() == "a"
     assert next(awaitee) == "a"
     assert awaitee.throw(KeyError("k")) == "after catch"  # caught: its next payload
@@ -1499,7 +1502,7 @@ def test_throw_resumes_what_is_awaited_with_the_exception_as_yield_from_does() -
     assert script.replies == ["r1"]
     # a type is instantiated, as a generator's throw does
     script = Script(["a"])
-    awaitee = into_future(script)
+    awaitee = twin.into_future(script)
     assert awaitee.poll_with_tls_context() == "a"
     assert next(awaitee) == "a"
     assert awaitee.throw(KeyError) == "after catch"
@@ -1516,7 +1519,7 @@ def test_throw_resumes_what_is_awaited_with_the_exception_as_yield_from_does() -
             return ("recovered from", caught.args)
         return "not thrown"
 
-    awaitee = into_future(recovers())
+    awaitee = twin.into_future(recovers())
     assert awaitee.poll_with_tls_context() == "waiting"
     assert next(awaitee) == "waiting"
     with pytest.raises(StopIteration):
@@ -1528,14 +1531,14 @@ def test_throw_resumes_what_is_awaited_with_the_exception_as_yield_from_does() -
         def __await__(self) -> Any:
             return iter(["waiting"])
 
-    awaitee = into_future(NoThrow())
+    awaitee = twin.into_future(NoThrow())
     assert awaitee.poll_with_tls_context() == "waiting"
     assert next(awaitee) == "waiting"
     error = ValueError("no throw")
     assert _error_of(lambda: awaitee.throw(error)) is error
 
 
-def test_an_exception_leaving_the_awaitee_has_the_awaitees_frame_removed_on_311() -> None:
+def test_an_exception_leaving_the_awaitee_has_the_awaitees_frame_removed_on_311(twin: Twin) -> None:
     @types.coroutine
     def fails(waits: int) -> Any:
         for _ in range(waits):
@@ -1545,12 +1548,12 @@ def test_an_exception_leaving_the_awaitee_has_the_awaitees_frame_removed_on_311(
     def expected(method: str) -> list[str]:
         return [] if NO_AWAITEE_FRAMES else [method]  # 3.10's bare `raise` keeps the traceback it caught
 
-    error = _error_of(lambda: into_future(fails(0)).poll_with_tls_context())
+    error = _error_of(lambda: twin.into_future(fails(0)).poll_with_tls_context())
     assert type(error) is LookupError
     assert awaitee_frames(error) == expected("poll_with_tls_context")
     assert frame_names(error)[-1] == "fails"
     for method in ("__next__", "send", "throw"):
-        awaitee = into_future(fails(1))
+        awaitee = twin.into_future(fails(1))
         assert awaitee.poll_with_tls_context() == "waiting"
         assert next(awaitee) == "waiting"  # the hand-over
         resume = {
@@ -1564,9 +1567,9 @@ def test_an_exception_leaving_the_awaitee_has_the_awaitees_frame_removed_on_311(
         assert frame_names(error)[-1] == "fails", method
 
 
-def test_the_protocol_loop_throws_what_the_driver_throws_into_the_innermost_awaitable() -> None:
+def test_the_protocol_loop_throws_what_the_driver_throws_into_the_innermost_awaitable(twin: Twin) -> None:
     script = Script(["a", "b"])
-    coro = lowered(into_future(script))
+    coro = lowered(twin.into_future(script))
     assert coro.send(None) == "a"
     assert coro.throw(KeyError("k")) == "after catch"  # caught by the innermost awaitable
     assert coro.send("r1") == "b"
@@ -1603,11 +1606,11 @@ def test_an_exception_replacing_a_thrown_one_gets_the_context_it_gets_natively(
     assert contexts[impl.name] is contexts["native"] is None
 
 
-def test_a_thrown_generator_exit_closes_the_awaitee_which_closes_what_it_awaits() -> None:
+def test_a_thrown_generator_exit_closes_the_awaitee_which_closes_what_it_awaits(twin: Twin) -> None:
     # `yield from` closes its target on GeneratorExit rather than throwing it in
     # (as natively: see CloseOrThrow); the awaitee's close closes what it awaits
     awaitable = CloseOrThrow()
-    coro = lowered(into_future(awaitable))
+    coro = lowered(twin.into_future(awaitable))
     assert coro.send(None) == "waiting"
     stop = GeneratorExit()
     with pytest.raises(GeneratorExit) as info:
@@ -1617,17 +1620,17 @@ def test_a_thrown_generator_exit_closes_the_awaitee_which_closes_what_it_awaits(
     assert inspect.getgeneratorstate(coro) == inspect.GEN_CLOSED
     # closing the lowered await: the same, then its frame unwinds
     script = Script(["a"])
-    coro = lowered(into_future(script))
+    coro = lowered(twin.into_future(script))
     assert coro.send(None) == "a"
     coro.close()
     assert script.log == ["inner finally"]
     assert inspect.getgeneratorstate(coro) == inspect.GEN_CLOSED
 
 
-def test_an_async_generator_suspends_with_await_of_the_awaitee() -> None:
+def test_an_async_generator_suspends_with_await_of_the_awaitee(twin: Twin) -> None:
     assert not hasattr(rt, "suspend")  # the intermediate protocol's helper is gone
     script = Script(["a", "b"])
-    awaitee = into_future(script)
+    awaitee = twin.into_future(script)
     agen = lowered(awaitee, async_gen=True)
     step = agen.__anext__()
     assert step.send(None) == "a"  # the first poll, handed over through the await
@@ -1641,7 +1644,7 @@ def test_an_async_generator_suspends_with_await_of_the_awaitee() -> None:
     agen.aclose().close()
     # a throw and a close reach the awaitable through the async generator's await
     script = Script(["a", "b"])
-    agen = lowered(into_future(script), async_gen=True)
+    agen = lowered(twin.into_future(script), async_gen=True)
     step = agen.__anext__()
     assert step.send(None) == "a"
     assert step.throw(KeyError("k")) == "after catch"
@@ -1650,8 +1653,8 @@ def test_an_async_generator_suspends_with_await_of_the_awaitee() -> None:
     assert script.log == [("caught", ("k",)), "inner finally"]
 
 
-def test_an_awaitee_is_its_own_iterator_for_yield_from_and_await() -> None:
-    awaitee = into_future(Script(["a"]))
+def test_an_awaitee_is_its_own_iterator_for_yield_from_and_await(twin: Twin) -> None:
+    awaitee = twin.into_future(Script(["a"]))
     try:
         # (Awaited natively, as here: a fresh awaitee's first `iter()` is the generated
         # loop's, which the pure-Python runtime makes its first poll.)
@@ -1667,9 +1670,9 @@ def test_an_awaitee_is_its_own_iterator_for_yield_from_and_await() -> None:
         awaitee.close()
 
 
-def test_awaitee_close_closes_what_it_awaits_and_is_idempotent() -> None:
+def test_awaitee_close_closes_what_it_awaits_and_is_idempotent(twin: Twin) -> None:
     script = Script(["a"])
-    awaitee = into_future(script)
+    awaitee = twin.into_future(script)
     assert awaitee.poll_with_tls_context() == "a"
     awaitee.close()
     assert script.log == ["inner finally"]
@@ -1681,11 +1684,11 @@ def test_awaitee_close_closes_what_it_awaits_and_is_idempotent() -> None:
         awaitee.poll_with_tls_context()
 
 
-def test_a_leaf_awaitee_polls_its_future_with_the_task_context_from_the_slot() -> None:
+def test_a_leaf_awaitee_polls_its_future_with_the_task_context_from_the_slot(twin: Twin) -> None:
     from desugar.runtime._waker import task as slot
 
     gate = Gate()
-    leaf = into_future(gate)
+    leaf = twin.into_future(gate)
     assert isinstance(leaf, Awaitee)
     assert repr(leaf) == f"<awaitee of {gate!r}>"
     assert leaf.cr_frame is None  # polled directly: no frame of its own
@@ -1708,12 +1711,12 @@ def test_a_leaf_awaitee_polls_its_future_with_the_task_context_from_the_slot() -
         # ready at the first poll
         gate = Gate()
         gate.open("at once")
-        leaf = into_future(gate)
+        leaf = twin.into_future(gate)
         assert leaf.poll_with_tls_context() is Ready
         assert (leaf.value, gate.polls) == ("at once", 1)
         # through the lowered await
         gate = Gate()
-        coro = lowered(into_future(gate))
+        coro = lowered(twin.into_future(gate))
         assert coro.send(None) is Pending  # the first poll, handed over
         assert coro.send(None) is Pending  # resumed: polled again
         assert gate.polls == 2
@@ -1724,7 +1727,7 @@ def test_a_leaf_awaitee_polls_its_future_with_the_task_context_from_the_slot() -
         assert gate.polls == 3
         # a thrown exception (a cancellation) drops the future and is raised
         gate = Gate()
-        leaf = into_future(gate)
+        leaf = twin.into_future(gate)
         assert leaf.poll_with_tls_context() is Pending
         assert next(leaf) is Pending
         cancel = KeyError("cancelled")
@@ -1733,18 +1736,18 @@ def test_a_leaf_awaitee_polls_its_future_with_the_task_context_from_the_slot() -
         assert info.value is cancel
         assert (gate.polls, gate.closed) == (1, 1)
         gate = Gate()
-        leaf = into_future(gate)
+        leaf = twin.into_future(gate)
         assert leaf.poll_with_tls_context() is Pending
         assert type(_error_of(lambda: leaf.throw(KeyError))) is KeyError  # instantiated
         assert gate.closed == 1
         # and so does a close, of the leaf or of the frame awaiting it
         gate = Gate()
-        leaf = into_future(gate)
+        leaf = twin.into_future(gate)
         assert leaf.poll_with_tls_context() is Pending
         leaf.close()
         assert gate.closed == 1
         gate = Gate()
-        coro = lowered(into_future(gate))
+        coro = lowered(twin.into_future(gate))
         assert coro.send(None) is Pending
         coro.close()
         assert (gate.polls, gate.closed) == (1, 1)
@@ -1754,17 +1757,17 @@ def test_a_leaf_awaitee_polls_its_future_with_the_task_context_from_the_slot() -
     # which needs a foreign driver
     gate = Gate()
     with pytest.raises(RuntimeError, match="none is running on this thread"):
-        into_future(gate).poll_with_tls_context()
+        twin.into_future(gate).poll_with_tls_context()
     assert gate.polls == 0
 
 
-def test_a_leaf_awaitee_under_asyncio_yields_what_asyncio_waits_on() -> None:
+def test_a_leaf_awaitee_under_asyncio_yields_what_asyncio_waits_on(twin: Twin) -> None:
     gate = Gate()
     polls: list[Any] = []
     frames: list[Any] = []
 
     async def main() -> Any:
-        leaf = into_future(gate)
+        leaf = twin.into_future(gate)
         coro = lowered(leaf)
         poll = coro.send(None)  # the bridge: an asyncio future that the waker completes
         polls.append(poll)
@@ -1787,24 +1790,24 @@ def test_a_leaf_awaitee_under_asyncio_yields_what_asyncio_waits_on() -> None:
 # Awaitee.poll(cx): the Rust-level poll
 
 
-def test_awaitee_poll_is_pending_then_ready_and_the_leaf_wakes_the_pollers_waker() -> None:
+def test_awaitee_poll_is_pending_then_ready_and_the_leaf_wakes_the_pollers_waker(twin: Twin) -> None:
     counter = WakeCounter()
 
     async def main() -> int:
         await yield_now()
         return 5
 
-    awaitee = into_future(main())
+    awaitee = twin.into_future(main())
     assert awaitee.poll(counter.cx) is Pending
     assert counter.calls == 1  # yield_now woke the waker it was polled with
     assert awaitee.poll(counter.cx) == Ready(5)
     assert counter.calls == 1
 
 
-def test_awaitee_poll_hands_its_context_to_a_leaf_deep_in_the_chain(impl: Impl) -> None:
+def test_awaitee_poll_hands_its_context_to_a_leaf_deep_in_the_chain(impl: Impl, twin: Twin) -> None:
     gate = Gate()
     counter = WakeCounter()
-    awaitee = into_future(impl.await_(native_await(impl.await_(gate))))
+    awaitee = twin.into_future(impl.await_(native_await(impl.await_(gate))))
     assert awaitee.poll(counter.cx) is Pending
     assert gate.waker is not None and gate.waker.will_wake(counter.waker)
     assert awaitee.poll(counter.cx) is Pending  # not open yet: polled again, still waits
@@ -1814,27 +1817,27 @@ def test_awaitee_poll_hands_its_context_to_a_leaf_deep_in_the_chain(impl: Impl) 
     assert awaitee.poll(counter.cx) == Ready("opened")
 
 
-def test_awaitee_poll_of_a_pending_yield_waits_without_waking() -> None:
+def test_awaitee_poll_of_a_pending_yield_waits_without_waking(twin: Twin) -> None:
     @types.coroutine
     def yields_pending() -> Any:
         reply = yield Pending
         return ("resumed with", reply)
 
     counter = WakeCounter()
-    awaitee = into_future(native_await(yields_pending()))
+    awaitee = twin.into_future(native_await(yields_pending()))
     assert awaitee.poll(counter.cx) is Pending
     assert counter.calls == 0  # Pending means: whoever yielded it has the waker
     assert awaitee.poll(counter.cx) == Ready(("resumed with", None))
 
 
-def test_awaitee_poll_of_a_bare_yield_wakes_its_own_task() -> None:
+def test_awaitee_poll_of_a_bare_yield_wakes_its_own_task(twin: Twin) -> None:
     @types.coroutine
     def bare_yield() -> Any:
         reply = yield
         return ("resumed with", reply)
 
     counter = WakeCounter()
-    awaitee = into_future(translated_await(bare_yield()))
+    awaitee = twin.into_future(translated_await(bare_yield()))
     assert awaitee.poll(counter.cx) is Pending
     assert counter.calls == 1  # "poll me again soon", as asyncio's sleep(0)
     assert awaitee.poll(counter.cx) == Ready(("resumed with", None))
@@ -1842,7 +1845,7 @@ def test_awaitee_poll_of_a_bare_yield_wakes_its_own_task() -> None:
 
 
 def test_awaitee_poll_of_a_pending_asyncio_future_throws_a_clear_error_where_it_was_yielded(
-    impl: Impl,
+    twin: Twin, impl: Impl,
 ) -> None:
     loop = asyncio.new_event_loop()
     try:
@@ -1856,7 +1859,7 @@ def test_awaitee_poll_of_a_pending_asyncio_future_throws_a_clear_error_where_it_
                 return "recovered"
             return "not raised"
 
-        assert into_future(impl.await_(catches())).poll(hand_cx()) == Ready("recovered")
+        assert twin.into_future(impl.await_(catches())).poll(hand_cx()) == Ready("recovered")
         assert len(caught) == 1
         assert caught[0].startswith("an asyncio awaitable waits on <Future pending")
         assert caught[0].endswith(
@@ -1868,14 +1871,14 @@ def test_awaitee_poll_of_a_pending_asyncio_future_throws_a_clear_error_where_it_
             await loop.create_future()
 
         with pytest.raises(RuntimeError, match=r"asyncio\.run") as info:
-            into_future(impl.await_(uses_asyncio())).poll(hand_cx())
+            twin.into_future(impl.await_(uses_asyncio())).poll(hand_cx())
         assert str(info.value) == caught[0]
         assert "uses_asyncio" in frame_names(info.value)  # raised where it waited
     finally:
         loop.close()
 
 
-def test_awaitee_poll_of_a_foreign_payload_throws_a_clear_error_where_it_was_yielded() -> None:
+def test_awaitee_poll_of_a_foreign_payload_throws_a_clear_error_where_it_was_yielded(twin: Twin) -> None:
     @types.coroutine
     def foreign() -> Any:
         try:
@@ -1891,7 +1894,7 @@ def test_awaitee_poll_of_a_foreign_payload_throws_a_clear_error_where_it_was_yie
         "trio.run, ...), and use that driver's own tools (task groups, nurseries) to run it "
         "concurrently"
     )
-    assert into_future(native_await(foreign())).poll(hand_cx()) == Ready(f"caught: {message}")
+    assert twin.into_future(native_await(foreign())).poll(hand_cx()) == Ready(f"caught: {message}")
 
     @types.coroutine
     def foreign_uncaught() -> Any:
@@ -1901,8 +1904,8 @@ def test_awaitee_poll_of_a_foreign_payload_throws_a_clear_error_where_it_was_yie
         block_on(translated_await(foreign_uncaught()))
 
 
-def test_awaitee_polled_after_completion_or_failure_says_so() -> None:
-    awaitee = into_future(native_await(Script([])))
+def test_awaitee_polled_after_completion_or_failure_says_so(twin: Twin) -> None:
+    awaitee = twin.into_future(native_await(Script([])))
     assert awaitee.poll(hand_cx()) == Ready("done")
     with pytest.raises(RuntimeError) as info:
         awaitee.poll(hand_cx())
@@ -1914,7 +1917,7 @@ def test_awaitee_polled_after_completion_or_failure_says_so() -> None:
         await yield_now()
         raise ValueError("boom")
 
-    failing = into_future(fails())
+    failing = twin.into_future(fails())
     assert failing.poll(hand_cx()) is Pending
     with pytest.raises(ValueError, match="^boom$"):
         failing.poll(hand_cx())
@@ -1929,9 +1932,9 @@ REUSED_AWAITEE = (
 )
 
 
-def test_awaiting_an_awaitee_again_after_its_await_ended_says_so() -> None:
-    awaitee = into_future(native_await(Script([])))
-    assert block_on(translated_await(awaitee)) == "done"  # into_future(awaitee) is awaitee
+def test_awaiting_an_awaitee_again_after_its_await_ended_says_so(twin: Twin) -> None:
+    awaitee = twin.into_future(native_await(Script([])))
+    assert block_on(translated_await(awaitee)) == "done"  # twin.into_future(awaitee) is awaitee
     with pytest.raises(RuntimeError) as info:
         block_on(translated_await(awaitee))
     assert str(info.value) == REUSED_AWAITEE
@@ -1939,32 +1942,32 @@ def test_awaiting_an_awaitee_again_after_its_await_ended_says_so() -> None:
     assert info.value.__cause__ is None
     assert info.value.__context__ is None or info.value.__suppress_context__
 
-    failed = into_future(native_fail_after(0, KeyError("once")))
+    failed = twin.into_future(native_fail_after(0, KeyError("once")))
     with pytest.raises(KeyError):
         block_on(translated_await(failed))
     with pytest.raises(RuntimeError, match="^cannot reuse already awaited awaitable"):
         block_on(translated_await(failed))
 
 
-def test_awaiting_an_awaitee_natively_again_after_its_await_ended_says_so() -> None:
+def test_awaiting_an_awaitee_natively_again_after_its_await_ended_says_so(twin: Twin) -> None:
     async def twice(awaitee: Any) -> Any:
         first = await awaitee  # natively, through Awaitee.__await__
         return first, _error_of(lambda: awaitee.__await__().send(None))
 
-    first, error = block_on(twice(into_future(native_await(Script([])))))
+    first, error = block_on(twice(twin.into_future(native_await(Script([])))))
     assert (type(error), str(error)) == (RuntimeError, REUSED_AWAITEE)
     assert first == "done"
 
 
-def test_awaiting_a_leaf_awaitee_again_after_its_await_ended_says_so() -> None:
-    leaf = into_future(yield_now())
+def test_awaiting_a_leaf_awaitee_again_after_its_await_ended_says_so(twin: Twin) -> None:
+    leaf = twin.into_future(yield_now())
     assert block_on(translated_await(leaf)) is None
     error = _error_of(lambda: block_on(translated_await(leaf)))
     assert (type(error), str(error)) == (RuntimeError, REUSED_AWAITEE)
 
 
-def test_the_reuse_message_after_a_failed_await_does_not_say_it_was_awaited_to_the_end() -> None:
-    failed = into_future(native_fail_after(0, KeyError("once")))
+def test_the_reuse_message_after_a_failed_await_does_not_say_it_was_awaited_to_the_end(twin: Twin) -> None:
+    failed = twin.into_future(native_fail_after(0, KeyError("once")))
     with pytest.raises(KeyError):
         block_on(translated_await(failed))
     error = _error_of(lambda: block_on(translated_await(failed)))
@@ -1973,7 +1976,7 @@ def test_the_reuse_message_after_a_failed_await_does_not_say_it_was_awaited_to_t
     assert "awaited to the end" not in str(error)
 
 
-def test_awaitee_poll_sets_the_task_context_only_while_it_polls() -> None:
+def test_awaitee_poll_sets_the_task_context_only_while_it_polls(twin: Twin) -> None:
     seen: list[Any] = []
 
     async def records() -> None:
@@ -1984,7 +1987,7 @@ def test_awaitee_poll_sets_the_task_context_only_while_it_polls() -> None:
 
     cx1, cx2 = hand_cx(), hand_cx()
     assert current_context() is None
-    awaitee = into_future(records())
+    awaitee = twin.into_future(records())
     assert awaitee.poll(cx1) is Pending
     assert current_context() is None
     with pytest.raises(KeyError):
@@ -3527,12 +3530,13 @@ def test_block_on_returns_as_soon_as_main_completes_without_waiting_for_timers(i
     assert time.monotonic() - start < 60  # the 60 s timer was left behind
 
 
-# --- the C runtime's async_fn and async generator steps ---------------------
+# --- the twins: the C runtime beside the pure-Python one ---------------------
 
-C_ONLY = pytest.mark.skipif(
+C_RUNS = pytest.mark.skipif(
     _awaitee_impl.IMPLEMENTATION != "c",
-    reason="checks the C runtime against the pure-Python reference; this run uses the pure one",
+    reason="checks what the C runtime does when it runs; this run uses the pure one",
 )
+C_BUILT = pytest.mark.skipif(twins()[1] is None, reason=NO_C_TWIN)
 
 
 def _function_parts(fn: Any) -> dict:
@@ -3550,8 +3554,9 @@ def _function_parts(fn: Any) -> dict:
     return parts
 
 
-@C_ONLY
+@C_BUILT
 def test_c_async_fn_builds_the_function_the_reference_builds() -> None:
+    python, c = twins()
     namespace: dict = {"__name__": "prog"}
     exec(
         "def make(k):\n"
@@ -3561,9 +3566,8 @@ def test_c_async_fn_builds_the_function_the_reference_builds() -> None:
         "    return gen\n",
         namespace,
     )
-    python_async_fn = _awaitee_impl.py_async_fn
-    first = python_async_fn(namespace["make"](5))  # fills the cache for this code
-    second = _awaitee_impl.async_fn(namespace["make"](6))  # the C path
+    first = python.async_fn(namespace["make"](5))  # fills the cache for this code
+    second = c.async_fn(namespace["make"](6))  # the C path
     assert inspect.iscoroutinefunction(second) and _awaitee_impl.is_translated(second)
     a, b = _function_parts(first), _function_parts(second)
     assert a["__closure__"][0].cell_contents == 5 and b["__closure__"][0].cell_contents == 6
@@ -3579,12 +3583,12 @@ def test_c_async_fn_builds_the_function_the_reference_builds() -> None:
     # a function with attributes, and what is not a function, take the reference path
     with_attrs = namespace["make"](7)
     with_attrs.marker = "m"
-    assert _awaitee_impl.async_fn(with_attrs).marker == "m"
-    already = _awaitee_impl.async_fn(namespace["make"](8))
-    assert _awaitee_impl.async_fn(already) is already
+    assert c.async_fn(with_attrs).marker == "m"
+    already = c.async_fn(namespace["make"](8))
+    assert c.async_fn(already) is already
 
 
-@C_ONLY
+@C_RUNS
 def test_c_runtime_steps_async_generators_without_their_asend() -> None:
     from desugar.runtime import _stream
 
@@ -3601,6 +3605,98 @@ def test_c_runtime_steps_async_generators_without_their_asend() -> None:
     assert type(later._it).__name__ == "async_generator_asend"  # (made when asked for)
     with pytest.raises(StopAsyncIteration):
         list(later)
+
+
+STATES = ("FRESH", "ITERATING", "OFFERED", "RUNNING", "FINISHED", "DONE")
+
+
+def _states(awaitee: Any) -> str:
+    return STATES[awaitee._state]
+
+
+def test_the_awaitee_states_are_numbered_alike_in_both_runtimes() -> None:
+    assert [getattr(_awaitee_impl, name) for name in STATES] == list(range(6))
+
+
+def test_both_awaitees_pass_through_the_same_states_in_the_poll_loop(twin: Twin) -> None:
+    # `for _ds_poll in aw: yield from aw`, stepped by hand: the C awaitee's first step
+    # is the first poll (ITERATING before it), the pure one's `iter()` is
+    waits = twin.into_future(native_await(Script(["wait"], result="out")))
+    assert _states(waits) == "FRESH"
+    loop = iter(waits)
+    assert next(loop) is Pending and _states(waits) == "OFFERED"  # the wait is kept
+    assert iter(waits) is waits and _states(waits) == "RUNNING"  # the body's `yield from`
+    assert waits.send(None) == "wait"  # the kept wait, handed over
+    with pytest.raises(StopIteration):
+        waits.send("reply")
+    assert _states(waits) == "FINISHED" and waits.value == "out"
+    assert next(loop, "ended") == "ended"  # (the C awaitee: DONE; the pure one's loop is a tuple's)
+    with pytest.raises(RuntimeError, match="cannot reuse already awaited awaitable"):
+        iter(waits).send(None)  # iterated anew after it finished: no quiet end
+    assert _states(waits) == "DONE"
+    at_once = twin.into_future(native_await(Script([], result="now")))
+    assert list(at_once) == [] and _states(at_once) == "DONE" and at_once.value == "now"
+
+
+def test_both_awaitees_pass_through_the_same_states_otherwise(twin: Twin) -> None:
+    first = twin.into_future(native_await(Script(["wait"])))  # the `hir` style's first poll
+    assert first.poll_with_tls_context() == "wait" and _states(first) == "RUNNING"
+    assert first.send(None) == "wait"  # (kept, then handed over)
+    first.close()
+    assert _states(first) == "DONE"
+    ready = twin.into_future(native_await(Script([])))
+    assert ready.poll_with_tls_context() is Ready and _states(ready) == "DONE"
+    native = twin.into_future(native_await(Script(["wait"])))
+    assert native.__await__() is native and _states(native) == "RUNNING"  # a native `await`
+    assert native.send(None) == "wait"
+    assert native.throw(KeyError("x")) == "after catch" and _states(native) == "RUNNING"
+    with pytest.raises(StopIteration):
+        native.send(None)
+    assert _states(native) == "FINISHED"
+    failing = twin.into_future(native_await(Script(["wait"])))
+    assert failing.__await__().send(None) == "wait"
+    with pytest.raises(ValueError):
+        failing.throw(ValueError("thrown"))
+    assert _states(failing) == "DONE"
+
+
+@C_BUILT
+def test_the_c_runtime_imports_its_helpers_and_takes_no_setup() -> None:
+    from desugar.runtime import _speedups
+
+    assert _speedups.C_API == _awaitee_impl.C_API
+    assert [name for name in dir(_speedups) if name.startswith(("set", "_set"))] == []
+    python, c = twins()
+    # what is not a coroutine or an async generator goes to the pure helpers it imported
+
+    class Later:
+        def __await__(self):
+            return (yield "later")
+
+    for into_future_ in (python.into_future, c.into_future):
+        aw = into_future_(Later())
+        assert next(iter(aw)) is Pending and iter(aw).send(None) == "later"
+    assert c.type_lookup(Later, "__await__", None) is python.type_lookup(Later, "__await__", None)
+
+    class Numbers:
+        def __init__(self) -> None:
+            self.left = [1, 2]
+
+        def __aiter__(self) -> Any:
+            return self
+
+        async def __anext__(self) -> int:
+            if not self.left:
+                raise StopAsyncIteration
+            return self.left.pop(0)
+
+    for twin in (python, c):
+        assert block_on(twin.anext(Numbers())) == 1
+        assert type(twin.async_for(Numbers())).__name__ == "AsyncFor"
+        assert list(twin.into_iter("ab")) == ["a", "b"]
+    step = c.anext(Numbers())  # (through py_anext)
+    assert step._it.__qualname__.endswith("Numbers.__anext__")
+    step.close()
 
 
 def test_a_c_runtime_built_from_other_sources_is_refused_whole(tmp_path: Path) -> None:

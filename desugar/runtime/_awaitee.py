@@ -2,31 +2,44 @@
 
 A translated ``async def`` is a generator function whose code `async_fn`
 marks as a coroutine's, so calling it returns a real coroutine object. An
-``await`` becomes the poll of the article's HIR::
+``await`` becomes a loop over the polls of an `Awaitee` (the ``poll``
+style's, as in the article's HIR)::
 
-    _ds_awaitee = _ds_rt.into_future(expr)                    # match IntoFuture::into_future(expr) {
-    if _ds_awaitee.poll_with_tls_context() is not _ds_rt.Ready: #   mut pinned => loop { match poll_with_tls_context(pin) {
-        yield from _ds_awaitee                                 #     Poll::Ready(x) => break x, Poll::Pending => {} }
-    ... _ds_awaitee.value ...                                  #   yield (); } }
+    _ds_awaitee = _ds_rt.into_future(expr)   # match IntoFuture::into_future(expr) { mut pinned =>
+    for _ds_poll in _ds_awaitee:             #   loop { match poll_with_tls_context(pin) {
+        yield from _ds_awaitee               #     Ready(x) => break x, Pending => yield () } } }
+    ... _ds_awaitee.value ...
 
-The first poll resumes what is awaited (a coroutine, translated or native, or
-the iterator of any ``__await__``) once. If that completes, the poll is `Ready`
-and ``value`` holds the result. If it waits, the poll is what the innermost
-awaited object yielded, and the coroutine suspends in ``yield from`` the
-awaitee: the awaitee hands that poll to whoever drives the coroutine, then
-polls again with each reply, passing on what the driver sends, throws (a
-cancellation) or closes, until what it awaits completes. That is the rest of
-rustc's loop: each resumption of the suspended chain is one poll of every
-level, outermost first. So every driver (asyncio, trio, a loop calling
-``send``) sees the chain as through native ``await``; a thrown exception or a
-close reaches the innermost awaited object first, with no ``except`` clause in
-between to give it a ``__context__``; and a suspended coroutine's
-``cr_await`` is its awaitee, which answers every attribute it lacks, its
-``__class__`` and its ``repr`` as what it awaits, so inspectors and walks of
-the await chain (trio's ``Task.iter_await_frames``) read what they read natively. The task's `Context`, which only the
-runtime's own leaf futures need, is in a per-thread slot (``task.cx``), as the
-article's ``poll_with_tls_context`` had it in thread-local storage, which leaves
-the resume argument to the driver.
+The loop's first poll resumes what is awaited (a coroutine, translated or
+native, or the iterator of any ``__await__``) once. If that completes, the
+loop runs no step and ``value`` holds the result. If it waits, the awaitee
+keeps the wait, the loop runs its body once, and the coroutine suspends in
+``yield from`` the awaitee: the awaitee hands the kept wait to whoever drives
+the coroutine, then polls again with each reply, passing on what the driver
+sends, throws (a cancellation) or closes, until what it awaits completes.
+That is the rest of rustc's loop: each resumption of the suspended chain is
+one poll of every level, outermost first. So every driver (asyncio, trio, a
+loop calling ``send``) sees the chain as through native ``await``; a thrown
+exception or a close reaches the innermost awaited object first, with no
+``except`` clause in between to give it a ``__context__``; and a suspended
+coroutine's ``cr_await`` is its awaitee, which answers every attribute it
+lacks, its ``__class__`` and its ``repr`` as what it awaits, so inspectors
+and walks of the await chain (trio's ``Task.iter_await_frames``) read what
+they read natively. (The ``hir`` style calls `poll_with_tls_context` in a
+``match`` instead; the awaitee is the same.) The task's `Context`, which only
+the runtime's own leaf futures need, is in a per-thread slot (``task.cx``),
+as the article's ``poll_with_tls_context`` had it in thread-local storage,
+which leaves the resume argument to the driver.
+
+This module is the whole runtime of an ``await`` in Python. The C runtime
+(``_speedups.c``) is its twin for the hot path: the awaitee, `into_future`,
+`async_fn` and `type_lookup`; its module imports the helpers it falls back on
+from here (as CPython's ``_asyncio`` imports ``asyncio``'s), and the block at
+the end of this module swaps its pieces in, unless ``DESUGAR_PURE_PYTHON=1``
+or it is not built. The pure-Python pieces stay reachable as `PyAwaitee`,
+`py_into_future`, `py_async_fn` and `py_type_lookup`, the C ones as
+`CAwaitee`, `c_into_future`, `c_async_fn` and `c_type_lookup` (None without
+the C runtime); `IMPLEMENTATION` says which runs.
 
 The article: Nick Fitzgerald, "Async Stack Traces in Rust" (2019),
 https://fitzgeraldnick.com/2019/08/27/async-stacks-in-rust.html
@@ -70,16 +83,23 @@ _ONE_PENDING = (Pending,)
 _iter = iter
 _POLL_LEAF = poll_leaf.__code__  # what awaits one of the runtime's Futures
 
-# An awaitee's states. The generated code polls it with ``for _ds_poll in aw:
-# yield from aw``. Here the loop's ``iter(aw)`` is the first poll: if what is
-# awaited completed, the loop iterates nothing; else the wait is kept and the
-# loop iterates one `Pending`, whose body's ``yield from`` (asking for the
-# iterator again) hands the wait to the driver. (`_speedups.c` makes the loop's
-# first step the first poll instead, with states of its own.) A native
-# ``await aw`` goes through ``__await__``, which keeps no wait.
-_FRESH = 0  # not polled
-_OFFERED = 1  # polled by the loop's `iter()`: the wait is kept for the body's `yield from`
-_STARTED = 2  # each step resumes what is awaited (after the kept wait, if any)
+# An awaitee's states (``_state``; the C awaitee's, with the same numbers). The
+# generated code polls it with ``for _ds_poll in aw: yield from aw``. The C
+# awaitee makes the loop's first step the first poll (ITERATING, then OFFERED
+# with the wait kept, or DONE at once), and a step after what is awaited
+# completed (FINISHED) ends the loop. This one makes the loop's ``iter(aw)``
+# the first poll (it passes ITERATING within that call): if what is awaited
+# completed, the loop iterates nothing (DONE); else the wait is kept (OFFERED)
+# and the loop iterates one `Pending`, whose body's ``yield from`` (asking for
+# the iterator again) hands the wait to the driver. That saves a ``__next__``
+# call and a ``StopIteration`` per await in Python. A native ``await aw`` goes
+# through ``__await__``, whose first step polls.
+FRESH = 0  # not polled
+ITERATING = 1  # asked for its iterator while fresh: the next step is the first poll (C only)
+OFFERED = 2  # the first poll's wait was kept, for the `yield from` that follows to hand over
+RUNNING = 3  # each step resumes what is awaited (after the kept wait, if any)
+FINISHED = 4  # what is awaited completed: one more step ends a `for` quietly
+DONE = 5  # what is awaited failed, or its result was taken: any further step is a reuse
 
 
 class Awaitee:
@@ -99,7 +119,7 @@ class Awaitee:
     def __init__(self, it: Any) -> None:
         self._it = it  # a coroutine or an iterator (the result of __await__)
         self._handover: Any = _EMPTY
-        self._state = _FRESH
+        self._state = FRESH
 
     def __iter__(self) -> Any:
         """The loop's ``iter()`` is its first poll; later, ``yield from`` gets the awaitee.
@@ -109,9 +129,9 @@ class Awaitee:
         per await: the loop iterates no poll, or one `Pending`.)
         """
         state = self._state
-        if state == _FRESH:  # the poll loop's `for`: poll now (`poll_with_tls_context`,
+        if state == FRESH:  # the poll loop's `for`: poll now (`poll_with_tls_context`,
             it = self._it  # inlined: a Python-level call less per await)
-            self._state = _STARTED
+            self._state = DONE
             try:
                 pending = it.send(None) if type(it) is _CoroutineType else next(it)
             except StopIteration as stop:
@@ -125,15 +145,21 @@ class Awaitee:
                 del error
                 raise
             self._handover = pending
-            self._state = _OFFERED
+            self._state = OFFERED
             return _iter(_ONE_PENDING)  # the loop's body suspends once, in `yield from` the awaitee
-        if state == _OFFERED:  # the `for` body's `yield from`: hand the wait over
-            self._state = _STARTED
+        if state == OFFERED:  # the `for` body's `yield from`: hand the wait over
+            self._state = RUNNING
+        elif state == FINISHED:  # iterated anew: no quiet end for it
+            self._state = DONE
         return self
 
     def __await__(self) -> Awaitee:
         """A native ``await``: its first step polls (an async generator's loop body: hands over)."""
-        self._state = _STARTED
+        state = self._state
+        if state == FRESH or state == OFFERED:
+            self._state = RUNNING
+        elif state == FINISHED:
+            self._state = DONE
         return self
 
     @property
@@ -158,7 +184,7 @@ class Awaitee:
         leaf futures need, is in a per-thread slot, not an argument.
         """
         it = self._it
-        self._state = _STARTED
+        self._state = DONE
         try:
             # As `yield from` resumes with None: a coroutine by send(), anything else
             # by next() (an iterator's __next__ and send(None) may differ).
@@ -176,25 +202,33 @@ class Awaitee:
             del error
             raise
         self._handover = pending
+        self._state = RUNNING
         return pending
 
     def send(self, value: Any = None) -> Any:
         """One step: the kept wait, or what is awaited resumed with what the driver sent."""
         pending = self._handover
-        if pending is not _EMPTY:  # the `yield from`'s first step: the first poll's wait
+        if pending is not _EMPTY:
             self._handover = _EMPTY
-            return pending
+            if self._state != OFFERED:  # the `yield from`'s first step: the first poll's wait
+                return pending
+            self._state = RUNNING  # (stepped with no `yield from` first: the driver has it)
         it = self._it
         if it is None:
+            if self._state == FINISHED:  # the step after completion ends a `for` quietly
+                self._state = DONE
+                raise StopIteration
             raise _reused()
         try:  # (as `yield from` resumes with None: a coroutine by send(), anything else by next())
             return it.send(value) if value is not None or type(it) is _CoroutineType else next(it)
         except StopIteration as stop:
             self._value = stop.value
             self._it = None
+            self._state = FINISHED
             raise  # (a native `await` of an awaitee gets the value)
         except BaseException as error:
             self._it = None
+            self._state = DONE
             if _STRIP_OWN_FRAME:
                 _drop_entry(error, _getframe())
             del error
@@ -214,9 +248,11 @@ class Awaitee:
         except StopIteration as stop:  # it handled the exception and completed
             self._value = value = stop.value
             self._it = None
+            self._state = FINISHED
             raise StopIteration(value) from None  # (a native `await` of an awaitee gets it)
         except BaseException as raised:
             self._it = None
+            self._state = DONE
             if _STRIP_OWN_FRAME:
                 _drop_entry(raised, _getframe())
             del raised, error
@@ -226,6 +262,8 @@ class Awaitee:
         """Drop the awaitee: close what it awaits (``yield from`` does so on close)."""
         it = self._it
         self._it = None
+        self._state = DONE
+        self._handover = _EMPTY
         if it is not None:
             close = getattr(it, "close", None)
             del it
@@ -273,9 +311,11 @@ class Awaitee:
                 del error
         except StopIteration as stop:
             self._it = None
+            self._state = DONE
             return Ready(stop.value)
         except BaseException:
             self._it = None
+            self._state = DONE
             raise
         finally:
             if previous is not cx:
@@ -362,10 +402,6 @@ def _inspect(awaitee: Any, name: str) -> Any:
     return getattr(it, name)
 
 
-PyAwaitee = Awaitee
-"""The pure-Python awaitee: the readable reference of the C one, and the fallback."""
-
-
 def _load_speedups() -> Any:
     """The C runtime (``_speedups``), unless ``DESUGAR_PURE_PYTHON=1`` or it was not built."""
     import os
@@ -387,16 +423,9 @@ def _load_speedups() -> Any:
     return _speedups
 
 
-C_API = 2
-"""The version of what the C runtime offers this module (``C_API`` in ``_speedups.c``)."""
-
-
-_speedups = _load_speedups()
-IMPLEMENTATION = "python" if _speedups is None else "c"
-"""Which runtime runs: ``"c"`` (``_speedups``) or ``"python"`` (the fallback)."""
-
-if _speedups is not None:
-    Awaitee = _speedups.Awaitee  # type: ignore[misc]  # (its poll, repr and cr_* are PyAwaitee's)
+C_API = 3
+"""The version of what the C runtime offers this module and takes from it (``DESUGAR_C_API`` in
+``_speedups.c``): raise both with any change of either side."""
 
 
 def _drop_entry(error: BaseException, frame: Any) -> None:
@@ -459,17 +488,21 @@ def into_future(obj: Any) -> Awaitee:
     the runtime's `Future`\\ s) and refuses the rest with CPython's errors.
     ``__await__`` is found on the type and bound as CPython's slot binds it
     (see `lookup_special`).
+
+    The awaitee of a coroutine is a `PyAwaitee`; the others are of the
+    running runtime's `Awaitee` class (the C `into_future` takes coroutines,
+    and hands the rest to this one).
     """
     t = type(obj)
     if t is _CoroutineType:
         if obj.cr_suspended if _SUSPENDED is not None else _suspended(obj):
             raise RuntimeError("coroutine is being awaited already")
-        awaitee = _new(Awaitee)  # (no __init__ call: this is every await's cost)
+        awaitee = _new(PyAwaitee)  # (no __init__ call: this is every await's cost)
         awaitee._it = obj
         awaitee._handover = _EMPTY
-        awaitee._state = _FRESH
+        awaitee._state = FRESH
         return awaitee
-    if t is Awaitee:  # (`async with` and `async for` make theirs first)
+    if t is Awaitee or t is PyAwaitee:  # (`async with` and `async for` make theirs first)
         return obj
     if t is _GeneratorType and obj.gi_code.co_flags & CO_ITERABLE_COROUTINE:
         return Awaitee(obj)
@@ -519,11 +552,6 @@ def type_lookup(cls: type, name: str, missing: Any) -> Any:
         if value is not missing:
             return value
     return missing
-
-
-py_type_lookup = type_lookup
-if _speedups is not None:
-    type_lookup = _speedups.type_lookup  # noqa: F811
 
 
 def _bind(found: Any, obj: Any, cls: type) -> Any:
@@ -584,12 +612,6 @@ def _suspended(coro: Any) -> bool:
         return coro.cr_suspended
     frame = coro.cr_frame
     return frame is not None and frame.f_lasti >= 0 and not coro.cr_running
-
-
-if _speedups is not None:  # the C `into_future` takes coroutines, and hands the rest to this one
-    _speedups.setup(Ready, Pending, _EMPTY, into_future, _exception, _suspended,
-                    PyAwaitee.poll, _inspect, PyAwaitee.__repr__)
-    into_future = _speedups.into_future  # noqa: F811
 
 
 def poll_with_tls_context(pinned: Any) -> Poll:
@@ -673,16 +695,34 @@ def as_coroutine_code(code: types.CodeType) -> types.CodeType:
     return code.replace(co_flags=(code.co_flags & ~CO_GENERATOR) | CO_COROUTINE | TRANSLATED)
 
 
-py_async_fn = async_fn
-"""The pure-Python `async_fn`: the reference of the C one, and the fallback."""
-
-if _speedups is not None:  # the C `async_fn` builds the function for code seen before
-    _speedups.set_async_fn(async_fn, _flagged)
-    async_fn = _speedups.async_fn  # noqa: F811
-
-
 def is_translated(obj: Any) -> bool:
     """True for a translated ``async def``: the function, its code, or a coroutine it returned."""
     code = getattr(obj, "__code__", None) or getattr(obj, "cr_code", None) or obj
     flags = getattr(code, "co_flags", 0)
     return flags & (CO_COROUTINE | TRANSLATED) == CO_COROUTINE | TRANSLATED
+
+
+# ---- the C runtime: its pieces swapped in, in one place ---------------------
+# (`_speedups`, imported here, imports the helpers above that it falls back on:
+# `py_into_future` for what is not a coroutine, `PyAwaitee.poll` and `__repr__`,
+# `_inspect`, `py_async_fn` and its `_flagged` cache, `_exception`, `_suspended`.
+# Its `anext` and `async_for` fall back on `_stream`'s, read at their first use.)
+
+PyAwaitee = Awaitee
+"""The pure-Python awaitee: the readable reference of the C one, and the fallback."""
+py_into_future = into_future
+py_async_fn = async_fn
+py_type_lookup = type_lookup
+
+_speedups = _load_speedups()
+IMPLEMENTATION = "python" if _speedups is None else "c"
+"""Which runtime runs: ``"c"`` (``_speedups``) or ``"python"`` (the fallback)."""
+
+CAwaitee = c_into_future = c_async_fn = c_type_lookup = None
+if _speedups is not None:
+    # The C awaitee's poll, repr and cr_* are PyAwaitee's; `into_future` takes coroutines and
+    # hands the rest to `py_into_future`; `async_fn` builds the function for code seen before.
+    Awaitee = CAwaitee = _speedups.Awaitee  # type: ignore[misc]
+    into_future = c_into_future = _speedups.into_future
+    async_fn = c_async_fn = _speedups.async_fn
+    type_lookup = c_type_lookup = _speedups.type_lookup

@@ -21,13 +21,17 @@
  *
  * What is not on the hot path (`poll(cx)`, `repr`, and the introspection:
  * every attribute the awaitee lacks, and `__class__`, are those of what it
- * awaits) is written in Python in `_awaitee.py`; `setup()` hands those
- * helpers to this module.
+ * awaits) is written in Python in `_awaitee.py`, and so is the reference of
+ * everything here, which this module falls back on for the rare cases (what
+ * `into_future` gets that is not a coroutine...). As `_asyncio` does with
+ * `asyncio`'s modules, this module imports those helpers itself when it is
+ * executed (see `import_helpers`); `_awaitee.py` imports it at its end, when
+ * every helper is defined, and swaps the C pieces in there.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#define DESUGAR_C_API 2  /* see the end of PyInit__speedups */
+#define DESUGAR_C_API 3  /* see module_exec */
 #include <structmember.h>
 #if PY_VERSION_HEX >= 0x030B0000
 /* _PyInterpreterFrame, for the awaiting frame a throw() runs under (see link_owner) */
@@ -72,7 +76,7 @@ enum {
     DONE,           /* any further step is a reuse */
 };
 
-/* Set by setup(). */
+/* The Python side's helpers, from `desugar.runtime._awaitee` (see import_helpers). */
 static PyObject *Ready = NULL;          /* the class: the marker `poll_with_tls_context` returns */
 static PyObject *PendingMarker = NULL;  /* `Pending`: the `for` shape's item (the wait itself is kept) */
 static PyObject *Empty = NULL;          /* `_handover`'s "nothing kept" sentinel in Python */
@@ -818,6 +822,27 @@ awaitee_set__value(AwaiteeObject *self, PyObject *value, void *Py_UNUSED(closure
 }
 
 static PyObject *
+awaitee_get__state(AwaiteeObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromLong(self->state);
+}
+
+static int
+awaitee_set__state(AwaiteeObject *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    long state = value != NULL ? PyLong_AsLong(value) : -1;
+    if (state == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (state < FRESH || state > DONE) {
+        PyErr_SetString(PyExc_ValueError, "an awaitee's _state is one of FRESH ... DONE (0 to 5)");
+        return -1;
+    }
+    self->state = (int)state;
+    return 0;
+}
+
+static PyObject *
 awaitee_get__it(AwaiteeObject *self, void *Py_UNUSED(closure))
 {
     if (materialize(self) < 0) {
@@ -892,6 +917,8 @@ static PyGetSetDef awaitee_getset[] = {
      "What is awaited (None once done).", NULL},
     {"_handover", (getter)awaitee_get__handover, (setter)awaitee_set__handover,
      "The first poll's wait, not handed over yet.", NULL},
+    {"_state", (getter)awaitee_get__state, (setter)awaitee_set__state,
+     "Where it is in its polls: FRESH, ITERATING, OFFERED, RUNNING, FINISHED or DONE (as in _awaitee.py).", NULL},
     {NULL}
 };
 
@@ -1012,7 +1039,7 @@ static PyTypeObject AwaiteeType = {
 static PyObject *
 into_future(PyObject *Py_UNUSED(module), PyObject *obj)
 {
-    if (Py_IS_TYPE(obj, &PyCoro_Type) && Ready != NULL) {
+    if (Py_IS_TYPE(obj, &PyCoro_Type)) {
         int suspended;
         PyObject *flag = cr_suspended != NULL ? cr_suspended(obj, NULL)
                                               : PyObject_CallOneArg(py_suspended, obj);
@@ -1030,16 +1057,39 @@ into_future(PyObject *Py_UNUSED(module), PyObject *obj)
         }
         return awaitee_new_of(&AwaiteeType, obj);
     }
+    if (Py_IS_TYPE(obj, &AwaiteeType)) {  /* (`async with` and `async for` make theirs first) */
+        return Py_NewRef(obj);
+    }
     return PyObject_CallOneArg(py_into_future, obj);
 }
 
-static PyObject *py_anext = NULL;  /* the reference `anext`, for what is not an async generator */
+/* The reference `anext` and `aiter` (`_stream.py_anext`, `_stream.py_aiter`),
+ * for what is not an async generator. `_stream` imports `_awaitee`, whose end
+ * imports this module: they are read from it at their first use, when it is
+ * whole (imported by `import_helpers`, `_stream` would run with `_awaitee`
+ * half imported, and bind its names before the C ones are swapped in). */
+static PyObject *py_anext = NULL;
+static PyObject *py_aiter = NULL;
+
+static PyObject *
+stream_helper(PyObject **slot, const char *name)
+{
+    if (*slot == NULL) {
+        PyObject *stream = PyImport_ImportModule("desugar.runtime._stream");
+        if (stream == NULL) {
+            return NULL;
+        }
+        *slot = PyObject_GetAttrString(stream, name);
+        Py_DECREF(stream);
+    }
+    return *slot;
+}
 
 /* `async for`'s step: the awaitee of `type(it).__anext__(it)`. */
 static PyObject *
 anext_(PyObject *Py_UNUSED(module), PyObject *it)
 {
-    if (Py_IS_TYPE(it, &PyAsyncGen_Type) && py_anext != NULL) {
+    if (Py_IS_TYPE(it, &PyAsyncGen_Type)) {
         if (wrapped_type != NULL && ((PyAsyncGenObject *)it)->ag_hooks_inited) {
             /* the generator itself: its asend object is made only if a step waits */
             return awaitee_new_of(&AwaiteeType, it);
@@ -1052,18 +1102,8 @@ anext_(PyObject *Py_UNUSED(module), PyObject *it)
         Py_DECREF(step);
         return awaitee;
     }
-    if (py_anext == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "desugar.runtime._speedups: set_anext() was not called");
-        return NULL;
-    }
-    return PyObject_CallOneArg(py_anext, it);
-}
-
-static PyObject *
-set_anext(PyObject *Py_UNUSED(module), PyObject *fn)
-{
-    Py_XSETREF(py_anext, Py_NewRef(fn));
-    Py_RETURN_NONE;
+    PyObject *reference = stream_helper(&py_anext, "py_anext");
+    return reference == NULL ? NULL : PyObject_CallOneArg(reference, it);
 }
 
 /* ---- async for: a stream of items ----------------------------------------
@@ -1095,7 +1135,6 @@ typedef struct {
 } AsyncForObject;
 
 static PyTypeObject AsyncForType;
-static PyObject *py_aiter = NULL;  /* the reference `aiter`: `type(obj).__aiter__(obj)`, checked */
 
 static PyObject *anext_(PyObject *module, PyObject *it);
 
@@ -1470,12 +1509,9 @@ async_for(PyObject *Py_UNUSED(module), PyObject *obj)
     if (Py_IS_TYPE(obj, &PyAsyncGen_Type)) {
         it = Py_NewRef(obj);  /* (an async generator's __aiter__ returns itself) */
     }
-    else if (py_aiter == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "desugar.runtime._speedups: set_aiter() was not called");
-        return NULL;
-    }
     else {
-        it = PyObject_CallOneArg(py_aiter, obj);
+        PyObject *reference = stream_helper(&py_aiter, "py_aiter");
+        it = reference == NULL ? NULL : PyObject_CallOneArg(reference, obj);
         if (it == NULL) {
             return NULL;
         }
@@ -1513,13 +1549,6 @@ type_lookup(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs
     return Py_NewRef(found != NULL ? found : args[2]);
 }
 
-static PyObject *
-set_aiter(PyObject *Py_UNUSED(module), PyObject *fn)
-{
-    Py_XSETREF(py_aiter, Py_NewRef(fn));
-    Py_RETURN_NONE;
-}
-
 /* ---- async_fn ----------------------------------------------------------- */
 
 static PyObject *py_async_fn = NULL;  /* the reference `async_fn`: fills `flagged`, handles the rest */
@@ -1531,10 +1560,6 @@ static PyObject *flagged = NULL;      /* its cache: id(generator code) -> (that 
 static PyObject *
 async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
 {
-    if (py_async_fn == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "desugar.runtime._speedups: set_async_fn() was not called");
-        return NULL;
-    }
     if (!PyFunction_Check(fn)) {
         return PyObject_CallOneArg(py_async_fn, fn);
     }
@@ -1587,78 +1612,90 @@ async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
     return new;
 }
 
-static PyObject *
-set_async_fn(PyObject *Py_UNUSED(module), PyObject *args)
-{
-    PyObject *fn, *cache;
-    if (!PyArg_ParseTuple(args, "OO!:set_async_fn", &fn, &PyDict_Type, &cache)) {
-        return NULL;
-    }
-    Py_XSETREF(py_async_fn, Py_NewRef(fn));
-    Py_XSETREF(flagged, Py_NewRef(cache));
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-setup(PyObject *Py_UNUSED(module), PyObject *args)
-{
-    PyObject *ready, *pending, *empty, *into, *exception, *suspended, *poll, *inspect, *repr;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOO:setup", &ready, &pending, &empty, &into, &exception,
-                          &suspended, &poll, &inspect, &repr)) {
-        return NULL;
-    }
-    Py_XSETREF(PendingMarker, Py_NewRef(pending));
-    Py_XSETREF(Ready, Py_NewRef(ready));
-    Py_XSETREF(Empty, Py_NewRef(empty));
-    Py_XSETREF(py_into_future, Py_NewRef(into));
-    Py_XSETREF(py_exception, Py_NewRef(exception));
-    Py_XSETREF(py_suspended, Py_NewRef(suspended));
-    Py_XSETREF(py_poll, Py_NewRef(poll));
-    Py_XSETREF(py_inspect, Py_NewRef(inspect));
-    Py_XSETREF(py_repr, Py_NewRef(repr));
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef module_methods[] = {
     {"anext", anext_, METH_O, "`async for`'s step: the awaitee of `type(it).__anext__(it)`."},
-    {"set_anext", set_anext, METH_O, "set_anext(anext): the reference `anext`, for the rest."},
     {"async_for", async_for, METH_O, "`async for`'s first step: the stream of `type(obj).__aiter__(obj)`."},
     {"type_lookup", (PyCFunction)(void (*)(void))type_lookup, METH_FASTCALL,
      "type_lookup(cls, name, missing): `name` along `cls`'s MRO, unbound (`_PyType_Lookup`), or `missing`."},
     {"into_iter", into_iter, METH_O, "`IntoIterator::into_iter`: the iterator a `for` takes of its iterable."},
-    {"set_aiter", set_aiter, METH_O, "set_aiter(aiter): the reference `aiter`, for what is not an async generator."},
     {"enable_agen_steps", enable_agen_steps, METH_VARARGS,
      "enable_agen_steps(probe1, probe2): step async generators without StopIteration, if the layout checks."},
     {"async_fn", async_fn, METH_O,
      "Decorator for a translated `async def`: a function whose call returns a real coroutine."},
-    {"set_async_fn", set_async_fn, METH_VARARGS,
-     "set_async_fn(async_fn, cache): the reference `async_fn` and its cache of coroutine code."},
     {"into_future", into_future, METH_O,
      "`IntoFuture::into_future`: the awaitee that an `await obj` polls."},
-    {"setup", setup, METH_VARARGS,
-     "setup(Ready, Pending, EMPTY, into_future, exception, suspended, poll, inspect, repr): the Python side."},
     {NULL}
 };
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "desugar.runtime._speedups",
-    .m_doc = "The runtime's hot path in C (see desugar/runtime/_speedups.c).",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
+/* ---- the module ----------------------------------------------------------- */
 
-PyMODINIT_FUNC
-PyInit__speedups(void)
+/* `name` of `module` into `*slot` (a new reference); -1 with the error set. */
+static int
+fetch(PyObject *module, const char *name, PyObject **slot)
+{
+    PyObject *value = PyObject_GetAttrString(module, name);
+    if (value == NULL) {
+        return -1;
+    }
+    Py_XSETREF(*slot, value);
+    return 0;
+}
+
+/* The Python side's helpers, imported as `_asyncio` imports `asyncio`'s: at
+ * the end of `_awaitee.py`, which imports this module when each of them is
+ * defined (so the module is half imported here, as `asyncio.tasks` is when it
+ * imports `_asyncio`). A module of other sources than this build (another
+ * C_API) keeps only its constant: `_awaitee._load_speedups` refuses it. */
+static int
+import_helpers(void)
+{
+    PyObject *awaitee = PyImport_ImportModule("desugar.runtime._awaitee");
+    if (awaitee == NULL) {
+        return -1;
+    }
+    PyObject *api = PyObject_GetAttrString(awaitee, "C_API");
+    long version = api != NULL && PyLong_Check(api) ? PyLong_AsLong(api) : -1;
+    Py_XDECREF(api);
+    PyErr_Clear();
+    if (version != DESUGAR_C_API) {
+        Py_DECREF(awaitee);
+        return 0;
+    }
+    PyObject *reference = NULL;  /* PyAwaitee: its poll and repr */
+    int ok = (fetch(awaitee, "Ready", &Ready) == 0
+              && fetch(awaitee, "Pending", &PendingMarker) == 0
+              && fetch(awaitee, "_EMPTY", &Empty) == 0
+              && fetch(awaitee, "py_into_future", &py_into_future) == 0
+              && fetch(awaitee, "_exception", &py_exception) == 0
+              && fetch(awaitee, "_suspended", &py_suspended) == 0
+              && fetch(awaitee, "_inspect", &py_inspect) == 0
+              && fetch(awaitee, "py_async_fn", &py_async_fn) == 0
+              && fetch(awaitee, "_flagged", &flagged) == 0
+              && fetch(awaitee, "PyAwaitee", &reference) == 0
+              && fetch(reference, "poll", &py_poll) == 0
+              && fetch(reference, "__repr__", &py_repr) == 0);
+    Py_XDECREF(reference);
+    Py_DECREF(awaitee);
+    if (ok && !PyDict_Check(flagged)) {
+        PyErr_SetString(PyExc_TypeError, "desugar.runtime._awaitee._flagged must be a dict");
+        ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
+static int
+module_exec(PyObject *module)
 {
     if (PyType_Ready(&AwaiteeType) < 0 || PyType_Ready(&AsyncForType) < 0) {
-        return NULL;
+        return -1;
     }
-    str_throw = PyUnicode_InternFromString("throw");
-    str_close = PyUnicode_InternFromString("close");
-    str_value = PyUnicode_InternFromString("value");
-    if (str_throw == NULL || str_close == NULL || str_value == NULL) {
-        return NULL;
+    if (str_throw == NULL) {
+        str_throw = PyUnicode_InternFromString("throw");
+        str_close = PyUnicode_InternFromString("close");
+        str_value = PyUnicode_InternFromString("value");
+        if (str_throw == NULL || str_close == NULL || str_value == NULL) {
+            return -1;
+        }
     }
     /* coroutine.cr_suspended (3.11+): its C getter, called directly */
     PyObject *descr = PyObject_GetAttrString((PyObject *)&PyCoro_Type, "cr_suspended");
@@ -1671,21 +1708,39 @@ PyInit__speedups(void)
         }
         Py_DECREF(descr);  /* (the type keeps it alive) */
     }
-    PyObject *module = PyModule_Create(&module_def);
-    if (module == NULL) {
-        return NULL;
-    }
     Py_INCREF(&AwaiteeType);
     if (PyModule_AddObject(module, "Awaitee", (PyObject *)&AwaiteeType) < 0) {
         Py_DECREF(&AwaiteeType);
-        Py_DECREF(module);
-        return NULL;
+        return -1;
     }
     /* What the Python side (_awaitee.py's C_API) expects: raise it with any change of what
-       this module offers, so a build older than the sources is refused, not half used. */
+       this module offers or imports, so a build older than the sources is refused, not half used. */
     if (PyModule_AddIntConstant(module, "C_API", DESUGAR_C_API) < 0) {
-        Py_DECREF(module);
-        return NULL;
+        return -1;
     }
-    return module;
+    return import_helpers();
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+#ifdef Py_mod_multiple_interpreters
+    /* (the helpers and the free list are per process) */
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "desugar.runtime._speedups",
+    .m_doc = "The runtime's hot path in C (see desugar/runtime/_speedups.c).",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

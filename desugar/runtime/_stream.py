@@ -120,11 +120,6 @@ class _NextOrEnd:
             return END
 
 
-if _speedups is not None:  # the C `anext` takes async generators, and hands the rest to this one
-    _speedups.set_anext(anext)
-    anext = _speedups.anext  # noqa: F811
-
-
 def _enable_agen_steps() -> bool:
     """Let the C awaitee take an async generator's items without StopIteration.
 
@@ -143,10 +138,6 @@ def _enable_agen_steps() -> bool:
         return bool(_speedups.enable_agen_steps(probe(), probe()))
     finally:
         sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=hooks.finalizer)
-
-
-AGEN_STEPS = _speedups is not None and _enable_agen_steps()
-"""Whether ``async for`` takes an async generator's items with no StopIteration (C runtime)."""
 
 
 _IDLE, _OFFERED, _WAITING, _ENDED, _DONE, _RAISING = range(6)
@@ -306,11 +297,6 @@ def async_for(obj: Any) -> Any:
     return AsyncFor(aiter(obj))
 
 
-if _speedups is not None:  # the C stream steps async generators' frames itself
-    _speedups.set_aiter(aiter)
-    async_for = _speedups.async_for  # noqa: F811
-
-
 def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
     """``async with``'s first step: ``__aenter__`` and ``__aexit__`` of the type, bound; call ``__aenter__``.
 
@@ -358,9 +344,6 @@ def into_iter(iterable: Any) -> Any:
 
 
 _iter = iter
-
-if _speedups is not None:
-    into_iter = _speedups.into_iter  # noqa: F811
 
 
 def exception_matches(error: BaseException, kind: Any) -> bool:
@@ -423,4 +406,22 @@ def _awaitable(obj: Any, method: str) -> Awaitee:
 
 
 __all__ = ["Stream", "aiter", "anext", "async_with", "Ready", "Pending", "_checked_await"]
+
+
+# ---- the C runtime: its pieces swapped in, in one place (see `_awaitee`'s end) ----
+py_aiter = aiter
+py_anext = anext
+py_async_for = async_for
+py_into_iter = into_iter
+
+AGEN_STEPS = _speedups is not None and _enable_agen_steps()
+"""Whether ``async for`` takes an async generator's items with no StopIteration (C runtime)."""
+
+c_anext = c_async_for = c_into_iter = None
+if _speedups is not None:
+    # `anext` and `async_for` take async generators (stepping their frames themselves) and
+    # hand the rest to `py_anext` and `py_aiter`; `into_iter` is `PyObject_GetIter`.
+    anext = c_anext = _speedups.anext
+    async_for = c_async_for = _speedups.async_for
+    into_iter = c_into_iter = _speedups.into_iter
 
