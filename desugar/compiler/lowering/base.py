@@ -172,7 +172,7 @@ class LoweringBase:
     def emit_await(self, awaited: cst.BaseExpression, origin: cst.CSTNode | None, *, awaitee: bool = False) -> Stmts:
         """The statements that await ``awaited`` (in the module's style); its value is then ``style.result``."""
         self.polls += 1
-        return self.style.await_(AwaitSite(awaited, self.async_gen, origin, self, awaitee))  # type: ignore[arg-type]
+        return self.style.await_(AwaitSite(awaited, self.async_gen, self.comment(origin), self.ctx.compact, awaitee))
 
     def comment(self, origin: cst.CSTNode | None) -> cst.EmptyLine | None:
         if origin is None:
@@ -224,3 +224,53 @@ class LoweringBase:
             stmts[0] = stmts[0].with_changes(leading_lines=[comment])
         return stmts
 
+
+    # ------------------------------------------------------------------
+    # What each category gives the others. `FunctionLowering` joins the
+    # categories; each declares here what it lends, so a category calls it on
+    # the base it builds on, never on a sibling module.
+    def expr(self, node: cst.BaseExpression) -> tuple[Stmts, cst.BaseExpression]:
+        """`ExpressionLowering.expr`: statements to run first, and the expression giving ``node``'s value."""
+        raise NotImplementedError
+
+    def cond(self, node: cst.BaseExpression) -> tuple[Stmts, cst.BaseExpression]:
+        """`ExpressionLowering.cond`: the same for ``node`` as a condition."""
+        raise NotImplementedError
+
+    def operands(self, node: cst.CSTNode) -> list[tuple[cst.CSTNode, str | None]]:
+        """`ExpressionLowering.operands`: ``node``'s sub-expressions in CPython's order."""
+        raise NotImplementedError
+
+    def ordered(self, node: cst.CSTNode, operands: Sequence[tuple[cst.CSTNode, str | None]],
+                fstring: cst.FormattedString | None = None, *, settle: bool = True):
+        """`ExpressionLowering.ordered`: ``operands`` evaluated in order, into temporaries."""
+        raise NotImplementedError
+
+    def block(self, stmts: Sequence[cst.BaseStatement]) -> Stmts:
+        """`StatementLowering.block`: ``stmts`` lowered."""
+        raise NotImplementedError
+
+    def suite(self, suite: cst.BaseSuite) -> cst.BaseSuite:
+        """`StatementLowering.suite`: ``suite`` lowered."""
+        raise NotImplementedError
+
+    def store(self, target: cst.BaseExpression, value: cst.BaseExpression) -> Stmts:
+        """`StatementLowering.store`: ``target = value``, awaits in the target included."""
+        raise NotImplementedError
+
+    def async_for(self, stmt: cst.For, iterable, target, body) -> Stmts:
+        """`AsyncForLowering.async_for`."""
+        raise NotImplementedError
+
+    def streams(self) -> bool:
+        """`AsyncForLowering.streams`: is ``async for`` a ``for`` over a stream here?"""
+        raise NotImplementedError
+
+    def async_with(self, stmt: cst.With, items: list[cst.WithItem]) -> Stmts:
+        """`AsyncWithLowering.async_with`."""
+        raise NotImplementedError
+
+    def lower_nested(self, node: cst.FunctionDef, *, method: bool = False,
+                     comprehension: bool = False) -> cst.FunctionDef:
+        """`FunctionLowering.lower_nested`: a nested ``async def``, lowered on its own."""
+        raise NotImplementedError

@@ -75,4 +75,4 @@ def _lower_function(ctx: Context, node: cst.FunctionDef, super_self: str | None)
                 cst.SimpleStatementLine(body=list(first.body[1:])),
             ]
     lowered = [*statements[:at], *lowering.block(statements[at:])]
-    return ctx.style.async_def(lowering, node, lowered)
+    return ctx.style.async_def(node, lowered, async_gen=lowering.async_gen, polls=lowering.polls > 0)

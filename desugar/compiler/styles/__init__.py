@@ -31,32 +31,30 @@ from desugar.mode import DEFAULT, Mode
 if TYPE_CHECKING:  # (libcst only when lowering)
     import libcst as cst
 
-    from desugar.compiler.lowering.function import FunctionLowering
-
     Stmts = list[cst.BaseStatement]
 
 
 class AwaitSite:
-    """One ``await`` to emit: what a style gets to spell it."""
+    """One ``await`` to emit: what a style gets to spell it (plain data from the lowering)."""
 
-    __slots__ = ("awaited", "async_gen", "origin", "function", "awaitee")
+    __slots__ = ("awaited", "async_gen", "comment", "compact", "awaitee")
 
     def __init__(
         self,
         awaited: cst.BaseExpression,
         async_gen: bool,
-        origin: cst.CSTNode | None,
-        function: FunctionLowering,
+        comment: cst.EmptyLine | None,
+        compact: bool,
         awaitee: bool = False,
     ) -> None:
         self.awaited = awaited
         """The awaited expression, its operands already evaluated (it may be a temporary)."""
         self.async_gen = async_gen
         """In an async generator, which stays native: a suspension is ``await``, not ``yield``."""
-        self.origin = origin
-        """The node the await stands for, for the ``# line N: ...`` comment (None: no comment)."""
-        self.function = function
-        """The lowering of the function the await is in (its context, its counters)."""
+        self.comment = comment
+        """The ``# line N: ...`` comment of the await's original line (None: no comment)."""
+        self.compact = compact
+        """In the shapes that add no statically nested block (see `desugar.compiler.blocks`)."""
         self.awaitee = awaitee
         """``awaited`` already gives an awaitee (``_ds_rt.anext(it)``): no ``into_future``."""
 
@@ -84,16 +82,18 @@ class Style:
         """The statements that await ``site.awaited``; its value is then `result`."""
         raise NotImplementedError
 
-    def async_def(self, function: FunctionLowering, node: cst.FunctionDef, body: Stmts) -> cst.FunctionDef:
-        """``node`` with its body lowered to ``body``: the function the ``async def`` becomes."""
+    def async_def(self, node: cst.FunctionDef, body: Stmts, *, async_gen: bool, polls: bool) -> cst.FunctionDef:
+        """``node`` with its body lowered to ``body``: the function the ``async def`` becomes.
+
+        ``async_gen``: it is an async generator (which stays native); ``polls``: its body awaits.
+        """
         raise NotImplementedError
 
     @staticmethod
     def commented(stmts: Stmts, site: AwaitSite) -> Stmts:
-        """``stmts`` under the ``# line N: ...`` comment of ``site.origin``, if it has one."""
-        comment = site.function.comment(site.origin)
-        if comment is not None:
-            stmts[0] = stmts[0].with_changes(leading_lines=[comment])
+        """``stmts`` under ``site``'s ``# line N: ...`` comment, if it has one."""
+        if site.comment is not None:
+            stmts[0] = stmts[0].with_changes(leading_lines=[site.comment])
         return stmts
 
 

@@ -66,7 +66,7 @@ class CallbackStyle(Style):
 
     def await_(self, site: AwaitSite) -> Stmts:
         return self.commented(
-            self.request(site.awaited, site.async_gen, site.awaitee, site.function.ctx.compact), site
+            self.request(site.awaited, site.async_gen, site.awaitee, site.compact), site
         )
 
     def request(
@@ -88,10 +88,10 @@ class CallbackStyle(Style):
         statements.append(simple(cst.Assign(targets=[cst.AssignTarget(name(AWAITED))], value=resumed)))
         return statements
 
-    def async_def(self, function, node: cst.FunctionDef, body: Stmts) -> cst.FunctionDef:
-        if function.async_gen:
+    def async_def(self, node: cst.FunctionDef, body: Stmts, *, async_gen: bool, polls: bool) -> cst.FunctionDef:
+        if async_gen:
             return function_with(node, body, list(node.decorators), node.asynchronous)
-        if not function.polls:
+        if not polls:
             body.append(DEAD_YIELD)
         return function_with(node, body, [*node.decorators, self.decorator], None)
 

@@ -101,7 +101,7 @@ class PollStyle(Style):
     temporaries = (AWAITEE,)
 
     def await_(self, site: AwaitSite) -> Stmts:
-        if site.function.ctx.compact:
+        if site.compact:
             return self.commented(flat_await(site.awaited, site.async_gen, site.awaitee), site)
         return self.commented(self.poll_loop(site.awaited, site.async_gen, site.awaitee), site)
 
@@ -125,12 +125,12 @@ class PollStyle(Style):
             return simple(cst.Assign(targets=[cst.AssignTarget(name(AWAITEE))], value=awaited))
         return into_future(awaited)
 
-    def async_def(self, function, node: cst.FunctionDef, body: Stmts) -> cst.FunctionDef:
-        if function.async_gen:  # a native async generator: its items are yielded as natively
+    def async_def(self, node: cst.FunctionDef, body: Stmts, *, async_gen: bool, polls: bool) -> cst.FunctionDef:
+        if async_gen:  # a native async generator: its items are yielded as natively
             decorators = list(node.decorators)
             asynchronous = node.asynchronous
         else:  # a generator function that `async_fn` turns into a coroutine function
-            if not function.polls:
+            if not polls:
                 body.append(DEAD_YIELD)
             decorators = [*node.decorators, ASYNC_FN]
             asynchronous = None
