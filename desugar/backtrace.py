@@ -57,7 +57,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def is_runtime_frame(frame: FrameType) -> bool:
-    """True for frames of desugar itself (the executor, `GenFuture.poll`, wrappers)."""
+    """True for frames of desugar itself (the executor, `Awaitee.poll`, wrappers)."""
     filename = os.path.abspath(frame.f_code.co_filename)
     return filename.startswith(_PACKAGE_DIR + os.sep)
 

@@ -308,7 +308,7 @@ class _Desugar:
                             impl.function = new
 
     def hide_runtime_frames(self) -> None:
-        """Leave the runtime's frames (``GenFuture.poll`` ...) out of pytest's tracebacks.
+        """Leave the runtime's frames (``Awaitee.poll`` ...) out of pytest's tracebacks.
 
         pytest hides a frame whose globals say ``__tracebackhide__``; a failure
         in a translated test then shows the frames a native one would

@@ -4,15 +4,14 @@ How a task runs (the poll chain)::
 
     block_on(foo())
       Executor.run ── polls the task's outermost future
-        GenFuture.poll(foo)            foo's generator, inside its poll loop,
-          foo ── _awaitee.poll(cx)     polls the future it awaits ...
-            GenFuture.poll(bar)
-              bar ── _awaitee.poll(cx)
-                Sleep.poll             ... down to a leaf, which returns Pending
+        Awaitee.poll(cx) of foo()      sets the task's Context and resumes foo,
+          foo ── yield from awaitee    suspended in its poll loop: its awaitee
+            bar ── yield from awaitee  resumes what it awaits ...
+              Sleep.poll(cx)           ... down to a leaf, which returns Pending
                                        after handing cx.waker() to the reactor.
 
-Each level that sees `Pending` yields it upwards, so the stack unwinds back
-to the executor. When the timer fires, the waker queues the task and the
+The leaf's `Pending` is yielded upwards through each ``yield from``, so the
+stack unwinds back to the executor. When the timer fires, the waker queues the task and the
 executor polls the outermost future again: the whole chain is rebuilt on the
 stack, so an exception raised in the leaf shows every async caller.
 """
