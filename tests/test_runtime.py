@@ -7,13 +7,18 @@ fixture runs a test with each). Where Python has an equivalent, a test
 compares with what native ``await`` does.
 
 The section "The Awaitee protocol" drives an awaitee by hand as the lowering
-does: ``_ds_awaitee.poll_with_tls_context()`` is the first poll
-(`Ready`, the result in ``_ds_awaitee.value``, or what the innermost awaited
-object yielded); if it is not `Ready`, the awaiting frame suspends in
-``yield from _ds_awaitee`` (``await _ds_awaitee`` in an async generator), which
-hands that poll to the driver and passes what the driver sends, throws or
+does: ``for _ds_poll in _ds_awaitee: yield from _ds_awaitee``, whose first
+step is the first poll (the loop runs no step if what is awaited completes, the
+result then in ``_ds_awaitee.value``); if it waits, the awaiting frame suspends
+in ``yield from _ds_awaitee`` (``await _ds_awaitee`` in an async generator),
+which hands that poll to the driver and passes what the driver sends, throws or
 closes on to what is awaited; `test_the_compiler_writes_the_protocol_tested_here`
 pins that text, so a new lowering flags the section to be rewritten with it.
+
+The tests of the awaitee and `into_future` take the ``twin`` fixture
+(``tests/conftest.py``): each runs on the pure-Python implementation and on the
+C one in the same process (the C one is skipped, with the reason, where it is
+not built), as CPython's ``test_tasks`` runs its pure and C tasks.
 
 The only timing assertions are lower bounds ("took at least the sleep") and
 "did not wait for a timer of 60 s" checks whose bound is that timer itself.
