@@ -156,7 +156,7 @@ class Awaitee:
     def __await__(self) -> Awaitee:
         """A native ``await``: its first step polls (an async generator's loop body: hands over)."""
         state = self._state
-        if state == FRESH or state == OFFERED:
+        if state < RUNNING:  # FRESH, or OFFERED (this one is never ITERATING)
             self._state = RUNNING
         elif state == FINISHED:
             self._state = DONE
