@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import sys
 import textwrap
 import types
@@ -596,7 +597,15 @@ async def in_for():
     async for item in agen():
         pass
 
-for make in (in_list, multi_line, unicode_columns, in_with, in_for):
+async def empty():
+    return b""
+
+async def rebuilt_call():
+    total = 0
+    total += int(await empty())
+    return total
+
+for make in (in_list, multi_line, unicode_columns, in_with, in_for, rebuilt_call):
     try:
         asyncio.run(make())
     except Exception as error:
@@ -621,4 +630,6 @@ def test_tracebacks_draw_the_carets_of_native_ones(tmp_path) -> None:
         assert "    total = 1 + await boom(2)\n                ^^^^^^^^^^^^^\n" in out
         assert '    return values["a"] + helper(values) * n\n' in out
         assert "    return x + await NotAwaitable()\n               ^^^^^^^^^^^^^^^^^^^^\n" in out
+        # a call rebuilt around its await's value is underlined as the original call
+        assert re.search(r"    total \+= int\(await empty\(\)\)\n {13}[~^]{18}\n", out), out
     assert "TypeError object NotAwaitable can't be used in 'await' expression" in out

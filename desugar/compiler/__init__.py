@@ -245,9 +245,11 @@ def _translate(
         def lower(node: Any) -> Any:
             line = next(lines)
             return lower_async_def(
-                node, line, filename, source, chosen, method=walker.in_class, compact=line in deep
+                node, line, filename, source, chosen, method=walker.in_class, compact=line in deep,
+                origins=origins if with_lines else None,
             )
 
+        origins: dict[int, Any] = {}  # the current piece's nodes made from original ones
         walker = StatementWalker(lower)
         pieces: list[Piece] = []
         last = 1  # the original line of the code above the next piece
@@ -278,7 +280,7 @@ def _translate(
                 piece.columns = Columns()
                 piece.text, piece.lines = line_map(
                     module, output, original_text=text, first_line=part.line, last=last,
-                    columns=piece.columns,
+                    columns=piece.columns, origins=origins,
                 )
                 if index < len(parts) - 1:
                     piece.lines.pop()  # the line after its last newline is the next piece's
@@ -286,6 +288,7 @@ def _translate(
             else:
                 piece.text = output.code
             pieces.append(piece)
+            origins.clear()
             del module, output, body
         if not walker.changed:
             return None

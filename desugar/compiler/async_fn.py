@@ -30,12 +30,14 @@ def lower_async_def(
     style: Style | None = None,
     method: bool = False,
     compact: bool = False,
+    origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None,
 ) -> cst.FunctionDef:
     """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line`` (in ``style``).
 
     ``method``: it is defined in a class body. ``compact``: in the shapes that add
     no statically nested block (see `desugar.compiler.blocks`), for a function
-    nested as deeply as CPython allows.
+    nested as deeply as CPython allows. ``origins``, if given, gets the nodes the
+    lowering made from original ones (see `desugar.compiler.lowering.common.Context.rewritten`).
     """
     module = cst.Module(body=[node])
     starts = start_lines(module)
@@ -51,7 +53,7 @@ def lower_async_def(
         col = position.start.column + 1 if position else 1
         return TranslateError(message, line=at_line, col=col).located(filename, source)
 
-    return lower_function(Context(line, fail, style, compact), node, method=method)
+    return lower_function(Context(line, fail, style, compact, origins), node, method=method)
 
 
 def import_runtime(module: cst.Module) -> cst.Module:

@@ -155,6 +155,7 @@ def line_map(
     first_line: int = 1,
     last: int = 1,
     columns: Columns | None = None,
+    origins: Mapping[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None,
 ) -> tuple[str, list[int]]:
     """``output.code`` and, for each of its lines, the line of ``original`` it comes from.
 
@@ -162,7 +163,11 @@ def line_map(
     of it (``original_text`` is its text, if the caller has it); ``last`` is
     the line of the code above the piece, which generated lines at its top
     take. ``columns``, if given, gets the spans of the code kept and of the
-    awaits (see `Columns`).
+    awaits (see `Columns`). ``origins``: id(node) -> (node, the original node it
+    stands for), for nodes the lowering rebuilt around the values of their awaits
+    (``int(_ds_awaitee.value)`` for ``int(await f())``): they take the original's
+    columns, so an error they raise is underlined as natively (not its lines: the
+    generated lines around them have theirs already).
     """
     before = positions(original)
     after, code = positions_and_code(output)
@@ -174,6 +179,14 @@ def line_map(
             continue  # whitespace nodes may be shared defaults, found anywhere
         was = before.get(node)
         if was is None:
+            found = origins.get(id(node)) if origins and columns is not None else None
+            if found is not None and found[0] is node:
+                was = before.get(found[1])
+                if was is not None:
+                    columns.kept.setdefault(  # type: ignore[union-attr]
+                        (where.start.line, where.start.column, where.end.line, where.end.column),
+                        (was.start.line + shift, was.start.column, was.end.line + shift, was.end.column),
+                    )
             continue
         if columns is not None:
             columns.kept.setdefault(

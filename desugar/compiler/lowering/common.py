@@ -140,9 +140,11 @@ class Context:
         fail: Callable[[cst.CSTNode, str], TranslateError],
         style: Style | None = None,
         compact: bool = False,
+        origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None,
     ) -> None:
         self._positions = positions
-        self.origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}  # id(rewritten) -> (it, the original)
+        # id(rewritten) -> (it, the original): nodes made from original ones (see `rewritten`)
+        self.origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {} if origins is None else origins
         self.compact = compact
         self.compact_withs: set[int] = set()  # ids of the `try` of each compact `async with`
         """Lower with no statically nested block CPython does not have (see `desugar.compiler.blocks`)."""
@@ -166,6 +168,8 @@ class Context:
         return node if found is None or found[0] is not node else found[1]
 
     def rewritten(self, new: cst.CSTNode, original: cst.CSTNode) -> None:
-        """``new`` is ``original`` rewritten before lowering: it is on the original's line."""
+        """``new`` stands for ``original`` (rewritten before lowering, or rebuilt around the
+        values of its awaits): it is on the original's line, and spans the original's
+        columns for tracebacks' carets (see `desugar.compiler.lines.line_map`)."""
         self.origins[id(new)] = (new, original)
 

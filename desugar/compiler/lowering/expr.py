@@ -78,9 +78,10 @@ class ExpressionLowering(LoweringBase):
         if not self.suspends(node):
             return [], node
         method = getattr(self, f"_expr_{type(node).__name__}", None)
-        if method is not None:
-            return method(node)
-        return self.ordered(node, self.operands(node))
+        pre, value = method(node) if method is not None else self.ordered(node, self.operands(node))
+        if type(value) is type(node) and value is not node:  # rebuilt around its awaits' values
+            self.ctx.rewritten(value, node)
+        return pre, value
 
     def operands(self, node: cst.CSTNode) -> list[tuple[cst.CSTNode, str | None]]:
         """The sub-expressions of ``node`` in the order CPython evaluates them."""
@@ -183,6 +184,8 @@ class ExpressionLowering(LoweringBase):
             if low is not child:
                 mapping[id(child)] = low
         lowered = replace(node, mapping)
+        if lowered is not node and type(lowered) is type(node):  # rebuilt around its awaits' values
+            self.ctx.rewritten(lowered, node)
         if settle and isinstance(node, cst.BaseExpression) and not isinstance(node, _UNSETTLED):
             lowered = self.consumed(lowered, list(mapping.values()), stmts)
         return stmts, lowered
