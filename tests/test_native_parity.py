@@ -633,3 +633,62 @@ def test_tracebacks_draw_the_carets_of_native_ones(tmp_path) -> None:
         # a call rebuilt around its await's value is underlined as the original call
         assert re.search(r"    total \+= int\(await empty\(\)\)\n {13}[~^]{18}\n", out), out
     assert "TypeError object NotAwaitable can't be used in 'await' expression" in out
+
+
+# ---------------------------------------------------------------------------
+# Item: the callback lowerings' trampoline lets an awaited value or error go
+# ---------------------------------------------------------------------------
+
+AWAITED_LIFETIMES = """
+import asyncio, types
+
+class D:
+    def __init__(self, n):
+        self.n = n
+    def __del__(self):
+        print("del", self.n)
+
+async def make(n):
+    await asyncio.sleep(0)
+    return D(n)
+
+async def make_now(n):
+    return D(n)
+
+async def fail(n):
+    await asyncio.sleep(0)
+    raise ValueError(D(n))
+
+@types.coroutine
+def leaf(n):
+    yield
+    return D(n)
+
+async def main():
+    await make(1)
+    print("after 1 (dropped at once)")
+    x = await make(2)
+    del x
+    print("after 2 (deleted)")
+    try:
+        await fail(3)
+    except ValueError:
+        print("in the handler")
+    print("after 3 (the handler ended)")
+    await make_now(4)
+    print("after 4 (returned at once)")
+    x = await leaf(5)
+    x = None
+    print("after 5 (a leaf's value, rebound)")
+    await asyncio.sleep(0)
+    print("end")
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS)
+def test_an_awaited_value_or_error_dies_when_the_awaiter_drops_it(lowering: str) -> None:
+    """The trampoline's step holds no awaited value nor error (a `__del__` runs where natively)."""
+    native = same(AWAITED_LIFETIMES, lowering)
+    assert native.index("del 1") < native.index("after 1") and native.index("del 3") < native.index("after 3")

@@ -139,8 +139,23 @@ class _Handled:
         self.handled = handled
 
 
+class _Value:
+    """How a job is resumed with a value: `callback_result` takes it out at the await.
+
+    The trampoline holds what it sends until the step ends; natively an awaited
+    value is the awaiter's alone once the await is done (a `__del__` runs, a
+    generator is finalized, when the awaiter drops it): so the value is sent
+    in a box the await empties.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 class _Failed:
-    """How a job is resumed with an error: `callback_result` raises it at the await."""
+    """How a job is resumed with an error: `callback_result` raises it at the await (and lets it go)."""
 
     __slots__ = ("error", "fresh")
 
@@ -157,9 +172,15 @@ def callback_result(outcome: Any) -> Any:
     as natively; one raised at the await itself (nothing to await) is chained
     to what the awaiter handles, as any raise there is.
     """
-    if type(outcome) is not _Failed:
+    kind = type(outcome)
+    if kind is _Value:
+        value = outcome.value
+        outcome.value = None
+        return value
+    if kind is not _Failed:
         return outcome
     error = outcome.error
+    outcome.error = None  # (the trampoline's step holds `outcome`: the error is the awaiter's)
     context = error.__context__
     keep = not outcome.fresh
     del outcome
@@ -300,8 +321,14 @@ def _step(loop: _Loop, job: Job, value: Any, error: _Failed | BaseException | No
     base = job if saved is None else saved[2]
     state.running = (loop, job, base)
     passing = error
+    passed = tb_id = None
     if type(error) is _Failed:  # (sent: `callback_result` raises it at the await)
-        value, passing, error = error, error.error, None
+        # Known by its id and its traceback's: the step must not keep it alive
+        # (natively it dies in the awaiter, say at the end of the `except` that caught it).
+        sent = error.error
+        value, passing, error = error, None, None
+        passed, tb_id = id(sent), id(sent.__traceback__)
+        del sent
     thrown = passing.__traceback__ if passing is not None else None
     try:
         outer = job.outer
@@ -314,8 +341,11 @@ def _step(loop: _Loop, job: Job, value: Any, error: _Failed | BaseException | No
         _settle(loop, job, stop.value, None)
         return
     except BaseException as raised:
+        through = None if id(raised) != passed else _entry_with_id(raised.__traceback__, tb_id)  # type: ignore[arg-type]
         if raised is passing:  # passed through: the traceback it was thrown in with
             raised.__traceback__ = thrown
+        elif through is not None:
+            raised.__traceback__ = None if through is _NO_TRACEBACK else through
         else:
             if type(raised) is RuntimeError and raised.args == (_STOP_MESSAGE,) and _left(raised, gen):
                 raised.args = ("coroutine raised StopIteration",)  # (as the native coroutine says)
@@ -358,6 +388,20 @@ def _step(loop: _Loop, job: Job, value: Any, error: _Failed | BaseException | No
         loop.queue.append((callee, None, None))
         return
     loop.foreign = (job, request, outer)
+
+
+_NO_TRACEBACK = object()
+
+
+def _entry_with_id(tb: TracebackType | None, ident: int) -> Any:
+    """The entry of ``tb`` whose id is ``ident`` (`_NO_TRACEBACK` for the id of None), or None."""
+    if ident == id(None):
+        return _NO_TRACEBACK
+    while tb is not None:
+        if id(tb) == ident:
+            return tb
+        tb = tb.tb_next
+    return None
 
 
 def _left(error: BaseException, gen: Any) -> bool:
@@ -431,7 +475,7 @@ def _settle(loop: _Loop, job: Job, value: Any, error: BaseException | None) -> N
         loop.done = True
         loop.result = (value, error)
     else:
-        loop.queue.append((awaiter, value, None if error is None else _Failed(error)))
+        loop.queue.append((awaiter, _Value(value), None) if error is None else (awaiter, None, _Failed(error)))
 
 
 def _start(gen: Any) -> _Loop:
@@ -493,7 +537,7 @@ def _run(loop: _Loop) -> Any:
                     del saved
                     for _ds_poll in awaitee:
                         yield from awaitee
-            value = awaitee.value
+            done = _Value(awaitee.value)
         except GeneratorExit:
             # Thrown in or closed: either way CPython closed this runner (`yield from`
             # closes what it delegates to, then raises GeneratorExit at the entry's
@@ -506,7 +550,8 @@ def _run(loop: _Loop) -> Any:
             queue.append((job, None, _Failed(failed)))
             del failed
         else:
-            queue.append((job, value, None))
+            queue.append((job, done, None))
+            del done
         del job, outer
 
 
