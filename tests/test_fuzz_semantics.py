@@ -350,10 +350,7 @@ VALUE_HELD_BY_TRAMPOLINE = program([function(0, [
 ])])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 4, callback lowerings: the trampoline resumes a job "
-                   "with gen.send(value) or gen.throw(error), whose argument lives until the job's step "
-                   "ends, so an awaited value (or error) that dies in that step dies at its end")
-@settings(SETTINGS, phases=[Phase.explicit])
+@SETTINGS
 @example(source=VALUE_HELD_BY_TRAMPOLINE, target=("callback", None))
 @given(del_timing_programs(), CALLBACK_TARGETS)
 def test_temporaries_die_when_they_die_natively_under_the_callback_lowerings(source: str, target) -> None:
