@@ -6,6 +6,7 @@ The records are compared exactly (no timings, but for the slow-poll lint's thres
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -505,3 +506,47 @@ def test_the_event_ring_keeps_the_last_n(tmp_path: Path) -> None:
 def test_without_the_options_nothing_is_recorded(tmp_path: Path) -> None:
     ran = run(tmp_path, "import sys\nprint('desugar.trace' in sys.modules)\n")
     assert (ran.stdout, ran.stderr) == ("False\n", "")
+
+
+def masked(text: str) -> str:
+    """``text`` with the measured times (``for 306 ms``) left out."""
+    return re.sub(r"for \d+ ms", "for N ms", text)
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/trace.md"])
+def test_the_lint_report_shown_is_what_desugar_run_lint_prints(page: str) -> None:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    shown = re.search(r"desugar run --lint examples/lints.py\n```\n\n```\n(.*?)```", text, re.S)
+    assert shown, f"{page} shows no lint report"
+    ran = subprocess.run(
+        [sys.executable, "-m", "desugar", "run", "--lint", "examples/lints.py"], cwd=ROOT,
+        capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert ran.stdout == "done; the waiter still waits: True\n"
+    expected = masked(shown[1])
+    if expected.endswith("...\n"):  # (the page shows the first lines)
+        assert masked(ran.stderr).startswith(expected[: -len("...\n")])
+    else:
+        assert masked(ran.stderr) == expected
+
+
+def svg_rows(svg: str) -> list[str]:
+    return re.findall(r'<text x="8" y="\d+">([^<]*\(task \d+\))</text>', svg)
+
+
+def test_the_timeline_picture_is_drawn_from_a_real_trace(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("timeline", ROOT / "docs" / "timeline.py")
+    timeline = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(timeline)  # type: ignore[union-attr]
+    drawn = timeline.draw(tmp_path, tmp_path / "timeline.svg")
+    rows = svg_rows(drawn)
+    assert rows[:3] == ["Task-1 (task 1)", "worker-0 (task 2)", "worker-1 (task 3)"]
+    assert [row for row in rows if row.startswith("worker-")] == [
+        f"worker-{i} (task {i + 2})" for i in range(16)
+    ]
+    assert svg_rows(timeline.PICTURE.read_text(encoding="utf-8")) == rows
+    events = json.loads((tmp_path / "crawler.json").read_text(encoding="utf-8"))["traceEvents"]
+    validate(events)
+    functions = {e["name"] for e in events if e.get("cat") == "await"}
+    assert functions == {"crawler::main", "crawler::worker", "crawler::fetch", "crawler::read_body"}
+    assert {e["name"] for e in events if e.get("cat") == "span"} == {"fetch"}
