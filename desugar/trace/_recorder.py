@@ -88,7 +88,7 @@ def walk(obj: Any, keep: list | None = None) -> tuple[Raw, Any]:
     awaitees = _AWAITEES
     leaf_codes = _LEAF
     depth = 0
-    info_of = _code_info.get
+    pairs_of = _pairs.get
     while obj is not None and depth < 200:
         depth += 1
         if keep is not None:
@@ -118,7 +118,14 @@ def walk(obj: Any, keep: list | None = None) -> tuple[Raw, Any]:
         if keep is not None:
             keep.append(frame)
         code = frame.f_code
-        raw.append((info_of(code) or _info(frame), frame.f_lineno))
+        lines = pairs_of(code)
+        if lines is None:
+            lines = _pairs[code] = {}
+        line = frame.f_lineno
+        pair = lines.get(line)
+        if pair is None:
+            pair = lines[line] = (_info(frame), line)
+        raw.append(pair)
         if inner is None:
             if code is leaf_codes[0] or code in leaf_codes[1]:
                 found = leaf_codes[2](frame)
@@ -130,7 +137,14 @@ def walk(obj: Any, keep: list | None = None) -> tuple[Raw, Any]:
                 if inner is not None and keep is not None:
                     keep.append(frame.f_locals)
         obj = inner
-    return tuple(raw), leaf
+    chain = tuple(raw)
+    return _chains.setdefault(chain, chain), leaf
+
+
+# (A chain's frames and chains themselves are shared, not made anew per poll: the event ring
+# holds no objects of its own for the collector to go through.)
+_pairs: dict[Any, dict[int, tuple]] = {}
+_chains: dict[tuple, tuple] = {}
 
 
 def visible(raw: Raw) -> tuple[Frame, ...]:
@@ -217,13 +231,13 @@ class TaskRecord:
         self.wakes = 0
         self.poll_times: deque[int] = deque(maxlen=TIMES_KEPT)
         self.sched_times: deque[int] = deque(maxlen=TIMES_KEPT)
-        self.spans: list[Any] = []
-        self.warnings: list[str] = []
+        self.spans: Any = ()  # (a list once a span opens: few tasks have any)
+        self.warnings: Any = ()  # (a list once a lint fires)
         self.flow = 0
         self.obj: Any = None  # a weak reference to the task, for lost-wakeup checks
         self.leaf: Any = None  # a weak reference to the leaf it waits on (when linting)
         self.running_at: tuple[Frame, ...] | None = None  # sampled by the slow-poll watchdog
-        self.fired: set[str] = set()
+        self.fired: Any = ()  # (the lints that fired for it)
         self.system = False
         self.key = 0
 
@@ -326,7 +340,8 @@ class Recorder:
                     self.ids += 1
                     number = self.ids
                 record = TaskRecord(number, name, driver, parent.id if parent else None, _now())
-                record.obj = _weak(obj)
+                if self.lint:  # (only the lost-wakeup check needs the task)
+                    record.obj = _weak(obj)
                 record.system = system
                 record.key = id(key)
                 self.tasks[record.id] = record
@@ -469,11 +484,11 @@ class Recorder:
     def _fire(self, record: TaskRecord, lint: str, message: str, chain: tuple[Frame, ...]) -> None:
         if lint in record.fired:
             return
-        record.fired.add(lint)
+        record.fired = (*record.fired, lint)
         location = _where(chain[-1] if chain else None)
         text = f"{lint}: {message}"
         with self.lock:
-            record.warnings.append(text)
+            record.warnings = [*record.warnings, text]
             self.warnings.append(
                 {"task": record.id, "lint": lint, "message": message, "location": location}
             )

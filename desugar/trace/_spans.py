@@ -44,7 +44,7 @@ class span:
             span.start = _recorder._now()
             if span.record is not None:
                 with recorder.lock:
-                    span.record.spans.append(span)
+                    span.record.spans = [*span.record.spans, span]
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -54,8 +54,7 @@ class span:
             record = span.record
             if record is not None:
                 with recorder.lock:
-                    if span in record.spans:
-                        record.spans.remove(span)
+                    record.spans = [s for s in record.spans if s is not span]
             recorder.span_event(record, span.start, _recorder._now(), span.name, span.fields)
         span.start = 0
 
@@ -90,7 +89,7 @@ class _Instrumented:
                 span.record = record
                 if record is not None:
                     with recorder.lock:
-                        record.spans.append(span)
+                        record.spans = [*record.spans, span]
         start = _recorder._now()
         try:
             return getattr(self._iterator, method)(*args)
@@ -107,8 +106,7 @@ class _Instrumented:
         record = span.record
         if recorder is not None and record is not None:
             with recorder.lock:
-                if span in record.spans:
-                    record.spans.remove(span)
+                record.spans = [s for s in record.spans if s is not span]
 
     def __next__(self) -> Any:
         return self._step("__next__")
