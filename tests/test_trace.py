@@ -558,3 +558,22 @@ def test_the_timeline_picture_is_drawn_from_a_real_trace(tmp_path: Path) -> None
     functions = {e["name"] for e in events if e.get("cat") == "await"}
     assert functions == {"crawler::main", "crawler::worker", "crawler::fetch", "crawler::read_body"}
     assert {e["name"] for e in events if e.get("cat") == "span"} == {"fetch"}
+
+
+def test_the_articles_figure_drawn_from_the_trace_of_one_task(tmp_path: Path) -> None:
+    run(tmp_path, STACK_OVER_TIME, "--trace", "out.json")
+    from desugar.trace import diagram
+
+    events = trace_of(tmp_path)
+    assert [column.frames for column in diagram.columns(events)] == [
+        ("foo", "sleep"), ("foo", "bar", "sleep"), ("foo", "bar", "baz", "sleep"), ("foo", "bar", "baz"),
+    ]
+    drawn = subprocess.run(
+        [sys.executable, "-m", "desugar.trace.diagram", "out.json", "--task", "prog::foo",
+         "--width", "200"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert drawn.stderr == ""
+    assert drawn.stdout.count(" sleep ") == 3 and drawn.stdout.count(" baz ") == 2
+    assert drawn.stdout.count("prog::foo") == 4
