@@ -577,3 +577,52 @@ def test_the_articles_figure_drawn_from_the_trace_of_one_task(tmp_path: Path) ->
     assert drawn.stderr == ""
     assert drawn.stdout.count(" sleep ") == 3 and drawn.stdout.count(" baz ") == 2
     assert drawn.stdout.count("prog::foo") == 4
+
+
+EXECUTOR_LOST = """\
+from desugar.runtime import Future, Pending, block_on, select, sleep, spawn
+
+kept = []
+
+
+class Forgetful(Future):
+    def poll(self, cx):
+        return Pending  # (keeps no waker: nothing will wake its task)
+
+
+async def forgotten():
+    await Forgetful()
+
+
+async def main():
+    handle = spawn(forgotten())
+    await select(handle, sleep(0.2))
+    print("gave up")
+
+
+block_on(main())
+"""
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS)
+def test_lost_wakeup_of_an_executor_task_whose_waker_nobody_keeps(tmp_path: Path, lowering: str) -> None:
+    ran = run(tmp_path, EXECUTOR_LOST, "--lint", lowering=lowering)
+    assert ran.stdout == "gave up\n"
+    lint = (
+        "task 2 'prog::forgotten': lost-wakeup: is pending and nothing outside its own await "
+        "chain holds its waker: nothing can wake it, it will wait forever\n"
+    )
+    assert ran.stderr == (
+        "desugar: lint: " + lint + "    at prog.py:12 in prog::forgotten\n"
+        "desugar: lint report: 1 warning\n"
+        "  " + lint + "      at prog.py:12 in prog::forgotten\n"
+    )
+
+
+def test_a_waker_someone_keeps_is_not_a_lost_wakeup(tmp_path: Path) -> None:
+    keeping = EXECUTOR_LOST.replace(
+        "        return Pending  # (keeps no waker: nothing will wake its task)",
+        "        kept.append(cx.waker().clone())\n        return Pending",
+    )
+    ran = run(tmp_path, keeping, "--lint")
+    assert (ran.stdout, ran.stderr) == ("gave up\n", "desugar: lint: no warnings\n")

@@ -376,6 +376,8 @@ def _executor(recorder: Recorder, runtime: Any) -> Unhook:
             chain = visible(walk(task.future)[0]) if task.future is not None else ()
             name = chain[0][0] if chain else type(task.future).__name__
             record = recorder.task(task, name, "executor")
+            if recorder.lint:  # (the executor holds its tasks anyway: for lost-wakeup checks)
+                record.obj = lambda: task
         return record
 
     def poll(self: Any, task: Any) -> None:
@@ -411,6 +413,8 @@ def _executor(recorder: Recorder, runtime: Any) -> Unhook:
             executor_fire_timers(self)
         finally:
             local.kind = outer
+        if recorder.candidates and not self._ready:  # (about to wait: at rest)
+            recorder.check_lost(force=not self._timers)
 
     executor_fire_timers = _patch(executor, "_fire_timers", fire_timers, unhooks)
 

@@ -412,7 +412,9 @@ class Recorder:
         if self.lint:
             self._running = None
             record.leaf = _weak(leaf)
-            if leaf is not None and type(leaf) in self.plain_futures:
+            if outcome == "pending" and (
+                record.driver == "executor" or leaf is not None and type(leaf) in self.plain_futures
+            ):
                 self.candidates[record.id] = record
             if spent > self.slow_poll_ns:
                 self._slow(record, spent, visible(polled))
@@ -559,6 +561,14 @@ class Recorder:
             if record.state != "idle" or "lost-wakeup" in record.fired:
                 continue
             task = record.obj() if record.obj is not None else None
+            if record.driver == "executor":
+                if task is not None and self._executor_lost(task):
+                    self._fire(
+                        record, "lost-wakeup",
+                        "is pending and nothing outside its own await chain holds its waker: "
+                        "nothing can wake it, it will wait forever", record.chain,
+                    )
+                continue
             leaf = record.leaf() if record.leaf is not None else None
             if task is None or leaf is None or leaf.done():
                 continue
@@ -579,6 +589,30 @@ class Recorder:
                     record.chain,
                 )
             del outside, keep, leaf, task
+
+    @staticmethod
+    def _executor_lost(task: Any) -> bool:
+        """Does nothing outside the executor task's own chain hold its waker (or its leaf)?"""
+        import gc
+
+        if task.done or task.scheduled or task.future is None:
+            return False
+        waker_type = type(task.cx.waker())
+        keep: list[Any] = []
+        leaf = walk(task.future, keep)[1]
+        allowed = {id(x) for x in keep} | {id(task), id(task.cx), id(keep), id(sys._getframe())}
+        if sys.version_info < (3, 13):
+            allowed.update(id(x.f_locals) for x in keep if hasattr(x, "f_code"))
+        if leaf is not None:
+            allowed.add(id(getattr(leaf, "__dict__", None)))
+            if any(id(r) not in allowed for r in gc.get_referrers(leaf)):
+                return False  # (someone else holds the future it waits on: it may complete it)
+        wakers = [w for w in gc.get_referrers(task.cx.waker()._wake) if type(w) is waker_type]
+        allowed.add(id(wakers))
+        for waker in wakers:
+            if any(id(r) not in allowed for r in gc.get_referrers(waker)):
+                return False
+        return True
 
     def never_retrieved(self, record: TaskRecord, error: BaseException) -> None:
         """``record``'s task raised ``error`` and nobody retrieved it (shown where it was raised)."""
