@@ -179,6 +179,10 @@ def test_nested_as_deeply_as_cpython_allows_under_the_callback_lowering(name: st
     assert run(source, translated=True, lowering="callback") == run(source, translated=False)
 
 
+@pytest.mark.skipif(
+    os.environ.get("DESUGAR_PURE_PYTHON", "") not in ("", "0"),
+    reason="this run is the pure runtime's: the tests above already ran every program under it",
+)
 def test_nested_as_deeply_as_cpython_allows_under_the_pure_runtime() -> None:
     script = textwrap.dedent(
         """
@@ -406,3 +410,22 @@ def test_an_uncompilable_translation_is_reported_alike_with_and_without_formatti
     assert "too many statically nested blocks, at line " in messages[0]
     line = source.splitlines().index(next(l for l in source.splitlines() if "async for i10 " in l)) + 1
     assert messages[0].startswith(f"program.py:{line}:")
+
+
+def test_nested_async_withs_are_each_checked_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether an ``async with`` exits inline is asked once per enclosing one, not once per
+    path through them: 19 nested ones took minutes to translate when the questions doubled
+    with each level."""
+    from desugar.compiler.lowering import async_with
+
+    calls = []
+    real = async_with._exits_inline
+
+    def counting(stmt, known=None):
+        calls.append(stmt)
+        return real(stmt, known)
+
+    monkeypatch.setattr(async_with, "_exits_inline", counting)
+    monkeypatch.setattr(blocks, "LIMIT", -1)  # every function in the compact shapes
+    desugar.translate(PROGRAMS["async_with_19"], "program.py")
+    assert 19 <= len(calls) <= 19 * 20

@@ -226,7 +226,7 @@ class _Jumps:
         return [stmt]  # (no jump out of it: see `_exits_inline`)
 
 
-def _exits_inline(stmt: cst.With) -> bool:
+def _exits_inline(stmt: cst.With, known: dict[int, bool] | None = None) -> bool:
     """Can the jumps that leave ``stmt``'s body be rewritten to exit first?
 
     Only if none of them is inside a ``for`` loop (its iterator is dropped
@@ -234,6 +234,8 @@ def _exits_inline(stmt: cst.With) -> bool:
     first), but an inner ``async with`` that qualifies (its exit runs first,
     inline too). ``while`` loops and ``if``/``match`` are crossed freely.
     """
+    if known is None:
+        known = {}  # id(inner async with) -> does it qualify (its node alive in stmt)
     stack: list[tuple[cst.CSTNode, bool, bool]] = [(stmt.body, False, False)]  # (node, in a loop, crossed)
     while stack:
         node, in_loop, crossed = stack.pop()
@@ -253,7 +255,7 @@ def _exits_inline(stmt: cst.With) -> bool:
             if node.orelse is not None:
                 stack.append((node.orelse, in_loop, crossed))
             continue
-        if isinstance(node, cst.With) and node.asynchronous is not None and len(node.items) == 1 and _exits_inline(node):
+        if isinstance(node, cst.With) and node.asynchronous is not None and len(node.items) == 1 and _qualifies(node, known):
             stack.append((node.body, in_loop, crossed))
             continue
         if isinstance(node, (cst.With, cst.Try, cst.TryStar)):
@@ -261,3 +263,13 @@ def _exits_inline(stmt: cst.With) -> bool:
             continue
         stack.extend((child, in_loop, crossed) for child in node.children)
     return True
+
+
+def _qualifies(stmt: cst.With, known: dict[int, bool]) -> bool:
+    """`_exits_inline` of an inner ``async with``, found once per outer one's walk:
+    the walk goes on into its body, whose own inner ones it would ask again
+    (twice as many questions per level of nesting)."""
+    found = known.get(id(stmt))
+    if found is None:
+        found = known[id(stmt)] = _exits_inline(stmt, known)
+    return found
