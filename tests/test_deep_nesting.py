@@ -132,6 +132,7 @@ PROGRAMS = {
     "match_100_awaiting_guards": program(match_guards(100)),
     "async_with_10": program(async_withs(10)),
     "async_with_19": program(async_withs(19)),
+    "async_with_20": program(async_withs(20)),
     "async_for_11": program(async_fors(11)),
     "async_for_20": program(async_fors(20)),
     "mixed_blocks_20": program(mixed(20)),
@@ -259,6 +260,12 @@ COMPACT_PROGRAMS = sorted(
 @pytest.fixture
 def everything_compact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blocks, "LIMIT", -1)  # every function is "deep"
+    monkeypatch.setattr(blocks, "_tight_withs", lambda function: frozenset())  # (none at the deepest block)
+
+
+@pytest.fixture
+def everything_tight(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blocks, "LIMIT", -1)  # every function is "deep", every `async with` at the deepest block
 
 
 @pytest.mark.usefixtures("everything_compact")
@@ -372,6 +379,44 @@ COMPACT_CASES = {
 @pytest.mark.parametrize("name", list(COMPACT_CASES))
 def test_compact_async_with_and_async_for_as_natively(name: str) -> None:
     source = program(textwrap.dedent(COMPACT_CASES[name]).strip("\n"), "asyncio.run(f(0))")
+    native = run(source, translated=False)
+    assert "!!" not in native
+    for lowering in (None, "callback"):
+        assert run(source, translated=True, lowering=lowering) == native, lowering
+
+
+TIGHT_CASES = {
+    **COMPACT_CASES,
+    # Raised again after `__aexit__`: its context and its traceback's frames as natively.
+    "async_with_reraised": """
+        import sys, traceback
+        async def inner(mode):
+            async with CM("t", suppress=mode == "suppress"):
+                if mode == "exit":
+                    return "returned"
+                raise KeyError(mode)
+            return "suppressed"
+        for mode in ("raise", "suppress", "exit"):
+            try:
+                raise RuntimeError("handled by the caller")
+            except RuntimeError:
+                try:
+                    print(await inner(mode))
+                except KeyError as error:
+                    print("caught", error, repr(error.__context__), sys.exc_info()[0].__name__)
+                    print([frame.name for frame in traceback.extract_tb(error.__traceback__)])
+        print(log)
+    """,
+}
+
+
+@pytest.mark.usefixtures("everything_tight")
+@pytest.mark.parametrize("name", ["async_with", "async_with_jumps", "async_with_reraised"])
+def test_async_with_at_the_deepest_block_as_natively(name: str) -> None:
+    """The shape of an `async with` whose handler would nest beyond the limit (a `with` instead)."""
+    source = program(textwrap.dedent(TIGHT_CASES[name]).strip("\n"), "asyncio.run(f(0))")
+    code = desugar.translate(source, "program.py")
+    assert "with _ds_caught" in code and "_ds_rt.reraise(" in code
     native = run(source, translated=False)
     assert "!!" not in native
     for lowering in (None, "callback"):

@@ -247,6 +247,7 @@ def _translate(
             return lower_async_def(
                 node, line, filename, source, chosen, method=walker.in_class, compact=line in deep,
                 origins=origins if with_lines else None,
+                tight_withs=deep.get(line, frozenset()),
             )
 
         origins: dict[int, Any] = {}  # the current piece's nodes made from original ones

@@ -31,6 +31,7 @@ def lower_async_def(
     method: bool = False,
     compact: bool = False,
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None,
+    tight_withs: frozenset[int] = frozenset(),
 ) -> cst.FunctionDef:
     """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line`` (in ``style``).
 
@@ -53,7 +54,7 @@ def lower_async_def(
         col = position.start.column + 1 if position else 1
         return TranslateError(message, line=at_line, col=col).located(filename, source)
 
-    return lower_function(Context(line, fail, style, compact, origins), node, method=method)
+    return lower_function(Context(line, fail, style, compact, origins, tight_withs), node, method=method)
 
 
 def import_runtime(module: cst.Module) -> cst.Module:

@@ -14,7 +14,10 @@ none where CPython has none:
   after the loop (not in a ``finally``);
 * an ``async with`` whose body no ``return``, ``break`` or ``continue`` leaves
   is one ``try``/``except``/``else`` (the ``else`` exits when the body
-  completes, the handler with the exception).
+  completes, the handler with the exception); one whose body is natively at
+  the deepest block (20 ``async with`` nested), where that handler would nest
+  two blocks too many, is a ``with`` that keeps the body's exception, then
+  the exit (``_ds_rt.Caught``, ``exiting``, ``reraise``).
 
 The estimate below is an upper bound of the usual lowering's depth, from the
 input's own blocks: a function it clears compiles in the usual shapes.
@@ -32,9 +35,49 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-def deep_async_defs(tree: ast.Module) -> set[int]:
-    """The ``def`` lines of the outermost ``async def`` statements to lower compactly."""
-    return {node.lineno for node in _outermost(tree.body) if _depth(node) > LIMIT}
+def deep_async_defs(tree: ast.Module) -> dict[int, frozenset[int]]:
+    """The ``def`` lines of the outermost ``async def`` statements to lower compactly.
+
+    Each with the lines of the managers of its ``async with`` statements (and of its nested
+    scopes') whose body is natively at the deepest block CPython allows: there
+    the compact shape's handler would not fit, a ``with`` does (see
+    `desugar.compiler.lowering.async_with`).
+    """
+    return {node.lineno: _tight_withs(node) for node in _outermost(tree.body) if _depth(node) > LIMIT}
+
+
+def _tight_withs(function: ast.AST) -> frozenset[int]:
+    """The lines of the managers of the ``async with`` statements whose handler would nest beyond `LIMIT`."""
+    tight = set()
+    stack: list[tuple[Sequence[ast.stmt], int]] = [(function.body, 0)]  # type: ignore[attr-defined]
+    while stack:
+        stmts, depth = stack.pop()
+        for stmt in stmts:
+            for scope in _scopes(stmt):
+                body = scope.body if isinstance(scope.body, list) else [ast.Expr(scope.body)]
+                stack.append((body, 0))
+            if isinstance(stmt, (ast.For, ast.While, ast.AsyncFor)):
+                stack.append((stmt.body, depth + 1))
+                stack.append((stmt.orelse, depth))
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for at, item in enumerate(stmt.items):  # (each item a block, its handler two more)
+                    if isinstance(stmt, ast.AsyncWith) and depth + at + 2 > LIMIT:
+                        tight.add(item.context_expr.lineno)
+                stack.append((stmt.body, depth + len(stmt.items)))
+            elif isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+                final = 1 if stmt.finalbody else 0
+                stack.append((stmt.body, depth + 1 + final))
+                for handler in stmt.handlers:
+                    stack.append((handler.body, depth + 2 + final))
+                stack.append((stmt.orelse, depth + final))
+                stack.append((stmt.finalbody, depth + 1))
+            elif isinstance(stmt, ast.If):
+                stack.append((stmt.body, depth))
+                stack.append((stmt.orelse, depth))
+            elif isinstance(stmt, ast.Match):
+                for case in stmt.cases:
+                    stack.append((case.body, depth))
+    return frozenset(tight)
 
 
 def _outermost(stmts: Sequence[ast.stmt]) -> Iterator[ast.AsyncFunctionDef]:

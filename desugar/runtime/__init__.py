@@ -49,6 +49,9 @@ from desugar.runtime._stream import anext_or_end as anext_or_end
 from desugar.runtime._stream import async_for as async_for
 from desugar.runtime._stream import async_with as async_with
 from desugar.runtime._stream import exception_matches as exception_matches
+from desugar.runtime._stream import Caught as Caught
+from desugar.runtime._stream import exiting as exiting
+from desugar.runtime._stream import reraise as reraise
 from desugar.runtime._except_star import ExceptStar as ExceptStar
 from desugar.runtime._stream import into_iter as into_iter
 from sys import exc_info as exc_info  # (a compact `async with`'s handler: what __aexit__ gets)

@@ -13,6 +13,7 @@ hand-written streams: ``poll_next(cx)`` -> `Ready(item)` | `Pending` | ``None``
 from __future__ import annotations
 
 import abc
+from types import coroutine as _types_coroutine
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (import cost)
@@ -406,6 +407,82 @@ def _awaitable(obj: Any, method: str) -> Awaitee:
 
 
 __all__ = ["Stream", "aiter", "anext", "async_with", "Ready", "Pending", "_checked_await"]
+
+
+class Caught:
+    """A compact ``async with`` at the deepest block CPython allows: its body's exception.
+
+    There, a ``try``/``except`` around the body would nest two blocks more than
+    CPython's limit of 20 allows (the handler's), where a ``with`` nests one, as
+    natively. So the body runs in ``with caught:``, whose ``__exit__`` keeps the
+    exception and suppresses it; then `exiting` awaits ``__aexit__`` with it,
+    and `reraise` raises it again if ``__aexit__`` does not suppress it.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self) -> None:
+        self.error: Any = None
+
+    def __enter__(self) -> Caught:
+        return self
+
+    def __exit__(self, typ: Any, error: Any, tb: Any) -> bool:
+        self.error = error
+        return True
+
+
+def exiting(aexit: Callable[..., Any], caught: Caught) -> Awaitee:
+    """The awaitee of ``__aexit__(type(e), e, e.__traceback__)`` run while ``e`` is handled, as natively.
+
+    ``aexit`` is called, and what it gives awaited, inside an ``except`` of the
+    body's exception ``e``: ``sys.exception()`` there is ``e``, and what
+    ``__aexit__`` raises is chained to it. The result is ``__aexit__``'s.
+    """
+    return into_future(_exiting(aexit, caught.error))
+
+
+@_types_coroutine
+def _exiting(aexit: Callable[..., Any], error: BaseException) -> Any:
+    saved = error.__traceback__, error.__context__
+    try:
+        raise error
+    except BaseException:
+        error.__traceback__, error.__context__ = saved
+        del saved
+        try:
+            awaitee = aexit(error)
+            del error
+            yield from awaitee.__await__()
+            return awaitee.value
+        except BaseException as raised:  # (raised in `__aexit__`: no frame of ours)
+            if _STRIP_OWN_FRAME:
+                _drop_entry(raised, _getframe())
+            del raised
+            raise
+
+
+def reraise(caught: Caught) -> None:
+    """Raise the body's exception again, as the end of CPython's ``async with`` does.
+
+    Its context stays as it was, and its traceback too, but for the entry of
+    the frame that calls this (its next entry there is at this call's line:
+    what differs from native code is that line, which CPython keeps at the
+    line the exception passed).
+    """
+    error = caught.error
+    caught.error = None
+    context = error.__context__
+    tb = error.__traceback__
+    if tb is not None and tb.tb_frame is _getframe(1):
+        tb = tb.tb_next
+    try:
+        raise error
+    except BaseException:
+        error.__context__ = context
+        error.__traceback__ = tb
+        del error, context, tb
+        raise
 
 
 # ---- the C runtime: its pieces swapped in, in one place (see `_awaitee`'s end) ----

@@ -163,6 +163,8 @@ class AsyncWithLowering(LoweringBase):
             out.append(assign(hit, name("False")))
             handler.insert(0, cst.If(test=name(hit), body=block([simple(cst.Raise())])))
         clean = [*exit_([cst.Arg(name("None"))] * 3), self.style.release]
+        if self.ctx.positions(item.item) in self.ctx.tight_withs:
+            return out + self._async_with_tight(stores, body, jumps.found, hit, aexit, exit_, text)
         statement = cst.Try(
             body=block([*stores, *body]),
             handlers=[cst.ExceptHandler(body=block(handler), type=rt("BaseException"))],
@@ -171,6 +173,61 @@ class AsyncWithLowering(LoweringBase):
         self.ctx.compact_withs.add(id(statement))
         self.keep.append(statement)
         out.append(statement)
+        return out
+
+
+    def _async_with_tight(
+        self, stores: Stmts, body: Stmts, jumps: bool, hit: str, aexit: str,
+        exit_: Callable[[list[cst.Arg]], Stmts], text: str,
+    ) -> Stmts:
+        """A compact ``async with`` at the deepest block CPython allows: a ``with`` around the body.
+
+        A ``try``/``except`` there would nest its handler two blocks deeper than
+        CPython's limit; a ``with`` nests one, as natively (`_ds_rt.Caught`)::
+
+            _ds_caught1 = _ds_rt.Caught()
+            with _ds_caught1:                    # keeps the body's exception
+                target = <the value>
+                body
+            if _ds_caught1.error is None:
+                ...                              # await _ds_aexit1(None, None, None)
+            else:                                # (a jump's exit that raised: _ds_hit1)
+                ...                              # await _ds_rt.exiting(_ds_aexit1, _ds_caught1)
+                if not <the result>:             # (the exception handled while it runs)
+                    _ds_rt.reraise(_ds_caught1)
+        """
+        caught = hit.replace("hit", "caught")
+        out: Stmts = [assign(caught, cst.Call(func=rt("Caught")))]
+        if jumps:
+            out.append(assign(hit, name("False")))
+        error = cst.Attribute(name(caught), cst.Name("error"))
+        is_none = cst.Comparison(left=error, comparisons=[cst.ComparisonTarget(cst.Is(), name("None"))])
+        again = simple(cst.Expr(cst.Call(func=rt("reraise"), args=[cst.Arg(name(caught))])))
+        call = cst.Call(func=rt("exiting"), args=[cst.Arg(name(aexit)), cst.Arg(name(caught))])
+        exiting = self.emit_await(call, None, awaitee=True)
+        at = 1 if self.style.temporaries == (AWAITEE,) else len(exiting)
+        exiting[at:at] = [release(aexit)]
+        if text:
+            exiting[0] = exiting[0].with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(f"{text} (exit)"))])
+        failed: Stmts = [
+            *exiting,
+            cst.If(test=negate(self.style.result), body=block([again])),
+            self.style.release,
+        ]
+        if jumps:
+            failed.insert(0, cst.If(test=name(hit), body=block([again])))
+        statement = cst.With(items=[cst.WithItem(name(caught))], body=block([*stores, *body]))
+        self.ctx.compact_withs.add(id(statement))
+        self.keep.append(statement)
+        out.append(statement)
+        out.append(
+            cst.If(
+                test=is_none,
+                body=block([*exit_([cst.Arg(name("None"))] * 3), self.style.release]),
+                orelse=cst.Else(body=block(failed)),
+            )
+        )
+        out.append(release(caught))
         return out
 
 
@@ -219,7 +276,7 @@ class _Jumps:
             return [stmt.with_changes(cases=cases)]
         if isinstance(stmt, cst.While):  # (its `break` and `continue` are its own)
             return [stmt.with_changes(body=self.suite(stmt.body, exit_, returned, True))]
-        if isinstance(stmt, cst.Try) and id(stmt) in self.compact_withs:  # an inner one: exits first
+        if isinstance(stmt, (cst.Try, cst.With)) and id(stmt) in self.compact_withs:  # an inner one: exits first
             rewritten = stmt.with_changes(body=self.suite(stmt.body, exit_, returned, in_loop))
             self.compact_withs.add(id(rewritten))  # (still one, for the `async with`s around this one)
             return [rewritten]

@@ -141,10 +141,13 @@ class Context:
         style: Style | None = None,
         compact: bool = False,
         origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None,
+        tight_withs: frozenset[int] = frozenset(),
     ) -> None:
         self._positions = positions
         # id(rewritten) -> (it, the original): nodes made from original ones (see `rewritten`)
         self.origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {} if origins is None else origins
+        self.tight_withs = tight_withs
+        """The lines of the managers of the `async with` statements at CPython's deepest block (see `desugar.compiler.blocks`)."""
         self.compact = compact
         self.compact_withs: set[int] = set()  # ids of the `try` of each compact `async with`
         """Lower with no statically nested block CPython does not have (see `desugar.compiler.blocks`)."""
