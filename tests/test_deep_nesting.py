@@ -172,7 +172,8 @@ def test_nested_as_deeply_as_cpython_allows_runs_as_natively(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["elif_chain_150", "match_100_awaiting_guards", "async_with_10", "async_for_11", "await_in_20_loops"]
+    "name",
+    ["elif_chain_150", "match_100_awaiting_guards", "async_with_10", "async_with_20", "async_for_11", "await_in_20_loops"],
 )
 def test_nested_as_deeply_as_cpython_allows_under_the_callback_lowering(name: str) -> None:
     source = PROGRAMS[name]
