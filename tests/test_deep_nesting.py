@@ -405,10 +405,23 @@ TIGHT_CASES = {
                     print(await inner(mode))
                 except KeyError as error:
                     print("caught", error, repr(error.__context__), sys.exc_info()[0].__name__)
-                    print([frame.name for frame in traceback.extract_tb(error.__traceback__)])
+                    frames = traceback.extract_tb(error.__traceback__)
+                    print([f.name for f in frames if not (RUNTIME_FRAMES_SHOW and "desugar" in f.filename)])
         print(log)
     """,
 }
+
+
+def bare_raise_keeps_the_traceback_it_caught() -> bool:
+    """Python 3.10's does (the runtime's frame that raises again then shows in tracebacks)."""
+    try:
+        try:
+            raise KeyError("probe")
+        except KeyError as error:
+            error.__traceback__ = None
+            raise
+    except KeyError as error:
+        return error.__traceback__ is not None
 
 
 @pytest.mark.usefixtures("everything_tight")
@@ -416,6 +429,7 @@ TIGHT_CASES = {
 def test_async_with_at_the_deepest_block_as_natively(name: str) -> None:
     """The shape of an `async with` whose handler would nest beyond the limit (a `with` instead)."""
     source = program(textwrap.dedent(TIGHT_CASES[name]).strip("\n"), "asyncio.run(f(0))")
+    source = f"RUNTIME_FRAMES_SHOW = {bare_raise_keeps_the_traceback_it_caught()}\n" + source
     code = desugar.translate(source, "program.py")
     assert "with _ds_caught" in code and "_ds_rt.reraise(" in code
     native = run(source, translated=False)

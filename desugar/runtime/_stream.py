@@ -480,6 +480,8 @@ def reraise(caught: Caught) -> None:
         raise error
     except BaseException:
         error.__context__ = context
+        if not _STRIP_OWN_FRAME:  # (3.10: a bare raise keeps the traceback it caught; this frame shows)
+            raise error.with_traceback(tb)
         error.__traceback__ = tb
         del error, context, tb
         raise
