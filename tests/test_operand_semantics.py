@@ -236,3 +236,41 @@ def test_translation_keeps_no_operand_in_a_temporary_after_its_operation(lowerin
     lines = [line.strip() for line in code.splitlines()]
     call = next(i for i, line in enumerate(lines) if line.startswith("_ds_t4 = _ds_t2(_ds_t3, "))
     assert lines[call + 1] == "del _ds_t2, _ds_t3", code  # (f and Obj(1), before print runs)
+
+
+def test_chained_comparison_with_an_awaiting_operand_evaluates_and_tests_as_natively() -> None:
+    """``a < await b < c``: the middle operand evaluated once, each comparison's result tested once."""
+    out = same_in_every_lowering('''
+        class V:
+            def __init__(self, name, n):
+                self.name, self.n = name, n
+            def __lt__(self, other):
+                log.append(f"{self.name}<{other.name}")
+                return B(f"({self.name}<{other.name})", self.n < other.n)
+
+        async def get(v):
+            log.append(f"get {v.name}")
+            return await aw(v)
+
+        async def main():
+            a, b, c = V("a", 1), V("b", 2), V("c", 3)
+            print(a < await get(b) < c)
+            show("value")
+            if a < await get(b) < c:
+                log.append("then")
+            show("if")
+            if c < await get(b) < a:
+                log.append("then")
+            show("if false first")
+            print(a < await get(b) < await get(c) < await get(a))
+            show("three awaits, the last false")
+            while a < await get(b) < c:
+                break
+            show("while")
+            print([1 for _ in [1] if a < await get(b) < c])
+            show("comprehension condition")
+            print(not (a < await get(b) < c))
+            show("not")
+    ''')
+    assert "if ['get b', 'a<b', '(a<b)', 'b<c', '(b<c)', 'then']\n" in out
+    assert "if false first ['get b', 'c<b', '(c<b)']\n" in out

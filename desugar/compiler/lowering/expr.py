@@ -426,6 +426,17 @@ class ExpressionLowering(LoweringBase):
                 arms.append(body)
             pre.append(cst.If(test=test, body=block(arms[0]), orelse=cst.Else(body=block(arms[1]))))
             return pre, name(flag)
+        if isinstance(node, cst.Comparison) and len(node.comparisons) > 1:
+            # A chain as a condition: CPython tests each comparison's result once
+            # (jumping out at the first false one), never the chain's value. So
+            # each link's result is tested where it is made, a bool kept.
+            pre, test = self.expr(node)
+            if isinstance(test, cst.Comparison):
+                return pre, test
+            if is_temp(test):
+                pre = _links_tested(pre, test.value)  # type: ignore[attr-defined]
+                self.bools.add(test.value)  # type: ignore[attr-defined]
+            return pre, test
         return self.expr(node)
 
     def tested(self, flag: str, test: cst.BaseExpression, stmts: Stmts) -> None:
@@ -553,3 +564,18 @@ class ExpressionLowering(LoweringBase):
     def _expr_Lambda(self, node: cst.Lambda) -> tuple[Stmts, cst.BaseExpression]:
         return self.ordered(node, [(p.default, None) for p in self._params(node.params) if p.default])
 
+
+def _links_tested(stmts: Stmts, result: str) -> Stmts:
+    """``result = <a comparison>`` in ``stmts`` (and the blocks in them) as ``result = True if ... else False``."""
+    out: Stmts = []
+    for stmt in stmts:
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+            small = stmt.body[0]
+            target = small.targets[0].target if len(small.targets) == 1 else None
+            if isinstance(target, cst.Name) and target.value == result and isinstance(small.value, cst.Comparison):
+                stmt = stmt.with_changes(body=[small.with_changes(value=truth(small.value))])
+        elif isinstance(stmt, (cst.If, cst.While)) and isinstance(stmt.body, cst.IndentedBlock):
+            body = stmt.body.with_changes(body=_links_tested(list(stmt.body.body), result))
+            stmt = stmt.with_changes(body=body)
+        out.append(stmt)
+    return out
