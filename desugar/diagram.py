@@ -609,10 +609,13 @@ def render_svg(
             x += sizes[k]
             right = max(right, x + _MARGIN)
         y = base + 3 * _ROW
-    if note:
-        body.append(f'<text x="{_MARGIN}" y="{y + _ROW / 2:g}" class="note">{escape(note)}</text>')
-        right = max(right, _MARGIN * 2 + len(note) * _CHAR)
-        y += _ROW
+    if note:  # wrapped as the text figure wraps it, within the picture's width
+        import textwrap
+
+        for line in textwrap.wrap(note, max(20, int((width - 2 * _MARGIN) // _CHAR))):
+            body.append(f'<text x="{_MARGIN}" y="{y + _ROW / 2:g}" class="note">{escape(line)}</text>')
+            right = max(right, _MARGIN * 2 + len(line) * _CHAR)
+            y += _ROW
     total_width = right
     total_height = y + _MARGIN if rows else 2 * _MARGIN
     parts = [

@@ -562,7 +562,8 @@ asyncio.run(main())
 
 def test_max_columns_keeps_the_first_and_notes_the_rest(tmp_path: Path) -> None:
     (tmp_path / "prog.py").write_text(MANY_COLUMNS, encoding="utf-8")
-    result = desugar_diagram(["--max-columns", "5", "--width", "60", "prog.py"], tmp_path)
+    svg = tmp_path / "few.svg"
+    result = desugar_diagram(["--max-columns", "5", "--width", "60", "--svg", str(svg), "prog.py"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert re.findall(r"(?<!│ )(main|client#\d)", result.stdout.split("Left out")[0]) == [
         "main", "client#1", "client#2", "client#3", "client#4"
@@ -575,6 +576,10 @@ def test_max_columns_keeps_the_first_and_notes_the_rest(tmp_path: Path) -> None:
         note,
     ), note
     assert max(len(line) for line in result.stdout.splitlines()) <= 60  # the note wraps too
+    root = ET.parse(svg).getroot()  # and in the picture, within its width
+    notes = [e.text for e in root.iter() if e.get("class") == "note"]
+    assert len(notes) > 1 and " ".join(notes) == note
+    assert float(root.get("width")) <= diagram.SVG_WIDTH
 
 
 def test_a_long_figure_wraps_into_rows_in_text_and_svg(tmp_path: Path) -> None:
