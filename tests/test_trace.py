@@ -194,7 +194,7 @@ import trio
 
 
 async def child(n):
-    await trio.sleep(0.01 * n)
+    await trio.sleep(0.05 * n)
 
 
 async def main():
