@@ -99,6 +99,41 @@ class _DefaultCommandContext(click.Context):
         return super().command_path
 
 
+class _LazyCommands(dict):
+    """The group's commands, some named by ``(module, attribute)`` in
+    ``lazy`` and imported on first use."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, tuple[str, str]] = {}
+
+    def __missing__(self, name: str) -> click.Command:
+        if name not in self.lazy:
+            raise KeyError(name)
+        import importlib
+
+        module, attribute = self.lazy.pop(name)
+        command = getattr(importlib.import_module(module), attribute)
+        self[name] = command
+        return command
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or name in self.lazy
+
+    def __iter__(self):
+        return iter(sorted({*super().keys(), *self.lazy}))
+
+    def keys(self):  # type: ignore[override]
+        return list(self)
+
+    def get(self, name, default=None):  # type: ignore[override]
+        return self[name] if name in self else default
+
+    def pop(self, name, *default):  # type: ignore[override]
+        self.lazy.pop(name, None)
+        return super().pop(name, *default)
+
+
 class _DefaultCommand(click.Command):
     context_class = _DefaultCommandContext
 
@@ -625,6 +660,13 @@ def _is_input(
 @mode_options()
 @click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
 @click.option(
+    "-W",
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Translate files in N processes (default: the number of cores).",
+)
+@click.option(
     "-v",
     "--verbose",
     is_flag=True,
@@ -641,6 +683,7 @@ def translate_command(
     no_format: bool,
     mode: Mode,
     quiet: bool,
+    workers: int | None,
     verbose: bool,
 ) -> None:
     """Translate files (the default command)."""
@@ -662,21 +705,24 @@ def translate_command(
     total = len(sources)
     progress = total > PROGRESS_THRESHOLD and not quiet
     progress = progress and (verbose or click.get_text_stream("stderr").isatty())
-    for index, source in enumerate(sources, 1):
-        if progress:
-            _err(f"[{index}/{total}] {source.name}")
-        try:
-            is_changed = translate_file(
-                source,
-                report,
-                mode=mode,
-                format=not no_format,
-                to_stdout=to_stdout,
-                in_place=in_place,
-                diff=diff,
-            )
-        except StdoutError as exc:
-            _err(f"error: {exc}")
+    options = dict(mode=mode, format=not no_format, to_stdout=to_stdout, in_place=in_place, diff=diff)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    results = None
+    if workers > 1 and total > 1 and not to_stdout and not diff:
+        results = _translate_in_processes(sources, report, options, workers)
+    if results is None:
+        results = _translate_here(sources, report, options, progress)
+    for index, (source, result) in enumerate(zip(sources, results), 1):
+        if isinstance(result, _Outcome):
+            if progress:
+                _err(f"[{index}/{total}] {source.name}")
+            result.replay(report)
+            is_changed = result.is_changed
+        else:
+            is_changed = result
+        if isinstance(is_changed, StdoutError):
+            _err(f"error: {is_changed}")
             ctx.exit(EXIT_ERROR)
         if is_changed is not None:
             report.done(source.name, is_changed, dest=source.dest)
@@ -685,6 +731,74 @@ def translate_command(
     if sources:
         report.summarise(several=several)
     ctx.exit(report.return_code)
+
+
+def _translate_here(sources: list[Source], report: Report, options: dict, progress: bool):
+    """Each source's outcome, translated in this process one after another
+    (lazily, so each file's messages come as it is done)."""
+    for index, source in enumerate(sources, 1):
+        if progress:
+            _err(f"[{index}/{len(sources)}] {source.name}")
+        try:
+            yield translate_file(source, report, **options)
+        except StdoutError as exc:
+            yield exc
+            return
+
+
+@dataclass
+class _Outcome:
+    """One file translated in a worker process: what it told on stderr and
+    what it counted, to be told and counted here in input order."""
+
+    is_changed: bool | None
+    stderr: str
+    failures: int
+    skips: int
+
+    def replay(self, report: Report) -> None:
+        if self.stderr:
+            try:
+                sys.stderr.write(self.stderr)
+                sys.stderr.flush()
+            except OSError:
+                pass
+        report.failure_count += self.failures
+        report.skip_count += self.skips
+
+
+def _translate_in_worker(source: Source, flags: tuple[bool, bool, bool, bool], options: dict) -> _Outcome:
+    check, diff, quiet, verbose = flags
+    report = Report(check=check, diff=diff, quiet=quiet, verbose=verbose)
+    captured = io.StringIO()
+    saved = sys.stderr
+    sys.stderr = captured
+    try:
+        is_changed = translate_file(source, report, **options)
+    finally:
+        sys.stderr = saved
+    return _Outcome(is_changed, captured.getvalue(), report.failure_count, report.skip_count)
+
+
+def _translate_in_processes(sources: list[Source], report: Report, options: dict, workers: int):
+    """Each source's outcome, translated in up to ``workers`` processes and
+    given back in input order; None where processes cannot be had (then the
+    files are translated in this one)."""
+    try:
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = ProcessPoolExecutor(max_workers=min(workers, len(sources)))
+    except (ImportError, NotImplementedError, OSError):
+        return None  # e.g. no working multiprocessing (no sem_open): one process
+    flags = (report.check, report.diff, report.quiet, report.verbose)
+
+    def outcomes():
+        with executor:
+            futures = [executor.submit(_translate_in_worker, s, flags, options) for s in sources]
+            for future in futures:
+                yield future.result()
+
+    return outcomes()
 
 
 def _check_options(
@@ -955,22 +1069,16 @@ class Report:
 
 
 # --------------------------------------------------------------------------
-# Other commands
+# Other commands: each module is imported only when its command is asked for,
+# so that ``desugar FILE`` starts without them.
 
-from desugar.run import run_command  # noqa: E402 - registered after the group exists
-
-main.add_command(run_command)
-from desugar.diagram import diagram_command  # noqa: E402 - registered after the group exists
-
-main.add_command(diagram_command)
-
-from desugar.compare import compare_command  # noqa: E402 - registered after the group exists
-
-main.add_command(compare_command)
-from desugar.console.command import console_command  # noqa: E402 - registered after the group exists
-
-main.add_command(console_command)
-
-from desugar.explore import explore_command  # noqa: E402 - registered after the group exists
-
-main.add_command(explore_command)
+main.commands = _LazyCommands(main.commands)
+main.commands.lazy.update(
+    {
+        "run": ("desugar.run", "run_command"),
+        "diagram": ("desugar.diagram", "diagram_command"),
+        "compare": ("desugar.compare", "compare_command"),
+        "console": ("desugar.console.command", "console_command"),
+        "explore": ("desugar.explore", "explore_command"),
+    }
+)

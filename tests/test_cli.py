@@ -1137,3 +1137,49 @@ def test_the_summary_counts_skipped_links(tmp_path: Path) -> None:
     result = _desugar(tmp_path, "--check", "tree")
     assert result.returncode == 1
     assert result.stderr.endswith("1 file would be translated, 1 file would be left unchanged, 1 skipped.\n"), result.stderr
+
+
+# --------------------------------------------------------------------------
+# Several files in several processes
+
+
+@pytest.mark.parametrize("extra", [[], ["--check"], ["-v"], ["-q"]])
+def test_workers_give_the_same_output_report_and_status_as_one_process(extra: list[str]) -> None:
+    write("src/a.py", ASYNC_SRC)
+    write("src/b.py", PLAIN_SRC)
+    write("src/c_bad.py", BAD_SRC)
+    write("src/sub/d.py", ASYNC_SRC.replace("g()", "h()"))
+    out = ["-o", "OUT"] if extra != ["--check"] else []
+    one = invoke(["-W", "1", *extra, "src", *[o.replace("OUT", "out1") for o in out]])
+    two = invoke(["-W", "2", *extra, "src", *[o.replace("OUT", "out2") for o in out]])
+    assert one.exit_code == two.exit_code == EXIT_ERROR
+    assert two.stderr.replace("out2", "out1") == one.stderr
+    assert "c_bad.py:1:13: SyntaxError: invalid syntax" in two.stderr
+    assert one.stdout == two.stdout == ""
+    if out:
+        for name in ("a.py", "b.py", "sub/d.py"):
+            assert Path("out2", name).read_text() == Path("out1", name).read_text()
+        assert not Path("out2", "c_bad.py").exists()
+
+
+def test_workers_refuses_zero() -> None:
+    write("a.py", ASYNC_SRC)
+    result = invoke(["-W", "0", "a.py"])
+    assert result.exit_code == EXIT_USAGE
+    assert "Invalid value for '-W' / '--workers': 0 is not in the range x>=1." in result.stderr
+
+
+def test_translate_of_a_file_imports_no_other_command(tmp_path: Path) -> None:
+    write("a.py", ASYNC_SRC)
+    code = (
+        "import sys, desugar.cli\n"
+        "try:\n"
+        "    desugar.cli.main(['a.py'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "mods = ['desugar.compare', 'desugar.run', 'desugar.diagram', 'desugar.explore', 'desugar.console.command']\n"
+        "print([m for m in mods if m in sys.modules])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.stdout.splitlines()[-1] == "[]", proc.stderr
