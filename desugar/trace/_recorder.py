@@ -21,6 +21,8 @@ SELF_WAKE_MIN = 20
 TIMES_KEPT = 1000
 #: Seconds between two ``lost-wakeup`` checks.
 LOST_CHECK_EVERY = 1.0
+#: A ``lost-wakeup`` check that took t seconds is not followed by another before t times this.
+LOST_CHECK_SHARE = 20
 
 _now = time.perf_counter_ns
 #: The code of the frames that poll a task (the hooks'): a stack sampled in a poll stops there.
@@ -294,6 +296,7 @@ class Recorder:
         self._running: tuple[TaskRecord, int, int] | None = None  # (record, start, thread id)
         self._stopping = threading.Event()
         self._last_lost_check = 0.0
+        self._next_lost_check = 0.0
         self._chains: list[tuple[Frame, ...]] = []  # (each warning's chain)
         self.raised: dict[int, TaskRecord] = {}  # asyncio tasks that raised, by id
         self.done_by_task: dict[int, TaskRecord] = {}  # the executor's finished tasks, by id
@@ -539,11 +542,15 @@ class Recorder:
 
         ``force``: the loop is about to wait with no timer; the candidates not
         checked yet in their present wait are checked at once. Otherwise all are
-        checked, at most once every `LOST_CHECK_EVERY` seconds.
+        checked, at most once every `LOST_CHECK_EVERY` seconds. A check goes through
+        the heap once (``gc.get_referrers`` of all the leaves together), and the next
+        waits `LOST_CHECK_SHARE` times as long as it took (unless ``force``).
         """
         if not self.lint or not self.candidates:
             return
         now = time.monotonic()
+        if not force and now < self._next_lost_check:
+            return
         since = now - self._last_lost_check
         timely = since >= LOST_CHECK_EVERY
         fresh = force or since >= LOST_CHECK_EVERY / 10
@@ -553,9 +560,13 @@ class Recorder:
         ]
         if not records:
             return
-        self._last_lost_check = now
         import gc
 
+        # (Each asyncio candidate's leaf is looked up among the referrers of all of them at
+        # once: gc.get_referrers goes through the whole heap per call, once per check, not
+        # once per task.)
+        leaves: list[Any] = []
+        checked: list[tuple[TaskRecord, set[int]]] = []
         for record in records:
             self._checked.add((record.id, record.polls))
             if record.state != "idle" or "lost-wakeup" in record.fired:
@@ -577,18 +588,40 @@ class Recorder:
             allowed = {id(x) for x in keep} | {id(task), id(keep)}
             if sys.version_info < (3, 13):
                 allowed.update(id(x.f_locals) for x in keep if hasattr(x, "f_code"))
-            allowed.add(id(sys._getframe()))
-            referrers = gc.get_referrers(leaf)
-            outside = [r for r in referrers if id(r) not in allowed]
+            leaves.append(leaf)
+            checked.append((record, allowed))
+            del keep, task
+        leaf = None
+        if leaves:
+            arguments = tuple(leaves)
+            index: dict[int, list[int]] = {}
+            for i, one in enumerate(leaves):
+                index.setdefault(id(one), []).append(i)
+            ours = {id(leaves), id(arguments), id(sys._getframe()), id(checked), id(index)}
+            held = [False] * len(leaves)
+            referrers = gc.get_referrers(*arguments)
+            for referrer in referrers:
+                if id(referrer) in ours:
+                    continue
+                for referent in gc.get_referents(referrer):
+                    for i in index.get(id(referent), ()):
+                        if id(referrer) not in checked[i][1]:
+                            held[i] = True
             del referrers
-            if not outside:
-                self._fire(
-                    record, "lost-wakeup",
-                    f"is pending on {describe(leaf)} that nothing outside its own await "
-                    "chain references: nothing can complete it, it will wait forever",
-                    record.chain,
-                )
-            del outside, keep, leaf, task
+            for (record, _allowed), one, kept in zip(checked, leaves, held):
+                if not kept:
+                    self._fire(
+                        record, "lost-wakeup",
+                        f"is pending on {describe(one)} that nothing outside its own await "
+                        "chain references: nothing can complete it, it will wait forever",
+                        record.chain,
+                    )
+            del arguments
+        leaves.clear()
+        done = time.monotonic()
+        self._last_lost_check = done
+        # (At most a twentieth of the time goes to these checks, whatever the heap's size.)
+        self._next_lost_check = done + (done - now) * LOST_CHECK_SHARE
 
     @staticmethod
     def _executor_lost(task: Any) -> bool:
