@@ -1080,5 +1080,6 @@ main.commands.lazy.update(
         "compare": ("desugar.compare", "compare_command"),
         "console": ("desugar.console.command", "console_command"),
         "explore": ("desugar.explore", "explore_command"),
+        "cache": ("desugar.precompile", "cache_command"),
     }
 )

@@ -1,0 +1,108 @@
+"""``desugar cache DIR...``: fill the import hook's cache for a tree ahead of time.
+
+Every ``*.py`` file below each DIR (or each FILE named) is translated into
+the entry the hook would write on first import (`desugar.cache.translated_code`,
+keyed by `desugar.cache.cache_key`), in up to ``--workers`` processes, as
+``python -m compileall -j0`` does for CPython's own pycs. A later
+``desugar run`` or ``desugar.install`` of those files then loads the cached
+code instead of translating it. Files without ``async``/``await`` get no
+entry (the hook compiles them as usual).
+
+Exit status: 0, or 123 if any file failed to translate or could not be read.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from desugar.mode import Mode
+from desugar.mode import options as mode_options
+
+EXIT_ERROR = 123
+
+
+def _fill(path: str, mode: Mode) -> tuple[str, str | None]:
+    """Put ``path``'s translation in the cache: what happened ("translated",
+    "cached", "plain" or "failed") and, when it failed, the message."""
+    from desugar.cache import stats, translated_code
+    from desugar.errors import TranslateError
+
+    # Writing entries is this command's whole point: as compileall does, it
+    # writes them whatever PYTHONDONTWRITEBYTECODE says.
+    sys.dont_write_bytecode = False
+    before = stats.translations
+    try:
+        code = translated_code(None, path, mode=mode)
+    except (TranslateError, SyntaxError) as exc:
+        if isinstance(exc, SyntaxError) and not isinstance(exc, TranslateError):
+            return "failed", f"{exc.filename or path}:{exc.lineno}:{(exc.offset or 0)}: SyntaxError: {exc.msg}"
+        return "failed", str(exc)
+    except OSError as exc:
+        return "failed", f"error: cannot read {path}: {exc.strerror or exc}"
+    except Exception as exc:  # noqa: BLE001 - any other exception is the compiler's bug
+        return "failed", f"error: cannot translate {path}: internal error: {type(exc).__name__}: {exc}"
+    if code is None:
+        return "plain", None
+    return ("translated" if stats.translations > before else "cached"), None
+
+
+def _outcomes(paths: list[str], mode: Mode, workers: int):
+    """Each path's outcome, in input order."""
+    if workers > 1 and len(paths) > 1:
+        try:
+            from concurrent.futures import ProcessPoolExecutor
+
+            executor = ProcessPoolExecutor(max_workers=min(workers, len(paths)))
+        except (ImportError, NotImplementedError, OSError):
+            pass  # no working multiprocessing here: one process
+        else:
+            with executor:
+                yield from executor.map(_fill, paths, [mode] * len(paths), chunksize=4)
+            return
+    for path in paths:
+        yield _fill(path, mode)
+
+
+@click.command("cache")
+@click.argument("src", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@mode_options()
+@click.option(
+    "-W",
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Translate files in N processes (default: the number of cores).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
+def cache_command(src: tuple[Path, ...], mode: Mode, workers: int | None, quiet: bool) -> None:
+    """Fill the import hook's cache for SRC (directories or files) ahead of time, on every core.
+
+    A later `desugar run` or `desugar.install` of these files loads the
+    cached translation instead of translating on import.
+    """
+    from desugar.cli import python_files
+
+    paths: list[str] = []
+    errors: list[str] = []
+    for root in src:
+        files = python_files(root, set(), errors) if root.is_dir() else [root]
+        paths.extend(os.path.abspath(f) for f in files)
+    paths = list(dict.fromkeys(paths))
+    counts = {"translated": 0, "cached": 0, "plain": 0, "failed": len(errors)}
+    for message in errors:
+        click.echo(f"error: {message}", err=True)
+    for kind, message in _outcomes(paths, mode, workers or os.cpu_count() or 1):
+        counts[kind] += 1
+        if message is not None:
+            click.echo(message, err=True)
+    if not quiet:
+        click.echo(
+            f"{counts['translated']} translated, {counts['cached']} already cached, "
+            f"{counts['plain']} without async, {counts['failed']} failed.",
+            err=True,
+        )
+    sys.exit(EXIT_ERROR if counts["failed"] else 0)
