@@ -835,6 +835,9 @@ def names_programs(draw: st.DrawFn, probes: list[str]) -> str:
     return program(functions, head=NAMES_HEAD)
 
 
+# (Under the pure runtime, `sys._getframe(1)` from an awaited coroutine is a known
+# difference, pinned by the strict xfail below: the other tests draw without it.)
+CALLER_FREE_PROBES = [probe for probe in NAME_PROBES if "caller" not in probe]
 POLL_TARGETS = st.sampled_from([target for target in TARGETS if target[0] == "poll"])
 CALLER_NAME = program([function(0, ["t(await caller())"])], head=NAMES_HEAD)
 
@@ -864,7 +867,8 @@ COMPREHENSION_NAME = program([function(0, [
 
 @SETTINGS
 @example(source=COMPREHENSION_NAME, target=TARGETS[0])
-@given(names_programs(NAME_PROBES + COMPREHENSION_PROBES), POLL_TARGETS)
+@given(names_programs(CALLER_FREE_PROBES + COMPREHENSION_PROBES if PURE else NAME_PROBES + COMPREHENSION_PROBES),
+       POLL_TARGETS)
 def test_names_and_frames_in_async_comprehensions_are_native(source: str, target) -> None:
     check(source, target)
 
