@@ -560,6 +560,49 @@ def test_the_timeline_picture_is_drawn_from_a_real_trace(tmp_path: Path) -> None
     assert {e["name"] for e in events if e.get("cat") == "span"} == {"fetch"}
 
 
+def chromium_missing() -> str | None:
+    import shutil
+
+    for program in ("chromium", "chromedriver"):
+        if shutil.which(program) is None:
+            return f"no {program} on PATH to open the trace in"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "Selenium is not installed to drive Chromium"
+    return None
+
+
+@pytest.mark.skipif(chromium_missing() is not None, reason=str(chromium_missing()))
+def test_the_trace_of_a_crawler_opens_in_chromiums_trace_viewer(tmp_path: Path) -> None:
+    import struct
+
+    spec = importlib.util.spec_from_file_location("timeline", ROOT / "docs" / "timeline.py")
+    timeline = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(timeline)  # type: ignore[union-attr]
+    trace_file = timeline.run_traced(tmp_path)
+    events = json.loads(trace_file.read_text(encoding="utf-8"))["traceEvents"]
+    tracks = [e["args"]["name"] for e in events if e.get("name") == "thread_name"]
+    assert [name for name in tracks if re.fullmatch(r"worker-\d+ \(task \d+\)", name)] != []
+    assert len([name for name in tracks if name.startswith("worker-") and "spans" not in name]) == 16
+    shown = timeline.screenshot(trace_file, tmp_path / "shot.png")
+    assert shown["loaded"], "the viewer still shows its landing page: the trace did not load"
+    # The viewer's summary of the window it was zoomed to (8.5 to 22 ms, to its pixels).
+    shown_range = re.search(r"^Range: (\d+) ms – (\d+) ms$", shown["text"], re.M)
+    assert shown_range is not None, shown["text"]
+    assert 7 <= int(shown_range[1]) <= 9 and 19 <= int(shown_range[2]) <= 23
+    # The viewer names the tracks it opened as the trace file names the tasks' threads.
+    named = {f'{e["args"]["name"]} ({e["tid"]})' for e in events if e.get("name") == "thread_name"}
+    assert len(shown["expanded"]) == 4 and set(shown["expanded"]) <= named
+    data = (tmp_path / "shot.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == tuple(shown["size"]) and width >= 1200 and height >= 800
+    assert len(data) > 50_000  # (a blank page of that size compresses to a few kB)
+    committed = timeline.SCREENSHOT.read_bytes()
+    assert committed[:8] == data[:8] and struct.unpack(">II", committed[16:24]) == (width, height)
+
+
 def test_the_articles_figure_drawn_from_the_trace_of_one_task(tmp_path: Path) -> None:
     run(tmp_path, STACK_OVER_TIME, "--trace", "out.json")
     from desugar.trace import diagram
