@@ -274,6 +274,12 @@ def main() -> None:
     for line in imports.splitlines():
         if line.startswith(("plain import", "translated, warm", "translated ahead", f"{'':44} ")):
             print(f"  {line}")
+    print("pyperformance's async workloads (bench/pyperformance_async.py):", flush=True)
+    subprocess.run(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyperformance_async.py")]
+        + (["--quick"] if args.quick else []),
+        check=True,
+    )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"runtimes": results, "compile": comp, "imports": import_figures}, f, indent=2)

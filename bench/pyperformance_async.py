@@ -1,0 +1,177 @@
+"""The workloads of pyperformance's async benchmarks, native and translated.
+
+``python bench/pyperformance_async.py`` (``--quick``: one repeat) prints, for
+the C runtime and the pure-Python one (``DESUGAR_PURE_PYTHON=1``), each in a
+child process of its own, the process CPU time of each workload run natively
+and translated (``desugar.translate``, unformatted), alternated within the
+child, best of the repeats, and their ratio.
+
+The workloads follow the shapes and parameters of pyperformance's
+``async_tree`` (a tree of ``asyncio.gather``, 6 levels of 6 branches; leaves
+that do nothing, sleep 50 ms, sleep unless memoized (90% of keys), or half of
+them compute ``factorial(500)`` instead; and the TaskGroup flavour),
+``coroutines`` (a recursive chain of awaits that complete at once) and
+``async_generators`` (a tree walked by ``async for`` over nested async
+generators); they are written here, not copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import types
+
+WORKLOADS = r'''
+import asyncio, math, random
+
+LEVELS, BRANCHES, SLEEP, MEMO, CPU_P, FACT_N = 6, 6, 0.05, 90, 0.5, 500
+
+class Tree:
+    def __init__(self, leaf, task_groups=False):
+        self.cache = {}
+        self.leaf = leaf
+        self.task_groups = task_groups
+        random.seed(0)
+
+    async def io(self):
+        await asyncio.sleep(SLEEP)
+
+    async def leaf_none(self):
+        return None
+
+    async def leaf_io(self):
+        await self.io()
+
+    async def leaf_memoization(self):
+        key = random.randint(1, 100)
+        if key <= MEMO:
+            if self.cache.get(key):
+                return key
+            self.cache[key] = True
+        await self.io()
+        return key
+
+    async def leaf_cpu_io_mixed(self):
+        if random.random() < CPU_P:
+            return math.factorial(FACT_N)
+        return await self.leaf_memoization()
+
+    async def gather(self, level):
+        if level == 0:
+            await getattr(self, "leaf_" + self.leaf)()
+            return
+        await asyncio.gather(*[self.gather(level - 1) for _ in range(BRANCHES)])
+
+    async def group(self, level):
+        if level == 0:
+            await getattr(self, "leaf_" + self.leaf)()
+            return
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(BRANCHES):
+                tg.create_task(self.group(level - 1))
+
+    async def run(self):
+        await (self.group(LEVELS) if self.task_groups else self.gather(LEVELS))
+
+async def fibonacci(n):
+    if n <= 1:
+        return n
+    return await fibonacci(n - 1) + await fibonacci(n - 2)
+
+async def walk(node):
+    if node is None:
+        return
+    left, value, right = node
+    async for v in walk(left):
+        yield v
+    yield value
+    async for v in walk(right):
+        yield v
+
+def build(lo, hi):
+    if lo >= hi:
+        return None
+    mid = (lo + hi) // 2
+    return (build(lo, mid), mid, build(mid + 1, hi))
+
+def async_tree(leaf, task_groups=False):
+    asyncio.run(Tree(leaf, task_groups).run())
+
+def coroutines():
+    coro = fibonacci(25)
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        assert stop.value == 75025
+
+async def _walk_all(tree):
+    total = 0
+    async for v in walk(tree):
+        total += v
+    return total
+
+def async_generators():
+    assert asyncio.run(_walk_all(build(0, 20_000))) == sum(range(20_000))
+'''
+
+CASES = [
+    ("async_tree none", "async_tree('none')"),
+    ("async_tree io", "async_tree('io')"),
+    ("async_tree memoization", "async_tree('memoization')"),
+    ("async_tree cpu_io_mixed", "async_tree('cpu_io_mixed')"),
+    ("async_tree io TaskGroup", "async_tree('io', True)"),
+    ("async_tree cpu_io_mixed TaskGroup", "async_tree('cpu_io_mixed', True)"),
+    ("coroutines", "coroutines()"),
+    ("async_generators", "async_generators()"),
+]
+
+
+def _module(translated: bool) -> types.ModuleType:
+    import desugar
+
+    code = desugar.translate(WORKLOADS, "workloads.py", format=False) if translated else WORKLOADS
+    module = types.ModuleType("workloads_translated" if translated else "workloads_native")
+    exec(compile(code, f"<{'translated' if translated else 'native'}>", "exec"), module.__dict__)
+    return module
+
+
+def _cpu(module: types.ModuleType, call: str) -> float:
+    start = time.process_time()
+    eval(call, module.__dict__)
+    return time.process_time() - start
+
+
+def child(repeats: int) -> None:
+    native, translated = _module(False), _module(True)
+    for name, call in CASES:
+        best_n = best_t = float("inf")
+        for _ in range(repeats):
+            best_n = min(best_n, _cpu(native, call))
+            best_t = min(best_t, _cpu(translated, call))
+        print(f"{name:36} {best_n * 1000:9.1f} {best_t * 1000:9.1f} {best_t / best_n:7.2f}x", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repeat instead of three")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    repeats = 1 if args.quick else 3
+    if args.child:
+        child(repeats)
+        return
+    print(f"Python {sys.version.split()[0]}; load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    for runtime, pure in (("C runtime", "0"), ("pure runtime", "1")):
+        print(f"\n{runtime}: process CPU ms, best of {repeats}, native / translated / ratio")
+        env = {**os.environ, "DESUGAR_PURE_PYTHON": pure}
+        if pure == "0":
+            env.pop("DESUGAR_PURE_PYTHON")
+        command = [sys.executable, os.path.abspath(__file__), "--child"] + (["--quick"] if args.quick else [])
+        subprocess.run(command, env=env, check=True)
+
+
+if __name__ == "__main__":
+    main()
