@@ -459,34 +459,6 @@ _PATCHES = {
 }
 
 
-class _PatchOnImport:
-    """A meta path finder that patches a driver's module right after it is executed."""
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        patch = _PATCHES.get(fullname)
-        if patch is None:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        loader = spec.loader
-        exec_module = getattr(loader, "exec_module", None)
-        if exec_module is None:
-            return spec
-
-        def exec_and_patch(module: Any) -> None:
-            exec_module(module)
-            patch(module)
-
-        loader.exec_module = exec_and_patch
-        return spec
-
-
 def track_tasks() -> None:
     """From now on, record where tasks are spawned and which task each exception failed.
 
@@ -502,7 +474,9 @@ def track_tasks() -> None:
     for name, patch in _PATCHES.items():
         if name in sys.modules:
             patch(sys.modules[name])
-    sys.meta_path.insert(0, _PatchOnImport())
+    from desugar._after_import import AfterImport
+
+    sys.meta_path.insert(0, AfterImport(_PATCHES))  # (a driver imported later is patched as it loads)
 
 
 # --- task dumps --------------------------------------------------------------

@@ -67,6 +67,16 @@ STDIN_NAME = "<stdin>"
 # The command group
 
 
+workers_option = click.option(
+    "-W",
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Translate files in N processes (default: the number of cores).",
+)
+"""``-W/--workers N``, as black's: the commands that translate many files."""
+
+
 def _check_not_a_mistyped_command(ctx: click.Context, word: str, commands: dict[str, click.Command]) -> None:
     """A usage error for ``word``, the first argument, if it is no file but near a command's name.
 
@@ -659,13 +669,7 @@ def _is_input(
 )
 @mode_options()
 @click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
-@click.option(
-    "-W",
-    "--workers",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Translate files in N processes (default: the number of cores).",
-)
+@workers_option
 @click.option(
     "-v",
     "--verbose",

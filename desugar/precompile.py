@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from desugar.cli import workers_option
 from desugar.mode import Mode
 from desugar.mode import options as mode_options
 
@@ -70,13 +71,7 @@ def _outcomes(paths: list[str], mode: Mode, workers: int):
 @click.command("cache")
 @click.argument("src", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @mode_options()
-@click.option(
-    "-W",
-    "--workers",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Translate files in N processes (default: the number of cores).",
-)
+@workers_option
 @click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
 def cache_command(src: tuple[Path, ...], mode: Mode, workers: int | None, quiet: bool) -> None:
     """Fill the import hook's cache for SRC (directories or files) ahead of time, on every core.

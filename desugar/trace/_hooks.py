@@ -31,7 +31,18 @@ def install(recorder: Recorder) -> list[Unhook]:
     for name in list(pending):
         if name in sys.modules:
             unhooks.append(pending.pop(name)(recorder, sys.modules[name]))
-    finder = _OnImport(recorder, pending, unhooks)
+
+    def hook_when_loaded(name: str) -> Callable[[Any], None]:
+        def hook(module: Any) -> None:
+            found = pending.pop(name, None)
+            if found is not None:
+                unhooks.append(found(recorder, module))
+
+        return hook
+
+    from desugar._after_import import AfterImport
+
+    finder = AfterImport({name: hook_when_loaded(name) for name in pending})
     sys.meta_path.insert(0, finder)
 
     def remove_finder() -> None:
@@ -40,43 +51,6 @@ def install(recorder: Recorder) -> list[Unhook]:
 
     unhooks.insert(0, remove_finder)
     return unhooks
-
-
-class _OnImport:
-    """Hooks a driver's module right after it is executed."""
-
-    def __init__(self, recorder: Recorder, hooks: dict[str, Any], unhooks: list[Unhook]) -> None:
-        self.recorder, self.hooks, self.unhooks = recorder, hooks, unhooks
-        self.finding: set[str] = set()
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        hook = self.hooks.get(fullname)
-        if hook is None or fullname in self.finding:
-            return None  # (asked again by another finder that wraps, as this one does)
-        self.finding.add(fullname)
-        try:
-            for finder in sys.meta_path:
-                if finder is self or not hasattr(finder, "find_spec"):
-                    continue
-                spec = finder.find_spec(fullname, path, target)
-                if spec is not None:
-                    break
-            else:
-                return None
-        finally:
-            self.finding.discard(fullname)
-        exec_module = getattr(spec.loader, "exec_module", None)
-        if exec_module is None:
-            return spec
-        recorder, unhooks, hooks = self.recorder, self.unhooks, self.hooks
-
-        def exec_and_hook(module: Any) -> None:
-            exec_module(module)
-            if hooks.pop(fullname, None) is not None:
-                unhooks.append(hook(recorder, module))
-
-        spec.loader.exec_module = exec_and_hook
-        return spec
 
 
 def _patch(owner: Any, name: str, new: Any, unhooks: list[Unhook]) -> Any:
