@@ -423,7 +423,14 @@ def _patch_trio(run: Any) -> None:
         spawn = records.pop(task, None)
         error = getattr(outcome, "error", None)
         if spawn is not None and isinstance(error, BaseException):
-            _failed(error, f"task {_runs(spawn) or repr(str(task.name))}", _spawned_at(spawn))
+            runs, name = _runs(spawn), str(task.name)
+            if runs is None:
+                title = f"task {name!r}"
+            elif name.rpartition(".")[2] == runs.rpartition("::")[2]:
+                title = f"task {runs}"  # (trio's own name for it: its function's)
+            else:
+                title = f"task {name!r} {runs}"  # (named by the program, as asyncio's are shown)
+            _failed(error, title, _spawned_at(spawn))
         return task_exited(self, task, outcome)
 
     tracked_spawn_impl.__desugar_tracks__ = True  # type: ignore[attr-defined]

@@ -182,6 +182,37 @@ def test_nested_trio_nurseries_nest_in_the_backtrace(tmp_path: Path) -> None:
         assert "trio" not in "".join(lines[3:]).replace("Trio nursery", "")
 
 
+NAMED_TRIO = """\
+import trio
+
+
+async def parse(n):
+    await trio.sleep(0.01 * n)
+    if n == 2:
+        raise ValueError(f"bad item {n}")
+
+
+async def main():
+    async with trio.open_nursery() as nursery:
+        for n in range(3):
+            nursery.start_soon(parse, n, name=f"worker-{n}")
+
+
+trio.run(main)
+"""
+
+
+def test_a_trio_task_named_by_the_program_is_shown_by_that_name(tmp_path: Path) -> None:
+    """As asyncio's are: ``'worker-2' named::parse``; a task trio names after its
+    function is shown by the function alone (the test above)."""
+    pytest.importorskip("trio", reason="the trio driver is an optional test dependency")
+    write(tmp_path, "named.py", NAMED_TRIO)
+    native, poll = assert_python_then_backtrace(tmp_path, "named.py")
+    for shown in (native, poll):
+        assert "in task 'worker-2' named::parse, spawned at named.py:13 in named::main\n" in shown, shown
+        assert "in task named::main, spawned at named.py:16 in named::<module>\n" in shown, shown
+
+
 ANYIO = """\
 import sys
 
