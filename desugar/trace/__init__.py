@@ -30,10 +30,11 @@ Lints (``lint=True``), printed to stderr when one first fires for a task and
 in a report at exit (`Recorder.lint_report`):
 
 - ``lost-wakeup``: a task pending on an asyncio future that nothing outside
-  the task's own await chain references, or an executor task whose waker
-  nothing outside its chain holds: nothing can wake it, it hangs (checked
-  when the loop is about to wait, at most once a second, with
-  ``gc.get_referrers``; asyncio and the executor);
+  the task's own await chain references, an executor task whose waker
+  nothing outside its chain holds, or a trio task that nothing outside its
+  own wait can reach to reschedule (`desugar.trace._trio_lost`): nothing can
+  wake it, it hangs (checked when the loop is about to wait, at most once a
+  second, with ``gc.get_referrers``; all three drivers);
 - ``self-wakes``: a task that woke itself for more than half of at least
   `SELF_WAKE_MIN` wakeups (a busy loop of ``sleep(0)``);
 - ``slow-poll``: a single poll that blocked the loop longer than

@@ -267,7 +267,7 @@ def _trio(recorder: Recorder, trio: Any) -> Unhook:
     def record_of(task: Any) -> Any:
         code = getattr(task.coro, "cr_code", None)
         system = code is not None and os.path.abspath(code.co_filename).startswith(trio_dir)
-        return recorder.task(task, task.name, "trio", None, system)
+        return recorder.task(task, task.name, "trio", task, system)
 
     class Recorded(trio.abc.Instrument):  # type: ignore[misc]
         outer: list[Any] = []
@@ -322,7 +322,16 @@ def _trio(recorder: Recorder, trio: Any) -> Unhook:
             error = getattr(outcome, "error", None)
             exits[id(task)] = "raised" if isinstance(error, BaseException) else "ready"
 
-    instrument = Recorded()
+    if recorder.lint:
+
+        class Linted(Recorded):  # (only a linting run pays for a call at each loop's wait)
+            def before_io_wait(self, timeout: float) -> None:
+                if timeout > 0 and recorder.candidates:  # (no task ready: the run is at rest)
+                    recorder.check_lost(force=timeout >= 86400)
+
+        instrument: Any = Linted()
+    else:
+        instrument = Recorded()
     unhooks: list[Unhook] = []
 
     def setup_runner(*args: Any, **kwargs: Any) -> Any:

@@ -416,7 +416,7 @@ class Recorder:
             self._running = None
             record.leaf = _weak(leaf)
             if outcome == "pending" and (
-                record.driver == "executor" or leaf is not None and type(leaf) in self.plain_futures
+                record.driver != "asyncio" or leaf is not None and type(leaf) in self.plain_futures
             ):
                 self.candidates[record.id] = record
             if spent > self.slow_poll_ns:
@@ -567,9 +567,13 @@ class Recorder:
         # once per task.)
         leaves: list[Any] = []
         checked: list[tuple[TaskRecord, set[int]]] = []
+        trio_records = []
         for record in records:
             self._checked.add((record.id, record.polls))
             if record.state != "idle" or "lost-wakeup" in record.fired:
+                continue
+            if record.driver == "trio":
+                trio_records.append(record)
                 continue
             task = record.obj() if record.obj is not None else None
             if record.driver == "executor":
@@ -618,6 +622,11 @@ class Recorder:
                     )
             del arguments
         leaves.clear()
+        if trio_records:
+            from desugar.trace import _trio_lost
+
+            for record, message in _trio_lost.check(trio_records, walk):
+                self._fire(record, "lost-wakeup", message, record.chain)
         done = time.monotonic()
         self._last_lost_check = done
         # (At most a twentieth of the time goes to these checks, whatever the heap's size.)
