@@ -3598,6 +3598,39 @@ def test_c_async_fn_builds_the_function_the_reference_builds() -> None:
     assert c.async_fn(already) is already
 
 
+def _specialized_call(fn: Any) -> str:
+    """The instruction a warmed-up call of ``fn`` (one positional argument) became."""
+    import dis
+    import io
+
+    def caller(times: list) -> None:
+        for _ in times:
+            fn(1).close()
+
+    caller([None] * 200)
+    listing = io.StringIO()
+    dis.dis(caller, adaptive=True, file=listing)
+    calls = [word for line in listing.getvalue().splitlines() for word in line.split() if word.startswith("CALL")]
+    return calls[0]  # (fn(1); then .close())
+
+
+@C_RUNS
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="3.10's interpreter specializes no call")
+def test_calls_of_a_translated_async_def_are_specialized_as_a_native_ones() -> None:
+    # On 3.13 a function made through the C API has no version, and a call of
+    # it never specializes; the C `async_fn` gives it the one a `def` gives.
+    namespace: dict = {}
+    exec(
+        "async def native(x):\n    return x\n"
+        "def make():\n    def gen(x):\n        return x\n        yield\n    return gen\n",
+        namespace,
+    )
+    first = rt.async_fn(namespace["make"]())  # (the reference path fills the cache)
+    second = rt.async_fn(namespace["make"]())  # (the C path)
+    expected = _specialized_call(namespace["native"])
+    assert expected.startswith("CALL_PY") and _specialized_call(first) == _specialized_call(second) == expected
+
+
 @C_RUNS
 def test_c_runtime_steps_async_generators_without_their_asend() -> None:
     from desugar.runtime import _stream

@@ -1554,6 +1554,31 @@ type_lookup(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs
 static PyObject *py_async_fn = NULL;  /* the reference `async_fn`: fills `flagged`, handles the rest */
 static PyObject *flagged = NULL;      /* its cache: id(generator code) -> (that code, coroutine code) */
 
+#if PY_VERSION_HEX >= 0x030D0000
+/* (exported by libpython; declared in internal/pycore_function.h) */
+extern void _PyFunction_SetVersion(PyFunctionObject *func, uint32_t version);
+#endif
+
+/* `fn` (a new reference, or NULL) given the version its code's MAKE_FUNCTION
+ * would have given it. On 3.13 a function made through the C API (as
+ * `types.FunctionType` makes one) has none, and a call of a function with
+ * none is never specialized (CALL_PY_EXACT_ARGS): every call of a translated
+ * `async def` would take the generic path, pushing its frame through
+ * `_PyEvalFramePushAndInit`. Earlier versions assign one at the first call. */
+static PyObject *
+versioned(PyObject *fn)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    if (fn != NULL && PyFunction_Check(fn)) {
+        PyFunctionObject *f = (PyFunctionObject *)fn;
+        if (f->func_version == 0) {
+            _PyFunction_SetVersion(f, ((PyCodeObject *)f->func_code)->co_version);
+        }
+    }
+#endif
+    return fn;
+}
+
 /* `@async_fn` on a translated `async def`, for a code object seen before
  * (each evaluation of a nested `async def`, of an async comprehension): the
  * same function as `_awaitee.async_fn` builds, without a Python frame. */
@@ -1561,7 +1586,7 @@ static PyObject *
 async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
 {
     if (!PyFunction_Check(fn)) {
-        return PyObject_CallOneArg(py_async_fn, fn);
+        return versioned(PyObject_CallOneArg(py_async_fn, fn));
     }
     PyFunctionObject *old = (PyFunctionObject *)fn;
     PyCodeObject *code = (PyCodeObject *)old->func_code;
@@ -1578,14 +1603,14 @@ async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
         if (PyErr_Occurred()) {
             return NULL;
         }
-        return PyObject_CallOneArg(py_async_fn, fn);
+        return versioned(PyObject_CallOneArg(py_async_fn, fn));
     }
     /* (code, coroutine code), or for an async comprehension's function
      * (code, coroutine code, its native name, its native qualname) */
     Py_ssize_t size = PyTuple_Check(entry) ? PyTuple_GET_SIZE(entry) : 0;
     if ((size != 2 && size != 4)
         || PyTuple_GET_ITEM(entry, 0) != (PyObject *)code || old->func_dict != NULL) {
-        return PyObject_CallOneArg(py_async_fn, fn);  /* (a function with attributes: rare) */
+        return versioned(PyObject_CallOneArg(py_async_fn, fn));  /* (a function with attributes: rare) */
     }
     PyObject *name = size == 4 ? PyTuple_GET_ITEM(entry, 2) : old->func_name;
     PyObject *qualname = size == 4 ? PyTuple_GET_ITEM(entry, 3) : old->func_qualname;
@@ -1609,7 +1634,7 @@ async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
 #if PY_VERSION_HEX >= 0x030C0000
     Py_XSETREF(f->func_typeparams, Py_XNewRef(old->func_typeparams));
 #endif
-    return new;
+    return versioned(new);
 }
 
 static PyMethodDef module_methods[] = {
