@@ -753,12 +753,20 @@ def _write(path: str, text: str) -> bool:
     help="Round the times between columns to the nearest MS milliseconds.",
 )
 @click.option(
+    "--trace",
+    "trace_file",
+    metavar="FILE",
+    help="Draw from the trace file desugar run --trace wrote instead of running a program "
+    "(give no TARGET): a column per poll of the tasks --task names.",
+)
+@click.option(
     "--task",
     "tasks",
     multiple=True,
     metavar="NAME",
     help="Draw only the resumptions of task NAME: its label in the figure, the name the "
-    "program gave it, or its outermost function (repeatable).",
+    "program gave it, or its outermost function; with --trace, its track's name, its name "
+    "or its id (repeatable).",
 )
 @click.option(
     "--max-columns",
@@ -777,7 +785,7 @@ def _write(path: str, text: str) -> bool:
     help="Wrap the text figure into rows at most CHARS wide (the SVG wraps at "
     f"{SVG_WIDTH} pixels).",
 )
-@click.argument("target")
+@click.argument("target", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def diagram_command(
     as_module: bool,
@@ -785,11 +793,12 @@ def diagram_command(
     mode: Mode | None,
     output: str | None,
     svg: str | None,
+    trace_file: str | None,
     quantum: int,
     tasks: tuple[str, ...],
     max_columns: int,
     width: int,
-    target: str,
+    target: str | None,
     args: tuple[str, ...],
 ) -> None:
     """Run TARGET as `desugar run` does and draw its stack over time.
@@ -799,7 +808,24 @@ def diagram_command(
     resumption, youngest frame on top, the awaited leaf (sleep) above them and
     the task below, and under each gap the time that passed. Options go
     before TARGET; ARGS go to the program. The exit status is the program's.
+
+    With --trace FILE (and no TARGET) the figure is drawn from a trace file of
+    a run of any size, for the task --task chooses.
     """
+    if trace_file is not None:
+        if target is not None or as_module:
+            what = "-m" if as_module and target is None else repr(target)
+            raise click.UsageError(
+                f"--trace draws a run that desugar run --trace recorded and runs no program: "
+                f"leave out {what}, or leave out --trace to run it."
+            )
+        _diagram_of_trace(trace_file, output, svg, quantum, tasks, max_columns, width)
+        return
+    if target is None:
+        raise click.UsageError(
+            "give the program to run (TARGET), or --trace FILE to draw a run desugar run "
+            "--trace recorded."
+        )
     run.check_target(target)
     status = 0
 
@@ -832,3 +858,18 @@ def diagram_command(
     if exit_ is not None:
         raise exit_
     sys.exit(status)
+
+
+def _diagram_of_trace(path: str, output: str | None, svg: str | None, quantum: int,
+                      tasks: tuple[str, ...], max_columns: int, width: int) -> None:
+    from desugar.trace.diagram import TraceError, draw
+
+    try:
+        text, picture = draw(path, tasks, quantum, width, max_columns)
+    except TraceError as error:
+        click.echo(f"desugar diagram: {error}", err=True)
+        sys.exit(1)
+    if output is None or not _write(output, text):
+        click.echo(text, nl=False)
+    if svg is not None and not _write(svg, picture):
+        sys.exit(1)

@@ -843,3 +843,122 @@ def test_the_trio_corpus_has_no_lost_wakeup(tmp_path: Path, path: Path, lowering
     assert ran.returncode == 0, ran.stderr
     assert "lost-wakeup" not in ran.stderr
     assert "desugar: lint" in ran.stderr
+
+
+MANY_TASKS = """\
+import asyncio
+
+
+async def leaf(n):
+    await asyncio.sleep(0.01 * (n % 3))
+
+
+async def worker(n):
+    for _ in range(n % 4 + 1):
+        await leaf(n)
+    await asyncio.sleep(0)
+
+
+async def main():
+    tasks = [asyncio.create_task(worker(n), name=f"worker-{n}") for n in range(30)]
+    tasks += [asyncio.create_task(worker(n), name="twin") for n in (1, 2)]
+    await asyncio.gather(*tasks)
+    print("done")
+
+
+asyncio.run(main())
+"""
+
+
+def desugar(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desugar", *args], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+
+
+def svg_figure(path: Path) -> tuple[list[list[str]], list[str]]:
+    """The SVG figure's columns (each its boxes, youngest first) and their task labels."""
+    import xml.etree.ElementTree as ET
+
+    svg = "{http://www.w3.org/2000/svg}"
+    groups = [g for g in ET.parse(path).getroot().iter(f"{svg}g") if g.get("class") == "column"]
+    return (
+        [[t.text for t in g if t.get("class") == "frame"] for g in groups],
+        [t.text for g in groups for t in g if t.get("class") == "task"],
+    )
+
+
+def test_desugar_diagram_draws_one_task_of_a_trace_a_column_per_poll(tmp_path: Path) -> None:
+    ran = run(tmp_path, MANY_TASKS, "--trace", "out.json")
+    assert ran.stdout == "done\n", ran.stderr
+    events = trace_of(tmp_path)
+    tid = next(t for t, name in names(events).items() if name.startswith("worker-7 ("))
+    drawn = desugar(tmp_path, "diagram", "--trace", "out.json", "--task", "worker-7",
+                    "-o", "fig.txt", "--svg", "fig.svg")
+    assert (drawn.returncode, drawn.stdout, drawn.stderr) == (0, "", "")
+    stacks, labels = svg_figure(tmp_path / "fig.svg")
+    # (worker(7): four sleeps of 10 ms in leaf, a sleep(0), and its end)
+    assert stacks == [["an asyncio Future", "leaf", "worker"]] * 4 + [
+        ["asyncio.tasks::sleep", "worker"], ["worker"],
+    ]
+    assert labels == ["worker-7"] * 6
+    # The columns are the task's polls as the trace records them, in order.
+    recorded = polls(events, tid)
+    assert [p[1] for p in recorded] == ["pending"] * 5 + ["ready"]
+    assert [[f.split(" at ")[0].split("::")[-1] for f in p[3]] for p in recorded] == [
+        list(reversed(stack))[: len(p[3])] for stack, p in zip(stacks, recorded)
+    ]
+    text = (tmp_path / "fig.txt").read_text(encoding="utf-8")
+    assert text.count("worker-7") == 6 and "worker-6" not in text
+    # The same task by its track's name and by its id.
+    for chosen in (f"worker-7 (task {tid})", str(tid)):
+        again = desugar(tmp_path, "diagram", "--trace", "out.json", "--task", chosen)
+        assert (again.returncode, again.stdout) == (0, text), again.stderr
+
+
+def test_desugar_diagram_labels_tasks_that_share_a_name_with_their_ids(tmp_path: Path) -> None:
+    run(tmp_path, MANY_TASKS, "--trace", "out.json")
+    twins = sorted(t for t, name in names(trace_of(tmp_path)).items() if name.startswith("twin ("))
+    drawn = desugar(tmp_path, "diagram", "--trace", "out.json", "--task", "twin", "--svg", "fig.svg")
+    assert drawn.returncode == 0, drawn.stderr
+    _, labels = svg_figure(tmp_path / "fig.svg")
+    # (twin(1): two leaf sleeps, twin(2): three; each a sleep(0) and its end)
+    assert sorted(labels) == [f"twin (task {twins[0]})"] * 4 + [f"twin (task {twins[1]})"] * 5
+
+
+def test_desugar_diagram_of_a_trace_errors(tmp_path: Path) -> None:
+    run(tmp_path, MANY_TASKS, "--trace", "out.json")
+    tracks = names(trace_of(tmp_path))
+    workers = ", ".join(f"worker-{n} (task {n + 2})" for n in range(30))
+    rest = "".join(f", {tracks[t]}" for t in sorted(tracks) if t > 33)  # (asyncio.run's own, at its end)
+    unknown = desugar(tmp_path, "diagram", "--trace", "out.json", "--task", "wroker-7")
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr == (
+        "desugar diagram: no task 'wroker-7' in out.json; the tasks are: Task-1 (task 1), "
+        f"{workers}, twin (tasks 32-33){rest}\n"
+    )
+    both = desugar(tmp_path, "diagram", "--trace", "out.json", "prog.py")
+    assert both.returncode == 2 and both.stderr.endswith(
+        "\nError: --trace draws a run that desugar run --trace recorded and runs no program: "
+        "leave out 'prog.py', or leave out --trace to run it.\n"
+    )
+    neither = desugar(tmp_path, "diagram", "--task", "worker-7")
+    assert neither.returncode == 2 and neither.stderr.endswith(
+        "\nError: give the program to run (TARGET), or --trace FILE to draw a run desugar run "
+        "--trace recorded.\n"
+    )
+    missing = desugar(tmp_path, "diagram", "--trace", "missing.json")
+    assert (missing.returncode, missing.stderr) == (
+        1, "desugar diagram: cannot read missing.json: No such file or directory\n"
+    )
+    (tmp_path / "other.json").write_text('{"name": "not a trace"}', encoding="utf-8")
+    other = desugar(tmp_path, "diagram", "--trace", "other.json")
+    assert (other.returncode, other.stderr) == (
+        1, "desugar diagram: other.json holds no trace events; give the file desugar run --trace wrote\n"
+    )
+    (tmp_path / "prog.py").write_text("print(", encoding="utf-8")
+    broken = desugar(tmp_path, "diagram", "--trace", "prog.py")
+    assert broken.returncode == 1 and broken.stderr.startswith(
+        "desugar diagram: prog.py is not a trace file (Expecting value: line 1 column 1 (char 0)); "
+    )

@@ -1,12 +1,15 @@
 """The article's stack-over-time figure for one task of a trace that ``desugar run --trace`` wrote.
 
-``python -m desugar.trace.diagram out.json --task NAME [--svg FILE] [--quantum MS]``
+``desugar diagram --trace out.json --task NAME_OR_ID [-o FILE] [--svg FILE]``
+(also ``python -m desugar.trace.diagram out.json --task NAME_OR_ID [--svg FILE]``)
 
-`desugar diagram` draws a small program's resumptions as it runs; this draws
-them from a trace file, for one task of a run of any size: a column per poll
-of the task, the await chain it polled (outermost lowest) with what it then
-waited on above, and the time between polls under each gap. It uses
-`desugar.diagram`'s drawing.
+`desugar diagram SCRIPT` draws a small program's resumptions as it runs; this
+draws them from a trace file, for one task of a run of any size: a column per
+poll of the task, the await chain it polled (outermost lowest) with what it
+then waited on above, and the time between polls under each gap. A task is
+chosen by its track's name in the trace (``worker (task 3)``), by the name
+its driver gave it (``worker``: every task of that name) or by its id (``3``).
+It uses `desugar.diagram`'s drawing.
 """
 
 from __future__ import annotations
@@ -39,54 +42,132 @@ def tracks(events: list[dict[str, Any]]) -> dict[int, str]:
 
 def columns(events: list[dict[str, Any]]) -> list[Column]:
     """A column per poll (of every task), in time order."""
+    return [column for column, _ in _polls(events)]
+
+
+def _polls(events: list[dict[str, Any]]) -> list[tuple[Column, int]]:
+    """A column per poll of every task, in time order, each with its task's id."""
     names = tracks(events)
-    slices = sorted(
-        (e for e in events if e["ph"] == "X" and e.get("cat") in ("poll", "await")),
-        key=lambda e: (e["ts"], e["cat"] != "poll"),
-    )
-    found: list[tuple[float, list[str], str, str]] = []
-    for event in slices:
-        if event["tid"] not in names:
+    chains: dict[tuple[int, float], list[str]] = {}
+    polls = []
+    for event in events:  # (a poll's chain: the await slices of its track at its start)
+        if event["ph"] != "X" or event["tid"] not in names:
             continue
-        if event["cat"] == "poll":
-            found.append((event["ts"], [], event["args"].get("waits_on", ""), names[event["tid"]]))
-        elif found:
-            found[-1][1].append(_short(event["name"]))
-    if not found:
+        if event.get("cat") == "poll":
+            polls.append(event)
+        elif event.get("cat") == "await":
+            chains.setdefault((event["tid"], event["ts"]), []).append(_short(event["name"]))
+    polls.sort(key=lambda e: e["ts"])
+    if not polls:
         return []
-    first = found[0][0]
-    return [
-        Column((ts - first) / 1e6, tuple(frames + ([_leaf(waits)] if waits else [])), task)
-        for ts, frames, waits, task in found
-    ]
+    first = polls[0]["ts"]
+    found = []
+    for poll in polls:
+        waits = poll["args"].get("waits_on", "")
+        frames = chains.get((poll["tid"], poll["ts"]), []) + ([_leaf(waits)] if waits else [])
+        found.append((Column((poll["ts"] - first) / 1e6, tuple(frames), names[poll["tid"]]), poll["tid"]))
+    return found
+
+
+class TraceError(Exception):
+    """A trace file that cannot be drawn, or a task it does not hold (the message says which)."""
+
+
+def read(path: str) -> list[dict[str, Any]]:
+    """The events of the trace file ``path`` (raises `TraceError`)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except OSError as error:
+        raise TraceError(f"cannot read {path}: {error.strerror or error}") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise TraceError(
+            f"{path} is not a trace file ({error}); give the file desugar run --trace wrote"
+        ) from None
+    events = data.get("traceEvents") if isinstance(data, dict) else data
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise TraceError(f"{path} holds no trace events; give the file desugar run --trace wrote")
+    return events
+
+
+def _ids(ids: list[int]) -> str:
+    """``2-5, 9``: ids, runs of consecutive ones as a range."""
+    runs: list[list[int]] = []
+    for one in sorted(ids):
+        if runs and one == runs[-1][1] + 1:
+            runs[-1][1] = one
+        else:
+            runs.append([one, one])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def listing(events: list[dict[str, Any]]) -> str:
+    """The tasks of a trace, for an error: ``main (task 1), worker (tasks 2-41)``."""
+    by_name: dict[str, list[int]] = {}
+    for tid, name in sorted(tracks(events).items()):
+        by_name.setdefault(name, []).append(tid)
+    return ", ".join(
+        f"{name} (task {ids[0]})" if len(ids) == 1 else f"{name} (tasks {_ids(ids)})"
+        for name, ids in by_name.items()
+    )
+
+
+def chosen(events: list[dict[str, Any]], wanted: list[str] | tuple[str, ...], path: str) -> list[Column]:
+    """The columns of the tasks ``wanted`` names (all tasks if none), each labelled with its
+    task's name (its track's whole name where two drawn tasks share a name)."""
+    names = tracks(events)
+    full = {tid: f"{name} (task {tid})" for tid, name in names.items()}
+    tids: set[int] = set()
+    for value in wanted:
+        number = value[len("task "):] if value.startswith("task ") else value
+        found = {
+            tid for tid, name in names.items()
+            if value in (name, full[tid]) or (number.isdigit() and tid == int(number))
+        }
+        if not found:
+            raise TraceError(f"no task {value!r} in {path}; the tasks are: {listing(events)}")
+        tids |= found
+    if not wanted:
+        tids = set(names)
+    drawn = [n for tid, n in names.items() if tid in tids]
+    label = {tid: full[tid] if drawn.count(names[tid]) > 1 else names[tid] for tid in tids}
+    return [column._replace(task=label[tid]) for column, tid in _polls(events) if tid in tids]
+
+
+def draw(path: str, wanted: list[str] | tuple[str, ...], quantum: int = 10, width: int = 100,
+         max_columns: int = 60) -> tuple[str, str]:
+    """The figure of the tasks ``wanted`` of the trace file ``path``: (its text, its SVG).
+
+    Raises `TraceError` (a file that is no trace, a task it does not hold, no poll)."""
+    events = read(path)
+    found = chosen(events, wanted, path)
+    if not found:
+        raise TraceError(f"{path} holds no poll of any task; nothing to draw")
+    drawn, note = select(found, {}, (), max_columns)
+    return render_text(drawn, quantum, width, note), render_svg(drawn, quantum, note=note)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m desugar.trace.diagram",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("trace", help="the file desugar run --trace wrote")
-    parser.add_argument("--task", action="append", default=[], metavar="NAME",
-                        help="the task to draw (its name in the trace; repeatable; default: all)")
+    parser.add_argument("--task", action="append", default=[], metavar="NAME_OR_ID",
+                        help="the task to draw: its track's name, its name or its id "
+                        "(repeatable; default: all)")
     parser.add_argument("--svg", metavar="FILE", help="also draw the figure as an SVG picture")
     parser.add_argument("--quantum", type=int, default=10, metavar="MS")
     parser.add_argument("--max-columns", type=int, default=60, metavar="N")
     parser.add_argument("--width", type=int, default=100, metavar="CHARS")
     args = parser.parse_args(argv)
-    with open(args.trace, encoding="utf-8") as file:
-        data = json.load(file)
-    events = data["traceEvents"] if isinstance(data, dict) else data
-    every = columns(events)
-    names = sorted(set(tracks(events).values()))
-    wanted = [c for c in every if not args.task or c.task in args.task]
-    if not wanted:
-        print(f"python -m desugar.trace.diagram: no task named {', '.join(map(repr, args.task))} "
-              f"polled in {args.trace}; the tasks are: {', '.join(names)}", file=sys.stderr)
+    try:
+        text, svg = draw(args.trace, args.task, args.quantum, args.width, args.max_columns)
+    except TraceError as error:
+        print(f"python -m desugar.trace.diagram: {error}", file=sys.stderr)
         return 1
-    drawn, note = select(wanted, {}, (), args.max_columns)
-    sys.stdout.write(render_text(drawn, args.quantum, args.width, note))
+    sys.stdout.write(text)
     if args.svg:
         with open(args.svg, "w", encoding="utf-8") as file:
-            file.write(render_svg(drawn, args.quantum, note=note))
+            file.write(svg)
     return 0
 
 
