@@ -962,3 +962,143 @@ def test_desugar_diagram_of_a_trace_errors(tmp_path: Path) -> None:
     assert broken.returncode == 1 and broken.stderr.startswith(
         "desugar diagram: prog.py is not a trace file (Expecting value: line 1 column 1 (char 0)); "
     )
+TWIN_PROGRAM = '''\
+import asyncio
+
+async def child(n):
+    for _ in range(n):
+        await asyncio.sleep(0)
+    return n
+
+async def main():
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(child(2), name="child")
+    await asyncio.sleep(0)
+    total = 0
+    for value in (2, 3):  # (the second wait's future is described by its type alone)
+        future = loop.create_future()
+        loop.call_soon(future.set_result, value)
+        total += await future
+    return await task + total
+'''
+
+
+@pytest.fixture(params=["python", "c"])
+def recorder_twin(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each implementation of the recorder's hot path in turn (`desugar.trace._hooks.speedups`:
+    the C runtime's `Walker`, `StepHook` and `WakeHook`, or their Python twins)."""
+    from support import NO_C_TWIN, twins
+
+    from desugar.trace import _hooks
+
+    module = None
+    if request.param == "c":
+        if twins()[1] is None:
+            pytest.skip(NO_C_TWIN)
+        from desugar.runtime import _speedups as module
+    monkeypatch.setattr(_hooks, "speedups", lambda: module)
+    return request.param
+
+
+def test_the_c_and_the_python_recorder_record_the_same(recorder_twin: str) -> None:
+    """A small asyncio program's records, without their times, from either implementation of
+    the hot path (a task's polls after its first, and the wakes one task makes of another)."""
+    import asyncio
+
+    from desugar import trace
+    from desugar.trace import _recorder
+
+    namespace: dict[str, Any] = {}
+    exec(compile(TWIN_PROGRAM, "<twin>", "exec"), namespace)
+    recorder = trace.start("twin")
+    try:
+        assert asyncio.run(namespace["main"]()) == 7
+    finally:
+        recorder.stop()
+    implementation = "python" if _recorder.walk is _recorder.py_walk else "c"
+    assert implementation == recorder_twin
+    names = {record.id: record.name for record in recorder.tasks.values()}
+    names[1] = "main"  # (asyncio numbers its tasks' names across runs; and asyncio.run's own)
+    names.update({tid: "asyncio.run's" for tid in names if tid > 2})
+    events = []
+    for event in recorder.events:
+        if event[0] == "P":
+            _, tid, start, end, raw, outcome, waits, flow = event
+            assert start <= end
+            chain = [f"{function}:{line}" for function, _, line in _recorder.visible(raw)]
+            events.append(("P", names[tid], chain, outcome, waits, flow != 0))
+        else:
+            _, tid, at, flow, kind = event
+            events.append(("W", names.get(tid, ""), kind))
+    assert events == [
+        ("W", "", "other"),  # (asyncio.run's call_soon of main's first step)
+        ("W", "main", "task"),  # (create_task)
+        ("W", "main", "self"),
+        ("P", "main", ["<twin>::main:11"], "pending", None, True),
+        ("W", "child", "self"),
+        ("P", "child", ["<twin>::child:5"], "pending", None, True),
+        ("P", "main", ["<twin>::main:16"], "pending", "an asyncio Future", False),
+        ("W", "child", "self"),
+        ("P", "child", ["<twin>::child:5"], "pending", None, True),
+        ("W", "", "other"),  # (the future's result, set by a callback)
+        ("P", "child", ["<twin>::child:5"], "ready", "", False),
+        ("P", "main", ["<twin>::main:16"], "pending", "an asyncio Future", True),
+        ("W", "", "other"),
+        ("P", "main", ["<twin>::main:16"], "ready", "", True),
+        ("W", "", "other"),
+        ("P", "asyncio.run's", [], "ready", "", True),
+        ("W", "", "other"),
+        ("P", "asyncio.run's", [], "ready", "", True),
+    ]
+    tasks = {task["id"]: task for task in recorder.snapshot()["tasks"]}
+    assert [(names[tid], task["polls"], task["woken_by"], task["state"], task["location"])
+            for tid, task in sorted(tasks.items()) if tid <= 2] == [
+        ("main", 4, {"self": 1, "task": 0, "timer": 0, "io": 0, "other": 3}, "done", "<twin>:16"),
+        ("child", 3, {"self": 2, "task": 1, "timer": 0, "io": 0, "other": 0}, "done", "<twin>:5"),
+    ]
+
+
+
+def test_the_c_and_the_python_walk_go_down_the_same_chain(recorder_twin: str) -> None:
+    """The await chain of a suspended coroutine, through an awaitee of the runtime and a
+    plain ``__await__`` generator, down to what it waits on (the leaf), from either walk;
+    ``keep`` collects the same objects, and a chain walked again is the same tuple."""
+    import desugar.runtime
+    from desugar.trace import _hooks, _recorder
+
+    _recorder.runtime_loaded(desugar.runtime)
+    _recorder.use(_hooks.speedups())
+
+    class Wait:
+        def __await__(self):
+            yield "waiting"
+
+    wait = Wait()
+
+    async def inner():
+        await wait
+
+    async def middle():
+        await desugar.runtime.into_future(inner())
+
+    async def outer():
+        await middle()
+
+    coro = outer()
+    try:
+        assert coro.send(None) == "waiting"
+        keep: list[Any] = []
+        raw, leaf = _recorder.walk(coro, keep)
+        assert leaf is wait
+        assert [function.rsplit("::", 1)[-1] for function, _, _ in _recorder.visible(raw)] == [
+            "outer", "middle", "inner", "__await__"
+        ]
+        kinds = [type(x).__name__ for x in keep]
+        kinds.remove(type(keep[-2]).__name__)  # (the generator's f_locals: a dict, or 3.13's proxy)
+        assert kinds == ["coroutine", "frame", "coroutine", "frame", "Awaitee", "coroutine", "frame",
+                         "generator", "frame", "Wait"]
+        assert _recorder.walk(coro, None, raw)[0] is raw
+        assert _recorder.walk(coro)[0] is raw  # (one tuple per distinct chain)
+    finally:
+        coro.close()
+        _recorder.use(None)

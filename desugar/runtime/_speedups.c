@@ -1,5 +1,6 @@
 /* The runtime's hot path in C: the awaitee an `await` polls, `into_future`,
- * `async for`'s step (`anext`), and `async_fn`.
+ * `async for`'s step (`anext`), and `async_fn`; and the poll recorder's
+ * (`desugar.trace`, see "the poll recorder's hot path" below).
  *
  * The same semantics as the pure-Python reference in `_awaitee.py` (which
  * stays the fallback: DESUGAR_PURE_PYTHON=1 selects it). An awaitee wraps
@@ -31,7 +32,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#define DESUGAR_C_API 3  /* see module_exec */
+#define DESUGAR_C_API 4  /* see module_exec */
 #include <structmember.h>
 #if PY_VERSION_HEX >= 0x030B0000
 /* _PyInterpreterFrame, for the awaiting frame a throw() runs under (see link_owner) */
@@ -1637,6 +1638,1128 @@ async_fn(PyObject *Py_UNUSED(module), PyObject *fn)
     return versioned(new);
 }
 
+/* ---- the poll recorder's hot path (desugar.trace) ---------------------------
+ *
+ * What `desugar run --trace` runs per poll and per wake, in C: the walk of a
+ * task's await chain (`Walker`), asyncio's `Handle._run` around a task's step
+ * (`StepHook`) and `BaseEventLoop._call_soon` of a task's step (`WakeHook`).
+ * Their pure-Python twins, and the reference of what they do, are
+ * `desugar.trace._recorder.py_walk`, `desugar.trace._hooks.py_step_hook` and
+ * `py_wake_hook`. The hooks do the common case only (a step of a task seen
+ * before, not its first poll, nor its last) and hand everything else to the
+ * Python functions they are given. A task's record is the Python
+ * `TaskRecord`: its slots are read and written where `__slots__` put them
+ * (the offsets of its member descriptors, read once). */
+
+typedef struct {
+    getter get;      /* the C getter of a getset descriptor, or NULL: */
+    void *closure;
+    PyObject *name;  /* the attribute, looked up */
+} Attr;
+
+static Attr cr_frame_attr, cr_await_attr, gi_frame_attr, gi_yieldfrom_attr, ag_frame_attr, ag_await_attr;
+
+static int
+attr_init(Attr *attr, PyTypeObject *type, const char *name)
+{
+    attr->name = PyUnicode_InternFromString(name);
+    if (attr->name == NULL) {
+        return -1;
+    }
+    PyObject *descr = _PyType_Lookup(type, attr->name);  /* (borrowed) */
+    if (descr != NULL && Py_IS_TYPE(descr, &PyGetSetDescr_Type)) {
+        attr->get = ((PyGetSetDescrObject *)descr)->d_getset->get;
+        attr->closure = ((PyGetSetDescrObject *)descr)->d_getset->closure;
+    }
+    return 0;
+}
+
+static inline PyObject *
+attr_of(Attr *attr, PyObject *obj)
+{
+    return attr->get != NULL ? attr->get(obj, attr->closure) : PyObject_GetAttr(obj, attr->name);
+}
+
+static inline long long
+now_ns(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyTime_t t;
+    (void)PyTime_PerfCounterRaw(&t);
+    return (long long)t;
+#else
+    return (long long)_PyTime_GetPerfCounter();  /* (nanoseconds: time.perf_counter_ns) */
+#endif
+}
+
+static PyObject *str_get = NULL, *str_self = NULL, *str_f_locals = NULL, *str_awaited = NULL;
+static PyObject *str_callback = NULL, *str_dunder_self = NULL, *str_get_coro = NULL, *str_done = NULL;
+static PyObject *str_task = NULL, *str_append = NULL, *str_flows = NULL;
+static PyObject *str_P = NULL, *str_W = NULL, *str_pending = NULL, *str_kind_self = NULL;
+static PyObject *str_kind_task = NULL, *empty_tuple = NULL, *zero = NULL;
+
+#define WALK_MAX 200
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *pairs;          /* id(code) -> (code, leaf poll?, {lasti: pair}, {line: pair}) */
+    PyObject *chains;         /* chain -> the same chain (one tuple per distinct chain) */
+    PyObject *info;           /* info(frame) -> (function, file, hidden) */
+    PyObject *unwrapped;      /* unwrapped(obj): what a wrapper stands for, or None */
+    PyObject *awaitees;       /* the types whose awaited() is the next level */
+    PyObject *leaf_code;      /* the code awaiting a runtime Future */
+    PyObject *leaf_codes;     /* the leaf futures' poll codes (a set) */
+    PyObject *polled_future;  /* polled_future(frame) */
+} WalkerObject;
+
+static PyTypeObject WalkerType;
+
+/* The walk's cache entry of `code`: (code, is it a leaf future's poll, {lasti: pair},
+ * {line: pair}), keyed by id(code) (a code object's hash goes through its bytecode). */
+static PyObject *
+code_entry(WalkerObject *w, PyObject *code, PyObject *frame)
+{
+    PyObject *key = PyLong_FromVoidPtr(code);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *entry = PyDict_GetItemWithError(w->pairs, key);  /* (borrowed) */
+    if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 4
+        && PyTuple_GET_ITEM(entry, 0) == code) {
+        Py_DECREF(key);
+        return entry;
+    }
+    if (PyErr_Occurred()) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    int leaf = code == w->leaf_code;
+    if (!leaf && PyAnySet_Check(w->leaf_codes)) {
+        leaf = PySet_Contains(w->leaf_codes, code);
+    }
+    PyObject *by_lasti = PyDict_New(), *by_line = PyDict_New();
+    entry = leaf >= 0 && by_lasti != NULL && by_line != NULL
+            ? PyTuple_Pack(4, code, leaf ? Py_True : Py_False, by_lasti, by_line) : NULL;
+    Py_XDECREF(by_lasti);
+    Py_XDECREF(by_line);
+    int set = entry != NULL ? PyDict_SetItem(w->pairs, key, entry) : -1;
+    Py_DECREF(key);
+    Py_XDECREF(entry);  /* (the cache keeps it) */
+    return set < 0 ? NULL : entry;
+}
+
+/* The frame's ((function, file, hidden), line) from its code's `entry` (borrowed). */
+static PyObject *
+frame_pair(WalkerObject *w, PyObject *entry, PyObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    PyObject *lasti = PyLong_FromLong(PyFrame_GetLasti((PyFrameObject *)frame));
+#else
+    PyObject *lasti = PyObject_GetAttrString(frame, "f_lasti");
+#endif
+    if (lasti == NULL) {
+        return NULL;
+    }
+    PyObject *by_lasti = PyTuple_GET_ITEM(entry, 2);
+    PyObject *pair = PyDict_GetItemWithError(by_lasti, lasti);  /* (borrowed) */
+    if (pair == NULL && !PyErr_Occurred()) {
+        PyObject *by_line = PyTuple_GET_ITEM(entry, 3);
+        PyObject *line = PyLong_FromLong(PyFrame_GetLineNumber((PyFrameObject *)frame));
+        pair = line != NULL ? PyDict_GetItemWithError(by_line, line) : NULL;
+        if (pair == NULL && line != NULL && !PyErr_Occurred()) {
+            PyObject *info = PyObject_CallOneArg(w->info, frame);
+            PyObject *made = info != NULL ? PyTuple_Pack(2, info, line) : NULL;
+            Py_XDECREF(info);
+            if (made != NULL && PyDict_SetItem(by_line, line, made) == 0) {
+                pair = made;
+            }
+            Py_XDECREF(made);  /* (the cache keeps it) */
+        }
+        Py_XDECREF(line);
+        if (pair != NULL && PyDict_SetItem(by_lasti, lasti, pair) < 0) {
+            pair = NULL;
+        }
+    }
+    Py_DECREF(lasti);
+    return pair;
+}
+
+/* The await chain from `obj` inwards: a new reference to the chain (`hint` itself when
+ * the chain is the same), `*leaf` a new reference to what the innermost frame waits on
+ * (NULL: nothing but frames). As `_recorder.py_walk`. */
+static PyObject *
+walk_chain(WalkerObject *w, PyObject *obj, PyObject *keep, PyObject *hint, PyObject **leaf)
+{
+    PyObject *found[WALK_MAX];
+    Py_ssize_t n = 0;
+    int depth = 0;
+    *leaf = NULL;
+    Py_INCREF(obj);
+    while (obj != Py_None && depth < WALK_MAX) {
+        depth++;
+        if (keep != NULL && PyList_Append(keep, obj) < 0) {
+            goto error;
+        }
+        PyTypeObject *kind = Py_TYPE(obj);
+        PyObject *frame, *inner, *next;
+        if (kind == &PyCoro_Type || kind == &PyGen_Type || kind == &PyAsyncGen_Type) {
+            Attr *f = kind == &PyCoro_Type ? &cr_frame_attr : kind == &PyGen_Type ? &gi_frame_attr : &ag_frame_attr;
+            Attr *a = kind == &PyCoro_Type ? &cr_await_attr : kind == &PyGen_Type ? &gi_yieldfrom_attr : &ag_await_attr;
+            frame = attr_of(f, obj);
+            if (frame == NULL) {
+                goto error;
+            }
+            inner = attr_of(a, obj);
+            if (inner == NULL) {
+                Py_DECREF(frame);
+                goto error;
+            }
+        }
+        else {
+            if (kind == &AwaiteeType) {
+                PyObject *it = ((AwaiteeObject *)obj)->it;
+                next = Py_NewRef(it != NULL ? it : Py_None);
+            }
+            else {
+                int is_awaitee = 0;
+                Py_ssize_t count = PyTuple_GET_SIZE(w->awaitees);
+                for (Py_ssize_t i = 0; i < count; i++) {
+                    if ((PyObject *)kind == PyTuple_GET_ITEM(w->awaitees, i)) {
+                        is_awaitee = 1;
+                        break;
+                    }
+                }
+                if (!is_awaitee && count) {
+                    is_awaitee = PyObject_IsInstance(obj, w->awaitees);
+                    if (is_awaitee < 0) {
+                        goto error;
+                    }
+                }
+                if (is_awaitee) {
+                    next = PyObject_CallMethodNoArgs(obj, str_awaited);
+                }
+                else {
+                    next = PyObject_CallOneArg(w->unwrapped, obj);
+                    if (next == Py_None) {
+                        Py_DECREF(next);
+                        *leaf = obj;  /* (the reference) */
+                        obj = NULL;
+                        break;
+                    }
+                }
+                if (next == NULL) {
+                    goto error;
+                }
+            }
+            Py_SETREF(obj, next);
+            continue;
+        }
+        if (frame == Py_None) {
+            Py_DECREF(frame);
+            Py_DECREF(inner);
+            break;
+        }
+        if (keep != NULL && PyList_Append(keep, frame) < 0) {
+            goto frame_error;
+        }
+        PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)frame);
+        PyObject *entry = code_entry(w, (PyObject *)code, frame);  /* (borrowed) */
+        if (entry == NULL) {
+            goto code_error;
+        }
+        PyObject *pair = frame_pair(w, entry, frame);  /* (borrowed) */
+        if (pair == NULL) {
+            goto code_error;
+        }
+        found[n++] = Py_NewRef(pair);
+        if (inner == Py_None) {
+            if (PyTuple_GET_ITEM(entry, 1) == Py_True) {
+                PyObject *future = PyObject_CallOneArg(w->polled_future, frame);
+                if (future == NULL) {
+                    goto code_error;
+                }
+                if (future != Py_None) {
+                    *leaf = future;
+                    Py_DECREF(code);
+                    Py_DECREF(frame);
+                    Py_DECREF(inner);
+                    Py_CLEAR(obj);
+                    break;
+                }
+                Py_DECREF(future);
+            }
+            if (PyUnicode_CompareWithASCIIString(code->co_name, "__await__") == 0) {
+                /* (the pure-Python asyncio Future's __await__: its future) */
+                PyObject *locals = PyObject_GetAttr(frame, str_f_locals);
+                PyObject *self = locals != NULL ? PyObject_CallMethodOneArg(locals, str_get, str_self) : NULL;
+                if (self == NULL || (self != Py_None && keep != NULL && PyList_Append(keep, locals) < 0)) {
+                    Py_XDECREF(self);
+                    Py_XDECREF(locals);
+                    goto code_error;
+                }
+                Py_DECREF(locals);
+                Py_SETREF(inner, self);
+            }
+        }
+        Py_DECREF(code);
+        Py_DECREF(frame);
+        Py_SETREF(obj, inner);
+        continue;
+      code_error:
+        Py_DECREF(code);
+      frame_error:
+        Py_DECREF(frame);
+        Py_DECREF(inner);
+        goto error;
+    }
+    Py_XDECREF(obj);
+    PyObject *chain;
+    if (hint != NULL && PyTuple_CheckExact(hint) && PyTuple_GET_SIZE(hint) == n) {
+        Py_ssize_t i = 0;
+        while (i < n && PyTuple_GET_ITEM(hint, i) == found[i]) {
+            i++;
+        }
+        if (i == n) {
+            for (i = 0; i < n; i++) {
+                Py_DECREF(found[i]);
+            }
+            return Py_NewRef(hint);
+        }
+    }
+    PyObject *made = PyTuple_New(n);
+    if (made == NULL) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_DECREF(found[i]);
+        }
+        Py_CLEAR(*leaf);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTuple_SET_ITEM(made, i, found[i]);  /* (steals) */
+    }
+    chain = PyDict_SetDefault(w->chains, made, made);  /* (borrowed) */
+    Py_XINCREF(chain);
+    Py_DECREF(made);
+    if (chain == NULL) {
+        Py_CLEAR(*leaf);
+    }
+    return chain;
+  error:
+    Py_XDECREF(obj);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_DECREF(found[i]);
+    }
+    Py_CLEAR(*leaf);
+    return NULL;
+}
+
+static PyObject *
+walker_call(WalkerObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *obj, *keep = Py_None, *hint = Py_None;
+    static char *kwlist[] = {"obj", "keep", "hint", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:walk", kwlist, &obj, &keep, &hint)) {
+        return NULL;
+    }
+    if (keep != Py_None && !PyList_Check(keep)) {
+        PyErr_SetString(PyExc_TypeError, "walk(obj, keep=None, hint=None): keep must be a list");
+        return NULL;
+    }
+    PyObject *leaf;
+    PyObject *chain = walk_chain(self, obj, keep == Py_None ? NULL : keep,
+                                 hint == Py_None ? NULL : hint, &leaf);
+    if (chain == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyTuple_Pack(2, chain, leaf != NULL ? leaf : Py_None);
+    Py_DECREF(chain);
+    Py_XDECREF(leaf);
+    return result;
+}
+
+static int
+walker_set(WalkerObject *self, PyObject *awaitees, PyObject *leaf_code, PyObject *leaf_codes,
+           PyObject *polled_future)
+{
+    if (!PyTuple_Check(awaitees)) {
+        PyErr_SetString(PyExc_TypeError, "the awaitee types must be a tuple");
+        return -1;
+    }
+    Py_XSETREF(self->awaitees, Py_NewRef(awaitees));
+    Py_XSETREF(self->leaf_code, Py_NewRef(leaf_code));
+    Py_XSETREF(self->leaf_codes, Py_NewRef(leaf_codes));
+    Py_XSETREF(self->polled_future, Py_NewRef(polled_future));
+    return 0;
+}
+
+static PyObject *
+walker_set_runtime(WalkerObject *self, PyObject *args)
+{
+    PyObject *awaitees, *leaf_code, *leaf_codes, *polled_future;
+    if (!PyArg_ParseTuple(args, "OOOO:set_runtime", &awaitees, &leaf_code, &leaf_codes, &polled_future)
+        || walker_set(self, awaitees, leaf_code, leaf_codes, polled_future) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+walker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *pairs, *chains, *info, *unwrapped;
+    static char *kwlist[] = {"pairs", "chains", "info", "unwrapped", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!OO:Walker", kwlist, &PyDict_Type, &pairs,
+                                     &PyDict_Type, &chains, &info, &unwrapped)) {
+        return NULL;
+    }
+    WalkerObject *self = (WalkerObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->pairs = Py_NewRef(pairs);
+    self->chains = Py_NewRef(chains);
+    self->info = Py_NewRef(info);
+    self->unwrapped = Py_NewRef(unwrapped);
+    if (walker_set(self, empty_tuple, Py_None, Py_None, Py_None) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+walker_traverse(WalkerObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->pairs);
+    Py_VISIT(self->chains);
+    Py_VISIT(self->info);
+    Py_VISIT(self->unwrapped);
+    Py_VISIT(self->awaitees);
+    Py_VISIT(self->leaf_code);
+    Py_VISIT(self->leaf_codes);
+    Py_VISIT(self->polled_future);
+    return 0;
+}
+
+static int
+walker_clear(WalkerObject *self)
+{
+    Py_CLEAR(self->pairs);
+    Py_CLEAR(self->chains);
+    Py_CLEAR(self->info);
+    Py_CLEAR(self->unwrapped);
+    Py_CLEAR(self->awaitees);
+    Py_CLEAR(self->leaf_code);
+    Py_CLEAR(self->leaf_codes);
+    Py_CLEAR(self->polled_future);
+    return 0;
+}
+
+static void
+walker_dealloc(WalkerObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    walker_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef walker_methods[] = {
+    {"set_runtime", (PyCFunction)walker_set_runtime, METH_VARARGS,
+     "set_runtime(awaitees, leaf_code, leaf_codes, polled_future): the runtime's awaitees and leaf futures."},
+    {NULL}
+};
+
+static PyTypeObject WalkerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "desugar.runtime._speedups.Walker",
+    .tp_basicsize = sizeof(WalkerObject),
+    .tp_dealloc = (destructor)walker_dealloc,
+    .tp_call = (ternaryfunc)walker_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "walk(obj, keep=None, hint=None) -> (chain, leaf): a task's await chain "
+              "(see desugar.trace._recorder.py_walk).",
+    .tp_traverse = (traverseproc)walker_traverse,
+    .tp_clear = (inquiry)walker_clear,
+    .tp_methods = walker_methods,
+    .tp_new = walker_new,
+};
+
+/* -- a TaskRecord's slots ------------------------------------------------- */
+
+enum {
+    R_ID, R_POLLS, R_BUSY, R_SCHED, R_RUNNING, R_WOKEN_AT, R_RAW, R_WAITS, R_AWAITS, R_FLOW,
+    R_POLL_TIMES, R_SCHED_TIMES, R_END, R_WOKEN, R_WAKES, R_COUNT
+};
+static const char *record_slots[R_COUNT] = {
+    "id", "polls", "busy", "sched", "running", "woken_at", "raw", "waits", "awaits", "flow",
+    "poll_times", "sched_times", "end", "woken", "wakes",
+};
+
+typedef struct {
+    PyTypeObject *type;
+    Py_ssize_t offset[R_COUNT];
+} RecordLayout;
+
+static int
+layout_init(RecordLayout *layout, PyObject *type)
+{
+    if (!PyType_Check(type)) {
+        PyErr_SetString(PyExc_TypeError, "the record type must be a class");
+        return -1;
+    }
+    for (int i = 0; i < R_COUNT; i++) {
+        PyObject *descr = PyObject_GetAttrString(type, record_slots[i]);
+        if (descr == NULL) {
+            return -1;
+        }
+        int ok = Py_IS_TYPE(descr, &PyMemberDescr_Type)
+                 && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
+        if (ok) {
+            layout->offset[i] = ((PyMemberDescrObject *)descr)->d_member->offset;
+        }
+        Py_DECREF(descr);
+        if (!ok) {
+            PyErr_Format(PyExc_TypeError, "the record type's %s must be a slot", record_slots[i]);
+            return -1;
+        }
+    }
+    layout->type = (PyTypeObject *)Py_NewRef(type);
+    return 0;
+}
+
+#define SLOT(layout, record, i) (*(PyObject **)((char *)(record) + (layout)->offset[i]))
+
+/* The slot's value (borrowed), or NULL with AttributeError if it is unset. */
+static inline PyObject *
+slot_get(RecordLayout *layout, PyObject *record, int i)
+{
+    PyObject *value = SLOT(layout, record, i);
+    if (value == NULL) {
+        PyErr_Format(PyExc_AttributeError, "%s", record_slots[i]);
+    }
+    return value;
+}
+
+/* Sets the slot to `value` (stolen; NULL: the error of making it is set). */
+static inline int
+slot_set(RecordLayout *layout, PyObject *record, int i, PyObject *value)
+{
+    if (value == NULL) {
+        return -1;
+    }
+    Py_XSETREF(SLOT(layout, record, i), value);
+    return 0;
+}
+
+/* slot += delta, for an int slot. */
+static inline int
+slot_add(RecordLayout *layout, PyObject *record, int i, long long delta)
+{
+    PyObject *value = slot_get(layout, record, i);
+    if (value == NULL) {
+        return -1;
+    }
+    long long old = PyLong_AsLongLong(value);
+    if (old == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    return slot_set(layout, record, i, PyLong_FromLongLong(old + delta));
+}
+
+static inline int
+append_to(PyObject *deque, long long value)
+{
+    PyObject *number = PyLong_FromLongLong(value);
+    if (number == NULL) {
+        return -1;
+    }
+    PyObject *done = PyObject_CallMethodOneArg(deque, str_append, number);
+    Py_DECREF(number);
+    Py_XDECREF(done);
+    return done == NULL ? -1 : 0;
+}
+
+/* The task a callback is a step of (borrowed through `*owner`, a new reference), when it
+ * is one the hooks know: 1; 0 if not (for the Python path); -1 on error. */
+static int
+known_step(PyObject *callback, PyObject *task_classes, PyObject *step_types, PyObject **owner)
+{
+    *owner = NULL;
+    if (PySet_Contains(step_types, (PyObject *)Py_TYPE(callback)) != 1) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *task = PyObject_GetAttr(callback, str_dunder_self);
+    if (task == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+        return 0;
+    }
+    int known = PySet_Contains(task_classes, (PyObject *)Py_TYPE(task));
+    if (known != 1) {
+        Py_DECREF(task);
+        return known;
+    }
+    *owner = task;
+    return 1;
+}
+
+/* `local.task`: a new reference (None if unset). */
+static PyObject *
+local_task(PyObject *local)
+{
+    PyObject *task = PyObject_GetAttr(local, str_task);
+    if (task == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        task = Py_NewRef(Py_None);
+    }
+    return task;
+}
+
+/* A hook stands in a class's dict for a method: bound as a function is. */
+static PyObject *
+hook_descr_get(PyObject *self, PyObject *obj, PyObject *Py_UNUSED(type))
+{
+    if (obj == NULL || obj == Py_None) {
+        return Py_NewRef(self);
+    }
+    return PyMethod_New(self, obj);
+}
+
+/* -- StepHook: asyncio's Handle._run ---------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *slow;           /* slow(handle): the whole Python hook, for what is not common */
+    PyObject *finished;       /* finished(task, record, outer): the end of a task's last poll */
+    PyObject *waits_of;       /* waits_of(record, leaf): what it waits on, for a leaf not in type_only */
+    PyObject *handle_run;     /* the loop's own Handle._run */
+    PyObject *task_classes;   /* {Task classes} */
+    PyObject *step_types;     /* {types of a task's step callback} */
+    PyObject *by_key;         /* id(task) -> record */
+    PyObject *local;          /* threading.local: .task, the record being polled */
+    PyObject *events_append;  /* the event ring's append */
+    WalkerObject *walk;
+    PyObject *type_only;      /* type(leaf) -> what it waits on, said by its type alone */
+    RecordLayout layout;
+} StepHookObject;
+
+/* The end of a poll the task is pending after (the fast path of `py_step_hook`). */
+static int
+step_pending(StepHookObject *self, PyObject *record, PyObject *outer, PyObject *coro, long long start)
+{
+    RecordLayout *layout = &self->layout;
+    long long end = now_ns();
+    if (PyObject_SetAttr(self->local, str_task, outer) < 0
+        || slot_set(layout, record, R_RUNNING, Py_NewRef(zero)) < 0
+        || slot_add(layout, record, R_BUSY, end - start) < 0) {
+        return -1;
+    }
+    PyObject *times = slot_get(layout, record, R_POLL_TIMES);
+    if (times == NULL || append_to(times, end - start) < 0 || slot_add(layout, record, R_POLLS, 1) < 0) {
+        return -1;
+    }
+    PyObject *leaf;
+    PyObject *raw = walk_chain(self->walk, coro, NULL, SLOT(layout, record, R_RAW), &leaf);
+    if (raw == NULL) {
+        return -1;
+    }
+    PyObject *waits;
+    int no_awaits = 1;  /* (nothing, or a plain future: it awaits no task) */
+    if (leaf == NULL) {
+        waits = Py_NewRef(Py_None);
+    }
+    else {
+        waits = PyDict_GetItemWithError(self->type_only, (PyObject *)Py_TYPE(leaf));
+        if (waits != NULL) {
+            Py_INCREF(waits);
+        }
+        else if (!PyErr_Occurred()) {
+            no_awaits = 0;
+            waits = PyObject_CallFunctionObjArgs(self->waits_of, record, leaf, NULL);  /* (sets awaits) */
+        }
+        if (waits == NULL) {
+            Py_DECREF(leaf);
+            Py_DECREF(raw);
+            return -1;
+        }
+    }
+    if (no_awaits) {
+        PyObject *awaits = SLOT(layout, record, R_AWAITS);
+        if (awaits != empty_tuple) {
+            int truth = awaits == NULL ? 1 : PyObject_IsTrue(awaits);
+            if (truth != 0) {
+                if (truth < 0) {
+                    PyErr_Clear();
+                }
+                slot_set(layout, record, R_AWAITS, Py_NewRef(empty_tuple));
+            }
+        }
+    }
+    Py_XDECREF(leaf);
+    slot_set(layout, record, R_WAITS, Py_NewRef(waits));
+    slot_set(layout, record, R_RAW, Py_NewRef(raw));
+    PyObject *id = slot_get(layout, record, R_ID);
+    PyObject *flow = id != NULL ? slot_get(layout, record, R_FLOW) : NULL;
+    PyObject *event = NULL;
+    if (flow != NULL) {
+        event = PyTuple_New(8);
+    }
+    if (event == NULL) {
+        Py_DECREF(waits);
+        Py_DECREF(raw);
+        return -1;
+    }
+    PyTuple_SET_ITEM(event, 0, Py_NewRef(str_P));
+    PyTuple_SET_ITEM(event, 1, Py_NewRef(id));
+    PyTuple_SET_ITEM(event, 2, PyLong_FromLongLong(start));
+    PyTuple_SET_ITEM(event, 3, PyLong_FromLongLong(end));
+    PyTuple_SET_ITEM(event, 4, raw);    /* (steals) */
+    PyTuple_SET_ITEM(event, 5, Py_NewRef(str_pending));
+    PyTuple_SET_ITEM(event, 6, waits);  /* (steals) */
+    PyTuple_SET_ITEM(event, 7, Py_NewRef(flow));
+    if (PyTuple_GET_ITEM(event, 2) == NULL || PyTuple_GET_ITEM(event, 3) == NULL) {
+        Py_DECREF(event);
+        return -1;
+    }
+    PyObject *done = PyObject_CallOneArg(self->events_append, event);
+    Py_DECREF(event);
+    if (done == NULL) {
+        return -1;
+    }
+    Py_DECREF(done);
+    return slot_set(layout, record, R_FLOW, Py_NewRef(zero));
+}
+
+static PyObject *
+step_hook_call(StepHookObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 1 || kwnames != NULL) {
+        return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
+    }
+    PyObject *handle = args[0];
+    RecordLayout *layout = &self->layout;
+    PyObject *callback = PyObject_GetAttr(handle, str_callback);
+    if (callback == NULL) {
+        return NULL;
+    }
+    PyObject *task;
+    int known = known_step(callback, self->task_classes, self->step_types, &task);
+    Py_DECREF(callback);
+    if (known <= 0) {
+        return known < 0 ? NULL : PyObject_CallOneArg(self->slow, handle);
+    }
+    PyObject *key = PyLong_FromVoidPtr(task);
+    PyObject *record = key != NULL ? PyDict_GetItemWithError(self->by_key, key) : NULL;  /* (borrowed) */
+    Py_XDECREF(key);
+    if (record == NULL || Py_TYPE(record) != layout->type || SLOT(layout, record, R_POLLS) == NULL
+        || SLOT(layout, record, R_POLLS) == zero) {
+        Py_DECREF(task);
+        return PyErr_Occurred() ? NULL : PyObject_CallOneArg(self->slow, handle);
+    }
+    Py_INCREF(record);
+    PyObject *coro = PyObject_CallMethodNoArgs(task, str_get_coro);
+    PyObject *outer = coro != NULL ? local_task(self->local) : NULL;
+    if (outer == NULL || PyObject_SetAttr(self->local, str_task, record) < 0) {
+        goto error;
+    }
+    long long start = now_ns();
+    if (slot_set(layout, record, R_RUNNING, PyLong_FromLongLong(start)) < 0) {
+        goto error;
+    }
+    PyObject *woken = slot_get(layout, record, R_WOKEN_AT);
+    if (woken == NULL) {
+        goto error;
+    }
+    if (woken != Py_None) {
+        long long at = PyLong_AsLongLong(woken);
+        PyObject *times = slot_get(layout, record, R_SCHED_TIMES);
+        if ((at == -1 && PyErr_Occurred()) || times == NULL
+            || slot_add(layout, record, R_SCHED, start - at) < 0 || append_to(times, start - at) < 0
+            || slot_set(layout, record, R_WOKEN_AT, Py_NewRef(Py_None)) < 0) {
+            goto error;
+        }
+    }
+    PyObject *result = PyObject_CallOneArg(self->handle_run, handle);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *is_done = PyObject_CallMethodNoArgs(task, str_done);
+    int ended = is_done == NULL ? -1 : PyObject_IsTrue(is_done);
+    Py_XDECREF(is_done);
+    int ok;
+    if (ended > 0) {
+        PyObject *said = PyObject_CallFunctionObjArgs(self->finished, task, record, outer, NULL);
+        ok = said != NULL;
+        Py_XDECREF(said);
+    }
+    else {
+        ok = ended == 0 && step_pending(self, record, outer, coro, start) == 0;
+    }
+    Py_DECREF(record);
+    Py_DECREF(task);
+    Py_DECREF(coro);
+    Py_DECREF(outer);
+    if (!ok) {  /* (as an exception in a `finally:` replaces the one it runs for) */
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        Py_XDECREF(result);
+        return NULL;
+    }
+    PyErr_Restore(type, value, tb);
+    return result;
+  error:
+    Py_DECREF(record);
+    Py_DECREF(task);
+    Py_XDECREF(coro);
+    Py_XDECREF(outer);
+    return NULL;
+}
+
+static PyObject *
+step_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *slow, *finished, *waits_of, *handle_run, *task_classes, *step_types, *by_key, *local;
+    PyObject *events_append, *walk, *type_only, *record_type;
+    static char *kwlist[] = {"slow", "finished", "waits_of", "handle_run", "task_classes",
+                             "step_types", "by_key", "local", "events_append", "walk",
+                             "type_only", "record_type", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOO!O!O!OOO!O!O:StepHook", kwlist, &slow,
+                                     &finished, &waits_of, &handle_run, &PySet_Type, &task_classes,
+                                     &PySet_Type, &step_types, &PyDict_Type, &by_key, &local,
+                                     &events_append, &WalkerType, &walk, &PyDict_Type, &type_only,
+                                     &record_type)) {
+        return NULL;
+    }
+    StepHookObject *self = (StepHookObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = (vectorcallfunc)step_hook_call;
+    self->slow = Py_NewRef(slow);
+    self->finished = Py_NewRef(finished);
+    self->waits_of = Py_NewRef(waits_of);
+    self->handle_run = Py_NewRef(handle_run);
+    self->task_classes = Py_NewRef(task_classes);
+    self->step_types = Py_NewRef(step_types);
+    self->by_key = Py_NewRef(by_key);
+    self->local = Py_NewRef(local);
+    self->events_append = Py_NewRef(events_append);
+    self->walk = (WalkerObject *)Py_NewRef(walk);
+    self->type_only = Py_NewRef(type_only);
+    if (layout_init(&self->layout, record_type) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+step_hook_traverse(StepHookObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->slow);
+    Py_VISIT(self->finished);
+    Py_VISIT(self->waits_of);
+    Py_VISIT(self->handle_run);
+    Py_VISIT(self->task_classes);
+    Py_VISIT(self->step_types);
+    Py_VISIT(self->by_key);
+    Py_VISIT(self->local);
+    Py_VISIT(self->events_append);
+    Py_VISIT(self->walk);
+    Py_VISIT(self->type_only);
+    Py_VISIT(self->layout.type);
+    return 0;
+}
+
+static int
+step_hook_clear(StepHookObject *self)
+{
+    Py_CLEAR(self->slow);
+    Py_CLEAR(self->finished);
+    Py_CLEAR(self->waits_of);
+    Py_CLEAR(self->handle_run);
+    Py_CLEAR(self->task_classes);
+    Py_CLEAR(self->step_types);
+    Py_CLEAR(self->by_key);
+    Py_CLEAR(self->local);
+    Py_CLEAR(self->events_append);
+    Py_CLEAR(self->walk);
+    Py_CLEAR(self->type_only);
+    Py_CLEAR(self->layout.type);
+    return 0;
+}
+
+static void
+step_hook_dealloc(StepHookObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    step_hook_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject StepHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "desugar.runtime._speedups.StepHook",
+    .tp_basicsize = sizeof(StepHookObject),
+    .tp_dealloc = (destructor)step_hook_dealloc,
+    .tp_vectorcall_offset = offsetof(StepHookObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_descr_get = hook_descr_get,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL
+                | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = "asyncio's Handle._run while recording polls (see desugar.trace._hooks.py_step_hook).",
+    .tp_traverse = (traverseproc)step_hook_traverse,
+    .tp_clear = (inquiry)step_hook_clear,
+    .tp_new = step_hook_new,
+};
+
+/* -- WakeHook: asyncio's BaseEventLoop._call_soon ----------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *slow;           /* slow(loop, callback, args, context): the whole Python hook */
+    PyObject *call_soon;      /* the loop's own _call_soon */
+    PyObject *task_classes;
+    PyObject *step_types;
+    PyObject *by_key;
+    PyObject *local;
+    PyObject *events_append;
+    PyObject *recorder;       /* its .flows: the flow ids */
+    RecordLayout layout;
+} WakeHookObject;
+
+/* A task wakes the task `record` (the fast path of `py_wake_hook`). */
+static int
+wake_by_task(WakeHookObject *self, PyObject *record, PyObject *waker)
+{
+    RecordLayout *layout = &self->layout;
+    PyObject *kind = waker == record ? str_kind_self : str_kind_task;
+    PyObject *woken = slot_get(layout, record, R_WOKEN);
+    if (woken == NULL) {
+        return -1;
+    }
+    PyObject *count = PyDict_GetItemWithError(woken, kind);  /* (borrowed) */
+    long long was = count != NULL ? PyLong_AsLongLong(count) : 0;
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *now_count = PyLong_FromLongLong(was + 1);
+    int set = now_count != NULL ? PyDict_SetItem(woken, kind, now_count) : -1;
+    Py_XDECREF(now_count);
+    if (set < 0 || slot_add(layout, record, R_WAKES, 1) < 0) {
+        return -1;
+    }
+    long long at = now_ns();
+    PyObject *woken_at = slot_get(layout, record, R_WOKEN_AT);
+    if (woken_at == NULL || (woken_at == Py_None
+                             && slot_set(layout, record, R_WOKEN_AT, PyLong_FromLongLong(at)) < 0)) {
+        return -1;
+    }
+    PyObject *flows = PyObject_GetAttr(self->recorder, str_flows);
+    if (flows == NULL) {
+        return -1;
+    }
+    long long last = PyLong_AsLongLong(flows);
+    Py_DECREF(flows);
+    if (last == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *flow = PyLong_FromLongLong(last + 1);
+    if (flow == NULL || PyObject_SetAttr(self->recorder, str_flows, flow) < 0
+        || slot_set(layout, record, R_FLOW, Py_NewRef(flow)) < 0) {
+        Py_XDECREF(flow);
+        return -1;
+    }
+    PyObject *id = slot_get(layout, waker, R_ID);
+    PyObject *at_ns = id != NULL ? PyLong_FromLongLong(at) : NULL;
+    PyObject *event = at_ns != NULL ? PyTuple_Pack(5, str_W, id, at_ns, flow, kind) : NULL;
+    Py_XDECREF(at_ns);
+    Py_DECREF(flow);
+    PyObject *done = event != NULL ? PyObject_CallOneArg(self->events_append, event) : NULL;
+    Py_XDECREF(event);
+    Py_XDECREF(done);
+    return done == NULL ? -1 : 0;
+}
+
+static PyObject *
+wake_hook_call(WakeHookObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 4 || kwnames != NULL) {
+        return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
+    }
+    PyObject *task;
+    int known = known_step(args[1], self->task_classes, self->step_types, &task);
+    if (known < 0) {
+        return NULL;
+    }
+    if (known) {
+        RecordLayout *layout = &self->layout;
+        PyObject *key = PyLong_FromVoidPtr(task);
+        Py_DECREF(task);  /* (the callback holds it) */
+        PyObject *record = key != NULL ? PyDict_GetItemWithError(self->by_key, key) : NULL;
+        Py_XDECREF(key);
+        if (record == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (record != NULL && Py_TYPE(record) == layout->type && SLOT(layout, record, R_END) == Py_None) {
+            PyObject *waker = local_task(self->local);
+            if (waker == NULL) {
+                return NULL;
+            }
+            if (Py_TYPE(waker) == layout->type) {
+                Py_INCREF(record);
+                int failed = wake_by_task(self, record, waker);
+                Py_DECREF(record);
+                Py_DECREF(waker);
+                if (failed) {
+                    return NULL;
+                }
+                return PyObject_Vectorcall(self->call_soon, args, nargsf, NULL);
+            }
+            Py_DECREF(waker);
+        }
+    }
+    return PyObject_Vectorcall(self->slow, args, nargsf, NULL);
+}
+
+static PyObject *
+wake_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *slow, *call_soon, *task_classes, *step_types, *by_key, *local, *events_append;
+    PyObject *recorder, *record_type;
+    static char *kwlist[] = {"slow", "call_soon", "task_classes", "step_types", "by_key", "local",
+                             "events_append", "recorder", "record_type", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO!O!O!OOOO:WakeHook", kwlist, &slow, &call_soon,
+                                     &PySet_Type, &task_classes, &PySet_Type, &step_types,
+                                     &PyDict_Type, &by_key, &local, &events_append, &recorder,
+                                     &record_type)) {
+        return NULL;
+    }
+    WakeHookObject *self = (WakeHookObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = (vectorcallfunc)wake_hook_call;
+    self->slow = Py_NewRef(slow);
+    self->call_soon = Py_NewRef(call_soon);
+    self->task_classes = Py_NewRef(task_classes);
+    self->step_types = Py_NewRef(step_types);
+    self->by_key = Py_NewRef(by_key);
+    self->local = Py_NewRef(local);
+    self->events_append = Py_NewRef(events_append);
+    self->recorder = Py_NewRef(recorder);
+    if (layout_init(&self->layout, record_type) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+wake_hook_traverse(WakeHookObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->slow);
+    Py_VISIT(self->call_soon);
+    Py_VISIT(self->task_classes);
+    Py_VISIT(self->step_types);
+    Py_VISIT(self->by_key);
+    Py_VISIT(self->local);
+    Py_VISIT(self->events_append);
+    Py_VISIT(self->recorder);
+    Py_VISIT(self->layout.type);
+    return 0;
+}
+
+static int
+wake_hook_clear(WakeHookObject *self)
+{
+    Py_CLEAR(self->slow);
+    Py_CLEAR(self->call_soon);
+    Py_CLEAR(self->task_classes);
+    Py_CLEAR(self->step_types);
+    Py_CLEAR(self->by_key);
+    Py_CLEAR(self->local);
+    Py_CLEAR(self->events_append);
+    Py_CLEAR(self->recorder);
+    Py_CLEAR(self->layout.type);
+    return 0;
+}
+
+static void
+wake_hook_dealloc(WakeHookObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    wake_hook_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject WakeHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "desugar.runtime._speedups.WakeHook",
+    .tp_basicsize = sizeof(WakeHookObject),
+    .tp_dealloc = (destructor)wake_hook_dealloc,
+    .tp_vectorcall_offset = offsetof(WakeHookObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_descr_get = hook_descr_get,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL
+                | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = "asyncio's BaseEventLoop._call_soon while recording (see desugar.trace._hooks.py_wake_hook).",
+    .tp_traverse = (traverseproc)wake_hook_traverse,
+    .tp_clear = (inquiry)wake_hook_clear,
+    .tp_new = wake_hook_new,
+};
+
+static int
+trace_init(PyObject *module)
+{
+    if (str_get == NULL) {
+#define INTERN(var, text) if ((var = PyUnicode_InternFromString(text)) == NULL) return -1
+        INTERN(str_get, "get");
+        INTERN(str_self, "self");
+        INTERN(str_f_locals, "f_locals");
+        INTERN(str_awaited, "awaited");
+        INTERN(str_callback, "_callback");
+        INTERN(str_dunder_self, "__self__");
+        INTERN(str_get_coro, "get_coro");
+        INTERN(str_done, "done");
+        INTERN(str_task, "task");
+        INTERN(str_append, "append");
+        INTERN(str_flows, "flows");
+        INTERN(str_P, "P");
+        INTERN(str_W, "W");
+        INTERN(str_pending, "pending");
+        INTERN(str_kind_self, "self");
+        INTERN(str_kind_task, "task");
+#undef INTERN
+        if ((empty_tuple = PyTuple_New(0)) == NULL || (zero = PyLong_FromLong(0)) == NULL) {
+            return -1;
+        }
+        if (attr_init(&cr_frame_attr, &PyCoro_Type, "cr_frame") < 0
+            || attr_init(&cr_await_attr, &PyCoro_Type, "cr_await") < 0
+            || attr_init(&gi_frame_attr, &PyGen_Type, "gi_frame") < 0
+            || attr_init(&gi_yieldfrom_attr, &PyGen_Type, "gi_yieldfrom") < 0
+            || attr_init(&ag_frame_attr, &PyAsyncGen_Type, "ag_frame") < 0
+            || attr_init(&ag_await_attr, &PyAsyncGen_Type, "ag_await") < 0) {
+            return -1;
+        }
+    }
+    if (PyType_Ready(&WalkerType) < 0 || PyType_Ready(&StepHookType) < 0 || PyType_Ready(&WakeHookType) < 0) {
+        return -1;
+    }
+    if (PyModule_AddObjectRef(module, "Walker", (PyObject *)&WalkerType) < 0
+        || PyModule_AddObjectRef(module, "StepHook", (PyObject *)&StepHookType) < 0
+        || PyModule_AddObjectRef(module, "WakeHook", (PyObject *)&WakeHookType) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 static PyMethodDef module_methods[] = {
     {"anext", anext_, METH_O, "`async for`'s step: the awaitee of `type(it).__anext__(it)`."},
     {"async_for", async_for, METH_O, "`async for`'s first step: the stream of `type(obj).__aiter__(obj)`."},
@@ -1740,7 +2863,7 @@ module_exec(PyObject *module)
     }
     /* What the Python side (_awaitee.py's C_API) expects: raise it with any change of what
        this module offers or imports, so a build older than the sources is refused, not half used. */
-    if (PyModule_AddIntConstant(module, "C_API", DESUGAR_C_API) < 0) {
+    if (PyModule_AddIntConstant(module, "C_API", DESUGAR_C_API) < 0 || trace_init(module) < 0) {
         return -1;
     }
     return import_helpers();

@@ -20,13 +20,25 @@ import os
 import sys
 from typing import Any, Callable
 
-from desugar.trace._recorder import BOUNDARIES, Recorder, _now, describe, runtime_loaded, visible, walk
+from desugar.trace import _recorder
+from desugar.trace._recorder import BOUNDARIES, Recorder, TaskRecord, _now, describe, runtime_loaded, visible
 
 Unhook = Callable[[], None]
 
 
+def speedups() -> Any:
+    """The C runtime's module when the runtime runs in C (None under ``DESUGAR_PURE_PYTHON=1``
+    or where it is not built): its `Walker`, `StepHook` and `WakeHook` record then."""
+    try:
+        from desugar.runtime import _awaitee
+    except ImportError:  # (a broken install: the pure twins record)
+        return None
+    return _awaitee._speedups
+
+
 def install(recorder: Recorder) -> list[Unhook]:
     unhooks: list[Unhook] = []
+    _recorder.use(speedups())
     pending = dict(_HOOKS)
     for name in list(pending):
         if name in sys.modules:
@@ -142,7 +154,7 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
     events_append = recorder.events.append
     get_key = by_key.get
 
-    def run(handle: Any) -> Any:
+    def slow_run(handle: Any) -> Any:
         callback = handle._callback
         task = getattr(callback, "__self__", None)
         if task is None or type(task) not in task_classes or type(callback) not in step_types:
@@ -181,7 +193,7 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
                 record.busy += spent
                 record.poll_times.append(spent)
                 record.polls += 1
-                raw, leaf = walk(coro)
+                raw, leaf = _recorder.walk(coro, None, record.raw)
                 if leaf is not None:
                     waits = record.waits = describe(leaf)
                     record.awaits = recorder._awaits(leaf)
@@ -193,7 +205,7 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
                 events_append(("P", record.id, start, end, raw, "pending", waits, record.flow))
                 record.flow = 0
 
-    def call_soon(self: Any, callback: Any, args: Any, context: Any) -> Any:
+    def slow_call_soon(self: Any, callback: Any, args: Any, context: Any) -> Any:
         task = getattr(callback, "__self__", None)
         if task is not None and (
             (type(task) in task_classes and type(callback) in step_types)
@@ -215,9 +227,29 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
                 events_append(("W", waker.id, at, flow, kind))
         return loop_call_soon(self, callback, args, context)
 
-    handle_run = _patch(events.Handle, "_run", run, unhooks)
-    BOUNDARIES.add(run.__code__)
-    loop_call_soon = _patch(base_events.BaseEventLoop, "_call_soon", call_soon, unhooks)
+    def waits_of(record: Any, leaf: Any) -> str:
+        record.awaits = recorder._awaits(leaf)
+        return describe(leaf)
+
+    handle_run = events.Handle.__dict__["_run"]
+    loop_call_soon = base_events.BaseEventLoop.__dict__["_call_soon"]
+    run: Any = slow_run
+    call_soon: Any = slow_call_soon
+    if not recorder.lint:  # (a poll's and a wake's common case in C, or in its Python twin)
+        fast = speedups()
+        step_hook = py_step_hook if fast is None else fast.StepHook
+        wake_hook = py_wake_hook if fast is None else fast.WakeHook
+        run = step_hook(
+            slow_run, finished, waits_of, handle_run, task_classes, step_types, by_key, local,
+            events_append, _recorder.walk, _recorder._TYPE_ONLY, TaskRecord,
+        )
+        call_soon = wake_hook(
+            slow_call_soon, loop_call_soon, task_classes, step_types, by_key, local,
+            events_append, recorder, TaskRecord,
+        )
+    _patch(events.Handle, "_run", run, unhooks)
+    BOUNDARIES.add(slow_run.__code__)
+    _patch(base_events.BaseEventLoop, "_call_soon", call_soon, unhooks)
 
     def process_events(self: Any, event_list: Any) -> Any:
         ready = self._ready
@@ -252,6 +284,102 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
         base_events.BaseEventLoop, "call_exception_handler", call_exception_handler, unhooks
     )
     return _undo(unhooks)
+
+
+def py_step_hook(
+    slow: Any, finished: Any, waits_of: Any, handle_run: Any, task_classes: set[type],
+    step_types: set[type], by_key: dict[int, Any], local: Any, events_append: Any, walk: Any,
+    type_only: dict[type, str], record_type: type,
+) -> Any:
+    """asyncio's ``Handle._run`` while recording (not linting): a poll of a task seen before,
+    recorded here, the rest by ``slow`` (its first poll, other callbacks); ``finished`` ends
+    a task's last poll; ``waits_of(record, leaf)`` says what it waits on (and sets its
+    ``awaits``) for a leaf whose type alone does not say it (``type_only``). The C runtime's
+    ``StepHook`` is its twin."""
+    now = _now
+
+    def run(handle: Any) -> Any:
+        callback = handle._callback
+        if type(callback) not in step_types:
+            return slow(handle)
+        task = getattr(callback, "__self__", None)
+        if type(task) not in task_classes:
+            return slow(handle)
+        record = by_key.get(id(task))
+        if record is None or type(record) is not record_type or not record.polls:
+            return slow(handle)
+        coro = task.get_coro()
+        outer = getattr(local, "task", None)
+        local.task = record
+        start = record.running = now()
+        woken = record.woken_at
+        if woken is not None:
+            record.sched += start - woken
+            record.sched_times.append(start - woken)
+            record.woken_at = None
+        try:
+            return handle_run(handle)
+        finally:
+            if task.done():
+                finished(task, record, outer)
+            else:
+                end = now()
+                local.task = outer
+                record.running = 0
+                spent = end - start
+                record.busy += spent
+                record.poll_times.append(spent)
+                record.polls += 1
+                raw, leaf = walk(coro, None, record.raw)
+                no_awaits = True  # (nothing, or a plain future: it awaits no task)
+                if leaf is None:
+                    waits = None
+                else:
+                    waits = type_only.get(type(leaf))
+                    if waits is None:
+                        no_awaits = False
+                        waits = waits_of(record, leaf)
+                if no_awaits and record.awaits:
+                    record.awaits = ()
+                record.waits = waits
+                record.raw = raw
+                events_append(("P", record.id, start, end, raw, "pending", waits, record.flow))
+                record.flow = 0
+
+    return run
+
+
+def py_wake_hook(
+    slow: Any, call_soon: Any, task_classes: set[type], step_types: set[type],
+    by_key: dict[int, Any], local: Any, events_append: Any, recorder: Recorder, record_type: type,
+) -> Any:
+    """asyncio's ``BaseEventLoop._call_soon`` while recording (not linting): a task's step
+    scheduled by another task (or itself) recorded here, the rest by ``slow``. The C
+    runtime's ``WakeHook`` is its twin."""
+    now = _now
+
+    def hook(self: Any, callback: Any, args: Any, context: Any) -> Any:
+        if type(callback) in step_types:
+            task = getattr(callback, "__self__", None)
+            if type(task) in task_classes:
+                record = by_key.get(id(task))
+                if record is not None and type(record) is record_type and record.end is None:
+                    waker = getattr(local, "task", None)
+                    if type(waker) is record_type:
+                        kind = "self" if waker is record else "task"
+                        woken = record.woken
+                        woken[kind] = woken.get(kind, 0) + 1
+                        record.wakes += 1
+                        at = now()
+                        if record.woken_at is None:
+                            record.woken_at = at
+                        recorder.flows = flow = recorder.flows + 1
+                        record.flow = flow
+                        events_append(("W", waker.id, at, flow, kind))
+                        return call_soon(self, callback, args, context)
+        return slow(self, callback, args, context)
+
+    return hook
 
 
 # --- trio ----------------------------------------------------------------------
@@ -356,7 +484,7 @@ def _executor(recorder: Recorder, runtime: Any) -> Unhook:
     def record_of(task: Any) -> Any:
         record = recorder.by_key.get(id(task))
         if record is None:
-            chain = visible(walk(task.future)[0]) if task.future is not None else ()
+            chain = visible(_recorder.walk(task.future)[0]) if task.future is not None else ()
             name = chain[0][0] if chain else type(task.future).__name__
             record = recorder.task(task, name, "executor")
             if recorder.lint:  # (the executor holds its tasks anyway: for lost-wakeup checks)

@@ -77,13 +77,28 @@ def runtime_loaded(runtime: Any) -> None:
 
     _AWAITEES = tuple({runtime.Awaitee, _awaitee.PyAwaitee})
     _LEAF = (_future._POLL_LEAF, _future._LEAF_POLLS, _future.polled_future)
+    _pairs.clear()  # (which codes are leaf polls is known from now)
+    if walk is not py_walk:
+        walk.set_runtime(_AWAITEES, *_LEAF)
 
 
-def walk(obj: Any, keep: list | None = None) -> tuple[Raw, Any]:
+def use(speedups: Any) -> None:
+    """Walk with the C runtime's `Walker` (``speedups``: its module) or, None, with `py_walk`."""
+    global walk
+    if speedups is None:
+        walk = py_walk
+    else:
+        walk = speedups.Walker(_pairs, _chains, _info, backtrace._unwrapped)
+        walk.set_runtime(_AWAITEES, *_LEAF)
+
+
+def py_walk(obj: Any, keep: list | None = None, hint: Raw | None = None) -> tuple[Raw, Any]:
     """The await chain from ``obj`` inwards: (its frames, raw, outermost first; the leaf).
 
     The leaf is what the innermost frame awaits when it is not a frame (a
     future). ``keep`` collects every object and frame the walk went through.
+    ``hint``: the chain walked last time, returned itself if the chain is the same.
+    The C runtime's `Walker` is its twin (see `use`).
     """
     raw = []
     leaf = None
@@ -120,16 +135,20 @@ def walk(obj: Any, keep: list | None = None) -> tuple[Raw, Any]:
         if keep is not None:
             keep.append(frame)
         code = frame.f_code
-        lines = pairs_of(code)
-        if lines is None:
-            lines = _pairs[code] = {}
-        line = frame.f_lineno
-        pair = lines.get(line)
+        entry = pairs_of(id(code))
+        if entry is None or entry[0] is not code:
+            is_leaf = code is leaf_codes[0] or code in leaf_codes[1]
+            entry = _pairs[id(code)] = (code, is_leaf, {}, {})
+        pair = entry[2].get(frame.f_lasti)
         if pair is None:
-            pair = lines[line] = (_info(frame), line)
+            line = frame.f_lineno
+            pair = entry[3].get(line)
+            if pair is None:
+                pair = entry[3][line] = (_info(frame), line)
+            entry[2][frame.f_lasti] = pair
         raw.append(pair)
         if inner is None:
-            if code is leaf_codes[0] or code in leaf_codes[1]:
+            if entry[1]:
                 found = leaf_codes[2](frame)
                 if found is not None:
                     leaf = found
@@ -140,12 +159,18 @@ def walk(obj: Any, keep: list | None = None) -> tuple[Raw, Any]:
                     keep.append(frame.f_locals)
         obj = inner
     chain = tuple(raw)
+    if chain == hint:  # (compared item by item, each the same tuple of `_pairs`)
+        return hint, leaf
     return _chains.setdefault(chain, chain), leaf
 
 
+walk = py_walk
+
+
 # (A chain's frames and chains themselves are shared, not made anew per poll: the event ring
-# holds no objects of its own for the collector to go through.)
-_pairs: dict[Any, dict[int, tuple]] = {}
+# holds no objects of its own for the collector to go through. A frame's pair is found by its
+# code's id (a code object's hash goes through its bytecode) and its last instruction.)
+_pairs: dict[int, tuple[Any, bool, dict[int, tuple], dict[int, tuple]]] = {}
 _chains: dict[tuple, tuple] = {}
 
 
@@ -387,7 +412,7 @@ class Recorder:
         record.polls += 1
         leaf = None
         if outcome == "pending":
-            raw, leaf = walk(chain_of)
+            raw, leaf = walk(chain_of, None, record.raw)
             if leaf is not None:
                 waits = record.waits = describe(leaf)
                 record.awaits = self._awaits(leaf)
