@@ -795,6 +795,17 @@ COMPREHENSION_PROBES = [
     "t(str([(await a('n', v)) for v in range(1)]))",
     "t(str({{sys._getframe().f_code.co_name: v async for v in ag('q', 1)}}))",
     "g = (sys._getframe().f_code.co_name async for v in ag('q', 1))\nt(g.__name__ + ' ' + g.__qualname__)",
+    # From 3.12 a list, set or dict comprehension is inlined (PEP 709): the function's
+    # frame, its locals beside the comprehension's variables, which are isolated.
+    "t(str([sorted(k for k in locals() if k[0] not in '._') async for w in ag('q', 2)]))",
+    "t(str([w async for w in ag('q', 2)]))\nt('w' in locals())",
+    "v = 'outer'\ntry:\n    t(str([1 // (v - 1) async for v in ag('q', 2)]))\n"
+    "except ZeroDivisionError as error:\n    t(str([f.name for f in traceback.extract_tb(error.__traceback__)]))\nt(v)",
+    "v = 'outer'\nt(str([(v, u) async for v in ag('q', 2) for u in [await a('u', v)] if await a('c', u)]))\nt(v)",
+    "t(str([[(v, u, sys._getframe().f_code.co_name) async for u in ag('i', v + 1)] async for v in ag('o', 2)]))",
+    "t(str([v async for v in await a('first', ag('q', 2))]))",
+    "t(str({{v: await a('k', v) for v in range(2) if await a('c', v)}}))",
+    "t(str([(c(), c.__qualname__) for c in [lambda: x async for x in ag('q', 2)]]))",
 ]
 
 NAMES_HEAD = '''\
@@ -870,6 +881,14 @@ COMPREHENSION_NAME = program([function(0, [
 @given(names_programs(CALLER_FREE_PROBES + COMPREHENSION_PROBES if PURE else NAME_PROBES + COMPREHENSION_PROBES),
        POLL_TARGETS)
 def test_names_and_frames_in_async_comprehensions_are_native(source: str, target) -> None:
+    check(source, target)
+
+
+@SETTINGS
+@given(names_programs(COMPREHENSION_PROBES), targets)
+def test_async_comprehensions_are_native_in_every_lowering(source: str, target) -> None:
+    """Frames, locals, lambdas' names and isolated variables of async comprehensions
+    (inlined from 3.12, as natively), in every lowering and style."""
     check(source, target)
 
 

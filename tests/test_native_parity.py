@@ -605,7 +605,17 @@ async def rebuilt_call():
     total += int(await empty())
     return total
 
-for make in (in_list, multi_line, unicode_columns, in_with, in_for, rebuilt_call):
+async def zeros():
+    yield 0
+
+async def in_comprehension():
+    return len([1 / x async for x in zeros()]) + 1
+
+async def in_dict_comprehension():
+    return 1 + len({x: 1 / x async for x in zeros() if await sleeper() is None})
+
+for make in (in_list, multi_line, unicode_columns, in_with, in_for, rebuilt_call, in_comprehension,
+             in_dict_comprehension):
     try:
         asyncio.run(make())
     except Exception as error:
@@ -632,6 +642,15 @@ def test_tracebacks_draw_the_carets_of_native_ones(tmp_path) -> None:
         assert "    return x + await NotAwaitable()\n               ^^^^^^^^^^^^^^^^^^^^\n" in out
         # a call rebuilt around its await's value is underlined as the original call
         assert re.search(r"    total \+= int\(await empty\(\)\)\n {13}[~^]{18}\n", out), out
+    comprehension = "    return len([1 / x async for x in zeros()]) + 1\n"
+    if sys.version_info >= (3, 12):  # inlined (PEP 709): one frame, the division underlined
+        assert f"in in_comprehension\n{comprehension}                ~~^~~\nZeroDivisionError" in out
+        assert "<listcomp>" not in out and "<dictcomp>" not in out
+    elif sys.version_info >= (3, 11):  # the comprehension's call underlined, then its own frame
+        assert f"in in_comprehension\n{comprehension}               {'^' * 30}\n" in out
+        assert f"in <listcomp>\n{comprehension}                ~~^~~\n" in out
+        dict_comprehension = "{x: 1 / x async for x in zeros() if await sleeper() is None}"
+        assert f"{' ' * 19}{'^' * len(dict_comprehension)}\n  File \"prog.py\", line 75, in <dictcomp>\n" in out
     assert "TypeError object NotAwaitable can't be used in 'await' expression" in out
 
 

@@ -26,10 +26,14 @@ input's own blocks: a function it clears compiles in the usual shapes.
 from __future__ import annotations
 
 import ast
+import sys
 from typing import Iterator, Sequence
 
 LIMIT = 20
 """CPython's ``CO_MAXBLOCKS``: blocks a code object may nest (3.10 to 3.13)."""
+
+_INLINED = sys.version_info >= (3, 12)
+"""Async comprehensions are inlined (see `desugar.compiler.lowering.comprehension`)."""
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -109,8 +113,11 @@ def _depth(function: ast.AST) -> int:
             for scope in _scopes(stmt):
                 body = scope.body if isinstance(scope.body, list) else [ast.Expr(scope.body)]
                 stack.append((body, 0))
-            for comp in _async_comprehensions(stmt):  # a nested async def: a loop per clause
+            comps = list(_async_comprehensions(stmt))
+            for comp in comps:  # a nested async def: a loop per clause
                 deepest = max(deepest, 2 * len(comp.generators) + 2)
+            if _INLINED and comps:  # or here: a `try` and a loop per clause each, nested in any order
+                deepest = max(deepest, depth + sum(1 + 2 * len(c.generators) for c in comps) + 3)
             if isinstance(stmt, (ast.For, ast.While)):
                 stack.append((stmt.body, depth + 1))
                 stack.append((stmt.orelse, depth))

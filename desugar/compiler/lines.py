@@ -224,7 +224,8 @@ def _await_spans(before: Mapping[cst.CSTNode, CodeRange], after: Mapping[cst.CST
     for node, was in before.items():
         if node in after:
             continue  # (lowered ones are not in the output)
-        if isinstance(node, cst.Await):
+        if isinstance(node, (cst.Await, cst.ListComp, cst.SetComp, cst.DictComp)):
+            # (an async comprehension with a function of its own is awaited where it stands)
             awaits.setdefault((was.start.line + shift, _one_line(node)), was)
         elif isinstance(node, cst.For) and node.asynchronous is not None and node.iter in before:
             # (the compiler's comment names the iterable: see lowering/async_for.py)

@@ -47,6 +47,9 @@ class LoweringBase:
         self.labels = 0  # long-lived temporaries (managers, iterators, flags)
         self.polls = 0  # poll loops emitted (each suspends, making the function a generator)
         self.super_self: str | None = None  # a method's first parameter, for `super()` in its comprehensions
+        self.temp_floor = 0  # temporaries below it belong to a statement an inlined comprehension stands in
+        self.isolated: set[str] = set()  # the variables of the inlined comprehensions being lowered
+        self.scope_names: tuple[set[str], set[str], set[str]] | None = None  # (see `comprehension`)
 
     # ------------------------------------------------------------------
     # What suspends
@@ -129,8 +132,8 @@ class LoweringBase:
     # ------------------------------------------------------------------
     # Temporaries
     def reset(self) -> None:
-        """Start a new statement: its temporaries are numbered from 1 again."""
-        self.temps = 0
+        """Start a new statement: its temporaries are numbered from 1 again (above `temp_floor`)."""
+        self.temps = self.temp_floor
         self.unconditional = []
         self.awaited = False
         self.released = set()
