@@ -884,8 +884,16 @@ def test_names_and_frames_in_async_comprehensions_are_native(source: str, target
     check(source, target)
 
 
+# (On 3.10 a traceback caught after an await of the callback lowerings holds the
+# runtime's callback_result frame, a known difference: docs/lowerings.md. The test
+# above draws that probe under the poll lowering.)
+EVERY_LOWERING_PROBES = [
+    probe for probe in COMPREHENSION_PROBES if sys.version_info >= (3, 11) or "extract_tb" not in probe
+]
+
+
 @SETTINGS
-@given(names_programs(COMPREHENSION_PROBES), targets)
+@given(names_programs(EVERY_LOWERING_PROBES), targets)
 def test_async_comprehensions_are_native_in_every_lowering(source: str, target) -> None:
     """Frames, locals, lambdas' names and isolated variables of async comprehensions
     (inlined from 3.12, as natively), in every lowering and style."""
