@@ -500,6 +500,12 @@ def program_options(command: Callable[..., Any]) -> Callable[..., Any]:
     metavar="MS",
     help="With --lint, the time a single poll may block the loop.",
 )
+@click.option(
+    "--otel",
+    is_flag=True,
+    help="Export a span per task and per desugar.trace span to OpenTelemetry, through the "
+    "TracerProvider the program (or opentelemetry-instrument) sets (pip install 'desugar[otel]').",
+)
 @click.argument("target")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run_command(
@@ -514,6 +520,7 @@ def run_command(
     trace_events: int | None,
     lint: bool,
     slow_poll_ms: float,
+    otel: bool,
     target: str,
     args: tuple[str, ...],
 ) -> None:
@@ -529,7 +536,8 @@ def run_command(
     With --console, desugar console PID shows the program's tasks live.
     --trace FILE writes every task's polls, wakes and spans as a Chrome trace;
     --lint reports lost wakeups, busy self-wakes, slow polls, exceptions never
-    retrieved and wakes after completion (see docs/trace.md).
+    retrieved and wakes after completion; --otel exports the tasks and spans to
+    OpenTelemetry (see docs/trace.md).
 
     A task dump (--dump-on, --dump-on-hang) shows each task of the executor,
     asyncio loop or trio run of the main thread: what it awaits and its await
@@ -540,17 +548,26 @@ def run_command(
         _check_address(console_address)
     if trace_events is not None and trace_file is None:
         raise click.UsageError("--trace-events needs --trace FILE")
+    if otel:
+        from desugar.trace import otel as otel_module
+
+        if not otel_module.available():
+            raise click.UsageError(
+                "--otel needs OpenTelemetry's API, which is not installed: "
+                "pip install 'desugar[otel]' (or opentelemetry-api and opentelemetry-sdk)"
+            )
     dump_on_signals(dump_on)
     atexit.register(die_by_sigint_if_interrupted)  # (first: it runs after the program's handlers)
     hang = dump_on_hang_seconds
 
     recorder = None
+    exporter = None
 
     def starting() -> None:
-        nonlocal recorder
+        nonlocal recorder, exporter
         if hang is not None:  # the time the program takes, not its translation
             dump_on_hang(hang)
-        if trace_file is not None or lint or console or console_address is not None:
+        if trace_file is not None or lint or console or console_address is not None or otel:
             from desugar import trace
 
             recorder = trace.start(
@@ -559,6 +576,10 @@ def run_command(
                 lint=lint,
                 slow_poll=slow_poll_ms / 1000,
             )
+        if otel:
+            from desugar.trace import otel as otel_module
+
+            exporter = otel_module.start(recorder)
         if console or console_address is not None:  # (it serves the recorder started here)
             _start_console(" ".join([target, *args]), console_address)
 
@@ -569,16 +590,24 @@ def run_command(
             status = run_script(target, args, include, mode=mode, starting=starting)
     finally:
         if recorder is not None:
-            _finish_recording(recorder, trace_file, lint)
+            _finish_recording(recorder, trace_file, lint, exporter)
     sys.exit(status)  # (after a KeyboardInterrupt, die_by_sigint_if_interrupted ends it)
 
 
-def _finish_recording(recorder: Any, trace_file: str | None, lint: bool) -> None:
-    """Stop ``recorder``; write its trace to ``trace_file``; print the lint report."""
+def _finish_recording(recorder: Any, trace_file: str | None, lint: bool, exporter: Any = None) -> None:
+    """Stop ``recorder``; write its trace to ``trace_file``; print the lint report; end and
+    flush the OpenTelemetry spans (``exporter``)."""
     import gc
 
     gc.collect()  # (tasks dropped with an exception nobody retrieved say so now)
     recorder.stop()
+    if exporter is not None:
+        exporter.stop()
+        if not exporter.configured():
+            _err(
+                "desugar run: --otel: no OpenTelemetry TracerProvider was set (by the program, "
+                "or by running it under opentelemetry-instrument): no span was exported"
+            )
     if trace_file is not None:
         try:
             recorder.write_trace(trace_file)

@@ -962,6 +962,8 @@ def test_desugar_diagram_of_a_trace_errors(tmp_path: Path) -> None:
     assert broken.returncode == 1 and broken.stderr.startswith(
         "desugar diagram: prog.py is not a trace file (Expecting value: line 1 column 1 (char 0)); "
     )
+
+
 TWIN_PROGRAM = '''\
 import asyncio
 
@@ -1102,3 +1104,235 @@ def test_the_c_and_the_python_walk_go_down_the_same_chain(recorder_twin: str) ->
     finally:
         coro.close()
         _recorder.use(None)
+
+
+
+
+HAS_OTEL_SDK = importlib.util.find_spec("opentelemetry") is not None and (
+    importlib.util.find_spec("opentelemetry.sdk") is not None
+)
+needs_otel_sdk = pytest.mark.skipif(
+    not HAS_OTEL_SDK, reason="OpenTelemetry's SDK is not installed (pip install 'desugar[otel]')"
+)
+
+#: Sets an SDK TracerProvider that keeps the spans in memory; at exit writes them to spans.json.
+OTEL_PRELUDE = """\
+import atexit
+import json
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from desugar.trace import instrument, span
+
+exported = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exported))
+trace.set_tracer_provider(provider)
+
+
+@atexit.register
+def dump():
+    spans = exported.get_finished_spans()
+    names = {s.context.span_id: s.name for s in spans}
+    with open("spans.json", "w") as file:
+        json.dump([{
+            "name": s.name, "id": s.context.span_id,
+            "parent": s.parent.span_id if s.parent else None,
+            "parent_name": names.get(s.parent.span_id) if s.parent else None,
+            "attributes": dict(s.attributes), "start": s.start_time, "end": s.end_time,
+            "status": [s.status.status_code.name, s.status.description],
+            "events": [e.name for e in s.events],
+        } for s in spans], file)
+"""
+
+OTEL_PROGRAMS = {
+    "asyncio": """\
+import asyncio
+
+
+async def fetch(n):
+    with span("load", n=n):
+        await instrument(asyncio.sleep(0.01), "wait", n=n)
+
+
+async def main():
+    await asyncio.gather(*(asyncio.create_task(fetch(n), name=f"fetch-{n}") for n in (1, 2)))
+    print("done")
+
+
+asyncio.run(main())
+""",
+    "trio": """\
+import trio
+
+
+async def fetch(n):
+    with span("load", n=n):
+        await instrument(trio.sleep(0.01), "wait", n=n)
+
+
+async def main():
+    async with trio.open_nursery() as nursery:
+        for n in (1, 2):
+            nursery.start_soon(fetch, n, name=f"fetch-{n}")
+    print("done")
+
+
+trio.run(main)
+""",
+    "executor": """\
+from desugar.runtime import block_on, join, sleep, spawn
+
+
+async def fetch(n):
+    with span("load", n=n):
+        await instrument(sleep(0.01), "wait", n=n)
+
+
+async def main():
+    await join(spawn(fetch(1)), spawn(fetch(2)))
+    print("done")
+
+
+block_on(main())
+""",
+}
+
+#: Each driver's names: (its main task's, its fetch tasks').
+OTEL_NAMES = {
+    "asyncio": ("Task-1", ["fetch-1", "fetch-2"]),
+    "trio": ("__main__.main", ["fetch-1", "fetch-2"]),
+    "executor": ("prog::main", ["prog::fetch", "prog::fetch"]),
+}
+
+
+def otel_spans(tmp_path: Path) -> list[dict[str, Any]]:
+    return json.loads((tmp_path / "spans.json").read_text(encoding="utf-8"))
+
+
+@needs_otel_sdk
+@pytest.mark.parametrize("lowering", LOWERINGS)
+@pytest.mark.parametrize("driver", sorted(OTEL_PROGRAMS))
+def test_otel_exports_a_span_per_task_and_per_span(tmp_path: Path, driver: str, lowering: str) -> None:
+    ran = run(tmp_path, OTEL_PRELUDE + OTEL_PROGRAMS[driver], "--otel", "--trace", "out.json",
+              lowering=lowering)
+    assert ran.stdout == "done\n", ran.stderr
+    spans = otel_spans(tmp_path)
+    # (asyncio.run's own tasks at its end, shutting down async generators and the executor)
+    spans = [s for s in spans if s["attributes"].get("desugar.task.id", 0) <= 3]
+    main, fetches = OTEL_NAMES[driver]
+    tasks = sorted((s for s in spans if "desugar.task.id" in s["attributes"]),
+                   key=lambda s: s["attributes"]["desugar.task.id"])
+    # (the main task's polls and wakes: 2, or 3 when its children end in two passes of the
+    # loop, compared with the trace below; where it ends: its await's line, or its nursery
+    # block's end, by version)
+    varying = ("desugar.task.polls", "desugar.task.wakes", "desugar.task.location")
+    assert all(s["attributes"]["desugar.task.location"].startswith("prog.py:") for s in tasks)
+    assert [(s["name"], s["parent_name"], {k: v for k, v in s["attributes"].items() if k not in (
+        "desugar.task.busy_ns", "desugar.task.scheduled_ns") and not (s["name"] == main and k in varying)})
+            for s in tasks] == [(main, None, {
+        "desugar.task.id": 1, "desugar.task.driver": driver,
+    })] + [(name, main, {
+        "desugar.task.id": n, "desugar.task.driver": driver, "desugar.task.polls": 2,
+        "desugar.task.wakes": 2, "desugar.task.location": f"prog.py:{OTEL_PRELUDE.count(chr(10)) + 6}",
+    }) for n, name in zip((2, 3), fetches)]
+    by_id = {s["id"]: s for s in spans}
+    for task in tasks:
+        assert isinstance(task["attributes"]["desugar.task.busy_ns"], int)
+        assert task["attributes"]["desugar.task.busy_ns"] > 0
+        assert task["attributes"]["desugar.task.scheduled_ns"] >= 0
+    # A span per `span` and per instrumented future, under its task's span and its own.
+    loads = sorted((s for s in spans if s["name"] == "load"), key=lambda s: s["attributes"]["n"])
+    waits = sorted((s for s in spans if s["name"] == "wait"), key=lambda s: s["attributes"]["n"])
+    assert [(s["attributes"], by_id[s["parent"]]["attributes"]["desugar.task.id"]) for s in loads] == [
+        ({"n": 1}, 2), ({"n": 2}, 3)
+    ]
+    assert [(s["attributes"], s["parent"]) for s in waits] == [
+        ({"n": 1}, loads[0]["id"]), ({"n": 2}, loads[1]["id"])
+    ]
+    for one in spans:  # (each inside its parent, in time)
+        parent = by_id.get(one["parent"])
+        if parent is not None:
+            assert parent["start"] <= one["start"] <= one["end"] <= parent["end"], (one, parent)
+        assert one["status"] == ["UNSET", None]
+    # The polls counted are the polls the trace records of the same run.
+    events = trace_of(tmp_path)
+    recorded = {tid: len(polls(events, tid)) for tid in names(events)}
+    assert {t["attributes"]["desugar.task.id"]: t["attributes"]["desugar.task.polls"] for t in tasks} == {
+        tid: n for tid, n in recorded.items() if tid in (1, 2, 3)
+    }
+
+
+OTEL_ERRORS = """\
+from desugar.runtime import block_on, sleep, spawn
+
+
+async def fails():
+    with span("parse", size=3):
+        raise ValueError("bad input")
+
+
+async def forever():
+    with span("stuck"):
+        await sleep(3600)
+
+
+async def main():
+    spawn(forever())
+    try:
+        await spawn(fails())
+    except ValueError:
+        print("caught")
+
+
+block_on(main())
+"""
+
+
+@needs_otel_sdk
+def test_otel_spans_record_errors_drops_and_tasks_still_waiting_at_exit(tmp_path: Path) -> None:
+    ran = run(tmp_path, OTEL_PRELUDE + OTEL_ERRORS, "--otel")
+    assert (ran.stdout, ran.stderr) == ("caught\n", "")
+    spans = {s["name"]: s for s in otel_spans(tmp_path)}
+    assert spans["parse"]["status"] == ["ERROR", "ValueError: bad input"]
+    assert spans["parse"]["events"] == ["exception"]
+    assert spans["parse"]["parent_name"] == "prog::fails"
+    # (a task still waiting when the program ends: its span ends then, saying so)
+    assert spans["prog::forever"]["attributes"]["desugar.task.state"] == "idle"
+    # (its future, dropped by the executor at the end of block_on, leaves the span: not an error)
+    assert spans["stuck"]["attributes"] == {"desugar.span.dropped": True}
+    assert spans["stuck"]["status"] == ["UNSET", None]
+    assert spans["stuck"]["parent_name"] == "prog::forever"
+
+
+@needs_otel_sdk
+def test_otel_without_a_tracer_provider_says_nothing_was_exported(tmp_path: Path) -> None:
+    ran = run(tmp_path, OTEL_PROGRAMS["asyncio"].replace("with span", "with trace.span").replace(
+        "await instrument(", "await trace.instrument(").replace(
+        "import asyncio\n", "import asyncio\n\nfrom desugar import trace\n"), "--otel")
+    assert ran.stdout == "done\n"
+    assert ran.stderr == (
+        "desugar run: --otel: no OpenTelemetry TracerProvider was set (by the program, or by "
+        "running it under opentelemetry-instrument): no span was exported\n"
+    )
+
+
+def test_otel_without_opentelemetry_is_a_usage_error(tmp_path: Path) -> None:
+    shadow = tmp_path / "shadow" / "opentelemetry"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('not installed')\n", encoding="utf-8")
+    (tmp_path / "prog.py").write_text("open('ran', 'w').close()\n", encoding="utf-8")
+    ran = subprocess.run(
+        [sys.executable, "-m", "desugar", "run", "--otel", "prog.py"], cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "shadow"), str(ROOT)])),
+    )
+    assert ran.returncode == 2
+    assert ran.stderr.endswith(
+        "\nError: --otel needs OpenTelemetry's API, which is not installed: pip install "
+        "'desugar[otel]' (or opentelemetry-api and opentelemetry-sdk)\n"
+    )
+    assert not (tmp_path / "ran").exists()

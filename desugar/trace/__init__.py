@@ -19,6 +19,9 @@ code alike:
   then waited to be polled (its scheduled time);
 - spans (`span`, `instrument`), and the lints below.
 
+`desugar.trace.otel` (``desugar run --otel``) exports the tasks and spans to
+OpenTelemetry when its API is installed: a span per task and per span.
+
 ``Recorder.write_trace(path)`` writes the Chrome trace-event format (Perfetto,
 ``chrome://tracing`` and speedscope open it): a track per task named as its
 driver names it, a slice per poll with a nested slice per level of its await

@@ -328,6 +328,7 @@ class Recorder:
         self.candidates: dict[int, TaskRecord] = {}  # pending on a plain asyncio future
         self.plain_futures: tuple[type, ...] = ()
         self._checked: set[tuple[int, int]] = set()
+        self.otel: Any = None  # (a desugar.trace.otel.Exporter, while one exports)
 
     # -- life ------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from desugar.trace import _recorder
 class _Span:
     """A span open on a task (its record's ``spans``) or outside any task."""
 
-    __slots__ = ("name", "fields", "record", "start", "_instrumented")
+    __slots__ = ("name", "fields", "record", "start", "_instrumented", "_otel")
 
     def __init__(self, name: str, fields: dict[str, Any], instrumented: bool = False) -> None:
         self.name = name
@@ -21,6 +21,7 @@ class _Span:
         self.record: Any = None
         self.start = 0
         self._instrumented = instrumented
+        self._otel: Any = None  # (its OpenTelemetry span, under desugar.trace.otel)
 
 
 class span:
@@ -45,6 +46,8 @@ class span:
             if span.record is not None:
                 with recorder.lock:
                     span.record.spans = [*span.record.spans, span]
+            if recorder.otel is not None:
+                recorder.otel.open_span(span, span.start)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -55,7 +58,11 @@ class span:
             if record is not None:
                 with recorder.lock:
                     record.spans = [s for s in record.spans if s is not span]
-            recorder.span_event(record, span.start, _recorder._now(), span.name, span.fields)
+            end = _recorder._now()
+            recorder.span_event(record, span.start, end, span.name, span.fields)
+            if span._otel is not None:
+                dropped = isinstance(exc[1], GeneratorExit)  # (its coroutine was dropped)
+                recorder.otel.close(span, None if dropped else exc[1], dropped=dropped, end=end)
         span.start = 0
 
 
@@ -90,23 +97,29 @@ class _Instrumented:
                 if record is not None:
                     with recorder.lock:
                         record.spans = [*record.spans, span]
+                if recorder.otel is not None:
+                    recorder.otel.open_span(span, _recorder._now())
         start = _recorder._now()
         try:
             return getattr(self._iterator, method)(*args)
-        except BaseException:
+        except BaseException as error:
             self._iterator = False  # (done: nothing left to drop)
-            self._leave(recorder)
+            self._leave(recorder, error)
             raise
         finally:
             if recorder is not None:
                 recorder.span_event(span.record, start, _recorder._now(), span.name, span.fields)
 
-    def _leave(self, recorder: Any) -> None:
+    def _leave(self, recorder: Any, error: BaseException | None = None, dropped: bool = False) -> None:
         span = self._span
         record = span.record
         if recorder is not None and record is not None:
             with recorder.lock:
                 record.spans = [s for s in record.spans if s is not span]
+        if span._otel is not None and recorder is not None and recorder.otel is not None:
+            dropped = dropped or isinstance(error, GeneratorExit)
+            ended = dropped or isinstance(error, StopIteration)  # (returned, or dropped: no error)
+            recorder.otel.close(span, None if ended else error, dropped=dropped)
 
     def __next__(self) -> Any:
         return self._step("__next__")
@@ -131,7 +144,7 @@ class _Instrumented:
                         {**self._span.fields, "dropped": True},
                     )
                 self._iterator = False
-                self._leave(recorder)
+                self._leave(recorder, dropped=True)
 
     def __del__(self) -> None:
         if self._iterator:
