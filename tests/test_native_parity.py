@@ -614,8 +614,12 @@ async def in_comprehension():
 async def in_dict_comprehension():
     return 1 + len({x: 1 / x async for x in zeros() if await sleeper() is None})
 
+async def after_an_await():
+    x = 0
+    return 1 + len({x: await sleeper() + 1 / x})
+
 for make in (in_list, multi_line, unicode_columns, in_with, in_for, rebuilt_call, in_comprehension,
-             in_dict_comprehension):
+             in_dict_comprehension, after_an_await):
     try:
         asyncio.run(make())
     except Exception as error:
@@ -642,6 +646,8 @@ def test_tracebacks_draw_the_carets_of_native_ones(tmp_path) -> None:
         assert "    return x + await NotAwaitable()\n               ^^^^^^^^^^^^^^^^^^^^\n" in out
         # a call rebuilt around its await's value is underlined as the original call
         assert re.search(r"    total \+= int\(await empty\(\)\)\n {13}[~^]{18}\n", out), out
+        # an operand after an await, kept as written, is underlined as natively
+        assert "    return 1 + len({x: await sleeper() + 1 / x})\n" + " " * 41 + "~~^~~\n" in out
     comprehension = "    return len([1 / x async for x in zeros()]) + 1\n"
     if sys.version_info >= (3, 12):  # inlined (PEP 709): one frame, the division underlined
         assert f"in in_comprehension\n{comprehension}                ~~^~~\nZeroDivisionError" in out
