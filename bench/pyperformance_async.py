@@ -132,7 +132,8 @@ CASES = [
 def _module(translated: bool) -> types.ModuleType:
     import desugar
 
-    code = desugar.translate(WORKLOADS, "workloads.py", format=False) if translated else WORKLOADS
+    style = os.environ.get("DESUGAR_BENCH_STYLE") or None
+    code = desugar.translate(WORKLOADS, "workloads.py", format=False, style=style) if translated else WORKLOADS
     module = types.ModuleType("workloads_translated" if translated else "workloads_native")
     exec(compile(code, f"<{'translated' if translated else 'native'}>", "exec"), module.__dict__)
     return module
@@ -146,7 +147,10 @@ def _cpu(module: types.ModuleType, call: str) -> float:
 
 def child(repeats: int) -> None:
     native, translated = _module(False), _module(True)
+    only = os.environ.get("DESUGAR_BENCH_ONLY", "")
     for name, call in CASES:
+        if only not in name:
+            continue
         best_n = best_t = float("inf")
         for _ in range(repeats):
             best_n = min(best_n, _cpu(native, call))
@@ -157,13 +161,20 @@ def child(repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one repeat instead of three")
+    parser.add_argument("--style", help="the poll lowering's output style (default: the default style)")
+    parser.add_argument("--only", help="run only the workloads whose name contains this")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     repeats = 1 if args.quick else 3
+    if args.only:
+        os.environ["DESUGAR_BENCH_ONLY"] = args.only
+    if args.style:
+        os.environ["DESUGAR_BENCH_STYLE"] = args.style
     if args.child:
         child(repeats)
         return
-    print(f"Python {sys.version.split()[0]}; load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    style = f"; style {args.style}" if args.style else ""
+    print(f"Python {sys.version.split()[0]}{style}; load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     for runtime, pure in (("C runtime", "0"), ("pure runtime", "1")):
         print(f"\n{runtime}: process CPU ms, best of {repeats}, native / translated / ratio")
         env = {**os.environ, "DESUGAR_PURE_PYTHON": pure}

@@ -49,6 +49,7 @@ LOWERINGS = {
 STYLES = {
     "poll": Row("poll:STYLE", "chosen by measurement"),
     "hir": Row("hir:STYLE", "the article's HIR: Pin and a match on each poll"),
+    "yield-from": Row("yield_from:STYLE", "CPython's own poll loop: yield from each awaited coroutine (fastest)"),
 }
 """The output styles of the poll lowering (``--style``), the default first."""
 

@@ -27,10 +27,11 @@ def test_corpus_is_large_enough() -> None:
     assert len(PROGRAMS) >= 100, f"only {len(PROGRAMS)} programs in {CORPUS}"
 
 
-@pytest.mark.parametrize("style", ["poll", "hir"])
+@pytest.mark.parametrize("style", ["poll", "hir", "yield-from"])
 @pytest.mark.parametrize("path", program_params(PROGRAMS))
 def test_translated_matches_native(path: pathlib.Path, style: str) -> None:
-    """Each program in each output style (``hir``: the article's HIR, see docs/lowerings.md)."""
+    """Each program in each output style (``hir``: the article's HIR, see docs/lowerings.md;
+    ``yield-from``: CPython's own loop)."""
     stem = path.stem
     source = path.read_text(encoding="utf-8")
     native = run(source, translated=False, name=stem)

@@ -65,6 +65,14 @@ def test_hir_style_page_shows_the_loop_desugar_writes_for_an_await_on_line_8() -
     assert body == shown + "\n", written
 
 
+def test_yield_from_style_section_shows_what_desugar_writes_for_an_await_on_line_8() -> None:
+    shown = block_after("lowerings.md", "For `x = await bar()` on line 8:", "python")
+    source = "async def f():\n" + "    pass\n" * 6 + "    x = await bar()\n"
+    written = desugar.translate(source, "f.py", mode=desugar.Mode(style="yield-from"))
+    body = textwrap.dedent(written.split("    pass\n")[-1])
+    assert body == shown + "\n", written
+
+
 def test_command_line_page_shows_the_error_desugar_prints(tmp_path: Path) -> None:
     shown = block_after("cli.md", "and what to do, for example:")
     (tmp_path / "prog.py").write_text("async def f():\n    _ds_total = 1\n")

@@ -107,7 +107,7 @@ def test_every_mapped_output_line_links_to_an_existing_source_line(program: Path
 def test_the_page_holds_every_variant_of_the_registry_and_its_selectors() -> None:
     parsed = Page(explore.page(EXAMPLE.read_text(encoding="utf-8"), "example.py"))
     variants = {a["data-variant"] for a in parsed.having("data-variant")}
-    assert variants == {"poll", "poll-hir", "callback", "callback-async-stacks"}
+    assert variants == {"poll", "poll-hir", "poll-yield-from", "callback", "callback-async-stacks"}
     assert len(explore.variants()) == len(STYLES) + len(LOWERINGS) - 1
     options = [(a.get("value")) for tag, a in parsed.elements if tag == "option"]
     assert options == [*LOWERINGS, *STYLES]

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "async def f():\n    await g()\n"
 
 UNKNOWN_LOWERING = "unknown lowering 'nope': the lowerings are poll, callback, callback-async-stacks"
-UNKNOWN_STYLE = "unknown style 'nope': the styles are poll, hir"
+UNKNOWN_STYLE = "unknown style 'nope': the styles are poll, hir, yield-from"
 STYLE_WITH_CALLBACK = "a style ('hir') spells the poll lowering; it does not apply to 'callback'"
 
 BAD = [
@@ -59,7 +59,7 @@ def test_a_mode_is_frozen() -> None:
 def test_the_cache_key_sets_each_mode_apart_and_the_default_has_none() -> None:
     keys = {Mode(lowering, None).get_cache_key() for lowering in LOWERINGS}
     keys |= {Mode(style=style).get_cache_key() for style in STYLES}
-    assert keys == {"", "hir", "callback", "callback-async-stacks"}
+    assert keys == {"", "hir", "yield-from", "callback", "callback-async-stacks"}
     assert DEFAULT.get_cache_key() == ""
 
 

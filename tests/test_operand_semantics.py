@@ -64,14 +64,14 @@ def show(label):
 '''
 
 
-def same_in_every_lowering(body: str, lowerings=tuple(LOWERINGS)) -> str:
+def same_in_every_lowering(body: str, lowerings=(*LOWERINGS, "yield-from")) -> str:
     source = PRELUDE + textwrap.dedent(body) + "\nasyncio.run(main())\n"
     native = run(source, translated=False)
     assert "!!" not in native, native
     for lowering in lowerings:
         style = None
-        if lowering == "hir":
-            lowering, style = None, "hir"
+        if lowering in ("hir", "yield-from"):
+            lowering, style = None, lowering
         ours = run(source, translated=True, lowering=lowering, style=style)
         assert ours == native, f"lowering {lowering} {style}\nnative:\n{native}\ntranslated:\n{ours}"
     return native

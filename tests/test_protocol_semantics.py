@@ -81,6 +81,7 @@ async def coro_of(value):
 STRATEGIES = [
     pytest.param({"style": "poll"}, id="poll"),
     pytest.param({"style": "hir"}, id="hir"),
+    pytest.param({"style": "yield-from"}, id="yield-from"),
     pytest.param({"lowering": "callback"}, id="callback"),
     pytest.param({"lowering": "callback-async-stacks"}, id="callback-async-stacks"),
 ]

@@ -3345,6 +3345,7 @@ EXPECTED_ALL = [
     "Awaitee",
     "GenFuture",
     "async_fn",
+    "awaitable",
     "callback_fn",
     "callback_await",
     "callback_result",
@@ -3596,6 +3597,54 @@ def test_c_async_fn_builds_the_function_the_reference_builds() -> None:
     assert c.async_fn(with_attrs).marker == "m"
     already = c.async_fn(namespace["make"](8))
     assert c.async_fn(already) is already
+
+
+def _awaitables() -> list:
+    python, c = twins()
+    found = [pytest.param(_awaitee_impl.py_awaitable, id="python")]
+    if c is not None:
+        from desugar.runtime import _speedups
+
+        found.append(pytest.param(_speedups.awaitable, id="c"))
+    return found
+
+
+@pytest.mark.parametrize("awaitable", _awaitables())
+def test_awaitable_gives_a_coroutine_itself_and_anything_else_its_awaitee_stepped_as_await_steps_it(
+    awaitable: Any,
+) -> None:
+    async def native(x):
+        return x
+
+    coro = native(1)
+    assert awaitable(coro) is coro
+    with pytest.raises(StopIteration) as stop:
+        coro.send(None)
+    assert stop.value.value == 1
+
+    class Waits:
+        def __await__(self):
+            reply = yield "wait"
+            return ("got", reply)
+
+    stepped = awaitable(Waits())
+    assert isinstance(stepped, (_awaitee_impl.PyAwaitee, rt.Awaitee))
+    assert stepped.send(None) == "wait"  # (the first step is the first poll)
+    with pytest.raises(StopIteration) as stop:
+        stepped.send("reply")
+    assert stop.value.value == ("got", "reply")
+
+    with pytest.raises(TypeError, match=r"^object int can't be used in 'await' expression$"):
+        awaitable(1)
+
+    async def sleeper():
+        await asyncio.sleep(0)
+
+    suspended = sleeper()
+    suspended.send(None)
+    with pytest.raises(RuntimeError, match=r"^coroutine is being awaited already$"):
+        awaitable(suspended)
+    suspended.close()
 
 
 def _specialized_call(fn: Any) -> str:

@@ -30,6 +30,7 @@ from desugar.runtime._future import subscript_key as subscript_key
 from desugar.runtime._awaitee import Awaitee as Awaitee
 from desugar.runtime._awaitee import Awaitee as GenFuture
 from desugar.runtime._awaitee import async_fn as async_fn
+from desugar.runtime._awaitee import awaitable as awaitable
 from desugar.runtime._awaitee import into_future as into_future
 from desugar.runtime._awaitee import is_translated as is_translated
 from desugar.runtime._awaitee import poll_with_tls_context as poll_with_tls_context
@@ -74,7 +75,7 @@ StopAsyncIteration = _builtins.StopAsyncIteration
 
 __all__ = [
     "Poll", "Ready", "Pending", "Future", "Pin", "Context", "Waker", "noop_waker",
-    "current_context", "Awaitee", "GenFuture", "async_fn", "into_future", "is_translated",
+    "current_context", "Awaitee", "GenFuture", "async_fn", "awaitable", "into_future", "is_translated",
     "Executor", "block_on", "spawn", "JoinHandle", "yield_now", "sleep", "Sleep",
     "join", "select", "timeout", "Stream", "aiter", "anext", "async_for", "async_with",
     "callback_fn", "callback_await", "callback_result",

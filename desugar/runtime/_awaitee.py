@@ -526,6 +526,29 @@ def into_future(obj: Any) -> Awaitee:
         raise
 
 
+def awaitable(obj: Any) -> Any:
+    """What the ``yield-from`` style's ``yield from`` steps: ``obj`` as ``await`` takes it.
+
+    A coroutine (translated or native) is returned as it is: ``yield from`` it
+    is the poll loop CPython runs for a native ``await`` (the interpreter
+    resumes it in its own loop, ``SEND``), with its ``cr_await`` chain,
+    throw, close and tracebacks. Anything else is its `into_future` awaitee,
+    set so that its first step is its first poll (as ``__await__`` does), and
+    refused with CPython's errors as there.
+    """
+    if type(obj) is _CoroutineType:
+        if obj.cr_suspended if _SUSPENDED is not None else _suspended(obj):
+            raise RuntimeError("coroutine is being awaited already")
+        return obj
+    try:
+        return into_future(obj).__await__()
+    except BaseException as error:  # raised at the await, as natively: no frame of ours
+        if _STRIP_OWN_FRAME:
+            _drop_entry(error, _getframe())
+        del error
+        raise
+
+
 # ---- special methods, found as CPython finds them ------------------------------
 # The protocols (`await`, `async with`, `async for`) look their methods up on the
 # type, never on the instance or the metaclass, and bind what they find as its
@@ -713,6 +736,7 @@ PyAwaitee = Awaitee
 py_into_future = into_future
 py_async_fn = async_fn
 py_type_lookup = type_lookup
+py_awaitable = awaitable
 
 _speedups = _load_speedups()
 IMPLEMENTATION = "python" if _speedups is None else "c"
@@ -726,3 +750,4 @@ if _speedups is not None:
     into_future = c_into_future = _speedups.into_future
     async_fn = c_async_fn = _speedups.async_fn
     type_lookup = c_type_lookup = _speedups.type_lookup
+    awaitable = _speedups.awaitable

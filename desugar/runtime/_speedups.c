@@ -1064,6 +1064,39 @@ into_future(PyObject *Py_UNUSED(module), PyObject *obj)
     return PyObject_CallOneArg(py_into_future, obj);
 }
 
+/* `awaitable(obj)`: what the `yield-from` style's `yield from` steps (see
+ * `_awaitee.awaitable`): a coroutine as it is, so the interpreter resumes it
+ * as a native `await` does (SEND_GEN on 3.12+, no C frame in between);
+ * anything else as its awaitee, whose first step is its first poll. */
+static PyObject *
+awaitable(PyObject *module, PyObject *obj)
+{
+    if (Py_IS_TYPE(obj, &PyCoro_Type)) {
+        PyObject *flag = cr_suspended != NULL ? cr_suspended(obj, NULL)
+                                              : PyObject_CallOneArg(py_suspended, obj);
+        if (flag == NULL) {
+            return NULL;
+        }
+        int suspended = PyObject_IsTrue(flag);
+        Py_DECREF(flag);
+        if (suspended < 0) {
+            return NULL;
+        }
+        if (suspended) {
+            PyErr_SetString(PyExc_RuntimeError, "coroutine is being awaited already");
+            return NULL;
+        }
+        return Py_NewRef(obj);
+    }
+    PyObject *aw = into_future(module, obj);
+    if (aw == NULL || !Py_IS_TYPE(aw, &AwaiteeType)) {
+        return aw;  /* (py_into_future makes the running runtime's awaitees: this is rare) */
+    }
+    PyObject *stepped = awaitee_await((AwaiteeObject *)aw);
+    Py_DECREF(aw);
+    return stepped;
+}
+
 /* The reference `anext` and `aiter` (`_stream.py_anext`, `_stream.py_aiter`),
  * for what is not an async generator. `_stream` imports `_awaitee`, whose end
  * imports this module: they are read from it at their first use, when it is
@@ -2772,6 +2805,8 @@ static PyMethodDef module_methods[] = {
      "Decorator for a translated `async def`: a function whose call returns a real coroutine."},
     {"into_future", into_future, METH_O,
      "`IntoFuture::into_future`: the awaitee that an `await obj` polls."},
+    {"awaitable", awaitable, METH_O,
+     "What the `yield-from` style's `yield from` steps: a coroutine as it is, else its awaitee."},
     {NULL}
 };
 
