@@ -752,6 +752,13 @@ def test_lost_wakeup_of_a_trio_task_nothing_can_reschedule(tmp_path: Path, kind:
         assert "desugar: lint: " + lint + "    at prog.py:6 in prog::forgotten\n" in shown
 
 
+def test_a_trio_event_a_global_keeps_is_not_a_lost_wakeup(tmp_path: Path) -> None:
+    setup, wait, _ = TRIO_LOST_WAITS["event"]
+    kept = TRIO_LOST.format(setup="global event\n    " + setup, wait=wait)
+    ran = run(tmp_path, kept, "--lint")
+    assert (ran.stdout, ran.stderr) == ("gave up\n", "desugar: lint: no warnings\n")
+
+
 TRIO_WAITS = """\
 import trio
 

@@ -16,6 +16,15 @@ the lot that ``Event`` owns), leaving out trio's own bookkeeping of every task
 (the run's task set, its nursery's children, its cancel status's tasks: they
 cancel or count it, they do not complete what it waits on).
 
+The check goes through no heap: it takes what the wait reaches (its chain's
+objects and what they refer to, not into modules, classes, functions' globals
+or other tasks), finds among them the holders (those the task can be reached
+from), and compares the reference count of each holder, and of the task, with
+the references to it found inside the wait (and, for the task, in its own
+attributes and trio's bookkeeping). One reference more, from anywhere, is
+something else that holds it: not lost. A check costs the size of each wait,
+not of the heap.
+
 What a cancellation still ends is not reported (as the asyncio lint does not
 count ``Task.cancel``), but for two waits that only a cancellation is meant to
 end: one under a finite deadline (``trio.sleep``, ``move_on_after``,
@@ -33,25 +42,8 @@ from collections import deque
 from types import CodeType, CoroutineType, FrameType, FunctionType, GeneratorType, MethodType, ModuleType
 from typing import Any
 
-#: How far (referrer to referrer) a check follows what holds a task before giving up (held).
-MAX_LEVELS = 12
-#: The objects one task's wait may reach before the check gives up (held).
+#: The objects one task's wait may reach before the check gives up (taken as held).
 MAX_REACH = 20_000
-
-
-class _Candidate:
-    __slots__ = ("record", "reach", "owned", "ignored", "frontier", "next", "held", "found", "api")
-
-    def __init__(self, record: Any) -> None:
-        self.record = record
-        self.reach: set[int] = set()
-        self.owned: set[int] = set()
-        self.ignored: set[int] = set()
-        self.frontier: list[Any] = []
-        self.next: list[Any] = []
-        self.held = False
-        self.found: list[Any] = []  # (the trio objects of the wait it went through, nearest first)
-        self.api: Any = None  # (the object whose method the program awaited: an Event, a channel)
 
 
 def check(records: list[Any], walk: Any) -> list[tuple[Any, str]]:
@@ -65,45 +57,148 @@ def check(records: list[Any], walk: Any) -> list[tuple[Any, str]]:
     runner = getattr(trio_run.GLOBAL_RUN_CONTEXT, "runner", None)
     if runner is None:
         return []
-    task_type = trio_run.Task
     forever = _sleep_forever_code()
     stops = _stops(runner)
-    hold: list[Any] = []  # (everything reached stays alive for the check: ids stay its own)
-    candidates: list[_Candidate] = []
+    lost = []
     for record in records:
-        task = record.obj() if record.obj is not None else None
-        if task is None or not _waiting(task, runner):
-            continue
         if forever is not None and any(info[0] == forever for info, _ in record.raw):
             continue
-        candidate = _candidate(record, task, runner, task_type, walk, stops, hold)
-        if candidate is not None:
-            candidates.append(candidate)
-        del task
-    if not candidates:
-        return []
-    _search(candidates, task_type, hold)
-    lost = []
-    for candidate in candidates:
-        if candidate.held:
+        found = _lost(record, runner, trio_run.Task, walk, stops)
+        if found is None:
             continue
-        found = candidate.found[0] if candidate.found else None
-        if any(one is candidate.api for one in candidate.found):
-            found = candidate.api
-        if found is not None:
-            kind = type(found)
+        if found:
             message = (
-                f"is pending on a {kind.__module__}.{kind.__qualname__} that nothing outside "
-                "its own await chain references: nothing can wake it, it will wait forever"
+                f"is pending on a {found} that nothing outside its own await chain references: "
+                "nothing can wake it, it will wait forever"
             )
         else:
             message = (
-                f"is pending in {_waits_in(candidate.record)} and nothing outside its own await "
+                f"is pending in {_waits_in(record)} and nothing outside its own await "
                 "chain holds the task: nothing can reschedule it, it will wait forever"
             )
-        lost.append((candidate.record, message))
-    hold.clear()
+        lost.append((record, message))
     return lost
+
+
+def _lost(record: Any, runner: Any, task_type: type, walk: Any, stops: set[int]) -> str | None:
+    """None if something outside its wait can reschedule ``record``'s task; else the type of
+    the trio object it waits on (``trio.Event``), or '' (none: a bare wait)."""
+    task = record.obj() if record.obj is not None else None
+    if task is None or not _waiting(task, runner):
+        return None
+    keep: list[Any] = []
+    walk(task.coro, keep)
+    if sys.version_info < (3, 13):
+        keep.extend([x.f_locals for x in keep if isinstance(x, FrameType)])
+    api = id(_api(keep))
+    for frame in keep:
+        if isinstance(frame, FrameType):
+            stops.add(id(frame.f_globals))
+            stops.add(id(frame.f_builtins))
+    frame = None
+    keep.append(task.custom_sleep_data)
+    keep.append(task._abort_func)
+    # (trio's bookkeeping of every task: it counts, cancels or names the task, it never
+    # completes what the task waits on; its references to the task are no waker's)
+    bookkeeping: dict[int, Any] = {id(runner): runner}
+    for container in (
+        getattr(runner, "tasks", None),
+        getattr(getattr(task, "_parent_nursery", None), "_children", None),
+        getattr(getattr(task, "_cancel_status", None), "_tasks", None),
+        getattr(sys.modules.get("trio._core._parking_lot"), "GLOBAL_PARKING_LOT_BREAKER", None),
+        *getattr(task, "_child_nurseries", ()),  # (the nurseries it is the parent of)
+    ):
+        if container is not None:
+            bookkeeping[id(container)] = container
+    container = None
+    objects: dict[int, Any] = {}  # (each object the wait reaches, by id: one reference each)
+    referents: dict[int, list[int]] = {}
+    reached = _reach(keep, task_type, stops, objects, referents)
+    del keep
+    if not reached:
+        return None  # (too much to go through: taken as held)
+    me = id(task)
+    # The holders: what the task can be reached from inside the wait, by distance.
+    parents: dict[int, list[int]] = {}
+    for key, ids in referents.items():
+        for child in ids:
+            if child == me or child in objects:
+                parents.setdefault(child, []).append(key)
+    holders: dict[int, int] = {}
+    level = [me]
+    distance = 0
+    while level:
+        distance += 1
+        following = []
+        for child in level:
+            for parent in parents.get(child, ()):
+                if parent not in holders and parent != me:
+                    holders[parent] = distance
+                    following.append(parent)
+        level = following
+    # The references to each holder and to the task from inside: from the wait's objects,
+    # from the task itself, and (to the task only) from trio's bookkeeping.
+    counts = dict.fromkeys(holders, 0)
+    counts[me] = 0
+    for ids in referents.values():
+        for child in ids:
+            if child in counts:
+                counts[child] += 1
+    for one in gc.get_referents(task):
+        if id(one) in counts:
+            counts[id(one)] += 1
+    one = None
+    for key, container in bookkeeping.items():
+        if key not in objects:
+            counts[me] += sum(1 for one in gc.get_referents(container) if one is task)
+    container = None
+    bookkeeping.clear()
+    # (besides those: sys.getrefcount's argument and the local name; a holder's entry in
+    # ``objects`` too)
+    if sys.getrefcount(task) - 2 != counts[me]:
+        return None
+    task = None
+    for key in holders:
+        holder = objects[key]
+        if sys.getrefcount(holder) - 3 != counts[key]:
+            return None
+        holder = None
+    public = sorted((distance, key) for key, distance in holders.items() if _public(objects[key]))
+    if api in holders and _public(objects[api]):
+        public.insert(0, (0, api))
+    if not public:
+        return ""
+    kind = type(objects[public[0][1]])
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _reach(roots: list[Any], task_type: type, stops: set[int], objects: dict[int, Any],
+           referents: dict[int, list[int]]) -> bool:
+    """What the wait reaches from ``roots``: each object into ``objects``, the ids it refers to
+    into ``referents``. Not into modules' namespaces, classes, code, functions' globals, the
+    frames the wait was called from, other tasks. False past `MAX_REACH` objects."""
+    queue = deque(r for r in roots if r is not None)
+    skipped = (type, ModuleType, CodeType, task_type)
+    while queue:
+        obj = queue.popleft()
+        key = id(obj)
+        if key in objects or key in stops or isinstance(obj, skipped):
+            continue
+        objects[key] = obj
+        if len(objects) > MAX_REACH:
+            return False
+        inner = gc.get_referents(obj)
+        referents[key] = [id(one) for one in inner]
+        if isinstance(obj, FunctionType):  # (what it closes over, not its module)
+            if obj.__closure__:
+                queue.append(obj.__closure__)
+        elif isinstance(obj, MethodType):
+            queue.append(obj.__self__)
+        elif isinstance(obj, FrameType):  # (not the frames it was called from)
+            queue.extend(one for one in inner if not isinstance(one, FrameType))
+        else:
+            queue.extend(inner)
+    return True
 
 
 def _sleep_forever_code() -> Any:
@@ -145,134 +240,6 @@ def _stops(runner: Any) -> set[int]:
 
     stops.add(id(builtins.__dict__))
     return stops
-
-
-def _candidate(record: Any, task: Any, runner: Any, task_type: type, walk: Any, stops: set[int],
-               hold: list[Any]) -> _Candidate | None:
-    candidate = _Candidate(record)
-    keep: list[Any] = []
-    walk(task.coro, keep)
-    if sys.version_info < (3, 13):
-        keep.extend([x.f_locals for x in keep if isinstance(x, FrameType)])
-    owned = candidate.owned
-    owned.update(id(x) for x in keep)
-    owned.add(id(task))
-    owned.add(id(keep))
-    for name in ("_child_nurseries",):
-        value = getattr(task, name, None)
-        if value is not None:
-            owned.add(id(value))
-    # (trio's bookkeeping of every task: it counts, cancels or names the task, it never
-    # completes what the task waits on)
-    ignored = candidate.ignored
-    ignored.add(id(runner))
-    for container in (
-        getattr(runner, "tasks", None),
-        getattr(getattr(task, "_parent_nursery", None), "_children", None),
-        getattr(getattr(task, "_cancel_status", None), "_tasks", None),
-        getattr(sys.modules.get("trio._core._parking_lot"), "GLOBAL_PARKING_LOT_BREAKER", None),
-    ):
-        if container is not None:
-            ignored.add(id(container))
-    for nursery in getattr(task, "_child_nurseries", ()):  # (their parent: it cancels them)
-        ignored.add(id(nursery))
-        ignored.add(id(vars(nursery)))
-        hold.append(vars(nursery))
-    for frame in keep:
-        if isinstance(frame, FrameType):
-            stops.add(id(frame.f_globals))
-            stops.add(id(frame.f_builtins))
-    candidate.api = _api(keep)
-    roots = [*keep, task.custom_sleep_data, task._abort_func]
-    if not _reach(candidate, roots, task_type, stops, hold):
-        return None  # (too much to go through: taken as held)
-    hold.append(keep)
-    candidate.frontier = [task]
-    return candidate
-
-
-def _reach(candidate: _Candidate, roots: list[Any], task_type: type, stops: set[int],
-           hold: list[Any]) -> bool:
-    """What the wait reaches (ids into ``candidate.reach``); False past `MAX_REACH` objects."""
-    reach = candidate.reach
-    queue = deque(r for r in roots if r is not None)
-    skipped = (type, ModuleType, CodeType, task_type)
-    while queue:
-        obj = queue.popleft()
-        key = id(obj)
-        if key in reach or key in stops or isinstance(obj, skipped):
-            continue
-        reach.add(key)
-        hold.append(obj)
-        if len(reach) > MAX_REACH:
-            return False
-        if isinstance(obj, FunctionType):  # (what it closes over, not its module)
-            if obj.__closure__:
-                queue.append(obj.__closure__)
-            continue
-        if isinstance(obj, MethodType):
-            queue.append(obj.__self__)
-            continue
-        if isinstance(obj, FrameType):
-            queue.extend(  # (not the frames it was called from: they are not its wait's)
-                r for r in gc.get_referents(obj)
-                if not isinstance(r, FrameType) or id(r) in candidate.owned
-            )
-            if sys.version_info < (3, 13):
-                queue.append(obj.f_locals)
-            continue
-        queue.extend(gc.get_referents(obj))
-    return True
-
-
-def _search(candidates: list[_Candidate], task_type: type, hold: list[Any]) -> None:
-    """Go from each task to what holds it, level by level (one pass through the heap a level),
-    while what holds it is its own wait's; anything else holding it holds the task."""
-    for _ in range(MAX_LEVELS):
-        active = [c for c in candidates if not c.held and c.frontier]
-        if not active:
-            break
-        index: dict[int, list[_Candidate]] = {}
-        objects: list[Any] = []
-        for candidate in active:
-            for obj in candidate.frontier:
-                index.setdefault(id(obj), []).append(candidate)
-                objects.append(obj)
-        arguments = tuple(objects)
-        ours = {
-            id(objects), id(arguments), id(hold), id(candidates), id(active), id(index),
-            id(sys._getframe()),
-        }
-        for candidate in candidates:
-            ours.update((id(candidate), id(candidate.found)))  # (its ``found``, its ``api``)
-        for candidate in active:
-            ours.add(id(candidate.frontier))
-            ours.add(id(candidate.next))
-        referrers = gc.get_referrers(*arguments)
-        ours.add(id(referrers))
-        for referrer in referrers:
-            key = id(referrer)
-            if key in ours:
-                continue
-            for referent in gc.get_referents(referrer):
-                for candidate in index.get(id(referent), ()):
-                    if candidate.held or key in candidate.owned or key in candidate.ignored:
-                        continue
-                    if key in candidate.reach and not isinstance(referrer, task_type):
-                        if key not in candidate.owned:
-                            candidate.owned.add(key)  # (visited)
-                            candidate.next.append(referrer)
-                            if _public(referrer):
-                                candidate.found.append(referrer)
-                    else:
-                        candidate.held = True
-        del referrers, arguments, objects
-        for candidate in active:
-            candidate.frontier, candidate.next = candidate.next, []
-    for candidate in candidates:
-        if candidate.frontier:
-            candidate.held = True  # (too far to tell: taken as held)
-        candidate.frontier = []
 
 
 def _api(keep: list[Any]) -> Any:
