@@ -397,11 +397,14 @@ def translated_code(
         source = _read(source_path)
     if not _could_be_async(source):
         return None
-    code = step.compile(source, source_path, mode) if step else _compile(source, source_path, mode)
-    if mode.async_fn:
-        from desugar.codeflags import flag_coroutines
+    if step is not None:
+        code = step.compile(source, source_path, mode)
+        if mode.async_fn:
+            from desugar.codeflags import flag_coroutines
 
-        code = flag_coroutines(code, source)
+            code = flag_coroutines(code, source)
+    else:
+        code = _compile(source, source_path, mode)
     stats.translations += 1
     if pyc is not None and not sys.dont_write_bytecode:
         write_cache(pyc, source, code, st, checked, prefix)
@@ -443,7 +446,8 @@ def _read(source_path: str) -> bytes:
 
 
 def _compile(source: bytes, source_path: str, mode: Mode = DEFAULT) -> CodeType:
-    """Translate and compile; errors as CPython gives them, with nothing chained to them.
+    """Translate and compile (`flag_coroutines` too, if ``mode`` wants it); errors as
+    CPython gives them, with nothing chained to them.
 
     Source that CPython rejects (invalid UTF-8, a bad coding cookie, a syntax
     error) gets CPython's own ``SyntaxError``, naming the file, as a native
@@ -469,12 +473,21 @@ def _compile(source: bytes, source_path: str, mode: Mode = DEFAULT) -> CodeType:
         if text is None:
             assert failure is not None
             raise failure
+    # The coroutines' keys come from the translation's own parse of the text, when it is the
+    # one CPython parses (else they are read off the bytes, as `flag_coroutines` does).
+    keys: set | None = set() if failure is None else None
     try:
-        return compile_module(text, source_path, mode=mode)
+        code = compile_module(text, source_path, mode=mode, coroutines=keys)
     except desugar.TranslateError as error:
         failure = error
     except (SyntaxError, ValueError) as error:  # from compiling the translation
         failure = error
+    else:
+        if mode.async_fn:
+            from desugar.codeflags import flag_coroutines
+
+            code = flag_coroutines(code, source, keys)
+        return code
     native = _native_syntax_error(source, source_path)
     if native is not None:
         raise native.with_traceback(None)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from types import CodeType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ast
 
 
-def flag_coroutines(code: CodeType, source: bytes) -> CodeType:
+def flag_coroutines(
+    code: CodeType, source: bytes, keys: set[tuple[tuple[str, ...], int]] | None = None
+) -> CodeType:
     """``code`` with each translated ``async def``'s code flagged as `async_fn` flags it.
 
     A translated ``async def`` is a generator function decorated
@@ -17,7 +23,8 @@ def flag_coroutines(code: CodeType, source: bytes) -> CodeType:
     whose name, the names of the functions and classes around it, and first
     line (the first decorator's) are those of an ``async def`` of the source
     (async generators stay async generators, and are left alone). A name and
-    line that two code objects share is left alone too.
+    line that two code objects share is left alone too. ``keys``, if given, are
+    the source's `coroutine_keys` (then the source is not parsed again).
     """
     import ast
 
@@ -29,25 +36,13 @@ def flag_coroutines(code: CodeType, source: bytes) -> CodeType:
         as_coroutine_code,
     )
 
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code  # (bytes only CPython's tokenizer skips, or nesting too deep here)
-    wanted: set[tuple[tuple[str, ...], int]] = set()
-    blocks = (ast.stmt, ast.excepthandler, ast.match_case)
-
-    def visit(node: ast.AST, scope: tuple[str, ...]) -> None:
-        for child in ast.iter_child_nodes(node):  # (statements only: no def is in an expression)
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                inner = (*scope, child.name)
-                if isinstance(child, ast.AsyncFunctionDef):
-                    first = child.decorator_list[0] if child.decorator_list else child
-                    wanted.add((inner, first.lineno))
-                visit(child, inner)
-            elif isinstance(child, blocks):
-                visit(child, scope)
-
-    visit(tree, ())
+    if keys is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return code  # (bytes only CPython's tokenizer skips, or nesting too deep here)
+        keys = coroutine_keys(tree)
+    wanted = keys
     if not wanted:
         return code
     found: dict[tuple[tuple[str, ...], int], int] = {}
@@ -88,6 +83,29 @@ def flag_coroutines(code: CodeType, source: bytes) -> CodeType:
         return flagged(code, ())
     except RecursionError:  # lambdas nested too deeply for this walk: async_fn flags them
         return code
+
+
+def coroutine_keys(tree: ast.Module) -> set[tuple[tuple[str, ...], int]]:
+    """Each ``async def`` of the module ``tree``: the names of it and of the functions and
+    classes around it, and its first line (its first decorator's), as `flag_coroutines` finds them."""
+    import ast
+
+    wanted: set[tuple[tuple[str, ...], int]] = set()
+    blocks = (ast.stmt, ast.excepthandler, ast.match_case)
+
+    def visit(node: ast.AST, scope: tuple[str, ...]) -> None:
+        for child in ast.iter_child_nodes(node):  # (statements only: no def is in an expression)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                inner = (*scope, child.name)
+                if isinstance(child, ast.AsyncFunctionDef):
+                    first = child.decorator_list[0] if child.decorator_list else child
+                    wanted.add((inner, first.lineno))
+                visit(child, inner)
+            elif isinstance(child, blocks):
+                visit(child, scope)
+
+    visit(tree, ())
+    return wanted
 
 
 def _scope(code: CodeType, scope: tuple[str, ...]) -> tuple[str, ...]:

@@ -141,10 +141,15 @@ def translate_with_lines(
 
 
 def _translate_with_lines(
-    source: str, filename: str, mode: Mode, columns: list[Any] | None = None
+    source: str,
+    filename: str,
+    mode: Mode,
+    columns: list[Any] | None = None,
+    coroutines: set[Any] | None = None,
 ) -> tuple[str, list[int]] | None:
-    """(See `translate_with_lines`.) ``columns``, if given, gets the pieces' `_columns`."""
-    pieces = _translate(source, filename, with_lines=True, mode=mode)
+    """(See `translate_with_lines`.) ``columns``, if given, gets the pieces' `_columns`;
+    ``coroutines``, as `compile_module`'s."""
+    pieces = _translate(source, filename, with_lines=True, mode=mode, coroutines=coroutines)
     if pieces is None:
         return None
     lines: list[int] = []
@@ -173,18 +178,22 @@ def _columns(pieces: list[Piece]) -> Any:
     return columns
 
 
-def compile_module(source: str, filename: str, *, mode: Mode = DEFAULT) -> CodeType:
+def compile_module(
+    source: str, filename: str, *, mode: Mode = DEFAULT, coroutines: set[Any] | None = None
+) -> CodeType:
     """Compile ``source`` translated, with the original line numbers (for the import hook).
 
-    A module with nothing to translate is compiled as it is.
+    A module with nothing to translate is compiled as it is. ``coroutines``, if
+    given, gets the `desugar.codeflags.coroutine_keys` of a module that is
+    translated, from the parse the translation makes.
     """
     _parse(source, filename)
-    return with_stack(_compile_module, source, filename, mode)
+    return with_stack(_compile_module, source, filename, mode, coroutines)
 
 
-def _compile_module(source: str, filename: str, mode: Mode) -> CodeType:
+def _compile_module(source: str, filename: str, mode: Mode, coroutines: set[Any] | None = None) -> CodeType:
     columns: list[Any] = []
-    translated = _translate_with_lines(source, filename, mode, columns)
+    translated = _translate_with_lines(source, filename, mode, columns, coroutines)
     if translated is None:
         return compile(source, filename, "exec", dont_inherit=True)
     from desugar.compiler.lines import renumber
@@ -208,7 +217,12 @@ class Piece:
 
 
 def _translate(
-    source: str, filename: str, *, with_lines: bool = False, mode: Mode = DEFAULT
+    source: str,
+    filename: str,
+    *,
+    with_lines: bool = False,
+    mode: Mode = DEFAULT,
+    coroutines: set[Any] | None = None,
 ) -> list[Piece] | None:
     """The translation, piece by piece (its text is theirs joined), or None if nothing changes.
 
@@ -239,6 +253,10 @@ def _translate(
 
         lines = iter(list(async_def_lines(tree)))
         deep = deep_async_defs(tree)  # lowered in the compact shapes
+        if coroutines is not None:
+            from desugar.codeflags import coroutine_keys
+
+            coroutines.update(coroutine_keys(tree))
         del tree  # only the libcst tree of one segment at a time is alive below
         chosen = styles.get(mode)
 

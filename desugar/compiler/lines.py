@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover - another libcst's layout: positions_and_code falls back
     PositionProvidingCodegenState = None  # type: ignore[assignment,misc]
 
-from desugar.compiler import cst_depth  # noqa: F401  (deep code generation)
+from desugar.compiler.cst_depth import StatementHook, statements_hooked
 from desugar.compiler.names import PREFIX, RUNTIME
 from desugar.errors import source_lines
 
@@ -147,6 +147,208 @@ class Columns:
             self.copied[line + offset] = was
 
 
+#: id(node) -> (node, line, column, end line, end column): `PositionProvider`'s ranges, as tuples.
+Spans = dict[int, tuple[cst.CSTNode, int, int, int, int]]
+
+
+class _SpanState(StatementHook, CodegenState):
+    """Code generation that records every node's range as `PositionProvider` does.
+
+    The same ranges (syntactic where libcst records them, else whitespace
+    inclusive; the first one recorded for a node that is generated twice,
+    unless a later one is syntactic), kept as tuples by ``id(node)`` in
+    ``spans``: no `CodePosition` or `CodeRange` objects, no node hashing and
+    no generator per syntactic range, at about a third of the cost.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line = 1
+        self.column = 0
+        self.spans: Spans = {}
+        self.stack: list[tuple[int, int]] = []
+        self.syntactic: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode | None, int, int]] = []
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        if "\n" in value or "\r" in value:
+            parts = _NEWLINES.split(value)
+            self.line += len(parts) - 1
+            self.column = len(parts[-1])
+        else:
+            self.column += len(value)
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.add_token(token)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self.stack.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        line, column = self.stack.pop()
+        key = id(node)
+        if key not in self.spans:  # a syntactic range, recorded inside, wins
+            self.spans[key] = (node, line, column, self.line, self.column)
+
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> _SpanState:
+        self.syntactic.append((node, start_node, end_node, self.line, self.column))
+        return self
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        node, start_node, end_node, line, column = self.syntactic.pop()
+        spans = self.spans
+        if start_node is not None:
+            _, line, column, _, _ = spans[id(start_node)]
+        end_line, end_column = self.line, self.column
+        if end_node is not None:
+            _, _, _, end_line, end_column = spans[id(end_node)]
+        self._syntactic(id(node), (node, line, column, end_line, end_column))
+
+    def _syntactic(self, key: int, span: tuple[cst.CSTNode, int, int, int, int]) -> None:
+        self.spans[key] = span
+
+    def statement(self, node: cst.BaseStatement) -> None:
+        self.before_codegen(node)
+        node._codegen_impl(self)
+        self.after_codegen(node)
+
+
+class _OutputSpans(_SpanState):
+    """`_SpanState` that also records where each statement was generated, for `_OriginalSpans`.
+
+    ``statements``: id(statement) -> (line, column, indentation, first and
+    past the last index in ``order`` of the nodes first recorded within it, end
+    line, end column), for a statement none of whose nodes had been generated
+    before it. ``repeated``: the ids of the nodes generated more than once.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(module)
+        self.order: list[int] = []  # ids, in the order their spans were first recorded
+        self.repeated: set[int] = set()
+        self.statements: dict[int, tuple[int, int, tuple[str, ...], int, int, int, int]] = {}
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if id(node) in self.spans:
+            self.repeated.add(id(node))
+        self.stack.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        line, column = self.stack.pop()
+        key = id(node)
+        if key not in self.spans:
+            self.spans[key] = (node, line, column, self.line, self.column)
+            self.order.append(key)
+
+    def _syntactic(self, key: int, span: tuple[cst.CSTNode, int, int, int, int]) -> None:
+        if key not in self.spans:
+            self.order.append(key)
+        self.spans[key] = span
+
+    def statement(self, node: cst.BaseStatement) -> None:
+        line, column, first, repeated = self.line, self.column, len(self.order), len(self.repeated)
+        indent = tuple(self.indent_tokens)
+        self.before_codegen(node)
+        node._codegen_impl(self)
+        self.after_codegen(node)
+        if len(self.repeated) == repeated and id(node) not in self.statements:
+            self.statements[id(node)] = (line, column, indent, first, len(self.order), self.line, self.column)
+
+
+class _OriginalSpans(_SpanState):
+    """`_SpanState` for the original code, that takes the ranges of a statement generated
+    unchanged in the translation (`_OutputSpans`) from there.
+
+    A statement that the translation generated with the same indentation, at
+    the start of a line, none of whose nodes was generated elsewhere in it, has
+    there the ranges it has here, some lines further: they are copied, moved
+    by that many lines, instead of generating it again.
+    """
+
+    def __init__(self, module: cst.Module, output: _OutputSpans | None) -> None:
+        super().__init__(module)
+        self.output = output
+        if output is not None and (
+            output.default_indent != self.default_indent or output.default_newline != self.default_newline
+        ):
+            self.output = None
+
+    def statement(self, node: cst.BaseStatement) -> None:
+        output = self.output
+        found = output.statements.get(id(node)) if output is not None else None
+        if found is not None and self.column == 0:
+            line, column, indent, first, last, end_line, end_column = found
+            if column == 0 and indent == tuple(self.indent_tokens):
+                assert output is not None
+                keys = output.order[first:last]
+                if output.repeated.isdisjoint(keys):
+                    shift = self.line - line
+                    spans, there = self.spans, output.spans
+                    for key in keys:
+                        if key not in spans:
+                            n, a, b, c, d = there[key]
+                            spans[key] = (n, a + shift, b, c + shift, d)
+                    self.line = end_line + shift
+                    self.column = end_column
+                    self.tokens.append("")  # (its text is not needed: only that there is some)
+                    return
+        self.before_codegen(node)
+        node._codegen_impl(self)
+        self.after_codegen(node)
+
+
+def _spans_and_code(module: cst.Module) -> tuple[Spans, str, _OutputSpans | None]:
+    """Every node's range in ``module`` (see `_SpanState`), its code, and the state that found them."""
+    if statements_hooked() and CodegenState is not object:
+        state = _OutputSpans(module)
+        try:
+            module._codegen(state)
+            return state.spans, "".join(state.tokens), state
+        except (AttributeError, TypeError):  # another libcst's internals: the public way
+            pass
+    found, code = positions_and_code(module)
+    return _as_spans(found), code, None
+
+
+def _original_spans(module: cst.Module, output: _OutputSpans | None) -> Spans:
+    """Every node's range in ``module``, the ranges of statements unchanged in ``output`` taken from it."""
+    if output is not None:
+        state = _OriginalSpans(module, output)
+        try:
+            module._codegen(state)
+            return state.spans
+        except (AttributeError, TypeError):  # another libcst's internals: the public way
+            pass
+    return _as_spans(positions(module))
+
+
+def _as_spans(found: Mapping[cst.CSTNode, CodeRange]) -> Spans:
+    return {
+        id(node): (node, where.start.line, where.start.column, where.end.line, where.end.column)
+        for node, where in found.items()
+    }
+
+
+_IS_CODE: dict[type, bool] = {}
+
+
+def _is_code(node: cst.CSTNode) -> bool:
+    known = _IS_CODE.get(type(node))
+    if known is None:
+        known = _IS_CODE[type(node)] = isinstance(node, _CODE)
+    return known
+
+
 def line_map(
     original: cst.Module,
     output: cst.Module,
@@ -169,34 +371,37 @@ def line_map(
     columns, so an error they raise is underlined as natively (not its lines: the
     generated lines around them have theirs already).
     """
-    before = positions(original)
-    after, code = positions_and_code(output)
+    after, code, state = _spans_and_code(output)
+    before = _original_spans(original, state)
+    del state
     shift = first_line - 1
     total = code.count("\n") + 1
     lines: list[int | None] = [None] * (total + 1)
-    for node, where in after.items():
-        if not isinstance(node, _CODE):
+    kept = columns.kept if columns is not None else None
+    rebuilt = origins if origins and columns is not None else None
+    for key, (node, line, column, end_line, end_column) in after.items():
+        if not _is_code(node):
             continue  # whitespace nodes may be shared defaults, found anywhere
-        was = before.get(node)
+        was = before.get(key)
         if was is None:
-            found = origins.get(id(node)) if origins and columns is not None else None
+            found = rebuilt.get(key) if rebuilt is not None else None
             if found is not None and found[0] is node:
-                was = before.get(found[1])
+                was = before.get(id(found[1]))
                 if was is not None:
-                    columns.kept.setdefault(  # type: ignore[union-attr]
-                        (where.start.line, where.start.column, where.end.line, where.end.column),
-                        (was.start.line + shift, was.start.column, was.end.line + shift, was.end.column),
+                    kept.setdefault(  # type: ignore[union-attr]
+                        (line, column, end_line, end_column),
+                        (was[1] + shift, was[2], was[3] + shift, was[4]),
                     )
             continue
-        if columns is not None:
-            columns.kept.setdefault(
-                (where.start.line, where.start.column, where.end.line, where.end.column),
-                (was.start.line + shift, was.start.column, was.end.line + shift, was.end.column),
+        _, was_line, was_column, was_end_line, was_end_column = was
+        if kept is not None:
+            kept.setdefault(
+                (line, column, end_line, end_column),
+                (was_line + shift, was_column, was_end_line + shift, was_end_column),
             )
-        for offset in range(where.end.line - where.start.line + 1):
-            at = where.start.line + offset
+        for at in range(line, end_line + 1):
             if lines[at] is None:
-                lines[at] = min(was.start.line + offset, was.end.line) + shift
+                lines[at] = min(was_line + at - line, was_end_line) + shift
     if columns is not None:
         _await_spans(before, after, code, shift, columns)
     # The compiler's own "# line N: ..." comments anchor the generated code
@@ -217,41 +422,48 @@ def line_map(
     return code, result
 
 
-def _await_spans(before: Mapping[cst.CSTNode, CodeRange], after: Mapping[cst.CSTNode, CodeRange],
-                 code: str, shift: int, columns: Columns) -> None:
+_AWAITED_KINDS = frozenset({cst.Await, cst.ListComp, cst.SetComp, cst.DictComp, cst.For, cst.With})
+
+
+def _await_spans(before: Spans, after: Spans, code: str, shift: int, columns: Columns) -> None:
     """Each ``# line N: await ...`` comment's output line -> that await's original span."""
-    awaits: dict[tuple[int, str], CodeRange] = {}
-    for node, was in before.items():
-        if node in after:
+    awaits: dict[tuple[int, str], Span] = {}
+    for key, (node, line, column, end_line, end_column) in before.items():
+        if key in after:
             continue  # (lowered ones are not in the output)
-        if isinstance(node, (cst.Await, cst.ListComp, cst.SetComp, cst.DictComp)):
+        kind = type(node)  # (no subclasses: cheaper than isinstance's ABC check)
+        if kind not in _AWAITED_KINDS:
+            continue
+        was = (line + shift, column, end_line + shift, end_column)
+        if kind is not cst.For and kind is not cst.With:
             # (an async comprehension with a function of its own is awaited where it stands)
-            awaits.setdefault((was.start.line + shift, _one_line(node)), was)
-        elif isinstance(node, cst.For) and node.asynchronous is not None and node.iter in before:
+            awaits.setdefault((line + shift, _one_line(node)), was)
+        elif kind is cst.For and node.asynchronous is not None and id(node.iter) in before:
             # (the compiler's comment names the iterable: see lowering/async_for.py)
-            line = before[node.iter].start.line + shift
-            awaits.setdefault((line, f"async for ... in {_one_line(node.iter)}"), was)
-        elif isinstance(node, cst.With) and node.asynchronous is not None:
+            at = before[id(node.iter)][1] + shift
+            awaits.setdefault((at, f"async for ... in {_one_line(node.iter)}"), was)
+        elif kind is cst.With and node.asynchronous is not None:
             # its `__aenter__` and `__aexit__` are awaited where CPython places them: at the
             # item on 3.13+, at the whole statement before (async_with.py writes the comments)
             for item in node.items:
-                where = before.get(item.item)
+                where = before.get(id(item.item))
                 if where is not None:
-                    if sys.version_info < (3, 13):
-                        where = was
+                    _, item_line, item_column, item_end_line, item_end_column = where
+                    span = was if sys.version_info < (3, 13) else (
+                        item_line + shift, item_column, item_end_line + shift, item_end_column
+                    )
                     text = f"async with {_one_line(item.item)}"
-                    line = before[item.item].start.line + shift
-                    awaits.setdefault((line, text), where)
-                    awaits.setdefault((line, f"{text} (exit)"), where)
+                    awaits.setdefault((item_line + shift, text), span)
+                    awaits.setdefault((item_line + shift, f"{text} (exit)"), span)
     if not awaits:
         return
     for at, text in enumerate(code.split("\n"), 1):
         match = _ANCHOR.match(text)
         if match is None:
             continue
-        was = awaits.get((int(match.group(1)), text[match.end():]))
-        if was is not None:
-            columns.awaits[at] = (was.start.line + shift, was.start.column, was.end.line + shift, was.end.column)
+        span = awaits.get((int(match.group(1)), text[match.end():]))
+        if span is not None:
+            columns.awaits[at] = span
 
 
 def _one_line(node: cst.CSTNode) -> str:
@@ -277,18 +489,19 @@ def renumber(tree: ast.AST, lines: list[int], source: str, columns: Columns | No
     whole line.
     """
     source_text = source_lines(source)  # CPython's lines, not splitlines()
-    spans = [_span(text) for text in source_text]
+    spans: dict[int, tuple[int, int]] = {}
     last = len(lines)
+    nodes = _walk(tree)
+    placed = [node for node in nodes if _placed(node)]
     exact: dict[int, Span] = {}
     if columns is not None and code is not None:
-        exact = _exact_spans(tree, columns, code.split("\n"))
-    for node in ast.walk(tree):
-        if not _placed(node):
-            continue
+        exact = _exact_spans(nodes, placed, columns, code.split("\n"))
+    copied = columns.copied if columns is not None else {}
+    for node in placed:
         lineno = node.lineno  # type: ignore[attr-defined]
-        if columns is not None and lineno in columns.copied and node.end_lineno in columns.copied:  # type: ignore[attr-defined]
-            node.lineno = columns.copied[lineno]  # type: ignore[attr-defined]
-            node.end_lineno = columns.copied[node.end_lineno]  # type: ignore[attr-defined]
+        if lineno in copied and node.end_lineno in copied:  # type: ignore[attr-defined]
+            node.lineno = copied[lineno]  # type: ignore[attr-defined]
+            node.end_lineno = copied[node.end_lineno]  # type: ignore[attr-defined]
             continue  # (a line copied as it is: its columns are the original's)
         found = exact.get(id(node))
         if found is not None:
@@ -300,25 +513,47 @@ def renumber(tree: ast.AST, lines: list[int], source: str, columns: Columns | No
                 node.end_col_offset = _bytes(source_text[end_line - 1], end_column)  # type: ignore[attr-defined]
                 continue
         line = lines[min(lineno, last) - 1]
-        start, end = spans[line - 1] if line - 1 < len(spans) else (0, 0)
+        span = spans.get(line)
+        if span is None:
+            span = spans[line] = _span(source_text[line - 1]) if line - 1 < len(source_text) else (0, 0)
         node.lineno = line  # type: ignore[attr-defined]
         node.end_lineno = line  # type: ignore[attr-defined]
-        node.col_offset = start  # type: ignore[attr-defined]
-        node.end_col_offset = end  # type: ignore[attr-defined]
-    for node in ast.walk(tree):
+        node.col_offset, node.end_col_offset = span  # type: ignore[attr-defined]
+    for node in nodes:
         if isinstance(node, ast.FunctionDef):
             for decorator in node.decorator_list:
                 if _is_runtime_decorator(decorator):
                     # Generated above the ``def``, it would take the line above the
                     # ``async def`` (an import, say); it stands for the ``def`` itself,
                     # where ``co_firstlineno`` and ``inspect.getsource`` must start.
-                    for part in ast.walk(decorator):
+                    for part in _walk(decorator):
                         if _placed(part):
                             _copy_position(node, part)
 
 
-def _exact_spans(tree: ast.AST, columns: Columns, code_lines: list[str]) -> dict[int, Span]:
-    """id(node) -> its original span, for the nodes of ``tree`` that have one (see `renumber`)."""
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(tree))`` (breadth first, children in field order), at about a third of its cost."""
+    nodes = [tree]
+    append = nodes.append
+    for node in nodes:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+            elif isinstance(value, ast.AST):
+                append(value)
+    return nodes
+
+
+def _exact_spans(
+    nodes: list[ast.AST], placed: list[ast.AST], columns: Columns, code_lines: list[str]
+) -> dict[int, Span]:
+    """id(node) -> its original span, for the ``nodes`` (`_walk`'s) that have one (see `renumber`).
+
+    ``placed``: those of ``nodes`` that have a position (`_placed`), in the same order.
+    """
     exact: dict[int, Span] = {}
 
     def output_span(node: ast.AST) -> Span:
@@ -326,12 +561,11 @@ def _exact_spans(tree: ast.AST, columns: Columns, code_lines: list[str]) -> dict
         return (line, _chars(code_lines[line - 1], node.col_offset),  # type: ignore[attr-defined]
                 end_line, _chars(code_lines[end_line - 1], node.end_col_offset))  # type: ignore[attr-defined]
 
-    def kept(node: ast.AST) -> None:
-        for inner in ast.walk(node):
-            if not _placed(inner) or id(inner) in exact:
-                continue
-            span = columns.kept.get(output_span(inner))
-            if span is not None:
+    def kept() -> None:
+        spans = columns.kept
+        for inner in placed:
+            span = spans.get(output_span(inner))
+            if span is not None and id(inner) not in exact:
                 exact[id(inner)] = span
 
     def poll_loop(statement: ast.stmt) -> list[ast.AST]:
@@ -370,11 +604,12 @@ def _exact_spans(tree: ast.AST, columns: Columns, code_lines: list[str]) -> dict
             return [statement]
         return []
 
-    kept(tree)
+    kept()
     if columns.awaits:
         anchors = sorted(columns.awaits)
-        for node in ast.walk(tree):
-            for field_name in ("body", "orelse", "finalbody", "handlers"):
+        for node in nodes:
+            fields = _BLOCK_FIELDS.get(type(node))
+            for field_name in _block_fields(node) if fields is None else fields:
                 block = getattr(node, field_name, None)
                 if not isinstance(block, list):
                     continue
@@ -394,9 +629,25 @@ def _exact_spans(tree: ast.AST, columns: Columns, code_lines: list[str]) -> dict
     return exact
 
 
+_BLOCK_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _block_fields(node: ast.AST) -> tuple[str, ...]:
+    """Which of the fields that hold statements a node of this type has."""
+    names = tuple(f for f in ("body", "orelse", "finalbody", "handlers") if f in type(node)._fields)
+    _BLOCK_FIELDS[type(node)] = names
+    return names
+
+
+_HAS_POSITION: dict[type, bool] = {}
+
+
 def _placed(node: ast.AST) -> bool:
     """Does ``node`` have a position (not a shared context object such as ``ast.Load()``)?"""
-    return "lineno" in type(node)._attributes and getattr(node, "lineno", None) is not None
+    known = _HAS_POSITION.get(type(node))
+    if known is None:
+        known = _HAS_POSITION[type(node)] = "lineno" in type(node)._attributes
+    return known and getattr(node, "lineno", None) is not None
 
 
 def _is_runtime_call(func: ast.expr, attr: str) -> bool:
@@ -410,11 +661,15 @@ def _is_runtime_call(func: ast.expr, attr: str) -> bool:
 
 def _chars(text: str, byte_offset: int) -> int:
     """The character column of UTF-8 ``byte_offset`` in ``text``."""
+    if byte_offset >= 0 and text.isascii():
+        return min(byte_offset, len(text))
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
 
 
 def _bytes(text: str, column: int) -> int:
     """The UTF-8 byte offset of character ``column`` in ``text``."""
+    if column >= 0 and text.isascii():
+        return min(column, len(text))
     return len(text[:column].encode("utf-8"))
 
 
