@@ -8,6 +8,13 @@ keyed by `desugar.cache.cache_key`), in up to ``--workers`` processes, as
 code instead of translating it. Files without ``async``/``await`` get no
 entry (the hook compiles them as usual).
 
+Where pytest is installed, the test files among them (``conftest.py`` and the
+files pytest's ``python_files`` patterns match, read from the configuration
+pytest finds from here) also get the entry ``pytest --desugar`` loads them
+from: the translation with pytest's assertion rewriting
+(`desugar.pytest_compile.Compile`, asserts rewritten as pytest does by
+default). ``--no-pytest`` leaves those out.
+
 Exit status: 0, or 123 if any file failed to translate or could not be read.
 """
 
@@ -26,9 +33,15 @@ from desugar.mode import options as mode_options
 EXIT_ERROR = 123
 
 
-def _fill(path: str, mode: Mode) -> tuple[str, str | None]:
+def _fill(
+    path: str, mode: Mode, pytest: tuple[tuple[str, ...], bool] | None = None
+) -> tuple[str, str | None]:
     """Put ``path``'s translation in the cache: what happened ("translated",
-    "cached", "plain" or "failed") and, when it failed, the message."""
+    "cached", "plain" or "failed") and, when it failed, the message.
+
+    ``pytest``: the ``python_files`` patterns and ``enable_assertion_pass_hook``
+    of the pytest run to fill the entries of, for the test files (None: none).
+    """
     from desugar.cache import stats, translated_code
     from desugar.errors import TranslateError
 
@@ -38,6 +51,12 @@ def _fill(path: str, mode: Mode) -> tuple[str, str | None]:
     before = stats.translations
     try:
         code = translated_code(None, path, mode=mode)
+        if code is not None and pytest is not None:
+            from desugar import pytest_compile
+
+            patterns, passes = pytest
+            if pytest_compile.is_test_file(path, patterns):
+                translated_code(None, path, mode=mode, step=pytest_compile.ahead_of_time_step(passes))
     except (TranslateError, SyntaxError) as exc:
         if isinstance(exc, SyntaxError) and not isinstance(exc, TranslateError):
             return "failed", f"{exc.filename or path}:{exc.lineno}:{(exc.offset or 0)}: SyntaxError: {exc.msg}"
@@ -51,7 +70,7 @@ def _fill(path: str, mode: Mode) -> tuple[str, str | None]:
     return ("translated" if stats.translations > before else "cached"), None
 
 
-def _outcomes(paths: list[str], mode: Mode, workers: int):
+def _outcomes(paths: list[str], mode: Mode, workers: int, pytest: tuple[tuple[str, ...], bool] | None = None):
     """Each path's outcome, in input order."""
     if workers > 1 and len(paths) > 1:
         try:
@@ -62,22 +81,33 @@ def _outcomes(paths: list[str], mode: Mode, workers: int):
             pass  # no working multiprocessing here: one process
         else:
             with executor:
-                yield from executor.map(_fill, paths, [mode] * len(paths), chunksize=4)
+                n = len(paths)
+                yield from executor.map(_fill, paths, [mode] * n, [pytest] * n, chunksize=4)
             return
     for path in paths:
-        yield _fill(path, mode)
+        yield _fill(path, mode, pytest)
 
 
 @click.command("cache")
 @click.argument("src", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @mode_options()
 @workers_option
+@click.option(
+    "--no-pytest",
+    "no_pytest",
+    is_flag=True,
+    help="Leave out the entries pytest --desugar loads test files and conftest.py files from.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Report nothing but errors.")
-def cache_command(src: tuple[Path, ...], mode: Mode, workers: int | None, quiet: bool) -> None:
+def cache_command(
+    src: tuple[Path, ...], mode: Mode, workers: int | None, no_pytest: bool, quiet: bool
+) -> None:
     """Fill the import hook's cache for SRC (directories or files) ahead of time, on every core.
 
-    A later `desugar run` or `desugar.install` of these files loads the
-    cached translation instead of translating on import.
+    A later `desugar run`, `desugar.install` or `pytest --desugar` of these
+    files loads the cached translation instead of translating on import (for
+    pytest, test files and conftest.py files get the entry with pytest's
+    assertion rewriting too, when pytest is installed).
     """
     from desugar.cli import python_files
 
@@ -90,7 +120,15 @@ def cache_command(src: tuple[Path, ...], mode: Mode, workers: int | None, quiet:
     counts = {"translated": 0, "cached": 0, "plain": 0, "failed": len(errors)}
     for message in errors:
         click.echo(f"error: {message}", err=True)
-    for kind, message in _outcomes(paths, mode, workers or os.cpu_count() or 1):
+    pytest = None
+    if not no_pytest:
+        try:
+            from desugar import pytest_compile
+        except ImportError:  # no pytest here
+            pass
+        else:
+            pytest = pytest_compile.ahead_of_time_settings([str(root) for root in src])
+    for kind, message in _outcomes(paths, mode, workers or os.cpu_count() or 1, pytest):
         counts[kind] += 1
         if message is not None:
             click.echo(message, err=True)

@@ -317,3 +317,63 @@ def _native_syntax_error(source: bytes, filename: str) -> SyntaxError | None:
     except SyntaxError as error:
         return error
     return None
+
+
+# -- ahead of time (``desugar cache``) -----------------------------------------
+
+DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
+
+
+class IniValues:
+    """The one part of a pytest `Config` that `Compile` reads: ``getini``, from a dict."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        self.values = values
+
+    def getini(self, name: str) -> object:
+        return self.values[name]
+
+
+def ahead_of_time_settings(args: list[str]) -> tuple[tuple[str, ...], bool]:
+    """pytest's ``python_files`` and ``enable_assertion_pass_hook`` for a run on ``args``.
+
+    Read from the configuration file pytest would find from here for those
+    arguments (its ``determine_setup``); pytest's defaults where there is none,
+    or where this pytest reads its files otherwise.
+    """
+    patterns, passes = DEFAULT_PYTHON_FILES, False
+    try:
+        import shlex
+
+        from _pytest.config import findpaths
+
+        found = findpaths.determine_setup(
+            inifile=None, override_ini=None, args=args, rootdir_cmd_arg=None, invocation_dir=Path.cwd()
+        )
+        values = found[2]
+        raw = getattr(values.get("python_files"), "value", values.get("python_files"))
+        if isinstance(raw, str):
+            patterns = tuple(shlex.split(raw)) or patterns
+        elif isinstance(raw, (list, tuple)) and raw:
+            patterns = tuple(str(p) for p in raw)
+        raw = getattr(
+            values.get("enable_assertion_pass_hook"), "value", values.get("enable_assertion_pass_hook")
+        )
+        if raw is not None:
+            passes = str(raw).strip().lower() in ("y", "yes", "t", "true", "on", "1")
+    except Exception:  # noqa: BLE001 - another pytest's internals: its defaults
+        pass
+    return patterns, passes
+
+
+def is_test_file(path: str, patterns: tuple[str, ...]) -> bool:
+    """Does pytest import ``path`` as a test module (by ``patterns``) or a ``conftest.py``?"""
+    from _pytest.pathlib import fnmatch_ex
+
+    fn = Path(path)
+    return fn.name == "conftest.py" or any(fnmatch_ex(pattern, fn) for pattern in patterns)
+
+
+def ahead_of_time_step(passes: bool) -> Compile:
+    """The step `pytest --desugar` compiles test files with (asserts rewritten, as by default)."""
+    return Compile(IniValues({"enable_assertion_pass_hook": passes}), rewrite=True)  # type: ignore[arg-type]

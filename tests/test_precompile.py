@@ -60,3 +60,56 @@ def test_cache_command_without_async_files_says_so(tmp_path: Path) -> None:
     result = _cache(tmp_path, "p.py")
     assert result.returncode == 0
     assert result.stderr == "0 translated, 0 already cached, 1 without async, 0 failed.\n"
+
+
+PYTEST_TREE = {
+    "ptpkg/__init__.py": "",
+    "ptpkg/core.py": "async def double(x):\n    return 2 * x\n",
+    "tests/conftest.py": (
+        "import desugar.cache\n\n\n"
+        "async def helper():\n    return 1\n\n\n"
+        "def pytest_terminal_summary(terminalreporter):\n"
+        "    s = desugar.cache.stats\n"
+        "    terminalreporter.write_line(f'CACHE {s.translations} {s.cache_hits}')\n"
+    ),
+    "tests/test_core.py": (
+        "import asyncio\n\nfrom ptpkg.core import double\n\n\n"
+        "async def twice(x):\n    return await double(x)\n\n\n"
+        "def test_double():\n    assert asyncio.run(twice(2)) == 4\n"
+    ),
+}
+
+
+def _pytest_counts(tree: Path) -> tuple[int, int]:
+    """(translations, cache hits) of a ``pytest --desugar ptpkg`` run in ``tree``."""
+    env = {**_env(tree), "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{tree}"}
+    env.pop("PYTHONDONTWRITEBYTECODE")  # the entries pytest writes are allowed here, as in a real run
+    env.pop("PYTEST_ADDOPTS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "desugar.pytest_plugin",
+         "--desugar", "ptpkg", "tests"],
+        capture_output=True, text=True, env=env, cwd=tree, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    translations, hits = next(
+        line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("CACHE ")
+    )
+    return int(translations), int(hits)
+
+
+def test_cache_command_fills_what_pytest_desugar_loads_test_files_from(tmp_path: Path) -> None:
+    for name in ("hook_only", "with_pytest"):
+        for path, text in PYTEST_TREE.items():
+            (tmp_path / name / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name / path).write_text(text)
+    # Without the pytest entries, the plugin translates the test file and the conftest.py itself.
+    hook_only = _cache(tmp_path / "hook_only", "--no-pytest", "-W", "1", ".")
+    assert hook_only.stderr.splitlines()[-1] == "3 translated, 0 already cached, 1 without async, 0 failed."
+    assert _pytest_counts(tmp_path / "hook_only") == (2, 1)
+    # With them (the default), the first pytest --desugar run translates nothing.
+    filled = _cache(tmp_path / "with_pytest", "-W", "2", ".")
+    assert filled.returncode == 0, filled.stderr
+    assert filled.stderr.splitlines()[-1] == "3 translated, 0 already cached, 1 without async, 0 failed."
+    assert _pytest_counts(tmp_path / "with_pytest") == (0, 3)
+    again = _cache(tmp_path / "with_pytest", "-W", "1", ".")
+    assert again.stderr.splitlines()[-1] == "0 translated, 3 already cached, 1 without async, 0 failed."
