@@ -80,6 +80,9 @@ def _outcomes(paths: list[str], mode: Mode, workers: int, pytest: tuple[tuple[st
         except (ImportError, NotImplementedError, OSError):
             pass  # no working multiprocessing here: one process
         else:
+            from desugar.cli import preload_for_workers
+
+            preload_for_workers(format=False, hook=True)
             with executor:
                 n = len(paths)
                 yield from executor.map(_fill, paths, [mode] * n, [pytest] * n, chunksize=4)
