@@ -10,9 +10,16 @@ The workloads follow the shapes and parameters of pyperformance's
 ``async_tree`` (a tree of ``asyncio.gather``, 6 levels of 6 branches; leaves
 that do nothing, sleep 50 ms, sleep unless memoized (90% of keys), or half of
 them compute ``factorial(500)`` instead; and the TaskGroup flavour),
-``coroutines`` (a recursive chain of awaits that complete at once) and
+``coroutines`` (a recursive chain of awaits that complete at once),
 ``async_generators`` (a tree walked by ``async for`` over nested async
-generators); they are written here, not copied.
+generators), ``asyncio_tcp`` (a server on asyncio streams writes 100 chunks
+of 10 MiB, each followed by ``drain()``, to a client on the same loop that
+reads to the end) and ``asyncio_websockets`` (a client sends 100 messages of
+1 MiB at once over a connection of the ``websockets`` package, whose server
+handler receives them; that row is skipped, saying so, where ``websockets``
+is not installed: it is a dependency of this benchmark only). Server and
+client run in the measured process, on loopback, on a free port. The
+workloads are written here, not copied.
 """
 
 from __future__ import annotations
@@ -115,6 +122,59 @@ async def _walk_all(tree):
 
 def async_generators():
     assert asyncio.run(_walk_all(build(0, 20_000))) == sum(range(20_000))
+
+TCP_CHUNK, TCP_CHUNKS = 10 * 1024 ** 2, 100
+
+async def _write_chunks(reader, writer):
+    payload = b"x" * TCP_CHUNK
+    for _ in range(TCP_CHUNKS):
+        writer.write(payload)
+        await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+async def _tcp():
+    server = await asyncio.start_server(_write_chunks, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    received = 0
+    async with server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while True:
+            data = await reader.read(1 << 20)
+            if not data:
+                break
+            received += len(data)
+        writer.close()
+        await writer.wait_closed()
+    assert received == TCP_CHUNK * TCP_CHUNKS
+
+def asyncio_tcp():
+    asyncio.run(_tcp())
+
+try:
+    from websockets.asyncio.client import connect as ws_connect
+    from websockets.asyncio.server import serve as ws_serve
+except ImportError:  # (websockets before 13, or none)
+    ws_connect = ws_serve = None
+
+WS_MESSAGE, WS_MESSAGES = b"x" * 1024 ** 2, 100
+
+async def _websockets():
+    done = asyncio.Event()
+
+    async def receive_all(websocket):
+        for _ in range(WS_MESSAGES):
+            await websocket.recv()
+        done.set()
+
+    async with ws_serve(receive_all, "127.0.0.1", 0, max_size=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        async with ws_connect(f"ws://127.0.0.1:{port}", max_size=None) as websocket:
+            await asyncio.gather(*[websocket.send(WS_MESSAGE) for _ in range(WS_MESSAGES)])
+        await done.wait()
+
+def asyncio_websockets():
+    asyncio.run(_websockets())
 '''
 
 CASES = [
@@ -126,6 +186,8 @@ CASES = [
     ("async_tree cpu_io_mixed TaskGroup", "async_tree('cpu_io_mixed', True)"),
     ("coroutines", "coroutines()"),
     ("async_generators", "async_generators()"),
+    ("asyncio_tcp", "asyncio_tcp()"),
+    ("asyncio_websockets", "asyncio_websockets()"),
 ]
 
 
@@ -150,6 +212,9 @@ def child(repeats: int) -> None:
     only = os.environ.get("DESUGAR_BENCH_ONLY", "")
     for name, call in CASES:
         if only not in name:
+            continue
+        if name == "asyncio_websockets" and native.ws_serve is None:
+            print(f"{name:36} skipped: the websockets package (13 or later) is not installed", flush=True)
             continue
         best_n = best_t = float("inf")
         for _ in range(repeats):
