@@ -228,6 +228,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one repeat instead of three")
     parser.add_argument("--style", help="the poll lowering's output style (default: the default style)")
     parser.add_argument("--only", help="run only the workloads whose name contains this")
+    parser.add_argument(
+        "--runtime", choices=("both", "c", "pure"), default="both", help="which runtimes (default: both)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     repeats = 1 if args.quick else 3
@@ -241,6 +244,8 @@ def main() -> None:
     style = f"; style {args.style}" if args.style else ""
     print(f"Python {sys.version.split()[0]}{style}; load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     for runtime, pure in (("C runtime", "0"), ("pure runtime", "1")):
+        if args.runtime != "both" and args.runtime != ("pure" if pure == "1" else "c"):
+            continue
         print(f"\n{runtime}: process CPU ms, best of {repeats}, native / translated / ratio")
         env = {**os.environ, "DESUGAR_PURE_PYTHON": pure}
         if pure == "0":
