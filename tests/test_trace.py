@@ -896,8 +896,9 @@ def svg_figure(path: Path) -> tuple[list[list[str]], list[str]]:
     )
 
 
-def test_desugar_diagram_draws_one_task_of_a_trace_a_column_per_poll(tmp_path: Path) -> None:
-    ran = run(tmp_path, MANY_TASKS, "--trace", "out.json")
+@pytest.mark.parametrize("lowering", LOWERINGS)
+def test_desugar_diagram_draws_one_task_of_a_trace_a_column_per_poll(tmp_path: Path, lowering: str) -> None:
+    ran = run(tmp_path, MANY_TASKS, "--trace", "out.json", lowering=lowering)
     assert ran.stdout == "done\n", ran.stderr
     events = trace_of(tmp_path)
     tid = next(t for t, name in names(events).items() if name.startswith("worker-7 ("))

@@ -115,8 +115,8 @@ class Exporter:
                 self.close(span, end=now, open_at_end=True)
         with self.lock:
             for record in records:
-                if record.id in self.open and record.end is None:
-                    self._end(record, now)
+                if record.id in self.open:
+                    self._end(record, record.end if record.end is not None else now)
         if getattr(self.recorder, "otel", None) is self:
             self.recorder.otel = None
         if _current is self:
