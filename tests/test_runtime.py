@@ -2810,8 +2810,8 @@ def test_join_under_asyncio_mixes_our_futures_with_asyncio_awaitables(impl: Impl
 
     async def main() -> Any:
         return await join(
-            impl.value_after(0.03, "ours", log, "ours"),
-            asyncio_side(),
+            impl.value_after(0.25, "ours", log, "ours"),  # (well after asyncio_side: a loaded
+            asyncio_side(),  # machine must not swap the two)
             asyncio.sleep(0.01, "bare asyncio"),
             yield_now(),
         )
@@ -2994,8 +2994,8 @@ def test_join_select_and_timeout_of_our_futures_under_trio(impl: Impl) -> None:
 
     async def main() -> Any:
         joined = await join(
-            impl.value_after(0.02, "a", log, "a"),
-            impl.value_after(0.01, "b", log, "b"),
+            impl.value_after(0.25, "a", log, "a"),  # (well after b: a loaded machine
+            impl.value_after(0.01, "b", log, "b"),  # must not swap the two)
             yield_now(),
         )
         selected = await select(
