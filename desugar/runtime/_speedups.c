@@ -1588,9 +1588,14 @@ type_lookup(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs
 static PyObject *py_async_fn = NULL;  /* the reference `async_fn`: fills `flagged`, handles the rest */
 static PyObject *flagged = NULL;      /* its cache: id(generator code) -> (that code, coroutine code) */
 
-#if PY_VERSION_HEX >= 0x030D0000
-/* (exported by libpython; declared in internal/pycore_function.h) */
-extern void _PyFunction_SetVersion(PyFunctionObject *func, uint32_t version);
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+#include <dlfcn.h>
+/* 3.13's `_PyFunction_SetVersion` (internal/pycore_function.h), looked up when
+ * the module loads rather than linked: a build of Python that does not export
+ * it leaves this NULL and its functions unversioned, which is slower, not wrong.
+ * Other versions keep the generic path: 3.14's layout is not known here. */
+typedef void (*set_version_t)(PyFunctionObject *func, uint32_t version);
+static set_version_t set_function_version = NULL;
 #endif
 
 /* `fn` (a new reference, or NULL) given the version its code's MAKE_FUNCTION
@@ -1602,11 +1607,11 @@ extern void _PyFunction_SetVersion(PyFunctionObject *func, uint32_t version);
 static PyObject *
 versioned(PyObject *fn)
 {
-#if PY_VERSION_HEX >= 0x030D0000
-    if (fn != NULL && PyFunction_Check(fn)) {
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+    if (set_function_version != NULL && fn != NULL && PyFunction_Check(fn)) {
         PyFunctionObject *f = (PyFunctionObject *)fn;
         if (f->func_version == 0) {
-            _PyFunction_SetVersion(f, ((PyCodeObject *)f->func_code)->co_version);
+            set_function_version(f, ((PyCodeObject *)f->func_code)->co_version);
         }
     }
 #endif
@@ -2869,6 +2874,9 @@ import_helpers(void)
 static int
 module_exec(PyObject *module)
 {
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+    set_function_version = (set_version_t)dlsym(RTLD_DEFAULT, "_PyFunction_SetVersion");
+#endif
     if (PyType_Ready(&AwaiteeType) < 0 || PyType_Ready(&AsyncForType) < 0) {
         return -1;
     }
