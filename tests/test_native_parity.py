@@ -27,11 +27,11 @@ from desugar.runtime import _awaitee
 PURE = _awaitee.IMPLEMENTATION == "python"
 
 
-def run(source: str, lowering: str | None = None, *, translated: bool) -> str:
+def run(source: str, lowering: str | None = None, *, translated: bool, style: str | None = None) -> str:
     """What ``source`` prints (and ``!! Type: message`` if it raises), as a fresh module."""
     source = textwrap.dedent(source)
     code = (
-        compile_module(source, "prog.py", mode=Mode(lowering)) if translated
+        compile_module(source, "prog.py", mode=Mode(lowering, style)) if translated
         else compile(source, "prog.py", "exec", dont_inherit=True)
     )
     module = types.ModuleType("prog")
@@ -717,3 +717,99 @@ def test_an_awaited_value_or_error_dies_when_the_awaiter_drops_it(lowering: str)
     """The trampoline's step holds no awaited value nor error (a `__del__` runs where natively)."""
     native = same(AWAITED_LIFETIMES, lowering)
     assert native.index("del 1") < native.index("after 1") and native.index("del 3") < native.index("after 3")
+
+
+# ---------------------------------------------------------------------------
+# Item: the protocols' errors raised at the statement, with no runtime frame
+# ---------------------------------------------------------------------------
+
+PROTOCOL_ERRORS_HEAD = """
+import asyncio, os, traceback
+
+class F:
+    def __await__(self):
+        raise KeyError("in await")
+
+class Bad:
+    def __init__(self, enter=None, exit=None, anext=None, aiter=None):
+        self.enter, self.exit, self.anext_, self.aiter_ = enter, exit, anext, aiter
+    def __aenter__(self):
+        return self.enter()
+    def __aexit__(self, *exc):
+        return self.exit()
+    def __aiter__(self):
+        return self.aiter_() if self.aiter_ else self
+    def __anext__(self):
+        return self.anext_()
+
+class SyncOnly:
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        pass
+
+class OnlyEnter:
+    async def __aenter__(self):
+        return self
+
+async def a(x):
+    return x
+
+def frames(error):
+    return [f"{os.path.basename(f.filename)}:{f.name}:{f.lineno}" for f in traceback.extract_tb(error.__traceback__)]
+
+def show(error):
+    print(f"{type(error).__name__}: {error}")
+    print("  at", frames(error))
+    for what in ("__context__", "__cause__"):
+        linked = getattr(error, what)
+        if linked is not None:
+            print(f"  {what} {type(linked).__name__}: {linked} at", frames(linked))
+        else:
+            print(f"  {what} None")
+"""
+
+PROTOCOL_ERRORS = {
+    "async with of an int": "async with 1:\n    pass",
+    "async with of a sync manager": "async with SyncOnly():\n    pass",
+    "async with with no __aexit__": "async with OnlyEnter():\n    pass",
+    "__aenter__ returns an int": "async with Bad(enter=lambda: 1, exit=lambda: a('x')):\n    pass",
+    "__aexit__ returns an int": "async with Bad(enter=lambda: a('x'), exit=lambda: 1):\n    pass",
+    "__aexit__ returns an int after an error":
+        "async with Bad(enter=lambda: a('x'), exit=lambda: 1):\n    raise ValueError('body')",
+    "__aenter__'s __await__ raises": "async with Bad(enter=F, exit=lambda: a('x')):\n    pass",
+    "async for over an int": "async for v in 1:\n    pass",
+    "__aiter__ returns no iterator": "async for v in Bad(aiter=lambda: 1):\n    pass",
+    "__anext__ returns an int": "async for v in Bad(anext=lambda: 1):\n    pass",
+    "__anext__'s __await__ raises": "async for v in Bad(anext=F):\n    pass",
+    "await of an int": "await 1",
+    "await of an object whose __await__ raises": "await F()",
+    "async comprehension over an int": "[v async for v in 1]",
+}
+
+MODES = [(None, None), ("poll", "hir"), ("poll", "yield-from"), ("callback", None),
+         ("callback-async-stacks", None)]
+
+
+def _protocol_error_program(body: str) -> str:
+    return PROTOCOL_ERRORS_HEAD + (
+        "\nasync def main():\n    try:\n" + textwrap.indent(body, " " * 8)
+        + "\n    except BaseException as error:\n        show(error)\n"
+        "\nasync def outer():\n    await main()\n\nasyncio.run(outer())\n"
+    )
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m[1] or m[0])
+@pytest.mark.parametrize("case", sorted(PROTOCOL_ERRORS))
+def test_protocol_errors_show_the_native_frames_message_context_and_cause(case: str, mode) -> None:
+    """The error is raised at the user's statement (or in the user's method it
+    called): the traceback's frames and lines, the message, and the context and
+    cause with their frames are native's; no frame of the runtime shows."""
+    source = _protocol_error_program(PROTOCOL_ERRORS[case])
+    native = run(source, translated=False)
+    assert native.count("prog.py:main:") >= 1, native
+    ours = run(source, mode[0], translated=True, style=mode[1])
+    if sys.version_info < (3, 11):  # 3.10's bare `raise` keeps the runtime's frame (docs/semantics.md)
+        ours = re.sub(r"(, )?'(_stream|_awaitee|_callback)\.py:\w+:\d+'", "", ours).replace("[, ", "[")
+    assert ours == native, f"native:\n{native}\ntranslated ({mode}):\n{ours}"
+

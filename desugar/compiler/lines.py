@@ -520,6 +520,13 @@ def renumber(tree: ast.AST, lines: list[int], source: str, columns: Columns | No
         node.end_lineno = line  # type: ignore[attr-defined]
         node.col_offset, node.end_col_offset = span  # type: ignore[attr-defined]
     for node in nodes:
+        if _METHOD_CALL_AT_END and isinstance(node, ast.Call) and _is_runtime_decorator(node.func):
+            # Python 3.10 gives a method call the line its attribute ends on: the
+            # last line of the statement whose span the runtime's call took (an
+            # `async with` or `async for` and its body); its error shows on the
+            # statement's first line, as natively.
+            node.func.end_lineno = node.func.lineno  # type: ignore[attr-defined]
+            node.func.end_col_offset = max(node.func.end_col_offset, node.func.col_offset)  # type: ignore[attr-defined]
         if isinstance(node, ast.FunctionDef):
             for decorator in node.decorator_list:
                 if _is_runtime_decorator(decorator):
@@ -671,6 +678,9 @@ def _bytes(text: str, column: int) -> int:
     if column >= 0 and text.isascii():
         return min(column, len(text))
     return len(text[:column].encode("utf-8"))
+
+
+_METHOD_CALL_AT_END = sys.version_info < (3, 11)
 
 
 def _is_runtime_decorator(node: ast.expr) -> bool:

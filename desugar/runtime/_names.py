@@ -1,23 +1,32 @@
 """The names an async comprehension's function has natively, on the running Python.
 
-A comprehension that awaits is lowered to a function of its own
-(``_ds_listcomp1``, ``_ds_genexp2``: see
+A translation made by Python 3.10 or 3.11 lowers each comprehension that
+awaits to a function of its own (``_ds_listcomp1``, ``_ds_genexp2``: see
 `desugar.compiler.lowering.comprehension`), which CPython would call
-``<listcomp>``, ``<setcomp>``, ``<dictcomp>`` or ``<genexpr>``. The names are
-fixed here, once per code object, when the function is first made:
-``__name__``, ``__qualname__``, the code's ``co_name`` (frames, tracebacks)
-and ``co_qualname``, and the qualnames of what is defined inside (a lambda's
-``main.<locals>.<listcomp>.<lambda>``). The translation is the same
-on every Python; the names are the running one's:
+``<listcomp>``, ``<setcomp>``, ``<dictcomp>`` or ``<genexpr>``. One made by
+3.12+ inlines an async list, set or dict comprehension in the function around
+it (``INLINED`` there), as CPython does (PEP 709): no function, no frame, no
+names to fix. It keeps a function only for a generator expression and in the
+fallback cases docs/semantics.md lists (a variable a function defined in the
+comprehension closes over; a variable's name the function declares ``global``
+or ``nonlocal``, reads unbound or closes over; a function nested so deeply it
+is lowered in the compact shapes).
+
+The names of such a function are fixed here, once per code object, when the
+function is first made: ``__name__``, ``__qualname__``, the code's
+``co_name`` (frames, tracebacks) and ``co_qualname``, and the qualnames of
+what is defined inside (a lambda's ``main.<locals>.<listcomp>.<lambda>``).
+The names are the running Python's:
 
 * up to 3.11, each comprehension has a function and a frame of its own,
   named as above;
-* from 3.12 (PEP 709), list, set and dict comprehensions are inlined in the
-  function around them: natively they have no frame, and what shows (a frame's
-  ``co_name``, a lambda's qualname ``main.<locals>.<lambda>``) is that
-  function's. The translated comprehension keeps a frame (a traceback shows
-  one more line, with the enclosing function's name), but it takes that
-  function's names. Generator expressions are never inlined.
+* from 3.12, list, set and dict comprehensions natively have no frame, and
+  what shows (a frame's ``co_name``, a lambda's qualname
+  ``main.<locals>.<lambda>``) is the function's around them. A fallback
+  comprehension keeps its frame (a traceback shows one more line, with the
+  enclosing function's name), but it takes that function's names; so does a
+  translation made by 3.10 or 3.11 run by 3.12+. Generator expressions are
+  never inlined.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any, Callable
 
 from desugar.runtime._awaitee import (
-    _NO_POLL, _STRIP_OWN_FRAME, MISSING, Awaitee, _FunctionType, _checked_await, _drop_entry, _exception,
+    _NO_POLL, _STRIP_OWN_FRAME, MISSING, Awaitee, _bind, _FunctionType, _checked_await, _drop_entry, _exception,
     _getframe, _speedups, call_slot, into_future, lookup_special, tp_name, type_lookup,
 )
 from desugar.runtime._future import Future
@@ -59,18 +59,42 @@ class _Next(Future):
 
 
 def aiter(obj: Any) -> Any:
-    """``async for``'s first step: ``type(obj).__aiter__`` called on ``obj``, checked as CPython checks it."""
-    cls = type(obj)
-    found = type_lookup(cls, "__aiter__", MISSING)
-    if found is MISSING:
-        raise TypeError(f"'async for' requires an object with __aiter__ method, got {tp_name(cls)}")
-    it = call_slot(obj, cls, found, "__aiter__")
-    if type_lookup(type(it), "__anext__", MISSING) is MISSING:
-        raise TypeError(
-            "'async for' received an object from __aiter__ that does not implement "
-            f"__anext__: {tp_name(type(it))}"
-        )
-    return it
+    """``async for``'s first step: ``type(obj).__aiter__`` called on ``obj``, checked as CPython checks it.
+
+    What it raises is raised at the ``async for``, as natively: no frame of the runtime's.
+    """
+    try:
+        cls = type(obj)
+        found = type_lookup(cls, "__aiter__", MISSING)
+        if found is MISSING:
+            raise TypeError(f"'async for' requires an object with __aiter__ method, got {tp_name(cls)}")
+        it = call_slot(obj, cls, found, "__aiter__")
+        if type_lookup(type(it), "__anext__", MISSING) is MISSING:
+            raise TypeError(
+                "'async for' received an object from __aiter__ that does not implement "
+                f"__anext__: {tp_name(type(it))}"
+            )
+        return it
+    except BaseException as error:
+        _raised_at_the_statement(error, _getframe())
+        del error
+        raise
+
+
+def _raised_at_the_statement(error: BaseException, frame: Any) -> None:
+    """Take ``frame``'s entry, and the protocol helpers' below it, off the top of ``error``'s traceback.
+
+    A bare ``raise`` follows, so the error shows as raised at the ``async
+    for``/``async with`` (or in the user's method it called), as CPython raises
+    it from its opcode (3.11+; 3.10's bare ``raise`` keeps the traceback it caught).
+    """
+    if _STRIP_OWN_FRAME:
+        tb = error.__traceback__
+        if tb is not None and tb.tb_frame is frame:
+            tb = tb.tb_next
+        while tb is not None and tb.tb_frame.f_code in _PROTOCOL_HELPERS:
+            tb = tb.tb_next
+        error.__traceback__ = tb
 
 
 def anext(it: Any) -> Awaitee:
@@ -79,20 +103,26 @@ def anext(it: Any) -> Awaitee:
     What cannot be awaited (no ``__await__``, or one that fails) is a TypeError
     whose cause is why, as CPython's ``GET_ANEXT`` says it.
     """
-    cls = type(it)
-    found = type_lookup(cls, "__anext__", MISSING)
-    if type(found) is _FunctionType:  # (a method: called with `it`, as the slot calls it)
-        step = found(it)
-    elif found is MISSING:
-        raise TypeError(f"'async for' requires an iterator with __anext__ method, got {tp_name(cls)}")
-    else:
-        step = call_slot(it, cls, found, "__anext__")
     try:
-        return into_future(step)
+        cls = type(it)
+        found = type_lookup(cls, "__anext__", MISSING)
+        if type(found) is _FunctionType:  # (a method: called with `it`, as the slot calls it)
+            step = found(it)
+        elif found is MISSING:
+            raise TypeError(f"'async for' requires an iterator with __anext__ method, got {tp_name(cls)}")
+        else:
+            step = call_slot(it, cls, found, "__anext__")
+        try:
+            return into_future(step)
+        except BaseException as error:
+            _raised_at_the_statement(error, _getframe())
+            raise TypeError(
+                f"'async for' received an invalid object from __anext__: {tp_name(type(step))}"
+            ) from error
     except BaseException as error:
-        raise TypeError(
-            f"'async for' received an invalid object from __anext__: {tp_name(type(step))}"
-        ) from error
+        _raised_at_the_statement(error, _getframe())
+        del error
+        raise
 
 
 END = object()
@@ -295,7 +325,12 @@ _OWN = frozenset(("_it", "_step", "_item", "_state"))
 
 def async_for(obj: Any) -> Any:
     """``async for``'s first step: the stream of ``type(obj).__aiter__(obj)``."""
-    return AsyncFor(aiter(obj))
+    try:
+        return AsyncFor(aiter(obj))
+    except BaseException as error:  # raised at the `async for`, as natively: no frame of ours
+        _raised_at_the_statement(error, _getframe())
+        del error
+        raise
 
 
 def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
@@ -308,20 +343,30 @@ def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
     is there. Both methods are looked up and bound before either is called, as
     CPython's ``BEFORE_ASYNC_WITH`` does (`lookup_special`).
     """
-    aenter = lookup_special(mgr, "__aenter__")
-    if aenter is MISSING:
-        raise _not_a_manager(type(mgr), False)
-    aexit = lookup_special(mgr, "__aexit__")
-    if aexit is MISSING:
-        raise _not_a_manager(type(mgr), True)
-    entered = _awaitable(aenter(), "__aenter__")
+    try:
+        aenter = lookup_special(mgr, "__aenter__")
+        if aenter is MISSING:
+            raise _not_a_manager(type(mgr), False)
+        aexit = lookup_special(mgr, "__aexit__")
+        if aexit is MISSING:
+            raise _not_a_manager(type(mgr), True)
+        entered = _awaitable(aenter(), "__aenter__")
+    except BaseException as error:  # raised at the `async with`, as natively: no frame of ours
+        _raised_at_the_statement(error, _getframe())
+        del error
+        raise
 
     def exit_(*exc_info: Any) -> Awaitee:
-        if len(exc_info) == 1:
-            error = exc_info[0]
-            exc_info = (type(error), error, error.__traceback__)
-            del error
-        return _awaitable(aexit(*exc_info), "__aexit__")
+        try:
+            if len(exc_info) == 1:
+                error = exc_info[0]
+                exc_info = (type(error), error, error.__traceback__)
+                del error
+            return _awaitable(aexit(*exc_info), "__aexit__")
+        except BaseException as raised:
+            _raised_at_the_statement(raised, _getframe())
+            del raised
+            raise
 
     return exit_, entered
 
@@ -405,6 +450,10 @@ def _awaitable(obj: Any, method: str) -> Awaitee:
         f"{tp_name(cls)}"
     )
 
+
+_PROTOCOL_HELPERS = frozenset(
+    f.__code__ for f in (lookup_special, _bind, call_slot, _checked_await, _awaitable)
+)  # (frames of the runtime between a protocol's statement and the user's method it calls)
 
 __all__ = ["Stream", "aiter", "anext", "async_with", "Ready", "Pending", "_checked_await"]
 
