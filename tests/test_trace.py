@@ -997,18 +997,18 @@ async def main():
 
 @pytest.fixture(params=["python", "c"])
 def recorder_twin(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each implementation of the recorder's hot path in turn (`desugar.trace._hooks.speedups`:
-    the C runtime's `Walker`, `StepHook` and `WakeHook`, or their Python twins)."""
+    """Each implementation of the recorder's hot path in turn (`desugar.trace._recorder.speedups`:
+    the C runtime's `Walker`, `EventRing`, `StepHook` and `WakeHook`, or their Python twins)."""
     from support import NO_C_TWIN, twins
 
-    from desugar.trace import _hooks
+    from desugar.trace import _recorder
 
     module = None
     if request.param == "c":
         if twins()[1] is None:
             pytest.skip(NO_C_TWIN)
         from desugar.runtime import _speedups as module
-    monkeypatch.setattr(_hooks, "speedups", lambda: module)
+    monkeypatch.setattr(_recorder, "speedups", lambda: module)
     return request.param
 
 
@@ -1029,6 +1029,7 @@ def test_the_c_and_the_python_recorder_record_the_same(recorder_twin: str) -> No
         recorder.stop()
     implementation = "python" if _recorder.walk is _recorder.py_walk else "c"
     assert implementation == recorder_twin
+    assert type(recorder.events).__name__ == {"python": "deque", "c": "EventRing"}[implementation]
     names = {record.id: record.name for record in recorder.tasks.values()}
     names[1] = "main"  # (asyncio numbers its tasks' names across runs; and asyncio.run's own)
     names.update({tid: "asyncio.run's" for tid in names if tid > 2})
@@ -1076,10 +1077,10 @@ def test_the_c_and_the_python_walk_go_down_the_same_chain(recorder_twin: str) ->
     plain ``__await__`` generator, down to what it waits on (the leaf), from either walk;
     ``keep`` collects the same objects, and a chain walked again is the same tuple."""
     import desugar.runtime
-    from desugar.trace import _hooks, _recorder
+    from desugar.trace import _recorder
 
     _recorder.runtime_loaded(desugar.runtime)
-    _recorder.use(_hooks.speedups())
+    _recorder.use(_recorder.speedups())
 
     class Wait:
         def __await__(self):
@@ -1346,3 +1347,32 @@ def test_otel_without_opentelemetry_is_a_usage_error(tmp_path: Path) -> None:
         "'desugar[otel]' (or opentelemetry-api and opentelemetry-sdk)\n"
     )
     assert not (tmp_path / "ran").exists()
+@pytest.mark.parametrize("maxlen", [0, 3, 2000])
+def test_the_event_ring_reads_as_a_deque_of_its_last_events(maxlen: int) -> None:
+    """The C runtime's ``EventRing`` keeps polls and wakes as raw values, and anything else as
+    it is; read back, it is the ``deque(maxlen=...)`` it stands for, growing and wrapping."""
+    from collections import deque
+
+    from support import NO_C_TWIN, twins
+
+    if twins()[1] is None:
+        pytest.skip(NO_C_TWIN)
+    from desugar.runtime._speedups import EventRing
+
+    ring, reference = EventRing(maxlen), deque(maxlen=maxlen)
+    chain = (((("main", "prog.py", False), 3),))
+    fields = {"n": 1}
+    for i in range(1500):
+        for event in (
+            ("P", i, 10 * i, 10 * i + 5, chain, "pending", None if i % 2 else "a Future", i),
+            ("W", 0, 10 * i + 7, i + 1, "timer"),
+            ("S", 1, i, i + 1, "span", fields),
+            ("P", 2**70, 0, 0, chain, "ready", "", 0),  # (an id no C integer holds: kept whole)
+        ):
+            ring.append(event)
+            reference.append(event)
+        assert len(ring) == len(reference)
+    assert ring.maxlen == maxlen
+    assert list(ring) == list(reference)
+    ring.clear()
+    assert list(ring) == [] and len(ring) == 0

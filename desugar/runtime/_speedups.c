@@ -32,7 +32,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#define DESUGAR_C_API 4  /* see module_exec */
+#define DESUGAR_C_API 5  /* see module_exec */
 #include <structmember.h>
 #if PY_VERSION_HEX >= 0x030B0000
 /* _PyInterpreterFrame, for the awaiting frame a throw() runs under (see link_owner) */
@@ -1732,6 +1732,7 @@ now_ns(void)
 
 static PyObject *str_get = NULL, *str_self = NULL, *str_f_locals = NULL, *str_awaited = NULL;
 static PyObject *str_callback = NULL, *str_dunder_self = NULL, *str_get_coro = NULL, *str_done = NULL;
+static PyObject *str_get_name = NULL;
 static PyObject *str_task = NULL, *str_append = NULL, *str_flows = NULL;
 static PyObject *str_P = NULL, *str_W = NULL, *str_pending = NULL, *str_kind_self = NULL;
 static PyObject *str_kind_task = NULL, *empty_tuple = NULL, *zero = NULL;
@@ -2122,15 +2123,465 @@ static PyTypeObject WalkerType = {
     .tp_new = walker_new,
 };
 
+/* -- EventRing: the recorder's events, kept as raw values ----------------------
+ *
+ * The ring of the last `maxlen` events (`collections.deque(maxlen=...)` is its
+ * Python twin, and what it reads as): a poll ("P", id, start, end, chain,
+ * outcome, waits, flow) and a wake ("W", waker id, at, flow, kind) are kept as
+ * C values and the references they hold, not as tuples and ints, so recording
+ * allocates nothing per event for the collector to track; each is made a tuple
+ * again only when the ring is read (`list(ring)`, when the trace is written or
+ * the console asks). Anything else appended is kept as it is. */
+
+typedef struct {
+    PyObject *a;      /* P: the chain; W: who woke (a str); else the event itself */
+    PyObject *b, *c;  /* P: the outcome and what it waits on */
+    long long id, t1, t2, flow;
+    char kind;        /* 'P', 'W', or 0 */
+} RingEvent;
+
+typedef struct {
+    PyObject_HEAD
+    RingEvent *events;
+    Py_ssize_t maxlen, capacity, first, len;
+} EventRingObject;
+
+static PyTypeObject EventRingType;
+
+static void
+ring_event_clear(RingEvent *event)
+{
+    Py_CLEAR(event->a);
+    Py_CLEAR(event->b);
+    Py_CLEAR(event->c);
+}
+
+/* Keeps `event` (its references are the ring's now); -1 with MemoryError. */
+static int
+ring_push(EventRingObject *ring, RingEvent *event)
+{
+    if (ring->maxlen == 0) {
+        ring_event_clear(event);
+        return 0;
+    }
+    if (ring->len == ring->capacity && ring->capacity < ring->maxlen) {
+        Py_ssize_t capacity = ring->capacity ? ring->capacity * 2 : 1024;
+        if (capacity > ring->maxlen) {
+            capacity = ring->maxlen;
+        }
+        RingEvent *grown = PyMem_Realloc(ring->events, capacity * sizeof(RingEvent));
+        if (grown == NULL) {
+            ring_event_clear(event);
+            PyErr_NoMemory();
+            return -1;
+        }
+        ring->events = grown;  /* (not wrapped yet: `first` is 0 until the ring is full) */
+        ring->capacity = capacity;
+    }
+    if (ring->len < ring->capacity) {
+        ring->events[ring->len++] = *event;
+        return 0;
+    }
+    RingEvent old = ring->events[ring->first];  /* (dropped after, in case it runs code) */
+    ring->events[ring->first] = *event;
+    ring->first = (ring->first + 1) % ring->capacity;
+    ring_event_clear(&old);
+    return 0;
+}
+
+static int
+ring_push_poll(EventRingObject *ring, long long id, long long start, long long end, PyObject *raw,
+               PyObject *outcome, PyObject *waits, long long flow)
+{
+    RingEvent event = {Py_NewRef(raw), Py_NewRef(outcome), Py_NewRef(waits), id, start, end, flow, 'P'};
+    return ring_push(ring, &event);
+}
+
+static int
+ring_push_wake(EventRingObject *ring, long long id, long long at, long long flow, PyObject *kind)
+{
+    RingEvent event = {Py_NewRef(kind), NULL, NULL, id, at, 0, flow, 'W'};
+    return ring_push(ring, &event);
+}
+
+static int
+as_ll(PyObject *obj, long long *value)
+{
+    if (!PyLong_CheckExact(obj)) {
+        return 0;
+    }
+    int overflow;
+    *value = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (*value == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return !overflow;
+}
+
+static PyObject *
+ring_append(EventRingObject *ring, PyObject *obj)
+{
+    RingEvent event = {NULL, NULL, NULL, 0, 0, 0, 0, 0};
+    Py_ssize_t size = PyTuple_CheckExact(obj) ? PyTuple_GET_SIZE(obj) : 0;
+    PyObject *const *item = size ? &PyTuple_GET_ITEM(obj, 0) : NULL;
+    if (size == 8 && PyUnicode_Check(item[0]) && PyUnicode_CompareWithASCIIString(item[0], "P") == 0
+        && as_ll(item[1], &event.id) && as_ll(item[2], &event.t1) && as_ll(item[3], &event.t2)
+        && as_ll(item[7], &event.flow)) {
+        event = (RingEvent){Py_NewRef(item[4]), Py_NewRef(item[5]), Py_NewRef(item[6]),
+                            event.id, event.t1, event.t2, event.flow, 'P'};
+    }
+    else if (size == 5 && PyUnicode_Check(item[0]) && PyUnicode_CompareWithASCIIString(item[0], "W") == 0
+             && as_ll(item[1], &event.id) && as_ll(item[2], &event.t1) && as_ll(item[3], &event.flow)) {
+        event = (RingEvent){Py_NewRef(item[4]), NULL, NULL, event.id, event.t1, 0, event.flow, 'W'};
+    }
+    else {
+        event = (RingEvent){Py_NewRef(obj), NULL, NULL, 0, 0, 0, 0, 0};
+    }
+    if (ring_push(ring, &event) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+ring_event_tuple(RingEvent *event)
+{
+    if (event->kind == 'P') {
+        return Py_BuildValue("(sLLLOOOL)", "P", event->id, event->t1, event->t2, event->a, event->b,
+                             event->c, event->flow);
+    }
+    if (event->kind == 'W') {
+        return Py_BuildValue("(sLLLO)", "W", event->id, event->t1, event->flow, event->a);
+    }
+    return Py_NewRef(event->a);
+}
+
+/* The events, oldest first, as tuples (a list). */
+static PyObject *
+ring_list(EventRingObject *ring)
+{
+    PyObject *list = PyList_New(ring->len);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < ring->len; i++) {
+        PyObject *event = ring_event_tuple(&ring->events[(ring->first + i) % ring->capacity]);
+        if (event == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, event);
+    }
+    return list;
+}
+
+static PyObject *
+ring_iter(EventRingObject *ring)
+{
+    PyObject *list = ring_list(ring);
+    if (list == NULL) {
+        return NULL;
+    }
+    PyObject *it = PyObject_GetIter(list);
+    Py_DECREF(list);
+    return it;
+}
+
+static Py_ssize_t
+ring_length(EventRingObject *ring)
+{
+    return ring->len;
+}
+
+static int
+ring_clear(EventRingObject *ring)
+{
+    RingEvent *events = ring->events;
+    Py_ssize_t len = ring->len;
+    ring->events = NULL;
+    ring->len = ring->capacity = ring->first = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        ring_event_clear(&events[i]);
+    }
+    PyMem_Free(events);
+    return 0;
+}
+
+static PyObject *
+ring_clear_method(EventRingObject *ring, PyObject *Py_UNUSED(ignored))
+{
+    ring_clear(ring);
+    Py_RETURN_NONE;
+}
+
+static int
+ring_traverse(EventRingObject *ring, visitproc visit, void *arg)
+{
+    for (Py_ssize_t i = 0; i < ring->len; i++) {
+        Py_VISIT(ring->events[i].a);
+        Py_VISIT(ring->events[i].b);
+        Py_VISIT(ring->events[i].c);
+    }
+    return 0;
+}
+
+static void
+ring_dealloc(EventRingObject *ring)
+{
+    PyObject_GC_UnTrack(ring);
+    ring_clear(ring);
+    Py_TYPE(ring)->tp_free((PyObject *)ring);
+}
+
+static PyObject *
+ring_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    Py_ssize_t maxlen;
+    static char *kwlist[] = {"maxlen", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n:EventRing", kwlist, &maxlen)) {
+        return NULL;
+    }
+    if (maxlen < 0) {
+        PyErr_SetString(PyExc_ValueError, "maxlen must be non-negative");
+        return NULL;
+    }
+    EventRingObject *ring = (EventRingObject *)type->tp_alloc(type, 0);
+    if (ring != NULL) {
+        ring->maxlen = maxlen;
+    }
+    return (PyObject *)ring;
+}
+
+static PyObject *
+ring_get_maxlen(EventRingObject *ring, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSsize_t(ring->maxlen);
+}
+
+static PyMethodDef ring_methods[] = {
+    {"append", (PyCFunction)ring_append, METH_O, "Keep an event (the oldest goes when the ring is full)."},
+    {"clear", (PyCFunction)ring_clear_method, METH_NOARGS, "Drop every event."},
+    {NULL}
+};
+
+static PyGetSetDef ring_getset[] = {
+    {"maxlen", (getter)ring_get_maxlen, NULL, "The events kept at most.", NULL},
+    {NULL}
+};
+
+static PySequenceMethods ring_as_sequence = {
+    .sq_length = (lenfunc)ring_length,
+};
+
+static PyTypeObject EventRingType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "desugar.runtime._speedups.EventRing",
+    .tp_basicsize = sizeof(EventRingObject),
+    .tp_dealloc = (destructor)ring_dealloc,
+    .tp_as_sequence = &ring_as_sequence,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "EventRing(maxlen): the recorder's last events (see desugar.trace._recorder).",
+    .tp_traverse = (traverseproc)ring_traverse,
+    .tp_clear = (inquiry)ring_clear,
+    .tp_iter = (getiterfunc)ring_iter,
+    .tp_methods = ring_methods,
+    .tp_getset = ring_getset,
+    .tp_new = ring_new,
+};
+
+/* -- TaskSlot: which task each thread polls -------------------------------------
+ *
+ * The recorder's `local` (`threading.local` is its Python twin): per thread, `task`
+ * (the record of the task being polled) and `kind` (who is waking, outside any
+ * task); None where unset. The thread that set them first reads and writes them in
+ * place, from C without an attribute lookup; other threads through a dict. */
+
+typedef struct {
+    PyObject_HEAD
+    unsigned long owner;  /* the thread of `task` and `kind` (0: none yet) */
+    PyObject *task, *kind;
+    PyObject *others;     /* thread id -> [task, kind] for the other threads (NULL: none) */
+} TaskSlotObject;
+
+static PyTypeObject TaskSlotType;
+static PyObject *str_kind = NULL;
+
+/* Where this thread's value of `which` (0: task, 1: kind) is; NULL with an error set. */
+static PyObject **
+task_slot_of(TaskSlotObject *slot, int which)
+{
+    unsigned long thread = PyThread_get_thread_ident();
+    if (slot->owner == 0) {
+        slot->owner = thread;
+    }
+    if (thread == slot->owner) {
+        return which ? &slot->kind : &slot->task;
+    }
+    if (slot->others == NULL && (slot->others = PyDict_New()) == NULL) {
+        return NULL;
+    }
+    PyObject *key = PyLong_FromUnsignedLong(thread);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *values = PyDict_GetItemWithError(slot->others, key);  /* (borrowed) */
+    if (values == NULL && !PyErr_Occurred()) {
+        values = PyList_New(2);
+        if (values != NULL) {
+            PyList_SET_ITEM(values, 0, Py_NewRef(Py_None));
+            PyList_SET_ITEM(values, 1, Py_NewRef(Py_None));
+            int set = PyDict_SetItem(slot->others, key, values);
+            Py_DECREF(values);  /* (the dict keeps it) */
+            if (set < 0) {
+                values = NULL;
+            }
+        }
+    }
+    Py_DECREF(key);
+    return values == NULL ? NULL : &((PyListObject *)values)->ob_item[which];
+}
+
+/* This thread's task (a new reference; None if unset). */
+static PyObject *
+task_slot_get(TaskSlotObject *slot, int which)
+{
+    PyObject **place = task_slot_of(slot, which);
+    if (place == NULL) {
+        return NULL;
+    }
+    return Py_NewRef(*place != NULL ? *place : Py_None);
+}
+
+static int
+task_slot_set(TaskSlotObject *slot, int which, PyObject *value)
+{
+    PyObject **place = task_slot_of(slot, which);
+    if (place == NULL) {
+        return -1;
+    }
+    Py_XSETREF(*place, Py_NewRef(value != NULL ? value : Py_None));
+    return 0;
+}
+
+static int
+task_slot_which(PyObject *name)
+{
+    if (PyUnicode_Check(name)) {
+        if (PyUnicode_Compare(name, str_task) == 0) {
+            return 0;
+        }
+        if (PyUnicode_Compare(name, str_kind) == 0) {
+            return 1;
+        }
+    }
+    return -1;
+}
+
+static PyObject *
+task_slot_getattro(TaskSlotObject *slot, PyObject *name)
+{
+    int which = task_slot_which(name);
+    if (which < 0) {
+        return PyObject_GenericGetAttr((PyObject *)slot, name);
+    }
+    return task_slot_get(slot, which);
+}
+
+static int
+task_slot_setattro(TaskSlotObject *slot, PyObject *name, PyObject *value)
+{
+    int which = task_slot_which(name);
+    if (which < 0) {
+        PyErr_Format(PyExc_AttributeError, "a TaskSlot has only task and kind, not %R", name);
+        return -1;
+    }
+    return task_slot_set(slot, which, value);
+}
+
+static PyObject *
+task_slot_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) != 0 || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "TaskSlot() takes no arguments");
+        return NULL;
+    }
+    return type->tp_alloc(type, 0);
+}
+
+static int
+task_slot_traverse(TaskSlotObject *slot, visitproc visit, void *arg)
+{
+    Py_VISIT(slot->task);
+    Py_VISIT(slot->kind);
+    Py_VISIT(slot->others);
+    return 0;
+}
+
+static int
+task_slot_clear(TaskSlotObject *slot)
+{
+    Py_CLEAR(slot->task);
+    Py_CLEAR(slot->kind);
+    Py_CLEAR(slot->others);
+    return 0;
+}
+
+static void
+task_slot_dealloc(TaskSlotObject *slot)
+{
+    PyObject_GC_UnTrack(slot);
+    task_slot_clear(slot);
+    Py_TYPE(slot)->tp_free((PyObject *)slot);
+}
+
+static PyTypeObject TaskSlotType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "desugar.runtime._speedups.TaskSlot",
+    .tp_basicsize = sizeof(TaskSlotObject),
+    .tp_dealloc = (destructor)task_slot_dealloc,
+    .tp_getattro = (getattrofunc)task_slot_getattro,
+    .tp_setattro = (setattrofunc)task_slot_setattro,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Per thread: task (the record polled) and kind (who wakes); None where unset.",
+    .tp_traverse = (traverseproc)task_slot_traverse,
+    .tp_clear = (inquiry)task_slot_clear,
+    .tp_new = task_slot_new,
+};
+
+/* `local.task` for the hooks: a new reference (None if unset). */
+static PyObject *
+local_task(PyObject *local)
+{
+    if (Py_IS_TYPE(local, &TaskSlotType)) {
+        return task_slot_get((TaskSlotObject *)local, 0);
+    }
+    PyObject *task = PyObject_GetAttr(local, str_task);
+    if (task == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        task = Py_NewRef(Py_None);
+    }
+    return task;
+}
+
+static int
+set_local_task(PyObject *local, PyObject *task)
+{
+    if (Py_IS_TYPE(local, &TaskSlotType)) {
+        return task_slot_set((TaskSlotObject *)local, 0, task);
+    }
+    return PyObject_SetAttr(local, str_task, task);
+}
+
 /* -- a TaskRecord's slots ------------------------------------------------- */
 
 enum {
     R_ID, R_POLLS, R_BUSY, R_SCHED, R_RUNNING, R_WOKEN_AT, R_RAW, R_WAITS, R_AWAITS, R_FLOW,
-    R_POLL_TIMES, R_SCHED_TIMES, R_END, R_WOKEN, R_WAKES, R_COUNT
+    R_POLL_TIMES, R_SCHED_TIMES, R_END, R_WOKEN, R_WAKES, R_NAME, R_COUNT
 };
 static const char *record_slots[R_COUNT] = {
     "id", "polls", "busy", "sched", "running", "woken_at", "raw", "waits", "awaits", "flow",
-    "poll_times", "sched_times", "end", "woken", "wakes",
+    "poll_times", "sched_times", "end", "woken", "wakes", "name",
 };
 
 typedef struct {
@@ -2204,6 +2655,9 @@ slot_add(RecordLayout *layout, PyObject *record, int i, long long delta)
     return slot_set(layout, record, i, PyLong_FromLongLong(old + delta));
 }
 
+static PyTypeObject *append_type = NULL;  /* the type of the deques last appended to */
+static PyObject *append_method = NULL;     /* its `append`, unbound */
+
 static inline int
 append_to(PyObject *deque, long long value)
 {
@@ -2211,7 +2665,18 @@ append_to(PyObject *deque, long long value)
     if (number == NULL) {
         return -1;
     }
-    PyObject *done = PyObject_CallMethodOneArg(deque, str_append, number);
+    if (Py_TYPE(deque) != append_type) {
+        PyObject *method = _PyType_Lookup(Py_TYPE(deque), str_append);  /* (borrowed) */
+        if (method == NULL) {
+            Py_DECREF(number);
+            PyErr_Format(PyExc_AttributeError, "%s has no append", Py_TYPE(deque)->tp_name);
+            return -1;
+        }
+        Py_XSETREF(append_method, Py_NewRef(method));
+        Py_XSETREF(append_type, (PyTypeObject *)Py_NewRef(Py_TYPE(deque)));
+    }
+    PyObject *args[2] = {deque, number};
+    PyObject *done = PyObject_Vectorcall(append_method, args, 2, NULL);
     Py_DECREF(number);
     Py_XDECREF(done);
     return done == NULL ? -1 : 0;
@@ -2243,17 +2708,6 @@ known_step(PyObject *callback, PyObject *task_classes, PyObject *step_types, PyO
     return 1;
 }
 
-/* `local.task`: a new reference (None if unset). */
-static PyObject *
-local_task(PyObject *local)
-{
-    PyObject *task = PyObject_GetAttr(local, str_task);
-    if (task == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
-        PyErr_Clear();
-        task = Py_NewRef(Py_None);
-    }
-    return task;
-}
 
 /* A hook stands in a class's dict for a method: bound as a function is. */
 static PyObject *
@@ -2278,7 +2732,7 @@ typedef struct {
     PyObject *step_types;     /* {types of a task's step callback} */
     PyObject *by_key;         /* id(task) -> record */
     PyObject *local;          /* threading.local: .task, the record being polled */
-    PyObject *events_append;  /* the event ring's append */
+    PyObject *events;         /* the event ring (an EventRing, or anything with an append) */
     WalkerObject *walk;
     PyObject *type_only;      /* type(leaf) -> what it waits on, said by its type alone */
     RecordLayout layout;
@@ -2290,7 +2744,7 @@ step_pending(StepHookObject *self, PyObject *record, PyObject *outer, PyObject *
 {
     RecordLayout *layout = &self->layout;
     long long end = now_ns();
-    if (PyObject_SetAttr(self->local, str_task, outer) < 0
+    if (set_local_task(self->local, outer) < 0
         || slot_set(layout, record, R_RUNNING, Py_NewRef(zero)) < 0
         || slot_add(layout, record, R_BUSY, end - start) < 0) {
         return -1;
@@ -2341,33 +2795,29 @@ step_pending(StepHookObject *self, PyObject *record, PyObject *outer, PyObject *
     slot_set(layout, record, R_RAW, Py_NewRef(raw));
     PyObject *id = slot_get(layout, record, R_ID);
     PyObject *flow = id != NULL ? slot_get(layout, record, R_FLOW) : NULL;
-    PyObject *event = NULL;
+    int kept = -1;
     if (flow != NULL) {
-        event = PyTuple_New(8);
+        if (Py_IS_TYPE(self->events, &EventRingType)) {
+            long long id_value = PyLong_AsLongLong(id), flow_value = PyLong_AsLongLong(flow);
+            if (!PyErr_Occurred()) {
+                kept = ring_push_poll((EventRingObject *)self->events, id_value, start, end, raw,
+                                      str_pending, waits, flow_value);
+            }
+        }
+        else {
+            PyObject *event = Py_BuildValue("(OOLLOOOO)", str_P, id, start, end, raw, str_pending,
+                                            waits, flow);
+            PyObject *done = event != NULL ? PyObject_CallMethodOneArg(self->events, str_append, event) : NULL;
+            Py_XDECREF(event);
+            kept = done != NULL ? 0 : -1;
+            Py_XDECREF(done);
+        }
     }
-    if (event == NULL) {
-        Py_DECREF(waits);
-        Py_DECREF(raw);
+    Py_DECREF(waits);
+    Py_DECREF(raw);
+    if (kept < 0) {
         return -1;
     }
-    PyTuple_SET_ITEM(event, 0, Py_NewRef(str_P));
-    PyTuple_SET_ITEM(event, 1, Py_NewRef(id));
-    PyTuple_SET_ITEM(event, 2, PyLong_FromLongLong(start));
-    PyTuple_SET_ITEM(event, 3, PyLong_FromLongLong(end));
-    PyTuple_SET_ITEM(event, 4, raw);    /* (steals) */
-    PyTuple_SET_ITEM(event, 5, Py_NewRef(str_pending));
-    PyTuple_SET_ITEM(event, 6, waits);  /* (steals) */
-    PyTuple_SET_ITEM(event, 7, Py_NewRef(flow));
-    if (PyTuple_GET_ITEM(event, 2) == NULL || PyTuple_GET_ITEM(event, 3) == NULL) {
-        Py_DECREF(event);
-        return -1;
-    }
-    PyObject *done = PyObject_CallOneArg(self->events_append, event);
-    Py_DECREF(event);
-    if (done == NULL) {
-        return -1;
-    }
-    Py_DECREF(done);
     return slot_set(layout, record, R_FLOW, Py_NewRef(zero));
 }
 
@@ -2393,15 +2843,34 @@ step_hook_call(StepHookObject *self, PyObject *const *args, size_t nargsf, PyObj
     PyObject *key = PyLong_FromVoidPtr(task);
     PyObject *record = key != NULL ? PyDict_GetItemWithError(self->by_key, key) : NULL;  /* (borrowed) */
     Py_XDECREF(key);
-    if (record == NULL || Py_TYPE(record) != layout->type || SLOT(layout, record, R_POLLS) == NULL
-        || SLOT(layout, record, R_POLLS) == zero) {
+    if (record == NULL || Py_TYPE(record) != layout->type || SLOT(layout, record, R_POLLS) == NULL) {
         Py_DECREF(task);
         return PyErr_Occurred() ? NULL : PyObject_CallOneArg(self->slow, handle);
     }
     Py_INCREF(record);
+    PyObject *outer = NULL;
     PyObject *coro = PyObject_CallMethodNoArgs(task, str_get_coro);
-    PyObject *outer = coro != NULL ? local_task(self->local) : NULL;
-    if (outer == NULL || PyObject_SetAttr(self->local, str_task, record) < 0) {
+    if (coro == NULL) {
+        goto error;
+    }
+    if (SLOT(layout, record, R_POLLS) == zero) {
+        /* its first poll: its name (set after its first scheduling), and where it starts */
+        PyObject *raw = SLOT(layout, record, R_RAW);
+        if (slot_set(layout, record, R_NAME, PyObject_CallMethodNoArgs(task, str_get_name)) < 0
+            || raw == NULL) {
+            goto error;
+        }
+        if (raw == empty_tuple || PyObject_Not(raw) == 1) {
+            PyObject *leaf;
+            raw = walk_chain(self->walk, coro, NULL, NULL, &leaf);
+            Py_XDECREF(leaf);
+            if (slot_set(layout, record, R_RAW, raw) < 0) {
+                goto error;
+            }
+        }
+    }
+    outer = local_task(self->local);
+    if (outer == NULL || set_local_task(self->local, record) < 0) {
         goto error;
     }
     long long start = now_ns();
@@ -2461,14 +2930,14 @@ static PyObject *
 step_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     PyObject *slow, *finished, *waits_of, *handle_run, *task_classes, *step_types, *by_key, *local;
-    PyObject *events_append, *walk, *type_only, *record_type;
+    PyObject *events, *walk, *type_only, *record_type;
     static char *kwlist[] = {"slow", "finished", "waits_of", "handle_run", "task_classes",
-                             "step_types", "by_key", "local", "events_append", "walk",
+                             "step_types", "by_key", "local", "events", "walk",
                              "type_only", "record_type", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOO!O!O!OOO!O!O:StepHook", kwlist, &slow,
                                      &finished, &waits_of, &handle_run, &PySet_Type, &task_classes,
                                      &PySet_Type, &step_types, &PyDict_Type, &by_key, &local,
-                                     &events_append, &WalkerType, &walk, &PyDict_Type, &type_only,
+                                     &events, &WalkerType, &walk, &PyDict_Type, &type_only,
                                      &record_type)) {
         return NULL;
     }
@@ -2485,7 +2954,7 @@ step_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->step_types = Py_NewRef(step_types);
     self->by_key = Py_NewRef(by_key);
     self->local = Py_NewRef(local);
-    self->events_append = Py_NewRef(events_append);
+    self->events = Py_NewRef(events);
     self->walk = (WalkerObject *)Py_NewRef(walk);
     self->type_only = Py_NewRef(type_only);
     if (layout_init(&self->layout, record_type) < 0) {
@@ -2506,7 +2975,7 @@ step_hook_traverse(StepHookObject *self, visitproc visit, void *arg)
     Py_VISIT(self->step_types);
     Py_VISIT(self->by_key);
     Py_VISIT(self->local);
-    Py_VISIT(self->events_append);
+    Py_VISIT(self->events);
     Py_VISIT(self->walk);
     Py_VISIT(self->type_only);
     Py_VISIT(self->layout.type);
@@ -2524,7 +2993,7 @@ step_hook_clear(StepHookObject *self)
     Py_CLEAR(self->step_types);
     Py_CLEAR(self->by_key);
     Py_CLEAR(self->local);
-    Py_CLEAR(self->events_append);
+    Py_CLEAR(self->events);
     Py_CLEAR(self->walk);
     Py_CLEAR(self->type_only);
     Py_CLEAR(self->layout.type);
@@ -2561,12 +3030,13 @@ typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
     PyObject *slow;           /* slow(loop, callback, args, context): the whole Python hook */
+    PyObject *record_of;      /* record_of(task): a task's record, made for a new task */
     PyObject *call_soon;      /* the loop's own _call_soon */
     PyObject *task_classes;
     PyObject *step_types;
     PyObject *by_key;
     PyObject *local;
-    PyObject *events_append;
+    PyObject *events;         /* the event ring */
     PyObject *recorder;       /* its .flows: the flow ids */
     RecordLayout layout;
 } WakeHookObject;
@@ -2614,14 +3084,22 @@ wake_by_task(WakeHookObject *self, PyObject *record, PyObject *waker)
         return -1;
     }
     PyObject *id = slot_get(layout, waker, R_ID);
-    PyObject *at_ns = id != NULL ? PyLong_FromLongLong(at) : NULL;
-    PyObject *event = at_ns != NULL ? PyTuple_Pack(5, str_W, id, at_ns, flow, kind) : NULL;
-    Py_XDECREF(at_ns);
+    int kept = -1;
+    if (id != NULL && Py_IS_TYPE(self->events, &EventRingType)) {
+        long long id_value = PyLong_AsLongLong(id);
+        if (!PyErr_Occurred()) {
+            kept = ring_push_wake((EventRingObject *)self->events, id_value, at, last + 1, kind);
+        }
+    }
+    else if (id != NULL) {
+        PyObject *event = Py_BuildValue("(OOLOO)", str_W, id, at, flow, kind);
+        PyObject *done = event != NULL ? PyObject_CallMethodOneArg(self->events, str_append, event) : NULL;
+        Py_XDECREF(event);
+        kept = done != NULL ? 0 : -1;
+        Py_XDECREF(done);
+    }
     Py_DECREF(flow);
-    PyObject *done = event != NULL ? PyObject_CallOneArg(self->events_append, event) : NULL;
-    Py_XDECREF(event);
-    Py_XDECREF(done);
-    return done == NULL ? -1 : 0;
+    return kept;
 }
 
 static PyObject *
@@ -2638,20 +3116,26 @@ wake_hook_call(WakeHookObject *self, PyObject *const *args, size_t nargsf, PyObj
     }
     if (known) {
         RecordLayout *layout = &self->layout;
-        PyObject *key = PyLong_FromVoidPtr(task);
         Py_DECREF(task);  /* (the callback holds it) */
-        PyObject *record = key != NULL ? PyDict_GetItemWithError(self->by_key, key) : NULL;
-        Py_XDECREF(key);
-        if (record == NULL && PyErr_Occurred()) {
+        PyObject *waker = local_task(self->local);
+        if (waker == NULL) {
             return NULL;
         }
-        if (record != NULL && Py_TYPE(record) == layout->type && SLOT(layout, record, R_END) == Py_None) {
-            PyObject *waker = local_task(self->local);
-            if (waker == NULL) {
+        if (Py_TYPE(waker) == layout->type) {  /* (woken by a task) */
+            PyObject *key = PyLong_FromVoidPtr(task);
+            PyObject *record = key != NULL ? PyDict_GetItemWithError(self->by_key, key) : NULL;
+            Py_XDECREF(key);
+            if (record != NULL) {
+                Py_INCREF(record);
+            }
+            else if (!PyErr_Occurred()) {  /* (a new task: its record) */
+                record = PyObject_CallOneArg(self->record_of, task);
+            }
+            if (record == NULL) {
+                Py_DECREF(waker);
                 return NULL;
             }
-            if (Py_TYPE(waker) == layout->type) {
-                Py_INCREF(record);
+            if (Py_TYPE(record) == layout->type && SLOT(layout, record, R_END) == Py_None) {
                 int failed = wake_by_task(self, record, waker);
                 Py_DECREF(record);
                 Py_DECREF(waker);
@@ -2660,7 +3144,22 @@ wake_hook_call(WakeHookObject *self, PyObject *const *args, size_t nargsf, PyObj
                 }
                 return PyObject_Vectorcall(self->call_soon, args, nargsf, NULL);
             }
-            Py_DECREF(waker);
+            Py_DECREF(record);
+        }
+        Py_DECREF(waker);
+    }
+    else {  /* (a callback whose __self__ is missing or None is no task's step) */
+        PyObject *owner = PyObject_GetAttr(args[1], str_dunder_self);
+        if (owner == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                return NULL;
+            }
+            PyErr_Clear();
+        }
+        int nobody = owner == NULL || owner == Py_None;
+        Py_XDECREF(owner);
+        if (nobody) {
+            return PyObject_Vectorcall(self->call_soon, args, nargsf, NULL);
         }
     }
     return PyObject_Vectorcall(self->slow, args, nargsf, NULL);
@@ -2669,13 +3168,13 @@ wake_hook_call(WakeHookObject *self, PyObject *const *args, size_t nargsf, PyObj
 static PyObject *
 wake_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    PyObject *slow, *call_soon, *task_classes, *step_types, *by_key, *local, *events_append;
+    PyObject *slow, *record_of, *call_soon, *task_classes, *step_types, *by_key, *local, *events;
     PyObject *recorder, *record_type;
-    static char *kwlist[] = {"slow", "call_soon", "task_classes", "step_types", "by_key", "local",
-                             "events_append", "recorder", "record_type", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO!O!O!OOOO:WakeHook", kwlist, &slow, &call_soon,
+    static char *kwlist[] = {"slow", "record_of", "call_soon", "task_classes", "step_types", "by_key", "local",
+                             "events", "recorder", "record_type", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!O!O!OOOO:WakeHook", kwlist, &slow, &record_of, &call_soon,
                                      &PySet_Type, &task_classes, &PySet_Type, &step_types,
-                                     &PyDict_Type, &by_key, &local, &events_append, &recorder,
+                                     &PyDict_Type, &by_key, &local, &events, &recorder,
                                      &record_type)) {
         return NULL;
     }
@@ -2685,12 +3184,13 @@ wake_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     self->vectorcall = (vectorcallfunc)wake_hook_call;
     self->slow = Py_NewRef(slow);
+    self->record_of = Py_NewRef(record_of);
     self->call_soon = Py_NewRef(call_soon);
     self->task_classes = Py_NewRef(task_classes);
     self->step_types = Py_NewRef(step_types);
     self->by_key = Py_NewRef(by_key);
     self->local = Py_NewRef(local);
-    self->events_append = Py_NewRef(events_append);
+    self->events = Py_NewRef(events);
     self->recorder = Py_NewRef(recorder);
     if (layout_init(&self->layout, record_type) < 0) {
         Py_DECREF(self);
@@ -2703,12 +3203,13 @@ static int
 wake_hook_traverse(WakeHookObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->slow);
+    Py_VISIT(self->record_of);
     Py_VISIT(self->call_soon);
     Py_VISIT(self->task_classes);
     Py_VISIT(self->step_types);
     Py_VISIT(self->by_key);
     Py_VISIT(self->local);
-    Py_VISIT(self->events_append);
+    Py_VISIT(self->events);
     Py_VISIT(self->recorder);
     Py_VISIT(self->layout.type);
     return 0;
@@ -2718,12 +3219,13 @@ static int
 wake_hook_clear(WakeHookObject *self)
 {
     Py_CLEAR(self->slow);
+    Py_CLEAR(self->record_of);
     Py_CLEAR(self->call_soon);
     Py_CLEAR(self->task_classes);
     Py_CLEAR(self->step_types);
     Py_CLEAR(self->by_key);
     Py_CLEAR(self->local);
-    Py_CLEAR(self->events_append);
+    Py_CLEAR(self->events);
     Py_CLEAR(self->recorder);
     Py_CLEAR(self->layout.type);
     return 0;
@@ -2765,8 +3267,10 @@ trace_init(PyObject *module)
         INTERN(str_callback, "_callback");
         INTERN(str_dunder_self, "__self__");
         INTERN(str_get_coro, "get_coro");
+        INTERN(str_get_name, "get_name");
         INTERN(str_done, "done");
         INTERN(str_task, "task");
+        INTERN(str_kind, "kind");
         INTERN(str_append, "append");
         INTERN(str_flows, "flows");
         INTERN(str_P, "P");
@@ -2787,12 +3291,15 @@ trace_init(PyObject *module)
             return -1;
         }
     }
-    if (PyType_Ready(&WalkerType) < 0 || PyType_Ready(&StepHookType) < 0 || PyType_Ready(&WakeHookType) < 0) {
+    if (PyType_Ready(&WalkerType) < 0 || PyType_Ready(&StepHookType) < 0 || PyType_Ready(&WakeHookType) < 0
+        || PyType_Ready(&EventRingType) < 0 || PyType_Ready(&TaskSlotType) < 0) {
         return -1;
     }
     if (PyModule_AddObjectRef(module, "Walker", (PyObject *)&WalkerType) < 0
         || PyModule_AddObjectRef(module, "StepHook", (PyObject *)&StepHookType) < 0
-        || PyModule_AddObjectRef(module, "WakeHook", (PyObject *)&WakeHookType) < 0) {
+        || PyModule_AddObjectRef(module, "WakeHook", (PyObject *)&WakeHookType) < 0
+        || PyModule_AddObjectRef(module, "EventRing", (PyObject *)&EventRingType) < 0
+        || PyModule_AddObjectRef(module, "TaskSlot", (PyObject *)&TaskSlotType) < 0) {
         return -1;
     }
     return 0;

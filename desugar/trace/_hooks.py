@@ -26,19 +26,9 @@ from desugar.trace._recorder import BOUNDARIES, Recorder, TaskRecord, _now, desc
 Unhook = Callable[[], None]
 
 
-def speedups() -> Any:
-    """The C runtime's module when the runtime runs in C (None under ``DESUGAR_PURE_PYTHON=1``
-    or where it is not built): its `Walker`, `StepHook` and `WakeHook` record then."""
-    try:
-        from desugar.runtime import _awaitee
-    except ImportError:  # (a broken install: the pure twins record)
-        return None
-    return _awaitee._speedups
-
-
 def install(recorder: Recorder) -> list[Unhook]:
     unhooks: list[Unhook] = []
-    _recorder.use(speedups())
+    _recorder.use(_recorder.speedups())
     pending = dict(_HOOKS)
     for name in list(pending):
         if name in sys.modules:
@@ -236,16 +226,16 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
     run: Any = slow_run
     call_soon: Any = slow_call_soon
     if not recorder.lint:  # (a poll's and a wake's common case in C, or in its Python twin)
-        fast = speedups()
+        fast = _recorder.speedups()
         step_hook = py_step_hook if fast is None else fast.StepHook
         wake_hook = py_wake_hook if fast is None else fast.WakeHook
         run = step_hook(
             slow_run, finished, waits_of, handle_run, task_classes, step_types, by_key, local,
-            events_append, _recorder.walk, _recorder._TYPE_ONLY, TaskRecord,
+            recorder.events, _recorder.walk, _recorder._TYPE_ONLY, TaskRecord,
         )
         call_soon = wake_hook(
-            slow_call_soon, loop_call_soon, task_classes, step_types, by_key, local,
-            events_append, recorder, TaskRecord,
+            slow_call_soon, record_of, loop_call_soon, task_classes, step_types, by_key, local,
+            recorder.events, recorder, TaskRecord,
         )
     _patch(events.Handle, "_run", run, unhooks)
     BOUNDARIES.add(slow_run.__code__)
@@ -288,15 +278,16 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
 
 def py_step_hook(
     slow: Any, finished: Any, waits_of: Any, handle_run: Any, task_classes: set[type],
-    step_types: set[type], by_key: dict[int, Any], local: Any, events_append: Any, walk: Any,
+    step_types: set[type], by_key: dict[int, Any], local: Any, events: Any, walk: Any,
     type_only: dict[type, str], record_type: type,
 ) -> Any:
-    """asyncio's ``Handle._run`` while recording (not linting): a poll of a task seen before,
-    recorded here, the rest by ``slow`` (its first poll, other callbacks); ``finished`` ends
+    """asyncio's ``Handle._run`` while recording (not linting): a poll of a task seen before
+    (scheduled), recorded here, the rest by ``slow`` (other callbacks); ``finished`` ends
     a task's last poll; ``waits_of(record, leaf)`` says what it waits on (and sets its
     ``awaits``) for a leaf whose type alone does not say it (``type_only``). The C runtime's
     ``StepHook`` is its twin."""
     now = _now
+    events_append = events.append
 
     def run(handle: Any) -> Any:
         callback = handle._callback
@@ -306,9 +297,13 @@ def py_step_hook(
         if type(task) not in task_classes:
             return slow(handle)
         record = by_key.get(id(task))
-        if record is None or type(record) is not record_type or not record.polls:
+        if record is None or type(record) is not record_type:
             return slow(handle)
         coro = task.get_coro()
+        if not record.polls:  # (its name is set after its first scheduling)
+            record.name = task.get_name()
+            if not record.raw:
+                record.raw = walk(coro)[0]
         outer = getattr(local, "task", None)
         local.task = record
         start = record.running = now()
@@ -350,22 +345,24 @@ def py_step_hook(
 
 
 def py_wake_hook(
-    slow: Any, call_soon: Any, task_classes: set[type], step_types: set[type],
-    by_key: dict[int, Any], local: Any, events_append: Any, recorder: Recorder, record_type: type,
+    slow: Any, record_of: Any, call_soon: Any, task_classes: set[type], step_types: set[type],
+    by_key: dict[int, Any], local: Any, events: Any, recorder: Recorder, record_type: type,
 ) -> Any:
     """asyncio's ``BaseEventLoop._call_soon`` while recording (not linting): a task's step
-    scheduled by another task (or itself) recorded here, the rest by ``slow``. The C
+    scheduled by another task (or itself) recorded here (``record_of`` makes a new task's
+    record), a callback that is no task's step passed on, the rest by ``slow``. The C
     runtime's ``WakeHook`` is its twin."""
     now = _now
+    events_append = events.append
 
     def hook(self: Any, callback: Any, args: Any, context: Any) -> Any:
         if type(callback) in step_types:
             task = getattr(callback, "__self__", None)
             if type(task) in task_classes:
-                record = by_key.get(id(task))
-                if record is not None and type(record) is record_type and record.end is None:
-                    waker = getattr(local, "task", None)
-                    if type(waker) is record_type:
+                waker = getattr(local, "task", None)
+                if type(waker) is record_type:  # (woken by a task)
+                    record = by_key.get(id(task)) or record_of(task)
+                    if type(record) is record_type and record.end is None:
                         kind = "self" if waker is record else "task"
                         woken = record.woken
                         woken[kind] = woken.get(kind, 0) + 1
@@ -377,6 +374,8 @@ def py_wake_hook(
                         record.flow = flow
                         events_append(("W", waker.id, at, flow, kind))
                         return call_soon(self, callback, args, context)
+        elif getattr(callback, "__self__", None) is None:  # (no task's step)
+            return call_soon(self, callback, args, context)
         return slow(self, callback, args, context)
 
     return hook

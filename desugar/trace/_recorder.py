@@ -82,6 +82,18 @@ def runtime_loaded(runtime: Any) -> None:
         walk.set_runtime(_AWAITEES, *_LEAF)
 
 
+def speedups() -> Any:
+    """The C runtime's module when the runtime runs in C (None under ``DESUGAR_PURE_PYTHON=1``
+    or where it is not built): its `Walker`, ``EventRing``, ``StepHook`` and ``WakeHook``
+    record then, else their pure-Python twins (`py_walk`, ``deque``, ``_hooks.py_step_hook``
+    and ``_hooks.py_wake_hook``)."""
+    try:
+        from desugar.runtime import _awaitee
+    except ImportError:  # (a broken install: the pure twins record)
+        return None
+    return _awaitee._speedups
+
+
 def use(speedups: Any) -> None:
     """Walk with the C runtime's `Walker` (``speedups``: its module) or, None, with `py_walk`."""
     global walk
@@ -303,14 +315,16 @@ class Recorder:
         self.lint = lint
         self.slow_poll_ns = int(slow_poll * 1e9)
         self.stream = stream
-        self.events: deque[tuple] = deque(maxlen=events)
+        fast = speedups()
+        self.events: Any = deque(maxlen=events) if fast is None else fast.EventRing(events)
         self.tasks: dict[int, TaskRecord] = {}
         self.by_key: dict[int, TaskRecord] = {}
         self.done: deque[TaskRecord] = deque(maxlen=10000)
         self.warnings: list[dict[str, Any]] = []
         self.driver = "executor"
         self.lock = threading.RLock()
-        self.local = threading.local()  # .task: the record being polled; .kind: who wakes
+        # (per thread: .task, the record being polled; .kind, who wakes outside any task)
+        self.local: Any = threading.local() if fast is None else fast.TaskSlot()
         self.pid = os.getpid()
         self.t0 = _now()
         self.ids = 0
