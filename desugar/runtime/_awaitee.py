@@ -646,9 +646,15 @@ def poll_with_tls_context(pinned: Any) -> Poll:
     the next call is `Ready`. The output stays in the awaitee, read once as its
     ``value``: the `Ready` holds the awaitee.
     """
-    if pinned._it is None or pinned.poll_with_tls_context() is Ready:
-        return Ready(pinned)
-    return Pending
+    try:
+        if pinned._it is None or pinned.poll_with_tls_context() is Ready:
+            return Ready(pinned)
+        return Pending
+    except BaseException as error:  # raised at the await, as natively: no frame of ours
+        if _STRIP_OWN_FRAME:
+            _drop_entry(error, _getframe())
+        del error
+        raise
 
 
 def _checked_await(it: Any) -> Any:
