@@ -343,6 +343,125 @@ def test_a_busy_sleep_0_loop_wakes_itself(tmp_path: Path, driver: str, lowering:
     assert "desugar: lint report: 1 warning\n" in ran.stderr
 
 
+# Under trio every operation ends at a checkpoint that reschedules the task itself; only the
+# self-wakes at a checkpoint the program asked for (trio.sleep(0), trio.lowlevel.checkpoint())
+# with nothing done since the last one (no other task woken, no operation passed) count.
+TRIO_SPIN_UNTIL = """\
+    import trio
+
+    flag = False
+
+
+    async def setter():
+        global flag
+        await trio.sleep(0.05)
+        flag = True
+
+
+    async def spin():
+        while not flag:
+            await trio.sleep(0)
+
+
+    async def main():
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(setter, name="setter")
+            nursery.start_soon(spin, name="spin")
+
+
+    trio.run(main)
+    """
+
+
+@pytest.mark.parametrize("lowering", ["poll", "native"])
+def test_a_trio_task_spinning_on_a_flag_wakes_itself(tmp_path: Path, lowering: str) -> None:
+    ran = run(tmp_path, TRIO_SPIN_UNTIL, "--lint", "--slow-poll", "60000", lowering=lowering)
+    assert ran.stderr.splitlines() == [
+        "desugar: lint: task 3 'spin': self-wakes: woke itself for 19 of its 20 wakeups "
+        "(a busy loop of sleep(0)?)",
+        "    at prog.py:14 in prog::spin",
+        "desugar: lint report: 1 warning",
+        "  task 3 'spin': self-wakes: woke itself for 19 of its 20 wakeups "
+        "(a busy loop of sleep(0)?)",
+        "      at prog.py:14 in prog::spin",
+    ], ran.stderr
+
+
+TRIO_CHANNEL = """\
+    import math
+
+    import trio
+
+
+    async def produce(send_channel):
+        async with send_channel:
+            for i in range(300):
+                await send_channel.send(i)
+                CHECKPOINT
+
+
+    async def consume(receive_channel, got):
+        async with receive_channel:
+            async for item in receive_channel:
+                got.append(item)
+
+
+    async def main():
+        got = []
+        send_channel, receive_channel = trio.open_memory_channel(BUFFER)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(produce, send_channel, name="producer")
+            nursery.start_soon(consume, receive_channel, got, name="consumer")
+        print(len(got), sum(got))
+
+
+    trio.run(main)
+    """
+
+
+@pytest.mark.parametrize("lowering", ["poll", "native"])
+@pytest.mark.parametrize("buffer", ["0", "math.inf"])
+@pytest.mark.parametrize("checkpoint", ["pass", "await trio.lowlevel.checkpoint()"])
+def test_trio_sends_taken_by_a_receiver_are_not_self_wakes(
+    tmp_path: Path, lowering: str, buffer: str, checkpoint: str
+) -> None:
+    # (each send reschedules the producer at its own checkpoint, and a checkpoint after a send
+    # follows an operation: neither is a busy loop, with a rendezvous or an unbounded buffer)
+    source = TRIO_CHANNEL.replace("BUFFER", buffer).replace("CHECKPOINT", checkpoint)
+    ran = run(tmp_path, source, "--lint", "--slow-poll", "60000", lowering=lowering)
+    assert ran.stdout == "300 44850\n"
+    assert ran.stderr == "desugar: lint: no warnings\n"
+
+
+TRIO_COMPUTE = """\
+    import trio
+
+
+    async def crunch():
+        total = 0
+        for i in range(30):
+            total += sum(range(i * 1000))
+            await trio.lowlevel.checkpoint()
+        return total
+
+
+    trio.run(crunch)
+    """
+
+
+def test_a_trio_loop_yielding_between_computations_is_reported_as_asyncio_s(
+    tmp_path: Path,
+) -> None:
+    # (a computation is invisible to the scheduler: yielding after one is yielding with
+    # nothing else done, as `await asyncio.sleep(0)` after one is under asyncio)
+    ran = run(tmp_path, TRIO_COMPUTE, "--lint", "--slow-poll", "60000")
+    assert ran.stderr.splitlines()[:2] == [
+        "desugar: lint: task 1 '__main__.crunch': self-wakes: woke itself for 19 of its 20 "
+        "wakeups (a busy loop of sleep(0)?)",
+        "    at prog.py:8 in prog::crunch",
+    ], ran.stderr
+
+
 SLOW = """\
 import asyncio
 import time

@@ -39,7 +39,10 @@ in a report at exit (`Recorder.lint_report`):
   wake it, it hangs (checked when the loop is about to wait, at most once a
   second, with ``gc.get_referrers``; all three drivers);
 - ``self-wakes``: a task that woke itself for more than half of at least
-  `SELF_WAKE_MIN` wakeups (a busy loop of ``sleep(0)``);
+  `SELF_WAKE_MIN` wakeups (a busy loop of ``sleep(0)``); under trio, where every
+  operation ends at a checkpoint that reschedules the task itself, only a self-wake at a
+  checkpoint the program asked for (``trio.sleep(0)``, ``trio.lowlevel.checkpoint()``)
+  with no other task woken and no operation passed since the last one counts;
 - ``slow-poll``: a single poll that blocked the loop longer than
   ``slow_poll`` seconds (default 0.1, asyncio's slow-callback figure),
   reported with the line that was running (a watchdog thread looks at the

@@ -21,7 +21,9 @@ import sys
 from typing import Any, Callable
 
 from desugar.trace import _recorder
-from desugar.trace._recorder import BOUNDARIES, Recorder, TaskRecord, _now, describe, runtime_loaded, visible
+from desugar.trace._recorder import (
+    BOUNDARIES, Recorder, TaskRecord, _now, describe, hidden_leaf, runtime_loaded, visible,
+)
 
 Unhook = Callable[[], None]
 
@@ -384,6 +386,14 @@ def py_wake_hook(
 # --- trio ----------------------------------------------------------------------
 
 
+#: trio's functions a program calls only to yield (``trio.sleep(0)`` is a checkpoint): a task
+#: that reschedules itself in one of them asked to, unlike at an operation's own checkpoint.
+TRIO_YIELDS = frozenset({
+    "trio._timeouts::sleep", "trio._core._run::checkpoint",
+    "trio._core._traps::cancel_shielded_checkpoint",
+})
+
+
 def _trio(recorder: Recorder, trio: Any) -> Unhook:
     run_module = sys.modules["trio._core._run"]
 
@@ -407,7 +417,12 @@ def _trio(recorder: Recorder, trio: Any) -> Unhook:
             if record.system:
                 return
             kind = None
-            if getattr(local, "task", None) is None:
+            at_yield = None
+            waker = getattr(local, "task", None)
+            if waker is record:  # (a checkpoint: trio reschedules the task at its end)
+                if recorder.lint:
+                    at_yield = hidden_leaf(_recorder.walk(task.coro)[0]) in TRIO_YIELDS
+            elif waker is None:
                 kind = "other"
                 frame = sys._getframe(2)
                 for _ in range(12):
@@ -421,7 +436,7 @@ def _trio(recorder: Recorder, trio: Any) -> Unhook:
                         kind = "io"
                         break
                     frame = frame.f_back
-            recorder.wake(record, kind)
+            recorder.wake(record, kind, at_yield)
 
         def before_task_step(self, task: Any) -> None:
             record = record_of(task)

@@ -249,7 +249,7 @@ class TaskRecord:
         "id", "name", "driver", "parent", "created", "end", "polls", "busy", "sched",
         "running", "woken_at", "raw", "waits", "awaits", "woken", "wakes", "poll_times",
         "sched_times", "spans", "warnings", "flow", "obj", "leaf", "running_at", "fired",
-        "system", "key",
+        "system", "key", "spins", "progressed",
     )
 
     def __init__(self, id: int, name: str, driver: str, parent: int | None, now: int) -> None:
@@ -279,6 +279,8 @@ class TaskRecord:
         self.fired: Any = ()  # (the lints that fired for it)
         self.system = False
         self.key = 0
+        self.spins = 0  # (the self-wakes ``self-wakes`` counts)
+        self.progressed = False  # (trio: it did something since its last yield; see `wake`)
 
     @property
     def chain(self) -> tuple[Frame, ...]:
@@ -466,8 +468,16 @@ class Recorder:
         """The task ``key`` is gone: its id may be reused by another task."""
         self.by_key.pop(id(key), None)
 
-    def wake(self, record: TaskRecord, kind: str | None = None) -> None:
-        """``record`` was scheduled; ``kind`` is who woke it when the hook knows (timer, io)."""
+    def wake(self, record: TaskRecord, kind: str | None = None, at_yield: bool | None = None) -> None:
+        """``record`` was scheduled; ``kind`` is who woke it when the hook knows (timer, io).
+
+        ``at_yield`` (trio's self-wakes, when linting): whether the task rescheduled itself at
+        a checkpoint the program asked for (``trio.sleep(0)``, ``trio.lowlevel.checkpoint()``)
+        rather than at one of trio's operations (a send, a receive, a lock taken at once).
+        Such a self-wake counts for ``self-wakes`` only if the task woke no other task and
+        passed no operation since its last one: a trio task yields at every operation, and
+        only one that does nothing but yield is busy. The other drivers' self-wakes are all
+        yields (``asyncio.sleep(0)``, ``yield_now()``) and all count."""
         now = _now()
         local = self.local
         waker = getattr(local, "task", None)
@@ -476,6 +486,13 @@ class Recorder:
                 kind = getattr(local, "kind", None) or "other"
             else:
                 kind = "self" if waker is record else "task"
+        if self.lint:
+            if kind == "self":
+                if at_yield is None or at_yield and not record.progressed:
+                    record.spins += 1
+                record.progressed = at_yield is False
+            elif waker is not None:
+                waker.progressed = True
         if record.end is not None:
             if self.lint:
                 self._fire(record, "wake-after-completion",
@@ -490,10 +507,10 @@ class Recorder:
         self.events.append(("W", waker.id if waker is not None else 0, now, flow, kind))
         if (
             self.lint and kind == "self" and record.wakes >= SELF_WAKE_MIN
-            and record.woken["self"] * 2 > record.wakes and "self-wakes" not in record.fired
+            and record.spins * 2 > record.wakes and "self-wakes" not in record.fired
         ):
             self._fire(record, "self-wakes",
-                       f"woke itself for {record.woken['self']} of its {record.wakes} wakeups "
+                       f"woke itself for {record.spins} of its {record.wakes} wakeups "
                        "(a busy loop of sleep(0)?)", record.chain)
 
     def span_event(self, record: TaskRecord | None, start: int, end: int, name: str,
