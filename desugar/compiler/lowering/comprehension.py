@@ -148,7 +148,8 @@ class ComprehensionLowering(ExpressionLowering):
             else rt("into_iter")
         )
         call = cst.Call(func=name(fname), args=[cst.Arg(cst.Call(func=get_iter, args=[cst.Arg(iterable)]))])
-        stmts: Stmts = [lowered, *pre]
+        # (under the comprehension's `# line N:` comment: its function's lines are its line, as natively)
+        stmts: Stmts = self.with_comment([lowered, *pre], node)
         if isinstance(node, cst.GeneratorExp):
             return stmts, call
         if not self.branches:
