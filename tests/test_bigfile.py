@@ -138,21 +138,27 @@ def test_libcst_parses_and_generates_one_segment_at_a_time(monkeypatch):
 
 def test_positions_once_per_async_def_and_none_of_the_module(monkeypatch):
     starts: list[int] = []
-    full: list[int] = []
-    start_lines, positions_and_code = lines_module.start_lines, lines_module.positions_and_code
+    full: list[int] = []  # the lines of each module whose every node's range is found
+    start_lines = lines_module.start_lines
+    spans_and_code, original_spans = lines_module._spans_and_code, lines_module._original_spans
 
     def counting_starts(module):
         starts.append(len(module.body))
         return start_lines(module)
 
-    def counting_positions(module):
+    def counting_output_spans(module):
         full.append(_lines(module.code))
-        return positions_and_code(module)
+        return spans_and_code(module)
+
+    def counting_original_spans(module, output):
+        full.append(_lines(module.code))
+        return original_spans(module, output)
 
     import desugar.compiler.async_fn as async_fn
 
     monkeypatch.setattr(async_fn, "start_lines", counting_starts)
-    monkeypatch.setattr(lines_module, "positions_and_code", counting_positions)
+    monkeypatch.setattr(lines_module, "_spans_and_code", counting_output_spans)
+    monkeypatch.setattr(lines_module, "_original_spans", counting_original_spans)
     defs = sum(1 for _ in async_def_lines(ast.parse(BIG)))
     desugar.translate(BIG, "big.py", format=False)
     assert starts == [1] * defs  # one async def each, once
