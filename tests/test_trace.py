@@ -462,6 +462,127 @@ def test_a_trio_loop_yielding_between_computations_is_reported_as_asyncio_s(
     ], ran.stderr
 
 
+# Under asyncio (and the executor) too, a self-wake counts only if the task woke no other task
+# since its last one: waking a waiting task then yielding hands it the loop, it is not busy.
+ASYNCIO_SPIN_UNTIL = """\
+    import asyncio
+
+    flag = False
+
+
+    async def setter():
+        global flag
+        await asyncio.sleep(0.05)
+        flag = True
+
+
+    async def spin():
+        while not flag:
+            await asyncio.sleep(0)
+
+
+    async def main():
+        await asyncio.gather(
+            asyncio.create_task(setter(), name="setter"), asyncio.create_task(spin(), name="spin")
+        )
+
+
+    asyncio.run(main())
+    """
+
+#: (the C runtime's or the pure-Python runtime's recording: DESUGAR_PURE_PYTHON)
+RUNTIMES = {"c": {"DESUGAR_PURE_PYTHON": "0"}, "pure": {"DESUGAR_PURE_PYTHON": "1"}}
+
+
+@pytest.mark.parametrize("runtime", sorted(RUNTIMES))
+@pytest.mark.parametrize("lowering", LOWERINGS)
+def test_an_asyncio_task_spinning_on_a_flag_wakes_itself(
+    tmp_path: Path, lowering: str, runtime: str
+) -> None:
+    ran = run(tmp_path, ASYNCIO_SPIN_UNTIL, "--lint", "--slow-poll", "60000", lowering=lowering,
+              env=RUNTIMES[runtime])
+    assert ran.stderr.splitlines() == [
+        "desugar: lint: task 3 'spin': self-wakes: woke itself for 19 of its 20 wakeups "
+        "(a busy loop of sleep(0)?)",
+        "    at prog.py:14 in prog::spin",
+        "desugar: lint report: 1 warning",
+        "  task 3 'spin': self-wakes: woke itself for 19 of its 20 wakeups "
+        "(a busy loop of sleep(0)?)",
+        "      at prog.py:14 in prog::spin",
+    ], ran.stderr
+
+
+ASYNCIO_WAKES_ANOTHER = {
+    "queue": """\
+        import asyncio
+
+
+        async def consume(queue, got):
+            while (item := await queue.get()) is not None:
+                got.append(item)
+
+
+        async def produce(queue):
+            for i in range(300):
+                queue.put_nowait(i)
+                await asyncio.sleep(0)
+            queue.put_nowait(None)
+
+
+        async def main():
+            queue, got = asyncio.Queue(), []
+            consumer = asyncio.create_task(consume(queue, got), name="consumer")
+            await asyncio.create_task(produce(queue), name="producer")
+            await consumer
+            print(len(got), sum(got))
+
+
+        asyncio.run(main())
+        """,
+    "event": """\
+        import asyncio
+
+
+        async def wait(event, got):
+            for i in range(300):
+                await event.wait()
+                event.clear()
+                got.append(i)
+
+
+        async def set_(event):
+            for _ in range(300):
+                event.set()
+                await asyncio.sleep(0)
+
+
+        async def main():
+            event, got = asyncio.Event(), []
+            waiter = asyncio.create_task(wait(event, got), name="waiter")
+            await asyncio.create_task(set_(event), name="setter")
+            await waiter
+            print(len(got), sum(got))
+
+
+        asyncio.run(main())
+        """,
+}
+
+
+@pytest.mark.parametrize("runtime", sorted(RUNTIMES))
+@pytest.mark.parametrize("lowering", LOWERINGS)
+@pytest.mark.parametrize("how", sorted(ASYNCIO_WAKES_ANOTHER))
+def test_asyncio_yields_after_waking_another_task_are_not_self_wakes(
+    tmp_path: Path, how: str, lowering: str, runtime: str
+) -> None:
+    # (put_nowait to a waiting getter, or set() of an Event another task waits on, then
+    # sleep(0): each yield follows a wake of the other task, 300 times)
+    ran = run(tmp_path, ASYNCIO_WAKES_ANOTHER[how], "--lint", "--slow-poll", "60000",
+              lowering=lowering, env=RUNTIMES[runtime])
+    assert ran.stdout == "300 44850\n"
+    assert ran.stderr == "desugar: lint: no warnings\n"
+
+
 SLOW = """\
 import asyncio
 import time

@@ -474,10 +474,11 @@ class Recorder:
         ``at_yield`` (trio's self-wakes, when linting): whether the task rescheduled itself at
         a checkpoint the program asked for (``trio.sleep(0)``, ``trio.lowlevel.checkpoint()``)
         rather than at one of trio's operations (a send, a receive, a lock taken at once).
-        Such a self-wake counts for ``self-wakes`` only if the task woke no other task and
-        passed no operation since its last one: a trio task yields at every operation, and
-        only one that does nothing but yield is busy. The other drivers' self-wakes are all
-        yields (``asyncio.sleep(0)``, ``yield_now()``) and all count."""
+        Under every driver a self-wake counts for ``self-wakes`` only if the task woke no
+        other task (and, under trio, passed no operation) since its last one: a producer that
+        wakes its consumer and then yields is not busy, and a trio task yields at every
+        operation. The other drivers' self-wakes are all yields (``asyncio.sleep(0)``,
+        ``yield_now()``): ``at_yield`` is None for them."""
         now = _now()
         local = self.local
         waker = getattr(local, "task", None)
@@ -488,7 +489,7 @@ class Recorder:
                 kind = "self" if waker is record else "task"
         if self.lint:
             if kind == "self":
-                if at_yield is None or at_yield and not record.progressed:
+                if at_yield is not False and not record.progressed:
                     record.spins += 1
                 record.progressed = at_yield is False
             elif waker is not None:
