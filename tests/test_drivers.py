@@ -38,7 +38,7 @@ from support import program_params
 CORPUS = Path(__file__).parent / "driver_corpus"
 PROGRAMS = sorted(CORPUS.glob("*.py"))
 RUNTIME_DIR = os.path.dirname(desugar.runtime.__file__) + os.sep
-HIDE_RUNTIME_FRAMES = sys.version_info < (3, 11)
+HIDE_RUNTIME_FRAMES = sys.version_info < (3, 11) and desugar.runtime._awaitee.IMPLEMENTATION == "python"
 
 
 def frames(error: BaseException, hide_runtime: bool = HIDE_RUNTIME_FRAMES) -> list[str]:

@@ -833,7 +833,9 @@ def test_protocol_errors_show_the_native_frames_message_context_and_cause(case: 
     native = run(source, translated=False)
     assert native.count("prog.py:main:") >= 1, native
     ours = run(source, mode[0], translated=True, style=mode[1])
-    if sys.version_info < (3, 11):  # 3.10's bare `raise` keeps the runtime's frame (docs/semantics.md)
+    if PURE and sys.version_info < (3, 11):
+        # 3.10's pure runtime only: a frame of the runtime's shows under the user's (3.10 records
+        # an entry for each Python frame an error leaves; docs/semantics.md). The C runtime's show none.
         ours = re.sub(r"(, )?'(_stream|_awaitee|_callback)\.py:\w+:\d+'", "", ours).replace("[, ", "[")
     assert ours == native, f"native:\n{native}\ntranslated ({mode}):\n{ours}"
 

@@ -3383,7 +3383,8 @@ def test_every_public_name_has_a_docstring() -> None:
         if name == "Pending":
             doc = type(obj).__doc__  # an instance: its class carries the docstring
         else:
-            assert inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj), name
+            # (3.10's C runtime calls a few steps written in Python through C: `__wrapped__`)
+            assert inspect.isclass(obj) or inspect.isfunction(inspect.unwrap(obj)) or inspect.isbuiltin(obj), name
             doc = obj.__doc__
         if not (doc and doc.strip()):
             missing.append(name)
@@ -3750,6 +3751,36 @@ def test_both_awaitees_pass_through_the_same_states_otherwise(twin: Twin) -> Non
     with pytest.raises(ValueError):
         failing.throw(ValueError("thrown"))
     assert _states(failing) == "DONE"
+
+
+@C_BUILT
+def test_frameless_raises_what_the_function_raises_without_the_runtimes_leading_entries() -> None:
+    """3.10's C runtime calls its Python protocol steps through `frameless`: the
+    traceback of what they raise starts at the user's frame, as natively."""
+    from desugar.runtime import _speedups
+
+    def users_method():
+        raise KeyError("user")
+
+    def step(obj, *, how):  # stands for a runtime step: a Python frame of the runtime's
+        if callable(how):
+            return how()
+        if how == "own":
+            raise TypeError("protocol")
+        return (obj, how)
+
+    runtime_step = types.FunctionType(step.__code__, {"__name__": "desugar.runtime._x", "callable": callable})
+    wrapped = _speedups.frameless(runtime_step)
+    assert wrapped(1, how="ok") == (1, "ok")
+    assert inspect.unwrap(wrapped) is runtime_step and wrapped.__name__ == "step"
+    for how, names in ((users_method, ["users_method"]), ("own", [])):
+        with pytest.raises((KeyError, TypeError)) as caught:
+            wrapped(1, how=how)
+        below = [entry.name for entry in traceback.extract_tb(caught.value.__traceback__)][1:]
+        assert below == names  # (the first entry is this test's frame)
+    with pytest.raises(TypeError) as caught:
+        _speedups.frameless(step)(1, how="own")  # not the runtime's: its entry stays
+    assert [entry.name for entry in traceback.extract_tb(caught.value.__traceback__)][1:] == ["step"]
 
 
 @C_BUILT

@@ -423,7 +423,7 @@ def _load_speedups() -> Any:
     return _speedups
 
 
-C_API = 5
+C_API = 6
 """The version of what the C runtime offers this module and takes from it (``DESUGAR_C_API`` in
 ``_speedups.c``): raise both with any change of either side."""
 
@@ -757,3 +757,11 @@ if _speedups is not None:
     async_fn = c_async_fn = _speedups.async_fn
     type_lookup = c_type_lookup = _speedups.type_lookup
     awaitable = _speedups.awaitable
+
+_FRAMELESS = _speedups.frameless if _speedups is not None and not _STRIP_OWN_FRAME else None
+"""3.10 with the C runtime: a protocol step written in Python, called through C so that what it
+raises shows none of the runtime's frames, as natively (`_speedups.frameless`: 3.10 records an
+entry for each Python frame an error leaves, and its bare ``raise`` keeps that entry)."""
+py_poll_with_tls_context = poll_with_tls_context
+if _FRAMELESS is not None:
+    poll_with_tls_context = _FRAMELESS(poll_with_tls_context)

@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable
 
 from desugar.runtime._awaitee import (
-    _STRIP_OWN_FRAME, CO_COROUTINE, TRANSLATED, _drop_entry, _suspended, into_future,
+    _FRAMELESS, _STRIP_OWN_FRAME, CO_COROUTINE, TRANSLATED, _drop_entry, _suspended, into_future,
 )
 from desugar.runtime._names import comprehension
 
@@ -724,3 +724,8 @@ def callback_fn(fn: Any = None, *, async_stacks: bool = False) -> Any:
 def is_callback_code(code: Any) -> bool:
     """True for the code of a callback-lowered function's generator (its frames are the program's)."""
     return code in _ASYNC_STACKS
+
+
+py_callback_result = callback_result
+if _FRAMELESS is not None:  # (3.10, C runtime: what it raises shows no frame of the runtime's)
+    callback_result = _FRAMELESS(callback_result)

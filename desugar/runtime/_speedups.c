@@ -32,7 +32,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#define DESUGAR_C_API 5  /* see module_exec */
+#define DESUGAR_C_API 6  /* see module_exec */
 #include <structmember.h>
 #if PY_VERSION_HEX >= 0x030B0000
 /* _PyInterpreterFrame, for the awaiting frame a throw() runs under (see link_owner) */
@@ -98,6 +98,169 @@ static PyObject *str_close = NULL;
 static PyObject *str_value = NULL;  /* "value", interned: the name every await's result is read by */
 
 static PyTypeObject AwaiteeType;
+
+/* ---- 3.10: errors raised at the statement, with no frame of the runtime ----
+ *
+ * Natively the protocols' errors (`async with 1`, `await 1`, an `__anext__`
+ * that returns no awaitable...) are raised by the opcode: the traceback goes
+ * from the awaiting frame to the user's method that raised, if any. Where a
+ * step of ours is Python (`async_with`, `aiter`, the hir style's poll, the
+ * callback lowerings' resumption), 3.11+ lets it take its own entries off the
+ * traceback and re-raise with a bare `raise`. 3.10 cannot: its eval loop
+ * records an entry for each Python frame an error leaves, and its bare
+ * `raise` restores the traceback caught, entry and all. So on 3.10 such a
+ * step is called through C, which takes the runtime's leading entries off
+ * what it raised before the awaiting frame records its own. */
+
+static PyObject *runtime_prefix = NULL;  /* "desugar.runtime.": the runtime's modules */
+
+/* Is `frame` one of the runtime's Python frames (its module's name under the package)? */
+static int
+is_runtime_frame(PyObject *frame)
+{
+    PyObject *globals = PyObject_GetAttrString(frame, "f_globals");
+    if (globals == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *name = PyDict_Check(globals) ? PyDict_GetItemString(globals, "__name__") : NULL;
+    int found = name != NULL && PyUnicode_Check(name)
+                && PyUnicode_Tailmatch(name, runtime_prefix, 0, PY_SSIZE_T_MAX, -1) == 1;
+    Py_DECREF(globals);
+    return found;
+}
+
+/* The error being raised, with the runtime's entries at the top of its traceback taken off. */
+static void
+strip_runtime_entries(void)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *kept = tb;
+    while (kept != NULL && PyTraceBack_Check(kept)
+           && is_runtime_frame((PyObject *)((PyTracebackObject *)kept)->tb_frame)) {
+        kept = (PyObject *)((PyTracebackObject *)kept)->tb_next;
+    }
+    if (kept != tb) {
+        Py_XINCREF(kept);
+        Py_XSETREF(tb, kept);
+        if (value != NULL) {
+            PyException_SetTraceback(value, tb != NULL ? tb : Py_None);
+        }
+    }
+    PyErr_Restore(type, value, tb);
+}
+
+#if PY_VERSION_HEX < 0x030B0000
+#  define STRIP_RUNTIME_ENTRIES(result) do { if ((result) == NULL) strip_runtime_entries(); } while (0)
+#else
+#  define STRIP_RUNTIME_ENTRIES(result) ((void)0)  /* (3.11+: each Python step drops its own) */
+#endif
+
+/* `frameless(fn)`: `fn` called through C, which takes the runtime's entries off
+ * the top of the traceback of what it raises (used on 3.10, see above). */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *fn;
+} FramelessObject;
+
+static PyObject *
+frameless_call(FramelessObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyObject *result = PyObject_Vectorcall(self->fn, args, nargsf, kwnames);
+    if (result == NULL) {
+        strip_runtime_entries();
+    }
+    return result;
+}
+
+static int
+frameless_traverse(FramelessObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->fn);
+    return 0;
+}
+
+static int
+frameless_clear(FramelessObject *self)
+{
+    Py_CLEAR(self->fn);
+    return 0;
+}
+
+static void
+frameless_dealloc(FramelessObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    frameless_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+frameless_repr(FramelessObject *self)
+{
+    return PyObject_Repr(self->fn);
+}
+
+/* What the function has (its name, qualname, signature...), as `functools.wraps` would copy it. */
+static PyObject *
+frameless_getattro(FramelessObject *self, PyObject *name)
+{
+    PyObject *found = PyObject_GenericGetAttr((PyObject *)self, name);
+    if (found != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return found;
+    }
+    PyErr_Clear();
+    return PyObject_GetAttr(self->fn, name);
+}
+
+static PyObject *
+frameless_doc(FramelessObject *self, void *Py_UNUSED(closure))
+{
+    return PyObject_GetAttrString(self->fn, "__doc__");
+}
+
+static PyGetSetDef frameless_getset[] = {
+    {"__doc__", (getter)frameless_doc, NULL, "The function's docstring.", NULL},
+    {NULL},
+};
+
+static PyMemberDef frameless_members[] = {
+    {"__wrapped__", T_OBJECT, offsetof(FramelessObject, fn), READONLY, "The function called."},
+    {NULL},
+};
+
+static PyTypeObject FramelessType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "desugar.runtime._speedups.Frameless",
+    .tp_basicsize = sizeof(FramelessObject),
+    .tp_dealloc = (destructor)frameless_dealloc,
+    .tp_vectorcall_offset = offsetof(FramelessObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_repr = (reprfunc)frameless_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "A function called through C: what it raises shows no frame of the runtime.",
+    .tp_traverse = (traverseproc)frameless_traverse,
+    .tp_clear = (inquiry)frameless_clear,
+    .tp_members = frameless_members,
+    .tp_getset = frameless_getset,
+    .tp_getattro = (getattrofunc)frameless_getattro,
+};
+
+static PyObject *
+frameless(PyObject *Py_UNUSED(module), PyObject *fn)
+{
+    FramelessObject *self = PyObject_GC_New(FramelessObject, &FramelessType);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = (vectorcallfunc)frameless_call;
+    self->fn = Py_NewRef(fn);
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
 
 static PyObject *
 reused(void)
@@ -1061,7 +1224,9 @@ into_future(PyObject *Py_UNUSED(module), PyObject *obj)
     if (Py_IS_TYPE(obj, &AwaiteeType)) {  /* (`async with` and `async for` make theirs first) */
         return Py_NewRef(obj);
     }
-    return PyObject_CallOneArg(py_into_future, obj);
+    PyObject *awaitee = PyObject_CallOneArg(py_into_future, obj);
+    STRIP_RUNTIME_ENTRIES(awaitee);
+    return awaitee;
 }
 
 /* `awaitable(obj)`: what the `yield-from` style's `yield from` steps (see
@@ -1137,7 +1302,9 @@ anext_(PyObject *Py_UNUSED(module), PyObject *it)
         return awaitee;
     }
     PyObject *reference = stream_helper(&py_anext, "py_anext");
-    return reference == NULL ? NULL : PyObject_CallOneArg(reference, it);
+    PyObject *awaitee = reference == NULL ? NULL : PyObject_CallOneArg(reference, it);
+    STRIP_RUNTIME_ENTRIES(awaitee);
+    return awaitee;
 }
 
 /* ---- async for: a stream of items ----------------------------------------
@@ -1547,6 +1714,7 @@ async_for(PyObject *Py_UNUSED(module), PyObject *obj)
         PyObject *reference = stream_helper(&py_aiter, "py_aiter");
         it = reference == NULL ? NULL : PyObject_CallOneArg(reference, obj);
         if (it == NULL) {
+            STRIP_RUNTIME_ENTRIES(it);
             return NULL;
         }
     }
@@ -3317,6 +3485,9 @@ static PyMethodDef module_methods[] = {
      "Decorator for a translated `async def`: a function whose call returns a real coroutine."},
     {"into_future", into_future, METH_O,
      "`IntoFuture::into_future`: the awaitee that an `await obj` polls."},
+    {"frameless", frameless, METH_O,
+     "frameless(fn): `fn` called through C, which takes the runtime's entries off the top of the "
+     "traceback of what it raises (3.10's protocol steps written in Python)."},
     {"awaitable", awaitable, METH_O,
      "What the `yield-from` style's `yield from` steps: a coroutine as it is, else its awaitee."},
     {NULL}
@@ -3384,8 +3555,22 @@ module_exec(PyObject *module)
 #if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
     set_function_version = (set_version_t)dlsym(RTLD_DEFAULT, "_PyFunction_SetVersion");
 #endif
-    if (PyType_Ready(&AwaiteeType) < 0 || PyType_Ready(&AsyncForType) < 0) {
+    if (PyType_Ready(&AwaiteeType) < 0 || PyType_Ready(&AsyncForType) < 0
+        || PyType_Ready(&FramelessType) < 0) {
         return -1;
+    }
+    if (runtime_prefix == NULL) {  /* this module's package, with the dot: its modules' prefix */
+        PyObject *name = PyModule_GetNameObject(module);
+        Py_ssize_t dot = name != NULL ? PyUnicode_FindChar(name, '.', 0, PY_SSIZE_T_MAX, -1) : -2;
+        if (dot < -1) {
+            Py_XDECREF(name);
+            return -1;
+        }
+        runtime_prefix = PyUnicode_Substring(name, 0, dot + 1);
+        Py_DECREF(name);
+        if (runtime_prefix == NULL) {
+            return -1;
+        }
     }
     if (str_throw == NULL) {
         str_throw = PyUnicode_InternFromString("throw");

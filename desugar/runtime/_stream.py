@@ -20,8 +20,9 @@ if TYPE_CHECKING:  # typing is not imported at run time (import cost)
     from typing import Any, Callable
 
 from desugar.runtime._awaitee import (
-    _NO_POLL, _STRIP_OWN_FRAME, MISSING, Awaitee, _bind, _FunctionType, _checked_await, _drop_entry, _exception,
-    _getframe, _speedups, call_slot, into_future, lookup_special, tp_name, type_lookup,
+    _FRAMELESS, _NO_POLL, _STRIP_OWN_FRAME, MISSING, Awaitee, _bind, _FunctionType, _checked_await, _drop_entry, _exception,
+    _getframe, _speedups, call_slot, into_future, lookup_special, py_into_future, tp_name,
+    type_lookup,
 )
 from desugar.runtime._future import Future
 from desugar.runtime._poll import Pending, Poll, Ready
@@ -86,15 +87,24 @@ def _raised_at_the_statement(error: BaseException, frame: Any) -> None:
 
     A bare ``raise`` follows, so the error shows as raised at the ``async
     for``/``async with`` (or in the user's method it called), as CPython raises
-    it from its opcode (3.11+; 3.10's bare ``raise`` keeps the traceback it caught).
+    it from its opcode (3.11+; 3.10's bare ``raise`` keeps the traceback it caught:
+    there the C runtime calls these steps through C, see `_awaitee._FRAMELESS`).
     """
     if _STRIP_OWN_FRAME:
-        tb = error.__traceback__
-        if tb is not None and tb.tb_frame is frame:
-            tb = tb.tb_next
-        while tb is not None and tb.tb_frame.f_code in _PROTOCOL_HELPERS:
-            tb = tb.tb_next
-        error.__traceback__ = tb
+        _trim(error, frame)
+
+
+def _trim(error: BaseException, frame: Any) -> None:
+    """Take ``frame``'s entry, and the protocol helpers' below it, off the top of ``error``'s traceback.
+
+    On every version: for an error that is chained (a cause), not raised again.
+    """
+    tb = error.__traceback__
+    if tb is not None and tb.tb_frame is frame:
+        tb = tb.tb_next
+    while tb is not None and tb.tb_frame.f_code in _PROTOCOL_HELPERS:
+        tb = tb.tb_next
+    error.__traceback__ = tb
 
 
 def anext(it: Any) -> Awaitee:
@@ -115,7 +125,7 @@ def anext(it: Any) -> Awaitee:
         try:
             return into_future(step)
         except BaseException as error:
-            _raised_at_the_statement(error, _getframe())
+            _trim(error, _getframe())  # (the cause: its traceback starts in the user's `__await__`)
             raise TypeError(
                 f"'async for' received an invalid object from __anext__: {tp_name(type(step))}"
             ) from error
@@ -368,7 +378,7 @@ def async_with(mgr: Any) -> tuple[Callable[..., Any], Awaitee]:
             del raised
             raise
 
-    return exit_, entered
+    return (exit_ if _FRAMELESS is None else _FRAMELESS(exit_)), entered
 
 
 def into_iter(iterable: Any) -> Any:
@@ -452,7 +462,7 @@ def _awaitable(obj: Any, method: str) -> Awaitee:
 
 
 _PROTOCOL_HELPERS = frozenset(
-    f.__code__ for f in (lookup_special, _bind, call_slot, _checked_await, _awaitable)
+    f.__code__ for f in (lookup_special, _bind, call_slot, _checked_await, _awaitable, py_into_future)
 )  # (frames of the runtime between a protocol's statement and the user's method it calls)
 
 __all__ = ["Stream", "aiter", "anext", "async_with", "Ready", "Pending", "_checked_await"]
@@ -552,4 +562,7 @@ if _speedups is not None:
     anext = c_anext = _speedups.anext
     async_for = c_async_for = _speedups.async_for
     into_iter = c_into_iter = _speedups.into_iter
+if _FRAMELESS is not None:  # (3.10, C runtime: the steps written in Python, called through C)
+    aiter = _FRAMELESS(aiter)
+    async_with = _FRAMELESS(async_with)
 
