@@ -3840,3 +3840,70 @@ def test_a_c_runtime_built_from_other_sources_is_refused_whole(tmp_path: Path) -
     assert result.stdout == "python\n", result.stderr
     assert "was built from other sources than this desugar" in result.stderr
     assert "pip install -e ." in result.stderr
+
+
+# --- the collector and the awaitees of a suspended chain ----------------------
+
+_GATED_CHAIN = '''
+class Gate:
+    def __await__(self):
+        yield self  # waits until the chain is dropped
+
+
+async def inner(gate, box, log):
+    try:
+        await gate
+    finally:
+        log.append("inner closed")
+
+
+async def outer(gate, box, log):
+    try:
+        await inner(gate, box, log)
+    finally:
+        log.append("outer closed")
+'''
+
+
+def test_a_cycle_through_the_awaitees_of_a_suspended_chain_is_collected() -> None:
+    import weakref
+
+    namespace: dict = {"__name__": "gated"}
+    exec(compile(desugar.translate(_GATED_CHAIN, "gated.py"), "gated.py", "exec"), namespace)
+    log: list[str] = []
+    box: list = []
+    gate = namespace["Gate"]()
+    coro = namespace["outer"](gate, box, log)
+    assert coro.send(None) is gate  # suspended two levels deep, through two awaitees
+    box.append(coro)  # the innermost frame refers to the outermost coroutine: a cycle
+    ref = weakref.ref(coro)
+    del coro, box
+    gc.collect()
+    assert ref() is None  # the collector saw the edges from each awaitee to what it awaits
+    assert log == ["inner closed", "outer closed"]
+
+
+@C_RUNS
+def test_the_c_awaitee_is_tracked_by_the_collector_only_once_it_waits() -> None:
+    import weakref
+
+    async def at_once() -> int:
+        return 1
+
+    awaitee = _awaitee_impl.into_future(at_once())
+    assert not gc.is_tracked(awaitee)  # made, not polled: it refers to no cycle
+    assert [step for step in awaitee] == []  # the first poll completes
+    assert not gc.is_tracked(awaitee)
+    assert awaitee.value == 1
+
+    namespace: dict = {"__name__": "gated"}
+    exec(compile(desugar.translate(_GATED_CHAIN, "gated.py"), "gated.py", "exec"), namespace)
+    gate = namespace["Gate"]()
+    coro = namespace["outer"](gate, [], [])
+    assert coro.send(None) is gate
+    waiting = coro.cr_await
+    assert type(waiting) is _awaitee_impl.Awaitee and gc.is_tracked(waiting)
+    owners = [ref for ref in gc.get_referents(waiting) if isinstance(ref, weakref.ref)]
+    # the weak reference to the awaiting coroutine has no callback: nothing for the collector
+    assert [ref() for ref in owners] == [coro] and not gc.is_tracked(owners[0])
+    coro.close()

@@ -271,6 +271,37 @@ reused(void)
     return NULL;
 }
 
+/* An awaitee made by `into_future` is not tracked by the collector until it
+ * waits: one that completes at once (most awaits) holds nothing but its
+ * result between its first poll and its end, so it is never part of a cycle.
+ * Once what it awaits waits, the awaitee is the edge from the awaiting frame
+ * to it, and the collector must see it (a cycle through a suspended chain is
+ * collected, as natively). */
+static inline void
+track_waiting(AwaiteeObject *self)
+{
+    if (!PyObject_GC_IsTracked((PyObject *)self)) {
+        PyObject_GC_Track(self);
+    }
+}
+
+/* Whether coroutine `obj` is suspended (3.11+: its frame state read as
+ * `cr_suspended` reads it); -1 where that is not known here (3.10). */
+static inline int
+coro_suspended_state(PyObject *obj)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+#  ifdef FRAME_STATE_SUSPENDED
+    return FRAME_STATE_SUSPENDED(((PyGenObject *)obj)->gi_frame_state);
+#  else
+    return ((PyGenObject *)obj)->gi_frame_state == FRAME_SUSPENDED;
+#  endif
+#else
+    (void)obj;
+    return -1;
+#endif
+}
+
 /* What is awaited completed with `result` (a new reference): keep it. */
 static void
 complete(AwaiteeObject *self, PyObject *result)
@@ -415,6 +446,9 @@ send_to(AwaiteeObject *self, PyObject *arg, PyObject **presult)
 {
     PyObject *it = self->it, *result;
     PySendResult status;
+    if (Py_IS_TYPE(it, &PyCoro_Type)) {  /* (PyIter_Send's own path, without its checks) */
+        return PyCoro_Type.tp_as_async->am_send(it, arg, presult);
+    }
     if (Py_IS_TYPE(it, &PyAsyncGen_Type)) {  /* the first step of `__anext__()`'s awaitable */
         PyObject *asend;
         status = agen_step(it, arg, presult, &asend);
@@ -530,6 +564,7 @@ awaitee_poll_with_tls_context(AwaiteeObject *self, PyObject *Py_UNUSED(ignored))
         self->state = DONE;
         return NULL;
     }
+    track_waiting(self);
     Py_INCREF(result);
     Py_XSETREF(self->handover, result);
     self->state = RUNNING;
@@ -575,6 +610,12 @@ note_owner(AwaiteeObject *self)
         self->owner = PyWeakref_NewRef(gen, NULL);
         if (self->owner == NULL) {
             PyErr_Clear();
+        }
+        else if (PyObject_GC_IsTracked(self->owner)) {
+            /* A weak reference without a callback refers to nothing strongly:
+               the collector has nothing to traverse in it (one object fewer
+               per suspended level for each collection to walk). */
+            PyObject_GC_UnTrack(self->owner);
         }
     }
 }
@@ -713,6 +754,7 @@ step(AwaiteeObject *self, PyObject *arg, PyObject **presult)
     PySendResult status = send_to(self, arg, &result);
     Py_DECREF(it);
     if (status == PYGEN_NEXT) {
+        track_waiting(self);
         if (state == ITERATING) {  /* the first poll: keep the wait until it is handed over */
             self->handover = result;  /* (the loop's item is Pending: the frame holds no wait) */
             self->state = OFFERED;
@@ -849,6 +891,7 @@ awaitee_throw(AwaiteeObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(it);
     Py_DECREF(error);
     if (result != NULL) {
+        track_waiting(self);
         return result;
     }
     if (PyErr_ExceptionMatches(PyExc_StopIteration)) {  /* it handled the exception and completed */
@@ -1142,24 +1185,36 @@ awaitee_dealloc(AwaiteeObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);  /* (a heap subclass's dealloc drops its type) */
 }
 
+/* A new awaitee of `it`; tracked by the collector unless `lazy` (see track_waiting). */
 static PyObject *
-awaitee_new_of(PyTypeObject *type, PyObject *it)
+awaitee_make(PyTypeObject *type, PyObject *it, int lazy)
 {
     AwaiteeObject *self;
     if (type == &AwaiteeType && free_count > 0) {
         self = (AwaiteeObject *)free_list[--free_count];
         PyObject_Init((PyObject *)self, type);
-        PyObject_GC_Track(self);
+        if (!lazy) {
+            PyObject_GC_Track(self);
+        }
     }
     else {
         self = (AwaiteeObject *)type->tp_alloc(type, 0);
         if (self == NULL) {
             return NULL;
         }
+        if (lazy) {
+            PyObject_GC_UnTrack(self);
+        }
     }
     self->it = Py_XNewRef(it);
     self->state = FRESH;
     return (PyObject *)self;
+}
+
+static PyObject *
+awaitee_new_of(PyTypeObject *type, PyObject *it)
+{
+    return awaitee_make(type, it, 0);
 }
 
 static PyObject *
@@ -1204,22 +1259,24 @@ static PyObject *
 into_future(PyObject *Py_UNUSED(module), PyObject *obj)
 {
     if (Py_IS_TYPE(obj, &PyCoro_Type)) {
-        int suspended;
-        PyObject *flag = cr_suspended != NULL ? cr_suspended(obj, NULL)
-                                              : PyObject_CallOneArg(py_suspended, obj);
-        if (flag == NULL) {
-            return NULL;
-        }
-        suspended = PyObject_IsTrue(flag);
-        Py_DECREF(flag);
+        int suspended = coro_suspended_state(obj);
         if (suspended < 0) {
-            return NULL;
+            PyObject *flag = cr_suspended != NULL ? cr_suspended(obj, NULL)
+                                                  : PyObject_CallOneArg(py_suspended, obj);
+            if (flag == NULL) {
+                return NULL;
+            }
+            suspended = PyObject_IsTrue(flag);
+            Py_DECREF(flag);
+            if (suspended < 0) {
+                return NULL;
+            }
         }
         if (suspended) {
             PyErr_SetString(PyExc_RuntimeError, "coroutine is being awaited already");
             return NULL;
         }
-        return awaitee_new_of(&AwaiteeType, obj);
+        return awaitee_make(&AwaiteeType, obj, 1);
     }
     if (Py_IS_TYPE(obj, &AwaiteeType)) {  /* (`async with` and `async for` make theirs first) */
         return Py_NewRef(obj);
