@@ -1311,6 +1311,93 @@ def test_the_c_and_the_python_recorder_record_the_same(recorder_twin: str) -> No
     ]
 
 
+    from collections import deque
+
+    child = next(record for record in recorder.tasks.values() if record.name == "child")
+    assert {slot: getattr(child, slot) for slot in (
+        "driver", "parent", "system", "spins", "progressed", "spans", "warnings", "fired",
+        "leaf", "running_at", "obj", "awaits", "running", "waits",
+    )} == {
+        "driver": "asyncio", "parent": 1, "system": False, "spins": 0, "progressed": False,
+        "spans": (), "warnings": (), "fired": (), "leaf": None, "running_at": None,
+        "obj": None, "awaits": (), "running": 0, "waits": None,
+    }
+    assert [(type(times), times.maxlen, len(times)) for times in (
+        child.poll_times, child.sched_times)] == [(deque, _recorder.TIMES_KEPT, 3)] * 2
+    assert child.end is not None and child.created <= child.end
+    assert recorder.ids == 4 and recorder.driver == "asyncio"
+    assert child.key not in recorder.by_key and child in recorder.done
+
+
+TWIN_EXECUTOR = '''
+from desugar.runtime import spawn, yield_now
+
+
+async def child(n):
+    for _ in range(n):
+        await yield_now()
+    return n
+
+
+async def main():
+    handle = spawn(child(2))
+    await yield_now()
+    return await handle + 1
+'''
+
+
+def test_the_c_and_the_python_recorder_record_the_same_executor_run(recorder_twin: str) -> None:
+    """The executor's polls and wakes (its ``_poll`` and ``_schedule`` hooks), without their
+    times, from either implementation of the hot path."""
+    import desugar.runtime as rt
+    from desugar import trace
+    from desugar.trace import _recorder
+
+    namespace: dict[str, Any] = {}
+    exec(compile(TWIN_EXECUTOR, "<twin>", "exec"), namespace)
+    recorder = trace.start("twin")
+    try:
+        assert rt.block_on(namespace["main"]()) == 3
+    finally:
+        recorder.stop()
+    names = {record.id: record.name for record in recorder.tasks.values()}
+    events = []
+    for event in recorder.events:
+        if event[0] == "P":
+            _, tid, start, end, raw, outcome, waits, flow = event
+            assert start <= end
+            chain = [f"{function}:{line}" for function, _, line in _recorder.visible(raw)]
+            events.append(("P", names[tid], chain, outcome, waits, flow != 0))
+        else:
+            _, tid, at, flow, kind = event
+            events.append(("W", names.get(tid, ""), kind))
+    assert events == EXPECTED_EXECUTOR_EVENTS
+    tasks = recorder.snapshot()["tasks"]
+    assert [(task["name"], task["polls"], task["woken_by"], task["state"], task["location"])
+            for task in tasks] == EXPECTED_EXECUTOR_TASKS
+
+
+EXPECTED_EXECUTOR_EVENTS = [
+    ("W", "", "other"),  # (block_on's first schedule of main)
+    ("W", "<twin>::main", "task"),  # (spawn)
+    ("W", "<twin>::main", "self"),
+    ("P", "<twin>::main", ["<twin>::main:13"], "pending", "yield_now()", True),
+    ("W", "<twin>::child", "self"),
+    ("P", "<twin>::child", ["<twin>::child:7"], "pending", "yield_now()", True),
+    ("P", "<twin>::main", ["<twin>::main:14"], "pending", "a JoinHandle", False),
+    ("W", "<twin>::child", "self"),
+    ("P", "<twin>::child", ["<twin>::child:7"], "pending", "yield_now()", True),
+    ("W", "<twin>::child", "task"),  # (its end wakes main, waiting on its JoinHandle)
+    ("P", "<twin>::child", ["<twin>::child:7"], "ready", "", False),
+    ("P", "<twin>::main", ["<twin>::main:14"], "ready", "", True),
+]
+EXPECTED_EXECUTOR_TASKS = [
+    ("<twin>::main", 3, {"self": 1, "task": 1, "timer": 0, "io": 0, "other": 1}, "done",
+     "<twin>:14"),
+    ("<twin>::child", 3, {"self": 2, "task": 1, "timer": 0, "io": 0, "other": 0}, "done",
+     "<twin>:7"),
+]
+
 
 def test_the_c_and_the_python_walk_go_down_the_same_chain(recorder_twin: str) -> None:
     """The await chain of a suspended coroutine, through an awaitee of the runtime and a

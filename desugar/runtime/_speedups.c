@@ -1961,8 +1961,13 @@ static PyObject *str_get_name = NULL;
 static PyObject *str_task = NULL, *str_append = NULL, *str_flows = NULL;
 static PyObject *str_P = NULL, *str_W = NULL, *str_pending = NULL, *str_kind_self = NULL;
 static PyObject *str_kind_task = NULL, *empty_tuple = NULL, *zero = NULL;
+static PyObject *str_ids = NULL, *str_driver = NULL, *str_ready = NULL, *str_empty = NULL;
+static PyObject *str_cancelled = NULL, *str_exception_ = NULL, *str_id = NULL;
+static PyObject *str_kind_timer = NULL, *str_kind_io = NULL, *str_kind_other = NULL;
+static PyObject *str_future = NULL, *str_scheduled = NULL;
 
 #define WALK_MAX 200
+#define WALK_SEEN 512
 
 typedef struct {
     PyObject_HEAD
@@ -1974,7 +1979,21 @@ typedef struct {
     PyObject *leaf_code;      /* the code awaiting a runtime Future */
     PyObject *leaf_codes;     /* the leaf futures' poll codes (a set) */
     PyObject *polled_future;  /* polled_future(frame) */
+    struct {                  /* (in front of `pairs`: by code and last instruction, direct-mapped) */
+        PyObject *code, *entry, *pair;
+        int lasti;
+    } seen[WALK_SEEN];
 } WalkerObject;
+
+static void
+walker_forget(WalkerObject *w)
+{
+    for (int i = 0; i < WALK_SEEN; i++) {
+        Py_CLEAR(w->seen[i].code);
+        Py_CLEAR(w->seen[i].entry);
+        Py_CLEAR(w->seen[i].pair);
+    }
+}
 
 static PyTypeObject WalkerType;
 
@@ -2127,13 +2146,34 @@ walk_chain(WalkerObject *w, PyObject *obj, PyObject *keep, PyObject *hint, PyObj
             goto frame_error;
         }
         PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)frame);
-        PyObject *entry = code_entry(w, (PyObject *)code, frame);  /* (borrowed) */
-        if (entry == NULL) {
-            goto code_error;
+        PyObject *entry, *pair;  /* (borrowed) */
+#if PY_VERSION_HEX >= 0x030B0000
+        int lasti = PyFrame_GetLasti((PyFrameObject *)frame);
+        size_t slot = (((uintptr_t)code >> 4) ^ ((uintptr_t)code >> 13) ^ ((size_t)lasti * 40503u)) % WALK_SEEN;
+        if (w->seen[slot].code == (PyObject *)code && w->seen[slot].lasti == lasti) {
+            entry = w->seen[slot].entry;
+            pair = w->seen[slot].pair;
         }
-        PyObject *pair = frame_pair(w, entry, frame);  /* (borrowed) */
-        if (pair == NULL) {
-            goto code_error;
+        else
+#endif
+        {
+            entry = code_entry(w, (PyObject *)code, frame);
+            if (entry == NULL) {
+                goto code_error;
+            }
+            pair = frame_pair(w, entry, frame);
+            if (pair == NULL) {
+                goto code_error;
+            }
+#if PY_VERSION_HEX >= 0x030B0000
+            Py_INCREF(code);
+            Py_INCREF(entry);
+            Py_INCREF(pair);
+            Py_XSETREF(w->seen[slot].code, (PyObject *)code);
+            Py_XSETREF(w->seen[slot].entry, entry);
+            Py_XSETREF(w->seen[slot].pair, pair);
+            w->seen[slot].lasti = lasti;
+#endif
         }
         found[n++] = Py_NewRef(pair);
         if (inner == Py_None) {
@@ -2264,6 +2304,7 @@ walker_set_runtime(WalkerObject *self, PyObject *args)
         || walker_set(self, awaitees, leaf_code, leaf_codes, polled_future) < 0) {
         return NULL;
     }
+    walker_forget(self);  /* (which codes are leaf polls may have changed: `pairs` was cleared) */
     Py_RETURN_NONE;
 }
 
@@ -2302,6 +2343,11 @@ walker_traverse(WalkerObject *self, visitproc visit, void *arg)
     Py_VISIT(self->leaf_code);
     Py_VISIT(self->leaf_codes);
     Py_VISIT(self->polled_future);
+    for (int i = 0; i < WALK_SEEN; i++) {
+        Py_VISIT(self->seen[i].code);
+        Py_VISIT(self->seen[i].entry);
+        Py_VISIT(self->seen[i].pair);
+    }
     return 0;
 }
 
@@ -2316,6 +2362,7 @@ walker_clear(WalkerObject *self)
     Py_CLEAR(self->leaf_code);
     Py_CLEAR(self->leaf_codes);
     Py_CLEAR(self->polled_future);
+    walker_forget(self);
     return 0;
 }
 
@@ -2802,16 +2849,22 @@ set_local_task(PyObject *local, PyObject *task)
 
 enum {
     R_ID, R_POLLS, R_BUSY, R_SCHED, R_RUNNING, R_WOKEN_AT, R_RAW, R_WAITS, R_AWAITS, R_FLOW,
-    R_POLL_TIMES, R_SCHED_TIMES, R_END, R_WOKEN, R_WAKES, R_NAME, R_COUNT
+    R_POLL_TIMES, R_SCHED_TIMES, R_END, R_WOKEN, R_WAKES, R_NAME, R_DRIVER, R_PARENT, R_CREATED,
+    R_KEY, R_SPANS, R_OBJ, R_COUNT
 };
 static const char *record_slots[R_COUNT] = {
     "id", "polls", "busy", "sched", "running", "woken_at", "raw", "waits", "awaits", "flow",
-    "poll_times", "sched_times", "end", "woken", "wakes", "name",
+    "poll_times", "sched_times", "end", "woken", "wakes", "name", "driver", "parent", "created",
+    "key", "spans", "obj",
 };
+
+#define R_ALL 64  /* (at most this many slots in all) */
 
 typedef struct {
     PyTypeObject *type;
     Py_ssize_t offset[R_COUNT];
+    Py_ssize_t all;                 /* the number of all the record's slots */
+    Py_ssize_t all_offset[R_ALL];   /* (each of them, in `__slots__` order) */
 } RecordLayout;
 
 static int
@@ -2837,6 +2890,35 @@ layout_init(RecordLayout *layout, PyObject *type)
             return -1;
         }
     }
+    PyObject *names = PyObject_GetAttrString(type, "__slots__");
+    PyObject *seq = names != NULL ? PySequence_Fast(names, "__slots__") : NULL;
+    Py_XDECREF(names);
+    if (seq == NULL) {
+        return -1;
+    }
+    layout->all = PySequence_Fast_GET_SIZE(seq);
+    if (layout->all > R_ALL) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_TypeError, "the record type has too many slots");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < layout->all; i++) {
+        PyObject *descr = PyObject_GetAttr(type, PySequence_Fast_GET_ITEM(seq, i));
+        int ok = descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type)
+                 && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
+        if (ok) {
+            layout->all_offset[i] = ((PyMemberDescrObject *)descr)->d_member->offset;
+        }
+        Py_XDECREF(descr);
+        if (!ok) {
+            Py_DECREF(seq);
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "each of the record type's __slots__ must be a slot");
+            }
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
     layout->type = (PyTypeObject *)Py_NewRef(type);
     return 0;
 }
@@ -2878,6 +2960,108 @@ slot_add(RecordLayout *layout, PyObject *record, int i, long long delta)
         return -1;
     }
     return slot_set(layout, record, i, PyLong_FromLongLong(old + delta));
+}
+
+/* -- a new record, as the prototype `record_type(0, "", "asyncio", None, 0)` is ------ */
+
+enum { FRESH_SHARED, FRESH_DICT, FRESH_DEQUE };
+
+typedef struct {
+    PyObject *prototype;        /* a record made by `record_type.__init__`: the defaults */
+    PyObject *deque_args;       /* ((), maxlen) of the prototype's deques */
+    PyObject *deque_type;
+    char kind[R_ALL];           /* per slot: shared, a dict copied, a new empty deque */
+} RecordPrototype;
+
+static int
+prototype_init(RecordPrototype *proto, RecordLayout *layout)
+{
+    proto->prototype = PyObject_CallFunction((PyObject *)layout->type, "isssi", 0, "", "asyncio", NULL, 0);
+    if (proto->prototype == NULL) {
+        return -1;
+    }
+    PyObject *times = SLOT(layout, proto->prototype, R_POLL_TIMES);
+    if (times == NULL) {
+        PyErr_SetString(PyExc_TypeError, "the record's poll_times is unset");
+        return -1;
+    }
+    proto->deque_type = Py_NewRef((PyObject *)Py_TYPE(times));
+    PyObject *maxlen = PyObject_GetAttrString(times, "maxlen");
+    if (maxlen == NULL) {
+        return -1;
+    }
+    proto->deque_args = PyTuple_Pack(2, empty_tuple, maxlen);
+    Py_DECREF(maxlen);
+    if (proto->deque_args == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < layout->all; i++) {
+        PyObject *value = *(PyObject **)((char *)proto->prototype + layout->all_offset[i]);
+        if (value == NULL || PyList_Check(value) || PySet_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "a record's default is unset or a list or set");
+            return -1;
+        }
+        proto->kind[i] = PyDict_CheckExact(value) ? FRESH_DICT
+                         : (PyObject *)Py_TYPE(value) == proto->deque_type ? FRESH_DEQUE : FRESH_SHARED;
+    }
+    return 0;
+}
+
+static void
+prototype_clear(RecordPrototype *proto)
+{
+    Py_CLEAR(proto->prototype);
+    Py_CLEAR(proto->deque_args);
+    Py_CLEAR(proto->deque_type);
+}
+
+/* A new record with the defaults of `TaskRecord.__init__` (its prototype's, its dicts copied
+ * and its deques new), and these (stolen) for id, name, parent, created and key; NULL on error. */
+static PyObject *
+record_new(RecordLayout *layout, RecordPrototype *proto, PyObject *id, PyObject *name,
+           PyObject *parent, PyObject *created, PyObject *key)
+{
+    PyObject *record = NULL;
+    if (id == NULL || name == NULL || parent == NULL || created == NULL || key == NULL) {
+        goto done;
+    }
+    record = layout->type->tp_alloc(layout->type, 0);
+    if (record == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < layout->all; i++) {
+        PyObject *value = *(PyObject **)((char *)proto->prototype + layout->all_offset[i]);
+        if (proto->kind[i] == FRESH_DICT) {
+            value = PyDict_Copy(value);
+        }
+        else if (proto->kind[i] == FRESH_DEQUE) {
+            value = PyObject_Call(proto->deque_type, proto->deque_args, NULL);
+            if (value != NULL && PyObject_GC_IsTracked(value)) {
+                PyObject_GC_UnTrack(value);  /* (its times are ints: it is in no cycle) */
+            }
+        }
+        else {
+            Py_INCREF(value);
+        }
+        if (value == NULL) {
+            Py_CLEAR(record);
+            goto done;
+        }
+        *(PyObject **)((char *)record + layout->all_offset[i]) = value;
+    }
+    Py_XSETREF(SLOT(layout, record, R_ID), id);
+    Py_XSETREF(SLOT(layout, record, R_NAME), name);
+    Py_XSETREF(SLOT(layout, record, R_PARENT), parent);
+    Py_XSETREF(SLOT(layout, record, R_CREATED), created);
+    Py_XSETREF(SLOT(layout, record, R_KEY), key);
+    return record;
+  done:
+    Py_XDECREF(id);
+    Py_XDECREF(name);
+    Py_XDECREF(parent);
+    Py_XDECREF(created);
+    Py_XDECREF(key);
+    return record;
 }
 
 static PyTypeObject *append_type = NULL;  /* the type of the deques last appended to */
@@ -2960,8 +3144,203 @@ typedef struct {
     PyObject *events;         /* the event ring (an EventRing, or anything with an append) */
     WalkerObject *walk;
     PyObject *type_only;      /* type(leaf) -> what it waits on, said by its type alone */
+    PyObject *tasks;          /* the recorder's records by number */
+    PyObject *done;           /* the recorder's deque of finished records */
+    Py_ssize_t done_kept;     /* (its maxlen) */
+    PyObject *timer_handle;   /* asyncio's TimerHandle */
+    PyObject *io;             /* {id(handle)} of the handles I/O made ready */
+    int executor;             /* the runtime executor's _poll(executor, task), not Handle._run */
     RecordLayout layout;
 } StepHookObject;
+
+/* A callback that is no task's step, run with `local.kind` saying who it is for the wakes it
+ * makes: a timer, I/O or other (as `other_callback` in `_hooks._asyncio`). */
+static PyObject *
+step_other(StepHookObject *self, PyObject *handle)
+{
+    TaskSlotObject *slot = (TaskSlotObject *)self->local;
+    PyObject *kind;
+    int timer = PyObject_IsInstance(handle, self->timer_handle);
+    if (timer < 0) {
+        return NULL;
+    }
+    if (timer) {
+        kind = str_kind_timer;
+    }
+    else {
+        PyObject *key = PyLong_FromVoidPtr(handle);
+        int was = key != NULL ? PySet_Discard(self->io, key) : -1;
+        Py_XDECREF(key);
+        if (was < 0) {
+            return NULL;
+        }
+        kind = was ? str_kind_io : str_kind_other;
+    }
+    PyObject *outer = task_slot_get(slot, 1);
+    if (outer == NULL || task_slot_set(slot, 1, kind) < 0) {
+        Py_XDECREF(outer);
+        return NULL;
+    }
+    PyObject *result = PyObject_CallOneArg(self->handle_run, handle);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    int reset = task_slot_set(slot, 1, outer);
+    Py_DECREF(outer);
+    if (reset < 0) {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        Py_XDECREF(result);
+        return NULL;
+    }
+    PyErr_Restore(type, value, tb);
+    return result;
+}
+
+/* Is `callback` no task's step, its `__self__` missing or None? 1 yes, 0 no (or not known). */
+static int
+no_owner(PyObject *callback)
+{
+    if (PyFunction_Check(callback)) {
+        return 1;
+    }
+    if (PyMethod_Check(callback)) {
+        return PyMethod_GET_SELF(callback) == Py_None;
+    }
+    if (PyCFunction_Check(callback)) {
+        PyObject *owner = PyCFunction_GET_SELF(callback);
+        return owner == NULL || owner == Py_None || PyModule_Check(owner);
+    }
+    return 0;
+}
+
+/* A poll's event in the ring (or whatever `events` is). */
+static int
+push_poll(PyObject *events, RecordLayout *layout, PyObject *record, long long start, long long end,
+          PyObject *raw, PyObject *outcome, PyObject *waits)
+{
+    PyObject *id = slot_get(layout, record, R_ID);
+    PyObject *flow = id != NULL ? slot_get(layout, record, R_FLOW) : NULL;
+    if (flow == NULL) {
+        return -1;
+    }
+    if (Py_IS_TYPE(events, &EventRingType)) {
+        long long id_value = PyLong_AsLongLong(id), flow_value = PyLong_AsLongLong(flow);
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        return ring_push_poll((EventRingObject *)events, id_value, start, end, raw, outcome, waits,
+                              flow_value);
+    }
+    PyObject *event = Py_BuildValue("(OOLLOOOO)", str_P, id, start, end, raw, outcome, waits, flow);
+    PyObject *done = event != NULL ? PyObject_CallMethodOneArg(events, str_append, event) : NULL;
+    Py_XDECREF(event);
+    Py_XDECREF(done);
+    return done != NULL ? 0 : -1;
+}
+
+/* The end of a task's last poll, when it returned (not cancelled, nothing raised) and opened no
+ * span: as `Recorder.poll_end(record, outer, "ready")` retires its record. 1: done; 0: for the
+ * Python hook (`finished`); -1: error. */
+static int
+step_ready(StepHookObject *self, PyObject *task, PyObject *record, PyObject *outer, long long start)
+{
+    RecordLayout *layout = &self->layout;
+    if (SLOT(layout, record, R_SPANS) != empty_tuple) {
+        return 0;
+    }
+    PyObject *said = PyObject_CallMethodNoArgs(task, str_cancelled);
+    int cancelled = said == NULL ? -1 : PyObject_IsTrue(said);
+    Py_XDECREF(said);
+    if (cancelled != 0) {
+        return cancelled < 0 ? -1 : 0;
+    }
+    PyObject *error = PyObject_GetAttr(task, str_exception_);
+    if (error == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    else {
+        Py_DECREF(error);
+        if (error != Py_None) {
+            return 0;
+        }
+    }
+    long long end = now_ns();
+    if (set_local_task(self->local, outer) < 0
+        || slot_set(layout, record, R_RUNNING, Py_NewRef(zero)) < 0
+        || slot_add(layout, record, R_BUSY, end - start) < 0) {
+        return -1;
+    }
+    PyObject *times = slot_get(layout, record, R_POLL_TIMES);
+    if (times == NULL || append_to(times, end - start) < 0 || slot_add(layout, record, R_POLLS, 1) < 0
+        || slot_set(layout, record, R_END, PyLong_FromLongLong(end)) < 0
+        || slot_set(layout, record, R_AWAITS, Py_NewRef(empty_tuple)) < 0) {
+        return -1;
+    }
+    PyObject *key = slot_get(layout, record, R_KEY);
+    if (key == NULL) {
+        return -1;
+    }
+    if (PyDict_DelItem(self->by_key, key) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_KeyError)) {
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    Py_ssize_t kept = PyObject_Length(self->done);
+    if (kept < 0) {
+        return -1;
+    }
+    if (kept == self->done_kept) {  /* (the oldest finished record is forgotten) */
+        PyObject *oldest = PySequence_GetItem(self->done, 0);
+        if (oldest == NULL) {
+            return -1;
+        }
+        PyObject *id = PyObject_GetAttr(oldest, str_id);
+        Py_DECREF(oldest);
+        if (id == NULL) {
+            return -1;
+        }
+        int gone = PyDict_DelItem(self->tasks, id);
+        Py_DECREF(id);
+        if (gone < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyError)) {
+                return -1;
+            }
+            PyErr_Clear();
+        }
+    }
+    PyObject *appended = PyObject_CallMethodOneArg(self->done, str_append, record);
+    if (appended == NULL) {
+        return -1;
+    }
+    Py_DECREF(appended);
+    PyObject *raw = SLOT(layout, record, R_RAW);
+    if (raw == NULL || slot_set(layout, record, R_OBJ, Py_NewRef(Py_None)) < 0) {
+        if (raw == NULL) {
+            PyErr_SetString(PyExc_AttributeError, "raw");
+        }
+        return -1;
+    }
+    Py_INCREF(raw);
+    int pushed = push_poll(self->events, layout, record, start, end, raw, str_ready, str_empty);
+    Py_DECREF(raw);
+    if (pushed < 0) {
+        return -1;
+    }
+    if (slot_set(layout, record, R_FLOW, Py_NewRef(zero)) < 0) {
+        return -1;
+    }
+    if (PyObject_GC_IsTracked(record)) {
+        /* (what a finished record holds is no container that could hold it back: its chain,
+         * numbers, its dict of counts and deques of times; no spans, no task) */
+        PyObject_GC_UnTrack(record);
+    }
+    return 1;
+}
 
 /* The end of a poll the task is pending after (the fast path of `py_step_hook`). */
 static int
@@ -3046,10 +3425,91 @@ step_pending(StepHookObject *self, PyObject *record, PyObject *outer, PyObject *
     return slot_set(layout, record, R_FLOW, Py_NewRef(zero));
 }
 
+/* The executor's _poll(executor, task) (the fast path of `_hooks.py_poll_hook`): a poll of a
+ * task polled before; its first poll, its last, and anything else by `slow`. */
+static PyObject *
+executor_poll_call(StepHookObject *self, PyObject *const *args, size_t nargsf)
+{
+    RecordLayout *layout = &self->layout;
+    PyObject *task = args[1];
+    PyObject *key = PyLong_FromVoidPtr(task);
+    PyObject *record = key != NULL ? PyDict_GetItemWithError(self->by_key, key) : NULL;  /* (borrowed) */
+    Py_XDECREF(key);
+    if (record == NULL || Py_TYPE(record) != layout->type || SLOT(layout, record, R_POLLS) == NULL
+        || SLOT(layout, record, R_POLLS) == zero) {
+        return PyErr_Occurred() ? NULL : PyObject_Vectorcall(self->slow, args, nargsf, NULL);
+    }
+    Py_INCREF(record);
+    PyObject *outer = NULL;
+    PyObject *future = PyObject_GetAttr(task, str_future);
+    if (future == NULL) {
+        goto error;
+    }
+    outer = local_task(self->local);
+    if (outer == NULL || set_local_task(self->local, record) < 0) {
+        goto error;
+    }
+    long long start = now_ns();
+    if (slot_set(layout, record, R_RUNNING, PyLong_FromLongLong(start)) < 0) {
+        goto error;
+    }
+    PyObject *woken = slot_get(layout, record, R_WOKEN_AT);
+    if (woken == NULL) {
+        goto error;
+    }
+    if (woken != Py_None) {
+        long long at = PyLong_AsLongLong(woken);
+        PyObject *times = slot_get(layout, record, R_SCHED_TIMES);
+        if ((at == -1 && PyErr_Occurred()) || times == NULL
+            || slot_add(layout, record, R_SCHED, start - at) < 0 || append_to(times, start - at) < 0
+            || slot_set(layout, record, R_WOKEN_AT, Py_NewRef(Py_None)) < 0) {
+            goto error;
+        }
+    }
+    PyObject *result = PyObject_Vectorcall(self->handle_run, args, nargsf, NULL);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *is_done = PyObject_GetAttr(task, str_done);
+    int ended = is_done == NULL ? -1 : PyObject_IsTrue(is_done);
+    Py_XDECREF(is_done);
+    int ok;
+    if (ended > 0) {
+        PyObject *said = PyObject_CallFunctionObjArgs(self->finished, task, record, outer, NULL);
+        ok = said != NULL;
+        Py_XDECREF(said);
+    }
+    else {
+        ok = ended == 0 && step_pending(self, record, outer, future, start) == 0;
+    }
+    Py_DECREF(record);
+    Py_DECREF(future);
+    Py_DECREF(outer);
+    if (!ok) {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        Py_XDECREF(result);
+        return NULL;
+    }
+    PyErr_Restore(type, value, tb);
+    return result;
+  error:
+    Py_DECREF(record);
+    Py_XDECREF(future);
+    Py_XDECREF(outer);
+    return NULL;
+}
+
 static PyObject *
 step_hook_call(StepHookObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (self->executor) {
+        if (nargs != 2 || kwnames != NULL) {
+            return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
+        }
+        return executor_poll_call(self, args, nargsf);
+    }
     if (nargs != 1 || kwnames != NULL) {
         return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
     }
@@ -3061,8 +3521,11 @@ step_hook_call(StepHookObject *self, PyObject *const *args, size_t nargsf, PyObj
     }
     PyObject *task;
     int known = known_step(callback, self->task_classes, self->step_types, &task);
-    Py_DECREF(callback);
+    Py_DECREF(callback);  /* (the handle holds it) */
     if (known <= 0) {
+        if (known == 0 && Py_IS_TYPE(self->local, &TaskSlotType) && no_owner(callback)) {
+            return step_other(self, handle);
+        }
         return known < 0 ? NULL : PyObject_CallOneArg(self->slow, handle);
     }
     PyObject *key = PyLong_FromVoidPtr(task);
@@ -3123,9 +3586,13 @@ step_hook_call(StepHookObject *self, PyObject *const *args, size_t nargsf, PyObj
     Py_XDECREF(is_done);
     int ok;
     if (ended > 0) {
-        PyObject *said = PyObject_CallFunctionObjArgs(self->finished, task, record, outer, NULL);
-        ok = said != NULL;
-        Py_XDECREF(said);
+        int retired = step_ready(self, task, record, outer, start);
+        ok = retired > 0;
+        if (retired == 0) {
+            PyObject *said = PyObject_CallFunctionObjArgs(self->finished, task, record, outer, NULL);
+            ok = said != NULL;
+            Py_XDECREF(said);
+        }
     }
     else {
         ok = ended == 0 && step_pending(self, record, outer, coro, start) == 0;
@@ -3155,15 +3622,18 @@ static PyObject *
 step_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     PyObject *slow, *finished, *waits_of, *handle_run, *task_classes, *step_types, *by_key, *local;
-    PyObject *events, *walk, *type_only, *record_type;
+    PyObject *events, *walk, *type_only, *record_type, *recorder, *timer_handle, *io;
+    int executor = 0;
     static char *kwlist[] = {"slow", "finished", "waits_of", "handle_run", "task_classes",
                              "step_types", "by_key", "local", "events", "walk",
-                             "type_only", "record_type", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOO!O!O!OOO!O!O:StepHook", kwlist, &slow,
+                             "type_only", "record_type", "recorder", "timer_handle", "io",
+                             "executor", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOO!O!O!OOO!O!OOO!O!|p:StepHook", kwlist, &slow,
                                      &finished, &waits_of, &handle_run, &PySet_Type, &task_classes,
                                      &PySet_Type, &step_types, &PyDict_Type, &by_key, &local,
                                      &events, &WalkerType, &walk, &PyDict_Type, &type_only,
-                                     &record_type)) {
+                                     &record_type, &recorder, &PyType_Type, &timer_handle,
+                                     &PySet_Type, &io, &executor)) {
         return NULL;
     }
     StepHookObject *self = (StepHookObject *)type->tp_alloc(type, 0);
@@ -3182,6 +3652,21 @@ step_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->events = Py_NewRef(events);
     self->walk = (WalkerObject *)Py_NewRef(walk);
     self->type_only = Py_NewRef(type_only);
+    self->executor = executor;
+    self->timer_handle = Py_NewRef(timer_handle);
+    self->io = Py_NewRef(io);
+    self->tasks = PyObject_GetAttrString(recorder, "tasks");
+    self->done = self->tasks != NULL ? PyObject_GetAttrString(recorder, "done") : NULL;
+    PyObject *maxlen = self->done != NULL ? PyObject_GetAttrString(self->done, "maxlen") : NULL;
+    self->done_kept = maxlen == NULL ? -1 : maxlen == Py_None ? PY_SSIZE_T_MAX : PyLong_AsSsize_t(maxlen);
+    Py_XDECREF(maxlen);
+    if (self->done_kept == -1 || !PyDict_CheckExact(self->tasks)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "the recorder's tasks must be a dict, its done a deque");
+        }
+        Py_DECREF(self);
+        return NULL;
+    }
     if (layout_init(&self->layout, record_type) < 0) {
         Py_DECREF(self);
         return NULL;
@@ -3203,6 +3688,10 @@ step_hook_traverse(StepHookObject *self, visitproc visit, void *arg)
     Py_VISIT(self->events);
     Py_VISIT(self->walk);
     Py_VISIT(self->type_only);
+    Py_VISIT(self->tasks);
+    Py_VISIT(self->done);
+    Py_VISIT(self->timer_handle);
+    Py_VISIT(self->io);
     Py_VISIT(self->layout.type);
     return 0;
 }
@@ -3221,6 +3710,10 @@ step_hook_clear(StepHookObject *self)
     Py_CLEAR(self->events);
     Py_CLEAR(self->walk);
     Py_CLEAR(self->type_only);
+    Py_CLEAR(self->tasks);
+    Py_CLEAR(self->done);
+    Py_CLEAR(self->timer_handle);
+    Py_CLEAR(self->io);
     Py_CLEAR(self->layout.type);
     return 0;
 }
@@ -3262,9 +3755,48 @@ typedef struct {
     PyObject *by_key;
     PyObject *local;
     PyObject *events;         /* the event ring */
-    PyObject *recorder;       /* its .flows: the flow ids */
+    PyObject *recorder;       /* its .flows: the flow ids; .ids, .driver and .tasks: for a new task */
+    PyObject *tasks;          /* the recorder's records by number */
+    int executor;             /* the runtime executor's _schedule(executor, task), not _call_soon */
     RecordLayout layout;
+    RecordPrototype proto;
 } WakeHookObject;
+
+/* The record of a task a task (`waker`) scheduled first: as `Recorder.task` makes it (when
+ * not linting); a new reference, NULL on error. */
+static PyObject *
+wake_new_record(WakeHookObject *self, PyObject *task, PyObject *waker)
+{
+    RecordLayout *layout = &self->layout;
+    PyObject *ids = PyObject_GetAttr(self->recorder, str_ids);
+    long long last = ids != NULL ? PyLong_AsLongLong(ids) : -1;
+    Py_XDECREF(ids);
+    if (last == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *id = PyLong_FromLongLong(last + 1);
+    if (id == NULL || PyObject_SetAttr(self->recorder, str_ids, id) < 0) {
+        Py_XDECREF(id);
+        return NULL;
+    }
+    PyObject *parent = slot_get(layout, waker, R_ID);
+    if (parent == NULL) {
+        Py_DECREF(id);
+        return NULL;
+    }
+    PyObject *record = record_new(layout, &self->proto, id, PyObject_CallMethodNoArgs(task, str_get_name),
+                                  Py_NewRef(parent), PyLong_FromLongLong(now_ns()), PyLong_FromVoidPtr(task));
+    if (record == NULL) {
+        return NULL;
+    }
+    if (PyDict_SetItem(self->tasks, SLOT(layout, record, R_ID), record) < 0
+        || PyDict_SetItem(self->by_key, SLOT(layout, record, R_KEY), record) < 0
+        || PyObject_SetAttr(self->recorder, str_driver, SLOT(layout, record, R_DRIVER)) < 0) {
+        Py_DECREF(record);
+        return NULL;
+    }
+    return record;
+}
 
 /* A task wakes the task `record` (the fast path of `py_wake_hook`). */
 static int
@@ -3327,10 +3859,71 @@ wake_by_task(WakeHookObject *self, PyObject *record, PyObject *waker)
     return kept;
 }
 
+/* Is `task.name` (an attribute) false? 1 yes, 0 no, -1 error. */
+static int
+attr_false(PyObject *task, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(task, name);
+    if (value == NULL) {
+        return -1;
+    }
+    int truth = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    return truth < 0 ? -1 : !truth;
+}
+
+/* The executor's _schedule(executor, task) (the fast path of `_hooks.py_schedule_hook`): a
+ * pending task not scheduled yet, with a record, woken by a task; the rest by `slow`. */
+static PyObject *
+executor_schedule_call(WakeHookObject *self, PyObject *const *args, size_t nargsf)
+{
+    RecordLayout *layout = &self->layout;
+    PyObject *task = args[1];
+    int pending = attr_false(task, str_done);
+    int unscheduled = pending > 0 ? attr_false(task, str_scheduled) : pending;
+    if (unscheduled < 0) {
+        return NULL;
+    }
+    if (unscheduled) {
+        PyObject *waker = local_task(self->local);
+        if (waker == NULL) {
+            return NULL;
+        }
+        if (Py_TYPE(waker) == layout->type) {
+            PyObject *key = PyLong_FromVoidPtr(task);
+            PyObject *record = key != NULL ? PyDict_GetItemWithError(self->by_key, key) : NULL;
+            Py_XDECREF(key);
+            if (record == NULL && PyErr_Occurred()) {
+                Py_DECREF(waker);
+                return NULL;
+            }
+            if (record != NULL && Py_TYPE(record) == layout->type
+                && SLOT(layout, record, R_END) == Py_None) {
+                Py_INCREF(record);
+                int failed = wake_by_task(self, record, waker);
+                Py_DECREF(record);
+                Py_DECREF(waker);
+                if (failed) {
+                    return NULL;
+                }
+                return PyObject_Vectorcall(self->call_soon, args, nargsf, NULL);
+            }
+        }
+        Py_DECREF(waker);
+    }
+    return PyObject_Vectorcall(self->slow, args, nargsf, NULL);
+}
+
 static PyObject *
 wake_hook_call(WakeHookObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (self->executor) {
+        if (nargs != 2 || kwnames != NULL) {
+            return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
+        }
+        return executor_schedule_call(self, args, nargsf);
+    }
     if (nargs != 4 || kwnames != NULL) {
         return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
     }
@@ -3354,7 +3947,7 @@ wake_hook_call(WakeHookObject *self, PyObject *const *args, size_t nargsf, PyObj
                 Py_INCREF(record);
             }
             else if (!PyErr_Occurred()) {  /* (a new task: its record) */
-                record = PyObject_CallOneArg(self->record_of, task);
+                record = wake_new_record(self, task, waker);
             }
             if (record == NULL) {
                 Py_DECREF(waker);
@@ -3395,12 +3988,13 @@ wake_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     PyObject *slow, *record_of, *call_soon, *task_classes, *step_types, *by_key, *local, *events;
     PyObject *recorder, *record_type;
+    int executor = 0;
     static char *kwlist[] = {"slow", "record_of", "call_soon", "task_classes", "step_types", "by_key", "local",
-                             "events", "recorder", "record_type", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!O!O!OOOO:WakeHook", kwlist, &slow, &record_of, &call_soon,
+                             "events", "recorder", "record_type", "executor", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!O!O!OOOO|p:WakeHook", kwlist, &slow, &record_of, &call_soon,
                                      &PySet_Type, &task_classes, &PySet_Type, &step_types,
                                      &PyDict_Type, &by_key, &local, &events, &recorder,
-                                     &record_type)) {
+                                     &record_type, &executor)) {
         return NULL;
     }
     WakeHookObject *self = (WakeHookObject *)type->tp_alloc(type, 0);
@@ -3417,7 +4011,16 @@ wake_hook_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->local = Py_NewRef(local);
     self->events = Py_NewRef(events);
     self->recorder = Py_NewRef(recorder);
-    if (layout_init(&self->layout, record_type) < 0) {
+    self->executor = executor;
+    self->tasks = PyObject_GetAttrString(recorder, "tasks");
+    if (self->tasks == NULL || !PyDict_CheckExact(self->tasks)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "the recorder's tasks must be a dict");
+        }
+        Py_DECREF(self);
+        return NULL;
+    }
+    if (layout_init(&self->layout, record_type) < 0 || prototype_init(&self->proto, &self->layout) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -3436,7 +4039,11 @@ wake_hook_traverse(WakeHookObject *self, visitproc visit, void *arg)
     Py_VISIT(self->local);
     Py_VISIT(self->events);
     Py_VISIT(self->recorder);
+    Py_VISIT(self->tasks);
     Py_VISIT(self->layout.type);
+    Py_VISIT(self->proto.prototype);
+    Py_VISIT(self->proto.deque_args);
+    Py_VISIT(self->proto.deque_type);
     return 0;
 }
 
@@ -3452,7 +4059,9 @@ wake_hook_clear(WakeHookObject *self)
     Py_CLEAR(self->local);
     Py_CLEAR(self->events);
     Py_CLEAR(self->recorder);
+    Py_CLEAR(self->tasks);
     Py_CLEAR(self->layout.type);
+    prototype_clear(&self->proto);
     return 0;
 }
 
@@ -3503,6 +4112,18 @@ trace_init(PyObject *module)
         INTERN(str_pending, "pending");
         INTERN(str_kind_self, "self");
         INTERN(str_kind_task, "task");
+        INTERN(str_ids, "ids");
+        INTERN(str_future, "future");
+        INTERN(str_scheduled, "scheduled");
+        INTERN(str_kind_timer, "timer");
+        INTERN(str_kind_io, "io");
+        INTERN(str_kind_other, "other");
+        INTERN(str_id, "id");
+        INTERN(str_driver, "driver");
+        INTERN(str_ready, "ready");
+        INTERN(str_empty, "");
+        INTERN(str_cancelled, "cancelled");
+        INTERN(str_exception_, "_exception");
 #undef INTERN
         if ((empty_tuple = PyTuple_New(0)) == NULL || (zero = PyLong_FromLong(0)) == NULL) {
             return -1;

@@ -233,7 +233,8 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
         wake_hook = py_wake_hook if fast is None else fast.WakeHook
         run = step_hook(
             slow_run, finished, waits_of, handle_run, task_classes, step_types, by_key, local,
-            recorder.events, _recorder.walk, _recorder._TYPE_ONLY, TaskRecord,
+            recorder.events, _recorder.walk, _recorder._TYPE_ONLY, TaskRecord, recorder,
+            timer_handle, io,
         )
         call_soon = wake_hook(
             slow_call_soon, record_of, loop_call_soon, task_classes, step_types, by_key, local,
@@ -281,7 +282,8 @@ def _asyncio(recorder: Recorder, asyncio: Any) -> Unhook:
 def py_step_hook(
     slow: Any, finished: Any, waits_of: Any, handle_run: Any, task_classes: set[type],
     step_types: set[type], by_key: dict[int, Any], local: Any, events: Any, walk: Any,
-    type_only: dict[type, str], record_type: type,
+    type_only: dict[type, str], record_type: type, recorder: Recorder, timer_handle: type,
+    io: set[int],
 ) -> Any:
     """asyncio's ``Handle._run`` while recording (not linting): a poll of a task seen before
     (scheduled), recorded here, the rest by ``slow`` (other callbacks); ``finished`` ends
@@ -381,6 +383,99 @@ def py_wake_hook(
         return slow(self, callback, args, context)
 
     return hook
+
+
+def py_poll_hook(
+    slow: Any, finished: Any, waits_of: Any, executor_poll: Any, task_classes: set[type],
+    step_types: set[type], by_key: dict[int, Any], local: Any, events: Any, walk: Any,
+    type_only: dict[type, str], record_type: type, recorder: Recorder, timer_handle: type,
+    io: set[int], executor: bool = True,
+) -> Any:
+    """The runtime executor's ``Executor._poll`` while recording (not linting): a poll of a
+    task polled before recorded here, its first poll (and any other call) by ``slow``,
+    its last ended by ``finished``; ``waits_of`` as `py_step_hook` takes it (the arguments
+    are `py_step_hook`'s, unused ones included, as the C runtime's ``StepHook`` takes them
+    with ``executor=True``: its twin)."""
+    now = _now
+    events_append = events.append
+
+    def poll(self: Any, task: Any) -> None:
+        record = by_key.get(id(task))
+        if record is None or type(record) is not record_type or not record.polls:
+            return slow(self, task)
+        future = task.future
+        outer = getattr(local, "task", None)
+        local.task = record
+        start = record.running = now()
+        woken = record.woken_at
+        if woken is not None:
+            record.sched += start - woken
+            record.sched_times.append(start - woken)
+            record.woken_at = None
+        try:
+            return executor_poll(self, task)
+        finally:
+            if task.done:
+                finished(task, record, outer)
+            else:
+                end = now()
+                local.task = outer
+                record.running = 0
+                spent = end - start
+                record.busy += spent
+                record.poll_times.append(spent)
+                record.polls += 1
+                raw, leaf = walk(future, None, record.raw)
+                no_awaits = True
+                if leaf is None:
+                    waits = None
+                else:
+                    waits = type_only.get(type(leaf))
+                    if waits is None:
+                        no_awaits = False
+                        waits = waits_of(record, leaf)
+                if no_awaits and record.awaits:
+                    record.awaits = ()
+                record.waits = waits
+                record.raw = raw
+                events_append(("P", record.id, start, end, raw, "pending", waits, record.flow))
+                record.flow = 0
+
+    return poll
+
+
+def py_schedule_hook(
+    slow: Any, record_of: Any, executor_schedule: Any, task_classes: set[type],
+    step_types: set[type], by_key: dict[int, Any], local: Any, events: Any, recorder: Recorder,
+    record_type: type, executor: bool = True,
+) -> Any:
+    """The runtime executor's ``Executor._schedule`` while recording (not linting): a pending
+    task not scheduled yet, with a record, woken by a task, recorded here; the rest by
+    ``slow`` (the arguments are `py_wake_hook`'s; the C runtime's ``WakeHook`` with
+    ``executor=True`` is its twin)."""
+    now = _now
+    events_append = events.append
+
+    def schedule(self: Any, task: Any) -> None:
+        if not task.done and not task.scheduled:
+            waker = getattr(local, "task", None)
+            if type(waker) is record_type:
+                record = by_key.get(id(task))
+                if type(record) is record_type and record.end is None:
+                    kind = "self" if waker is record else "task"
+                    woken = record.woken
+                    woken[kind] = woken.get(kind, 0) + 1
+                    record.wakes += 1
+                    at = now()
+                    if record.woken_at is None:
+                        record.woken_at = at
+                    recorder.flows = flow = recorder.flows + 1
+                    record.flow = flow
+                    events_append(("W", waker.id, at, flow, kind))
+                    return executor_schedule(self, task)
+        return slow(self, task)
+
+    return schedule
 
 
 # --- trio ----------------------------------------------------------------------
@@ -505,6 +600,9 @@ def _executor(recorder: Recorder, runtime: Any) -> Unhook:
                 record.obj = lambda: task
         return record
 
+    def finished(task: Any, record: Any, outer: Any) -> None:
+        recorder.poll_end(record, outer, "raised" if task.error is not None else "ready")
+
     def poll(self: Any, task: Any) -> None:
         record = record_of(task)
         future = task.future
@@ -515,10 +613,7 @@ def _executor(recorder: Recorder, runtime: Any) -> Unhook:
             if not task.done:
                 recorder.poll_end(record, outer, "pending", future)
             else:
-                recorder.poll_end(record, outer, "raised" if task.error is not None else "ready")
-
-    executor_poll = _patch(executor, "_poll", poll, unhooks)
-    BOUNDARIES.add(poll.__code__)
+                finished(task, record, outer)
 
     def schedule(self: Any, task: Any) -> None:
         if task.done:
@@ -529,7 +624,31 @@ def _executor(recorder: Recorder, runtime: Any) -> Unhook:
             recorder.wake(record_of(task))
         executor_schedule(self, task)
 
-    executor_schedule = _patch(executor, "_schedule", schedule, unhooks)
+    def waits_of(record: Any, leaf: Any) -> str:
+        record.awaits = recorder._awaits(leaf)
+        return describe(leaf)
+
+    executor_poll = executor.__dict__["_poll"]
+    executor_schedule = executor.__dict__["_schedule"]
+    poll_hook: Any = poll
+    schedule_hook: Any = schedule
+    if not recorder.lint:  # (a poll's and a wake's common case in C, or in its Python twin)
+        fast = _recorder.speedups()
+        step_hook = py_poll_hook if fast is None else fast.StepHook
+        wake_hook = py_schedule_hook if fast is None else fast.WakeHook
+        nothing: set[Any] = set()
+        poll_hook = step_hook(
+            poll, finished, waits_of, executor_poll, set(), set(), recorder.by_key, local,
+            recorder.events, _recorder.walk, _recorder._TYPE_ONLY, TaskRecord, recorder,
+            type, nothing, executor=True,
+        )
+        schedule_hook = wake_hook(
+            schedule, record_of, executor_schedule, set(), set(), recorder.by_key, local,
+            recorder.events, recorder, TaskRecord, executor=True,
+        )
+    _patch(executor, "_poll", poll_hook, unhooks)
+    BOUNDARIES.add(poll.__code__)
+    _patch(executor, "_schedule", schedule_hook, unhooks)
 
     def fire_timers(self: Any) -> None:
         outer = getattr(local, "kind", None)
