@@ -586,6 +586,10 @@ def _trio(recorder: Recorder, trio: Any) -> Unhook:
 
 def _executor(recorder: Recorder, runtime: Any) -> Unhook:
     runtime_loaded(runtime)
+    # (`yield_now()`, the executor's `sleep(0)`, is said by its type alone: its description
+    # names no task, the same for all)
+    yielded = runtime.yield_now()
+    _recorder._TYPE_ONLY[type(yielded)] = describe(yielded)
     executor = runtime.Executor
     local = recorder.local
     unhooks: list[Unhook] = []
