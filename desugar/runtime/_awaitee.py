@@ -423,7 +423,7 @@ def _load_speedups() -> Any:
     return _speedups
 
 
-C_API = 6
+C_API = 7
 """The version of what the C runtime offers this module and takes from it (``DESUGAR_C_API`` in
 ``_speedups.c``): raise both with any change of either side."""
 

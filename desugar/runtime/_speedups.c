@@ -32,7 +32,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#define DESUGAR_C_API 6  /* see module_exec */
+#define DESUGAR_C_API 7  /* see module_exec */
 #include <structmember.h>
 #if PY_VERSION_HEX >= 0x030B0000
 /* _PyInterpreterFrame, for the awaiting frame a throw() runs under (see link_owner) */
