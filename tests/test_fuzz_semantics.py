@@ -170,6 +170,7 @@ async def main():
             try:
                 result = await fn(arg)
             except Exception as error:
+                trace.append("caller caught")
                 result = "raised " + type(error).__name__ + " " + str(error)
             print(fn.__name__, arg, "->", result, trace)
     trace.clear()
@@ -305,7 +306,7 @@ def del_timing_programs(draw: st.DrawFn) -> str:
         body = []
         for _ in range(draw(st.integers(1, 4))):
             k, w = labels("k"), labels()
-            kind = draw(st.integers(0, 7))
+            kind = draw(st.integers(0, 12))
             if kind == 0:
                 body.append(f"x = s(D({k!r}), await a({w!r}, 1)) + t('mid {k}', 0)")
             elif kind == 1:
@@ -325,8 +326,18 @@ def del_timing_programs(draw: st.DrawFn) -> str:
                     f"try:\n    raise ValueError('v') from await a({w!r}, KeyError(D({k!r})))\n"
                     f"except ValueError:\n    t('caught {k}')"
                 )
-            else:
+            elif kind == 7:
                 body.append(f"x = D({k!r}).label + str(await a({w!r}, 0))\nt('mid {k}')")
+            else:  # an exception while operands wait (when p is 0): they die before what handles it
+                raising = f"s(D({k!r}), await a({w!r}, 1), 1 // p)"
+                body.append([
+                    f"try:\n    {raising}\nexcept ZeroDivisionError:\n    t('caught {k}')",
+                    f"try:\n    try:\n        {raising}\n    finally:\n        t('finally {k}')\n"
+                    f"except ZeroDivisionError:\n    t('caught {k}')",
+                    f"with SyncCM({k!r}):\n    {raising}",
+                    f"async with CM({k!r}, True):\n    {raising}",
+                    raising,  # (to the caller's handler)
+                ][kind - 8])
             body.append(f"t('after {k}')")
         functions.append(function(index, body))
     return program(functions)
@@ -336,9 +347,14 @@ DEL_AFTER_STATEMENT = program([function(0, [
     "x = s(D('k'), await a('w', 1)) + t('mid', 0)",
 ])])
 
+DEL_BEFORE_HANDLER = program([function(0, [
+    "try:\n    s(D('k'), await a('w', 1), 1 // p)\nexcept ZeroDivisionError:\n    t('caught')",
+])])
+
 
 @SETTINGS
 @example(source=DEL_AFTER_STATEMENT, target=TARGETS[0])
+@example(source=DEL_BEFORE_HANDLER, target=TARGETS[0])
 @given(del_timing_programs(), st.sampled_from([target for target in TARGETS if target[0] == "poll"]))
 def test_temporaries_die_when_they_die_natively(source: str, target) -> None:
     check(source, target)
@@ -352,6 +368,7 @@ VALUE_HELD_BY_TRAMPOLINE = program([function(0, [
 
 @SETTINGS
 @example(source=VALUE_HELD_BY_TRAMPOLINE, target=("callback", None))
+@example(source=DEL_BEFORE_HANDLER, target=("callback", None))
 @given(del_timing_programs(), CALLBACK_TARGETS)
 def test_temporaries_die_when_they_die_natively_under_the_callback_lowerings(source: str, target) -> None:
     check(source, target)

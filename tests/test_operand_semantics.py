@@ -274,3 +274,189 @@ def test_chained_comparison_with_an_awaiting_operand_evaluates_and_tests_as_nati
     ''')
     assert "if ['get b', 'a<b', '(a<b)', 'b<c', '(b<c)', 'then']\n" in out
     assert "if false first ['get b', 'c<b', '(c<b)']\n" in out
+
+
+def test_operands_die_before_the_handler_an_exception_reaches_runs() -> None:
+    """An exception raised while operands wait (in an await, or in the operation
+    after it) clears them natively as it unwinds: before an ``except`` (and its
+    type), a ``finally``, a ``with``'s ``__exit__`` or an ``async with``'s
+    ``__aexit__`` runs, and before the handler of a caller the exception leaves
+    the frame for (whose traceback keeps the frame, not the value stack)."""
+    out = same_in_every_lowering('''
+        async def boom(x=None):
+            await asyncio.sleep(0)
+            raise ValueError("boom")
+
+        def fails(*args):
+            log.append("fails")
+            del args  # (its frame, in the traceback, would hold them)
+            raise ValueError("fails")
+
+        class CM:
+            def __enter__(self):
+                return self
+            def __exit__(self, *exc):
+                log.append(f"exit {exc[0].__name__}")
+                return True
+
+        class ACM:
+            async def __aenter__(self):
+                return self
+            async def __aexit__(self, *exc):
+                log.append(f"aexit {exc[0].__name__}")
+                return True
+
+        def key_error():
+            log.append("except type")
+            return KeyError
+
+        async def in_except():
+            try:
+                f(Obj("a"), await boom())
+            except ValueError:
+                log.append("handler")
+
+        async def after_the_await():
+            try:
+                fails(Obj("a"), await aw(Obj("value")))
+            except ValueError:
+                log.append("handler")
+
+        async def in_finally():
+            try:
+                try:
+                    x = [Obj("a"), await boom()]
+                finally:
+                    log.append("finally")
+            except ValueError:
+                log.append("handler")
+
+        async def in_with():
+            with CM():
+                f(Obj("a"), await boom())
+
+        async def in_async_with():
+            async with ACM():
+                f(Obj("a"), await boom())
+
+        async def nested_try():
+            try:
+                try:
+                    f(Obj("a"), await boom())
+                except key_error():
+                    log.append("inner handler")
+            except ValueError:
+                log.append("outer handler")
+
+        async def leaves():
+            f(Obj("a"), await boom())
+
+        async def leaves_a_try():
+            try:
+                f(Obj("a"), await boom())
+            except KeyError:
+                pass
+
+        async def condition():
+            try:
+                if f(Obj("a"), await boom()):
+                    pass
+            except ValueError:
+                log.append("handler")
+
+        async def loop_test():
+            try:
+                while f(Obj("a"), await boom()):
+                    pass
+            except ValueError:
+                log.append("handler")
+
+        async def iterable():
+            try:
+                for i in f(Obj("a"), await boom()):
+                    pass
+            except ValueError:
+                log.append("handler")
+
+        def items(*args):
+            try:
+                yield 1
+            finally:
+                log.append("generator closed")
+
+        async def loop_body():
+            try:
+                for i in items(Obj("iterable"), await aw(1)):
+                    fails()
+            except ValueError:
+                log.append("handler")
+
+        async def manager():
+            try:
+                async with f(Obj("a"), await boom()):
+                    pass
+            except ValueError:
+                log.append("handler")
+
+        class Mapping:
+            def __getitem__(self, key):
+                return 1
+
+        async def augmented():
+            try:
+                Mapping()[Obj("key")] += await boom()
+            except ValueError:
+                log.append("handler")
+
+        async def not_in_a_try():
+            f(Obj("a"), await aw(1))
+            log.append("next statement")
+
+        async def main():
+            for fn in (in_except, after_the_await, in_finally, in_with, in_async_with, nested_try,
+                       condition, loop_test, iterable, loop_body, manager, augmented):
+                await fn()
+                show(fn.__name__)
+            for fn in (leaves, leaves_a_try):
+                try:
+                    await fn()
+                except ValueError:
+                    log.append("caller's handler")
+                show(fn.__name__)
+            await not_in_a_try()
+            show("not in a try")
+    ''')
+    assert "in_except ['del a', 'handler']\n" in out
+    assert "after_the_await ['fails', 'del value', 'del a', 'handler']\n" in out
+    assert "in_finally ['del a', 'finally', 'handler']\n" in out
+    assert "in_with ['del a', 'exit ValueError']\n" in out
+    assert "in_async_with ['del a', 'aexit ValueError']\n" in out
+    assert "nested_try ['del a', 'except type', 'outer handler']\n" in out
+    assert "leaves ['del a', \"caller's handler\"]\n" in out
+    assert "leaves_a_try ['del a', \"caller's handler\"]\n" in out
+    assert "loop_body ['fails', 'generator closed', 'del iterable', 'handler']\n" in out
+    assert "augmented ['del key', 'handler']\n" in out
+    assert "not in a try ['f', 'del a', 'del result', 'next statement']\n" in out
+
+
+def test_an_async_with_manager_dies_with_its_exit() -> None:
+    """The manager is held by its bound ``__aexit__`` only, as on CPython's stack."""
+    out = same_in_every_lowering('''
+        class ACM:
+            async def __aenter__(self):
+                return None
+            async def __aexit__(self, *exc):
+                log.append("aexit")
+            def __del__(self):
+                log.append("del manager")
+
+        def make(*args):
+            return ACM()
+
+        async def main():
+            async with make(await aw(1)):
+                log.append("body")
+            log.append("after")
+            show("async with")
+    ''')
+    assert "async with ['body', 'aexit', 'del manager', 'after']\n" in out

@@ -107,8 +107,9 @@ def _depth(function: ast.AST) -> int:
         stmts, depth = stack.pop()
         for stmt in stmts:
             # An await: its poll loop, in a `while True` (an awaiting `while` test, a
-            # long comparison chain) and, for a definition, a scope of its own.
-            here = depth + (3 if _awaits(stmt) else 0)
+            # long comparison chain) and, for a definition, a scope of its own; and
+            # the `try` that clears the statement's temporaries if it raises.
+            here = depth + (4 if _awaits(stmt) else 0)
             deepest = max(deepest, here)
             for scope in _scopes(stmt):
                 body = scope.body if isinstance(scope.body, list) else [ast.Expr(scope.body)]
@@ -118,7 +119,10 @@ def _depth(function: ast.AST) -> int:
                 deepest = max(deepest, 2 * len(comp.generators) + 2)
             if _INLINED and comps:  # or here: a `try` and a loop per clause each, nested in any order
                 deepest = max(deepest, depth + sum(1 + 2 * len(c.generators) for c in comps) + 3)
-            if isinstance(stmt, (ast.For, ast.While)):
+            if isinstance(stmt, ast.For):  # (an awaiting iterable: its iterator released in a `finally`)
+                stack.append((stmt.body, depth + (2 if _awaits(ast.Expr(stmt.iter)) else 1)))
+                stack.append((stmt.orelse, depth + (1 if _awaits(ast.Expr(stmt.iter)) else 0)))
+            elif isinstance(stmt, ast.While):
                 stack.append((stmt.body, depth + 1))
                 stack.append((stmt.orelse, depth))
             elif isinstance(stmt, ast.AsyncFor):

@@ -8,7 +8,7 @@ from typing import Callable
 
 from desugar.compiler.build import Stmts, assign, block, name, negate, one_line, release, rt, simple
 from desugar.compiler.lowering.base import LoweringBase
-from desugar.compiler.lowering.common import split_with, statements_of
+from desugar.compiler.lowering.common import is_temp, split_with, statements_of
 from desugar.compiler.names import AWAITEE, PREFIX
 
 
@@ -37,6 +37,9 @@ class AsyncWithLowering(LoweringBase):
         if comment is not None:
             text = f"# line {self.ctx.positions(item.item)}: async with {one_line(item.item)}"
             out[len(pre)] = out[len(pre)].with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(text))])
+        if is_temp(mgr_expr):  # (held by its bound `__aexit__` only)
+            out.append(release(mgr_expr.value))  # type: ignore[attr-defined]
+        out = self.guarded(out)
         out += self.emit_await(name(aenter), None)
         out.append(assign(value, self.style.result))
         out.append(self.style.release)
@@ -122,6 +125,8 @@ class AsyncWithLowering(LoweringBase):
             cst.Call(func=rt("async_with"), args=[cst.Arg(mgr_expr)]),
         )
         out: Stmts = [*pre, lookup]
+        if is_temp(mgr_expr):  # (held by its bound `__aexit__` only)
+            out.append(release(mgr_expr.value))  # type: ignore[attr-defined]
         comment = self.comment(item.item)
         text = ""
         if comment is not None:

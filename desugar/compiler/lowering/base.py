@@ -12,10 +12,17 @@ from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 
-from desugar.compiler.build import Stmts, assign, name, one_line, release, truth
+import re
+
+from desugar.compiler.build import Stmts, assign, block, name, one_line, release, rt, simple, truth
 from desugar.compiler.lowering.common import Context, declarations, is_constant, is_temp
-from desugar.compiler.names import PREFIX
+from desugar.compiler.names import AUG_KEY, AUG_TARGET, AUG_VALUE, AWAITEE, PREFIX
 from desugar.compiler.styles import AwaitSite
+
+_HELD = re.compile(rf"{PREFIX}t\d+|{AUG_TARGET}|{AUG_KEY}|{AUG_VALUE}")
+"""The temporaries that hold an operand of the statement being evaluated."""
+
+_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 _LEAVES = frozenset(
     {cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis,
@@ -221,6 +228,40 @@ class LoweringBase:
             names += self.style.temporaries
         return [release(*names)] if names else []
 
+    def guarded(self, stmts: Stmts) -> Stmts:
+        """``stmts`` (a statement's evaluation), its temporaries cleared if an exception leaves it::
+
+            try:
+                _ds_t1 = f
+                _ds_t2 = a()
+                ...                                # await b(), f(_ds_t2, <its value>)
+            except _ds_rt.BaseException:
+                _ds_t3 = _ds_t2 = _ds_t1 = None
+                raise
+
+        Natively the operands wait on the value stack, which an exception
+        clears as it unwinds to a handler of the frame (``except``,
+        ``finally``, a ``with``'s ``__exit__``) or out of it: they die before
+        any handler runs, and a traceback that keeps the frame does not keep
+        them. A temporary would live until the next statement reassigns it,
+        or as long as the frame. The bare ``raise`` keeps the traceback (no
+        entry is added), the ``__context__`` and the line. On 3.11+ a ``try``
+        costs nothing until something raises. Not in the compact shapes (a
+        block more could pass CPython's limit; see `desugar.compiler.blocks`).
+        """
+        if self.ctx.compact or not stmts:
+            return stmts
+        held = _held(stmts, self.style.temporaries)
+        if not held:
+            return stmts
+        first = stmts[0]
+        lines = getattr(first, "leading_lines", ())
+        if lines:
+            stmts = [first.with_changes(leading_lines=[]), *stmts[1:]]
+        clear = simple(cst.Assign(targets=[cst.AssignTarget(name(n)) for n in held], value=name("None")))
+        handler = cst.ExceptHandler(body=block([clear, simple(cst.Raise())]), type=rt("BaseException"))
+        return [cst.Try(body=block(stmts), handlers=[handler], leading_lines=lines)]
+
     def with_comment(self, stmts: Stmts, origin: cst.CSTNode) -> Stmts:
         comment = self.comment(origin)
         if comment is not None:
@@ -277,3 +318,45 @@ class LoweringBase:
                      comprehension: bool = False) -> cst.FunctionDef:
         """`FunctionLowering.lower_nested`: a nested ``async def``, lowered on its own."""
         raise NotImplementedError
+
+
+def _held(stmts: Stmts, kept: Sequence[str]) -> list[str]:
+    """The temporaries ``stmts`` name (not in nested scopes), the last first (as a stack pops).
+
+    A name of the style's (``kept``: the value of an await) counts only where
+    something that may raise reads it: not as a plain name's value, a ``return``
+    value or in a ``del``. The awaitee never counts: once what it awaited is
+    done it holds nothing (its result is taken as it is read).
+    """
+    seen: dict[str, None] = {}
+    values = set(kept) - {AWAITEE}
+    stack: list[cst.CSTNode] = list(reversed(stmts))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            if _HELD.fullmatch(node.value) or node.value in values:
+                seen.setdefault(node.value)
+            continue
+        if isinstance(node, _SCOPES) or isinstance(node, cst.Del) and not _names(node, _HELD):
+            continue
+        if isinstance(node, (cst.Return, cst.Assign)) and isinstance(node.value, cst.Name) and (
+            isinstance(node, cst.Return) or all(isinstance(t.target, cst.Name) for t in node.targets)
+        ):
+            parts = [t.target for t in node.targets] if isinstance(node, cst.Assign) else []
+            stack.extend(reversed(parts))
+            if node.value.value not in values:
+                stack.append(node.value)
+            continue
+        stack.extend(reversed(node.children))
+    return list(seen)[::-1]
+
+
+def _names(node: cst.CSTNode, pattern: re.Pattern[str]) -> bool:
+    """Does ``node`` name a temporary ``pattern`` matches?"""
+    stack = [node]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, cst.Name) and pattern.fullmatch(part.value):
+            return True
+        stack.extend(part.children)
+    return False

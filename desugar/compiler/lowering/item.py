@@ -22,12 +22,12 @@ class ItemLowering(LoweringBase):
     def _stmt_FunctionDef(self, stmt: cst.FunctionDef) -> Stmts:
         pre, stmt = self.def_header(stmt)
         if stmt.asynchronous is not None:
-            return pre + [self.lower_nested(stmt)]
-        return pre + [self.nested_defs(stmt)]
+            return self.guarded(pre) + [self.lower_nested(stmt)]
+        return self.guarded(pre) + [self.nested_defs(stmt)]
 
     def _stmt_ClassDef(self, stmt: cst.ClassDef) -> Stmts:
         pre, stmt = self.def_header(stmt)
-        return pre + [self.nested_defs(stmt)]
+        return self.guarded(pre) + [self.nested_defs(stmt)]
 
     def def_header(self, stmt):
         """Evaluate the decorators, defaults and annotations of a nested definition in order."""

@@ -77,7 +77,7 @@ class StatementLowering(LoweringBase):
             if pending:
                 out.append(cst.SimpleStatementLine(body=pending))
                 pending = []
-            out.extend(merge_releases(lowered))
+            out.extend(self.guarded(merge_releases(lowered)))
         if not lowered_any:
             return None
         if pending:
@@ -130,11 +130,12 @@ class StatementLowering(LoweringBase):
             held += self.style.temporaries
         elif self.awaited and isinstance(self.style.result, cst.Name):
             held += self.style.temporaries
-        if not held:
+        if not held or not self.ctx.compact:  # (`guarded` clears them as it unwinds)
             return pre + [simple(low)]
         # A temporary holding the exception (or its cause) as it leaves would make
         # a cycle: exception -> traceback -> this frame -> the temporary. Natively
-        # it is only on the value stack; here it is deleted as the raise unwinds.
+        # it is only on the value stack; here it is deleted as the raise unwinds
+        # (`guarded` does it but in the compact shapes).
         self.released.update(held)
         return pre + [cst.Try(body=block([simple(low)]), finalbody=cst.Finally(body=block([release(*held)])))]
 
@@ -269,7 +270,7 @@ class StatementLowering(LoweringBase):
             orelse = self._stmt_If(orelse)[0]  # type: ignore[assignment]
         elif isinstance(orelse, cst.Else):
             orelse = orelse.with_changes(body=self.suite(orelse.body))
-        return pre + [stmt.with_changes(test=test, body=self.suite(stmt.body), orelse=orelse)]
+        return self.guarded(pre) + [stmt.with_changes(test=test, body=self.suite(stmt.body), orelse=orelse)]
 
     def _if_chain(self, arms: list[cst.If]) -> Stmts:
         """``if``/``elif`` whose ``elif`` tests await: flat, however many there are.
@@ -315,7 +316,7 @@ class StatementLowering(LoweringBase):
                     body=block([assign(arm, cst.Integer(str(index)))]),
                     orelse=chain,
                 )
-            stmts: Stmts = [*pre, chain, *self.release()]  # type: ignore[list-item]
+            stmts: Stmts = [*self.guarded(pre), chain, *self.release()]  # type: ignore[list-item]
             out += stmts if number == 0 else [cst.If(test=negate(name(arm)), body=block(stmts))]
         final = arms[-1].orelse
         dispatch: cst.If | cst.Else | None = (
@@ -349,7 +350,7 @@ class StatementLowering(LoweringBase):
             exit_.insert(0, assign(flag, name("True")))
         check = cst.If(test=negate(test), body=block(exit_))
         inner = statements_of(body)
-        out.append(cst.While(test=name("True"), body=block([*pre, check, *inner])))
+        out.append(cst.While(test=name("True"), body=block([*self.guarded(pre), check, *inner])))
         if flag is not None:
             out.append(cst.If(test=name(flag), body=self.suite(stmt.orelse.body)))  # type: ignore[union-attr]
         return out
@@ -369,7 +370,8 @@ class StatementLowering(LoweringBase):
             loop = self.async_for(stmt, iterable, target, body)
             if is_temp(iterable):  # (natively the iterable dies once `__aiter__` has run)
                 loop.insert(1, release(iterable.value))  # type: ignore[attr-defined]
-            return pre + loop
+                return self.guarded(pre + loop[:2]) + loop[2:]
+            return self.guarded(pre) + loop
         if is_temp(iterable):
             # Natively the iterable dies once `iter()` has run, and the iterator
             # when the loop ends: a local holds the iterator (the body's
@@ -377,8 +379,11 @@ class StatementLowering(LoweringBase):
             it = self.label("iter")
             pre += [assign(it, cst.Call(func=rt("into_iter"), args=[cst.Arg(iterable)])), release(iterable.value)]  # type: ignore[attr-defined]
             loop = stmt.with_changes(iter=name(it), target=target, body=body, orelse=self._else(stmt.orelse))
-            return pre + [loop, release(it)]
-        return pre + [stmt.with_changes(iter=iterable, target=target, body=body, orelse=self._else(stmt.orelse))]
+            if self.ctx.compact:  # (no block more: see `desugar.compiler.blocks`)
+                return self.guarded(pre) + [loop, release(it)]
+            # (and an exception or a `return` leaving the loop drops it first, as natively)
+            return self.guarded(pre) + [cst.Try(body=block([loop]), finalbody=cst.Finally(body=block([release(it)])))]
+        return self.guarded(pre) + [stmt.with_changes(iter=iterable, target=target, body=body, orelse=self._else(stmt.orelse))]
 
     def _stmt_With(self, stmt: cst.With) -> Stmts:
         items = list(stmt.items)
@@ -400,7 +405,7 @@ class StatementLowering(LoweringBase):
             inner = statements_of(body)
             body = block([*stores, *inner])
             new_item = new_item.with_changes(asname=item.asname.with_changes(name=name(t)))
-        return pre + [stmt.with_changes(items=[new_item, *items[1:]], body=body)]
+        return self.guarded(pre) + [stmt.with_changes(items=[new_item, *items[1:]], body=body)]
 
     def _stmt_Try(self, stmt: cst.Try) -> Stmts:
         handlers = list(stmt.handlers)
@@ -452,7 +457,7 @@ class StatementLowering(LoweringBase):
                 continue
             pre, kind = self.expr(handler.type)
             test = cst.Call(func=rt("exception_matches"), args=[cst.Arg(name(caught)), cst.Arg(kind)])
-            chain = [*pre, cst.If(test=test, body=block(body), orelse=cst.Else(body=block(chain)))]
+            chain = [*self.guarded(pre), cst.If(test=test, body=block(body), orelse=cst.Else(body=block(chain)))]
         return cst.ExceptHandler(
             body=block(chain),
             type=rt("BaseException"),  # (not a name the module may bind)
@@ -507,7 +512,7 @@ class StatementLowering(LoweringBase):
             self.reset()
             pre, kind = self.expr(handler.type)  # type: ignore[arg-type]
             test = cst.Call(func=cst.Attribute(name(star), cst.Name("match")), args=[cst.Arg(kind)])
-            out.append(entering([*pre, assign(hit, test), *self.release()]))
+            out.append(entering([*self.guarded([*pre, assign(hit, test)]), *self.release()]))
             self.reset()
             raised = self.label("raised")
             body = cst.Try(
@@ -533,7 +538,7 @@ class StatementLowering(LoweringBase):
         pre, subject = self.expr(stmt.subject)
         cases = list(stmt.cases)
         if not any(self.suspends(c.guard) for c in cases):
-            return pre + [stmt.with_changes(subject=subject, cases=[c.with_changes(body=self.suite(c.body)) for c in cases])]
+            return self.guarded(pre) + [stmt.with_changes(subject=subject, cases=[c.with_changes(body=self.suite(c.body)) for c in cases])]
         # Guards that await, flat however many there are (no nesting per guard)::
         #
         #     _ds_subject1 = subject
@@ -559,7 +564,7 @@ class StatementLowering(LoweringBase):
         # patterns unreachable").
         subject_name = self.label("subject")
         arm = f"{PREFIX}arm{self.labels}"
-        out: Stmts = [*pre, assign(subject_name, subject), assign(arm, cst.Integer("0"))]
+        out: Stmts = [*self.guarded([*pre, assign(subject_name, subject)]), assign(arm, cst.Integer("0"))]
         group: list[cst.MatchCase] = []
         first = True
 
@@ -596,7 +601,7 @@ class StatementLowering(LoweringBase):
             gpre, guard = self.cond(case.guard)  # type: ignore[arg-type]
             guard = self.settled(guard, gpre)
             fail = cst.If(test=negate(guard), body=block([assign(arm, cst.Integer("0"))]))
-            out.append(cst.If(test=taken(index), body=block([*gpre, fail, *self.release()])))
+            out.append(cst.If(test=taken(index), body=block([*self.guarded(gpre), fail, *self.release()])))
             out.append(cst.If(test=taken(index), body=self.suite(case.body)))
         flush()
         return out
