@@ -118,7 +118,7 @@ def _depth(function: ast.AST) -> int:
             for comp in comps:  # a nested async def: a loop per clause
                 deepest = max(deepest, 2 * len(comp.generators) + 2)
             if _INLINED and comps:  # or here: a `try` and a loop per clause each, nested in any order
-                deepest = max(deepest, depth + sum(1 + 2 * len(c.generators) for c in comps) + 3)
+                deepest = max(deepest, depth + sum(1 + 2 * len(c.generators) for c in comps) + 4)
             if isinstance(stmt, ast.For):  # (an awaiting iterable: its iterator released in a `finally`)
                 stack.append((stmt.body, depth + (2 if _awaits(ast.Expr(stmt.iter)) else 1)))
                 stack.append((stmt.orelse, depth + (1 if _awaits(ast.Expr(stmt.iter)) else 0)))
@@ -143,6 +143,9 @@ def _depth(function: ast.AST) -> int:
                 star = isinstance(stmt, getattr(ast, "TryStar", ())) and any(
                     h.type is not None and _awaits(ast.Expr(h.type)) for h in stmt.handlers
                 )
+                if any(h.type is not None and _awaits(ast.Expr(h.type)) for h in stmt.handlers):
+                    # (an awaiting type's poll loop, in its `try`, in the handler)
+                    deepest = max(deepest, depth + (7 if star else 4) + final)
                 for handler in stmt.handlers:
                     stack.append((handler.body, depth + (6 if star else 3) + final))
                 stack.append((stmt.orelse, depth + final))
