@@ -324,8 +324,8 @@ def _held(stmts: Stmts, kept: Sequence[str]) -> list[str]:
     """The temporaries ``stmts`` name (not in nested scopes), the last first (as a stack pops).
 
     A name of the style's (``kept``: the value of an await) counts only where
-    something that may raise reads it: not as a plain name's value, a ``return``
-    value or in a ``del``. The awaitee never counts: once what it awaited is
+    something that may raise reads it: not where it is assigned, as the value
+    of plain names, a ``return`` value or in a ``del``. The awaitee never counts: once what it awaited is
     done it holds nothing (its result is taken as it is read).
     """
     seen: dict[str, None] = {}
@@ -339,13 +339,14 @@ def _held(stmts: Stmts, kept: Sequence[str]) -> list[str]:
             continue
         if isinstance(node, _SCOPES) or isinstance(node, cst.Del) and not _names(node, _HELD):
             continue
-        if isinstance(node, (cst.Return, cst.Assign)) and isinstance(node.value, cst.Name) and (
-            isinstance(node, cst.Return) or all(isinstance(t.target, cst.Name) for t in node.targets)
-        ):
-            parts = [t.target for t in node.targets] if isinstance(node, cst.Assign) else []
-            stack.extend(reversed(parts))
-            if node.value.value not in values:
+        if isinstance(node, cst.Assign):  # (the await's value assigned: not yet held by anything that raises)
+            plain = isinstance(node.value, cst.Name) and all(isinstance(t.target, cst.Name) for t in node.targets)
+            if not (plain and node.value.value in values):
                 stack.append(node.value)
+            stack.extend(t.target for t in reversed(node.targets)
+                         if not (isinstance(t.target, cst.Name) and t.target.value in values))
+            continue
+        if isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value in values:
             continue
         stack.extend(reversed(node.children))
     return list(seen)[::-1]
