@@ -125,6 +125,8 @@ def run_app(source: Any, steps: Any, size: tuple[int, int] = SIZE) -> Any:
         app = ConsoleApp(source, refresh=0.2, where="fake")
         async with app.run_test(size=size) as pilot:
             await pilot.pause(0.1)
+            # A loaded machine mounts the first screen later.
+            await until(pilot, lambda: bool(app.screen_stack))
             return await steps(app, pilot)
 
     return asyncio.run(go())
@@ -311,6 +313,8 @@ def test_a_refused_request_is_shown_and_asking_goes_on() -> None:
     source = Refusing()
 
     async def steps(app: Any, pilot: Any) -> tuple[list[str], list[str]]:
+        refused = "fake: no recorder is active in the program"
+        await until(pilot, lambda: app.problem is not None and refused in screen(app))
         first = screen(app)
         source.refusing = False
         await until(pilot, lambda: app.snapshot is not None)
