@@ -266,9 +266,11 @@ def _translate(
                 node, line, filename, source, chosen, method=walker.in_class, compact=line in deep,
                 origins=origins if with_lines else None,
                 tight_withs=deep.get(line, frozenset()),
+                start_line=start_line,
             )
 
         origins: dict[int, Any] = {}  # the current piece's nodes made from original ones
+        start_line: Callable[[Any], int | None] | None = None  # (see `lower_async_def`)
         walker = StatementWalker(lower)
         pieces: list[Piece] = []
         last = 1  # the original line of the code above the next piece
@@ -286,6 +288,19 @@ def _translate(
                 pieces.append(piece)
                 continue
             module = _parse_segment(text, part.line, indent, filename, source)
+            original = None
+            if with_lines:
+                # The original's ranges, found once: the lowering's lines come from them, and
+                # the line map takes the statements the translation leaves unchanged from them.
+                from desugar.compiler.lines import original_spans
+
+                original = original_spans(module)
+                if original is not None:
+                    spans = original.spans
+
+                    def start_line(node: Any) -> int | None:
+                        found = spans.get(id(node))
+                        return None if found is None else found[1]
             body = walker.statements(module.body)
             output = module if body is module.body else module.with_changes(body=body)
             statements = part.statements
@@ -299,7 +314,7 @@ def _translate(
                 piece.columns = Columns()
                 piece.text, piece.lines = line_map(
                     module, output, original_text=text, first_line=part.line, last=last,
-                    columns=piece.columns, origins=origins,
+                    columns=piece.columns, origins=origins, original_state=original,
                 )
                 if index < len(parts) - 1:
                     piece.lines.pop()  # the line after its last newline is the next piece's
@@ -308,7 +323,8 @@ def _translate(
                 piece.text = output.code
             pieces.append(piece)
             origins.clear()
-            del module, output, body
+            start_line = None
+            del module, output, body, original
         if not walker.changed:
             return None
         return pieces

@@ -13,6 +13,8 @@ awaits in explicit loops, the task's Context in a per-thread slot (see
 from __future__ import annotations
 
 
+from typing import Callable
+
 import libcst as cst
 
 from desugar.compiler.lines import positions, start_lines
@@ -32,6 +34,7 @@ def lower_async_def(
     compact: bool = False,
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None,
     tight_withs: frozenset[int] = frozenset(),
+    start_line: Callable[[cst.CSTNode], int | None] | None = None,
 ) -> cst.FunctionDef:
     """Lower one outermost ``async def`` whose ``def`` keyword is on ``def_line`` (in ``style``).
 
@@ -39,13 +42,18 @@ def lower_async_def(
     no statically nested block (see `desugar.compiler.blocks`), for a function
     nested as deeply as CPython allows. ``origins``, if given, gets the nodes the
     lowering made from original ones (see `desugar.compiler.lowering.common.Context.rewritten`).
+    ``start_line``, if given, gives the line each node starts on in some text that holds the
+    function (`desugar.compiler.lines.original_spans`'), instead of a code generation of it here.
     """
     module = cst.Module(body=[node])
-    starts = start_lines(module)
-    offset = def_line - starts[node.name]
+    if start_line is None:
+        start_line = start_lines(module).get
+    name_line = start_line(node.name)
+    assert name_line is not None
+    offset = def_line - name_line
 
     def line(n: cst.CSTNode) -> int | None:
-        start = starts.get(n)
+        start = start_line(n)  # type: ignore[misc]
         return None if start is None else start + offset
 
     def fail(n: cst.CSTNode, message: str) -> TranslateError:

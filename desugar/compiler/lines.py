@@ -223,24 +223,26 @@ class _SpanState(StatementHook, CodegenState):
         self.after_codegen(node)
 
 
-class _OutputSpans(_SpanState):
-    """`_SpanState` that also records where each statement was generated, for `_OriginalSpans`.
+class _OriginalSpans(_SpanState):
+    """`_SpanState` for the original code, that also records where each statement was
+    generated, so that the translation can take an unchanged statement from here.
 
-    ``statements``: id(statement) -> (line, column, indentation, first and
-    past the last index in ``order`` of the nodes first recorded within it, end
-    line, end column), for a statement none of whose nodes had been generated
-    before it. ``repeated``: the ids of the nodes generated more than once.
+    ``statements``: id(statement) -> (line, indentation, first and past the last
+    index in ``order`` of its nodes, first and past the last of its tokens, end
+    line, end column), for a statement generated at the start of a line, none of
+    whose nodes had been generated before it (each of its nodes is recorded in it,
+    once).
     """
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(module)
         self.order: list[int] = []  # ids, in the order their spans were first recorded
-        self.repeated: set[int] = set()
-        self.statements: dict[int, tuple[int, int, tuple[str, ...], int, int, int, int]] = {}
+        self.repeats = 0  # nodes generated again
+        self.statements: dict[int, tuple[int, str, int, int, int, int, int, int]] = {}
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         if id(node) in self.spans:
-            self.repeated.add(id(node))
+            self.repeats += 1
         self.stack.append((self.line, self.column))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
@@ -256,79 +258,91 @@ class _OutputSpans(_SpanState):
         self.spans[key] = span
 
     def statement(self, node: cst.BaseStatement) -> None:
-        line, column, first, repeated = self.line, self.column, len(self.order), len(self.repeated)
-        indent = tuple(self.indent_tokens)
+        line, column, first, repeats, tokens = self.line, self.column, len(self.order), self.repeats, len(self.tokens)
         self.before_codegen(node)
         node._codegen_impl(self)
         self.after_codegen(node)
-        if len(self.repeated) == repeated and id(node) not in self.statements:
-            self.statements[id(node)] = (line, column, indent, first, len(self.order), self.line, self.column)
+        if column == 0 and self.repeats == repeats and id(node) not in self.statements:
+            self.statements[id(node)] = (
+                line, "".join(self.indent_tokens), first, len(self.order), tokens, len(self.tokens),
+                self.line, self.column,
+            )
 
 
-class _OriginalSpans(_SpanState):
-    """`_SpanState` for the original code, that takes the ranges of a statement generated
-    unchanged in the translation (`_OutputSpans`) from there.
+class _OutputSpans(_SpanState):
+    """`_SpanState` for the translation, that takes a statement left unchanged from the
+    original's code generation (`_OriginalSpans`): its tokens and its nodes' ranges.
 
-    A statement that the translation generated with the same indentation, at
-    the start of a line, none of whose nodes was generated elsewhere in it, has
-    there the ranges it has here, some lines further: they are copied, moved
+    A statement the translation generates with the same indentation, at the
+    start of a line, none of whose nodes it has generated before, has here the
+    tokens and ranges it has there, some lines further: they are copied, moved
     by that many lines, instead of generating it again.
     """
 
-    def __init__(self, module: cst.Module, output: _OutputSpans | None) -> None:
+    def __init__(self, module: cst.Module, original: _OriginalSpans | None) -> None:
         super().__init__(module)
-        self.output = output
-        if output is not None and (
-            output.default_indent != self.default_indent or output.default_newline != self.default_newline
+        self.original = original
+        if original is not None and (
+            original.default_indent != self.default_indent or original.default_newline != self.default_newline
         ):
-            self.output = None
+            self.original = None
 
     def statement(self, node: cst.BaseStatement) -> None:
-        output = self.output
-        found = output.statements.get(id(node)) if output is not None else None
+        original = self.original
+        found = original.statements.get(id(node)) if original is not None else None
         if found is not None and self.column == 0:
-            line, column, indent, first, last, end_line, end_column = found
-            if column == 0 and indent == tuple(self.indent_tokens):
-                assert output is not None
-                keys = output.order[first:last]
-                if output.repeated.isdisjoint(keys):
+            line, indent, first, last, token, last_token, end_line, end_column = found
+            if indent == "".join(self.indent_tokens):
+                assert original is not None
+                keys = original.order[first:last]
+                spans = self.spans
+                if spans.keys().isdisjoint(keys):
                     shift = self.line - line
-                    spans, there = self.spans, output.spans
+                    there = original.spans
                     for key in keys:
-                        if key not in spans:
-                            n, a, b, c, d = there[key]
-                            spans[key] = (n, a + shift, b, c + shift, d)
+                        n, a, b, c, d = there[key]
+                        spans[key] = (n, a + shift, b, c + shift, d)
+                    self.tokens += original.tokens[token:last_token]
                     self.line = end_line + shift
                     self.column = end_column
-                    self.tokens.append("")  # (its text is not needed: only that there is some)
                     return
         self.before_codegen(node)
         node._codegen_impl(self)
         self.after_codegen(node)
 
 
-def _spans_and_code(module: cst.Module) -> tuple[Spans, str, _OutputSpans | None]:
-    """Every node's range in ``module`` (see `_SpanState`), its code, and the state that found them."""
+def original_spans(module: cst.Module) -> _OriginalSpans | None:
+    """The ranges of every node of ``module`` (the original code), for `line_map`; None if
+    this libcst's code generation cannot be followed (`line_map` then finds them itself)."""
     if statements_hooked() and CodegenState is not object:
-        state = _OutputSpans(module)
+        state = _OriginalSpans(module)
         try:
             module._codegen(state)
-            return state.spans, "".join(state.tokens), state
+            return state
+        except (AttributeError, TypeError):  # another libcst's internals: the public way
+            pass
+    return None
+
+
+def _spans_and_code(module: cst.Module, original: _OriginalSpans | None) -> tuple[Spans, str]:
+    """Every node's range in ``module`` (see `_SpanState`) and its code, the statements
+    left unchanged taken from ``original``'s."""
+    if statements_hooked() and CodegenState is not object:
+        state = _OutputSpans(module, original)
+        try:
+            module._codegen(state)
+            return state.spans, "".join(state.tokens)
         except (AttributeError, TypeError):  # another libcst's internals: the public way
             pass
     found, code = positions_and_code(module)
-    return _as_spans(found), code, None
+    return _as_spans(found), code
 
 
-def _original_spans(module: cst.Module, output: _OutputSpans | None) -> Spans:
-    """Every node's range in ``module``, the ranges of statements unchanged in ``output`` taken from it."""
-    if output is not None:
-        state = _OriginalSpans(module, output)
-        try:
-            module._codegen(state)
-            return state.spans
-        except (AttributeError, TypeError):  # another libcst's internals: the public way
-            pass
+def _original_spans(module: cst.Module) -> Spans:
+    """Every node's range in ``module``."""
+    state = original_spans(module)
+    if state is not None:
+        return state.spans
     return _as_spans(positions(module))
 
 
@@ -358,6 +372,7 @@ def line_map(
     last: int = 1,
     columns: Columns | None = None,
     origins: Mapping[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None,
+    original_state: _OriginalSpans | None = None,
 ) -> tuple[str, list[int]]:
     """``output.code`` and, for each of its lines, the line of ``original`` it comes from.
 
@@ -369,11 +384,15 @@ def line_map(
     stands for), for nodes the lowering rebuilt around the values of their awaits
     (``int(_ds_awaitee.value)`` for ``int(await f())``): they take the original's
     columns, so an error they raise is underlined as natively (not its lines: the
-    generated lines around them have theirs already).
+    generated lines around them have theirs already). ``original_state``: ``original``'s
+    ranges, if `original_spans` found them already (the lowering takes its lines from
+    them); the translation's unchanged statements are taken from there.
     """
-    after, code, state = _spans_and_code(output)
-    before = _original_spans(original, state)
-    del state
+    if original_state is None:
+        original_state = original_spans(original)
+    after, code = _spans_and_code(output, original_state)
+    before = original_state.spans if original_state is not None else _original_spans(original)
+    del original_state
     shift = first_line - 1
     total = code.count("\n") + 1
     lines: list[int | None] = [None] * (total + 1)
