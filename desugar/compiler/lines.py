@@ -398,8 +398,12 @@ def line_map(
     lines: list[int | None] = [None] * (total + 1)
     kept = columns.kept if columns is not None else None
     rebuilt = origins if origins and columns is not None else None
+    is_code = _IS_CODE
     for key, (node, line, column, end_line, end_column) in after.items():
-        if not _is_code(node):
+        code_node = is_code.get(type(node))
+        if code_node is None:
+            code_node = _is_code(node)
+        if not code_node:
             continue  # whitespace nodes may be shared defaults, found anywhere
         was = before.get(key)
         if was is None:
@@ -418,6 +422,10 @@ def line_map(
                 (line, column, end_line, end_column),
                 (was_line + shift, was_column, was_end_line + shift, was_end_column),
             )
+        if line == end_line:
+            if lines[line] is None:
+                lines[line] = min(was_line, was_end_line) + shift
+            continue
         for at in range(line, end_line + 1):
             if lines[at] is None:
                 lines[at] = min(was_line + at - line, was_end_line) + shift
@@ -511,7 +519,14 @@ def renumber(tree: ast.AST, lines: list[int], source: str, columns: Columns | No
     spans: dict[int, tuple[int, int]] = {}
     last = len(lines)
     nodes = _walk(tree)
-    placed = [node for node in nodes if _placed(node)]
+    has_position = _HAS_POSITION
+    placed = []
+    for node in nodes:
+        known = has_position.get(type(node))
+        if known is None:
+            known = _placed(node)
+        if known and node.lineno is not None:  # type: ignore[attr-defined]
+            placed.append(node)
     exact: dict[int, Span] = {}
     if columns is not None and code is not None:
         exact = _exact_spans(nodes, placed, columns, code.split("\n"))
@@ -528,8 +543,16 @@ def renumber(tree: ast.AST, lines: list[int], source: str, columns: Columns | No
             if end_line - 1 < len(source_text):
                 node.lineno = line  # type: ignore[attr-defined]
                 node.end_lineno = end_line  # type: ignore[attr-defined]
-                node.col_offset = _bytes(source_text[line - 1], column)  # type: ignore[attr-defined]
-                node.end_col_offset = _bytes(source_text[end_line - 1], end_column)  # type: ignore[attr-defined]
+                text = source_text[line - 1]
+                node.col_offset = (  # type: ignore[attr-defined]
+                    (column if column <= len(text) else len(text))
+                    if column >= 0 and text.isascii() else _bytes(text, column)
+                )
+                text = source_text[end_line - 1]
+                node.end_col_offset = (  # type: ignore[attr-defined]
+                    (end_column if end_column <= len(text) else len(text))
+                    if end_column >= 0 and text.isascii() else _bytes(text, end_column)
+                )
                 continue
         line = lines[min(lineno, last) - 1]
         span = spans.get(line)
@@ -538,6 +561,7 @@ def renumber(tree: ast.AST, lines: list[int], source: str, columns: Columns | No
         node.lineno = line  # type: ignore[attr-defined]
         node.end_lineno = line  # type: ignore[attr-defined]
         node.col_offset, node.end_col_offset = span  # type: ignore[attr-defined]
+    function_def = ast.FunctionDef
     for node in nodes:
         if _METHOD_CALL_AT_END and isinstance(node, ast.Call) and _is_runtime_decorator(node.func):
             # Python 3.10 gives a method call the line its attribute ends on: the
@@ -546,8 +570,8 @@ def renumber(tree: ast.AST, lines: list[int], source: str, columns: Columns | No
             # statement's first line, as natively.
             node.func.end_lineno = node.func.lineno  # type: ignore[attr-defined]
             node.func.end_col_offset = max(node.func.end_col_offset, node.func.col_offset)  # type: ignore[attr-defined]
-        if isinstance(node, ast.FunctionDef):
-            for decorator in node.decorator_list:
+        if type(node) is function_def:
+            for decorator in node.decorator_list:  # type: ignore[attr-defined]
                 if _is_runtime_decorator(decorator):
                     # Generated above the ``def``, it would take the line above the
                     # ``async def`` (an import, say); it stands for the ``def`` itself,
@@ -582,15 +606,22 @@ def _exact_spans(
     """
     exact: dict[int, Span] = {}
 
-    def output_span(node: ast.AST) -> Span:
-        line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
-        return (line, _chars(code_lines[line - 1], node.col_offset),  # type: ignore[attr-defined]
-                end_line, _chars(code_lines[end_line - 1], node.end_col_offset))  # type: ignore[attr-defined]
-
     def kept() -> None:
         spans = columns.kept
+        ascii = [text.isascii() for text in code_lines]
         for inner in placed:
-            span = spans.get(output_span(inner))
+            line, end_line = inner.lineno, inner.end_lineno  # type: ignore[attr-defined]
+            column, end_column = inner.col_offset, inner.end_col_offset  # type: ignore[attr-defined]
+            # (`_chars`, with its ASCII case here)
+            if column < 0 or not ascii[line - 1]:
+                column = _chars(code_lines[line - 1], column)
+            elif column > len(code_lines[line - 1]):
+                column = len(code_lines[line - 1])
+            if end_column < 0 or not ascii[end_line - 1]:
+                end_column = _chars(code_lines[end_line - 1], end_column)
+            elif end_column > len(code_lines[end_line - 1]):
+                end_column = len(code_lines[end_line - 1])
+            span = spans.get((line, column, end_line, end_column))
             if span is not None and id(inner) not in exact:
                 exact[id(inner)] = span
 
