@@ -455,12 +455,12 @@ _AWAITED_KINDS = frozenset({cst.Await, cst.ListComp, cst.SetComp, cst.DictComp, 
 def _await_spans(before: Spans, after: Spans, code: str, shift: int, columns: Columns) -> None:
     """Each ``# line N: await ...`` comment's output line -> that await's original span."""
     awaits: dict[tuple[int, str], Span] = {}
-    for key, (node, line, column, end_line, end_column) in before.items():
-        if key in after:
+    awaited_kinds = _AWAITED_KINDS
+    for key, span in before.items():
+        kind = type(span[0])  # (no subclasses: cheaper than isinstance's ABC check)
+        if kind not in awaited_kinds or key in after:
             continue  # (lowered ones are not in the output)
-        kind = type(node)  # (no subclasses: cheaper than isinstance's ABC check)
-        if kind not in _AWAITED_KINDS:
-            continue
+        node, line, column, end_line, end_column = span
         was = (line + shift, column, end_line + shift, end_column)
         if kind is not cst.For and kind is not cst.With:
             # (an async comprehension with a function of its own is awaited where it stands)
@@ -671,7 +671,10 @@ def _exact_spans(
                 if not isinstance(block, list):
                     continue
                 for statement in block:
-                    parts = poll_loop(statement) if isinstance(statement, ast.stmt) else []
+                    kind = type(statement)
+                    if kind is not ast.For and kind is not ast.Assign:
+                        continue  # (what `poll_loop` finds nothing in)
+                    parts = poll_loop(statement)
                     if not parts:
                         continue
                     # the nearest `# line N: await ...` comment above it
