@@ -32,6 +32,12 @@ from typing import Iterator, Sequence
 LIMIT = 20
 """CPython's ``CO_MAXBLOCKS``: blocks a code object may nest (3.10 to 3.13)."""
 
+SEND_BLOCK = 1 if sys.version_info[:2] == (3, 12) else 0
+"""CPython 3.12 crashes compiling a ``yield from`` (or ``await``) nested in `LIMIT` blocks: its
+``SEND`` takes a block of its own there. Natively an ``await`` at that depth crashes it too;
+a translation made by 3.12 keeps its poll loops' ``yield from`` one block shallower: a
+function is lowered in the usual shapes when its estimate is at most ``LIMIT - SEND_BLOCK``."""
+
 _INLINED = sys.version_info >= (3, 12)
 """Async comprehensions are inlined (see `desugar.compiler.lowering.comprehension`)."""
 
@@ -47,7 +53,7 @@ def deep_async_defs(tree: ast.Module) -> dict[int, frozenset[int]]:
     the compact shape's handler would not fit, a ``with`` does (see
     `desugar.compiler.lowering.async_with`).
     """
-    return {node.lineno: _tight_withs(node) for node in _outermost(tree.body) if _depth(node) > LIMIT}
+    return {node.lineno: _tight_withs(node) for node in _outermost(tree.body) if _depth(node) > LIMIT - SEND_BLOCK}
 
 
 def _tight_withs(function: ast.AST) -> frozenset[int]:
