@@ -298,6 +298,18 @@ def test_generated_code_with_awaited_subexpressions_inside_an_async_def(
     check_translation(wrapped)
 
 
+def test_input_black_cannot_parse_is_translated_without_formatting() -> None:
+    """CPython accepts a form feed in an indentation that black's tokenizer refuses (found by the
+    test below): the translation is given unformatted, not refused as desugar's own failure."""
+    import black
+
+    source = "async def _wrapper():\n\tawait _w\n\tif ...:\\\n\t\x0cawait _w\n\t\x0cpass\n"
+    with pytest.raises(Exception):
+        black.format_str(source, mode=black.Mode())
+    out = check_translation(source)
+    assert out == desugar.translate(source, FILENAME, format=False)
+
+
 @settings(SETTINGS, max_examples=max(EXAMPLES // 4, 1))
 @given(hypothesmith.from_node(), st.data())
 def test_libcst_generated_module_plain_and_as_an_async_body(

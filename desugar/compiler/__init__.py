@@ -123,8 +123,21 @@ def _translate_module(source: str, filename: str, format: bool, mode: Mode) -> s
         # Reported as without formatting (the same place, the same line of the
         # translation `--no-format` shows), unless only black's output fails.
         validate.check_output(code, source, filename)
+        if not _black_parses(source):
+            return code  # black cannot read the input either (a form feed in an indent...): as it is
         raise
     return formatted
+
+
+def _black_parses(source: str) -> bool:
+    """Whether black can format ``source`` itself (CPython may accept what black cannot parse)."""
+    import black
+
+    try:
+        black.format_str(source, mode=black.Mode())
+    except Exception:
+        return False
+    return True
 
 
 def translate_with_lines(
