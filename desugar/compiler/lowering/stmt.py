@@ -50,10 +50,14 @@ class StatementLowering(LoweringBase):
             if not out:
                 out = [simple(cst.Pass())]
             first = out[0]
-            out[0] = first.with_changes(
-                leading_lines=[*stmt.leading_lines, *first.leading_lines],
-                **({"trailing_whitespace": stmt.trailing_whitespace} if isinstance(first, cst.SimpleStatementLine) else {}),
-            )
+            if isinstance(first, cst.SimpleStatementLine):
+                kept = {"trailing_whitespace": stmt.trailing_whitespace}
+            elif isinstance(first, cst.Try) and isinstance(first.body, cst.IndentedBlock):
+                # (the `try` that clears temporaries: the line's comment goes after `try:`)
+                kept = {"body": first.body.with_changes(header=stmt.trailing_whitespace)}
+            else:
+                kept = {}
+            out[0] = first.with_changes(leading_lines=[*stmt.leading_lines, *first.leading_lines], **kept)
             return out
         # Comments and blank lines above a compound statement go above whatever it becomes.
         lines = stmt.leading_lines  # type: ignore[attr-defined]
