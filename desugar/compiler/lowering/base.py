@@ -8,11 +8,10 @@ which hands it to the module's style (`desugar.compiler.styles`).
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterator, Sequence
 
 import libcst as cst
-
-import re
 
 from desugar.compiler.build import Stmts, assign, block, name, one_line, release, rt, simple, truth
 from desugar.compiler.lowering.common import Context, declarations, is_constant, is_temp
